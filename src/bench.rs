@@ -1,0 +1,282 @@
+//! `cordon bench`: times the engine on the reference scenarios of the JuPedSim comparison
+//! (same geometry as `shared/reference/jupedsim`): (a) a 200 × 200 m square with five pillars,
+//! N agents on a 0.7 m grid walking to an exit strip on the far side; (b) the 1 m bottleneck.
+
+use crate::crowd::CrowdLog;
+use crate::error::Result;
+use crate::scenario::model::{Arrivals, Scenario};
+use crate::scenario::{parse_str, validate};
+use crate::schedule::SimClock;
+use crate::sim::{SimOptions, Simulation};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+use std::time::Instant;
+
+/// Scenario (b), also used by the tests.
+pub const BOTTLENECK: &str = include_str!("../tests/scenarios/bottleneck.ron");
+
+/// Options of `cordon bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Agent counts for the open square.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000,50000")]
+    pub n: Vec<usize>,
+    /// Timed steps per count (default 3000/1000/400 for 1k/10k/50k, else 400).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    /// Seeds for the bottleneck.
+    #[arg(long, default_value_t = 5)]
+    pub seeds: u64,
+    /// Worker threads (0: all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Skip the open square.
+    #[arg(long)]
+    pub no_square: bool,
+    /// Skip the bottleneck.
+    #[arg(long)]
+    pub no_bottleneck: bool,
+    /// Also write the results as JSON here.
+    #[arg(long)]
+    pub json: Option<std::path::PathBuf>,
+}
+
+/// Result of one open-square timing.
+#[derive(Debug, Clone, Serialize)]
+pub struct SquareResult {
+    /// Agents.
+    pub n: usize,
+    /// Timed steps.
+    pub steps: u64,
+    /// Milliseconds per step.
+    pub ms_per_step: f64,
+    /// Agent-steps per second.
+    pub agent_steps_per_s: f64,
+    /// Simulated seconds per wall second at dt 0.01.
+    pub realtime_factor: f64,
+}
+
+/// Result of one bottleneck run.
+#[derive(Debug, Clone, Serialize)]
+pub struct BottleneckResult {
+    /// Seed of the start layout.
+    pub seed: u64,
+    /// Flow over agents 16..135, persons/s.
+    pub flow_steady: f64,
+    /// Time the last agent left, s.
+    pub evacuation_s: f64,
+    /// Agents out.
+    pub evacuated: usize,
+    /// Longest gap between two exits, s.
+    pub longest_gap_s: f64,
+    /// Milliseconds per step.
+    pub ms_per_step: f64,
+    /// Agent-steps per second.
+    pub agent_steps_per_s: f64,
+}
+
+const PILLARS: [(f64, f64, f64, f64); 5] = [
+    (140.0, 30.0, 145.0, 50.0),
+    (140.0, 90.0, 145.0, 110.0),
+    (140.0, 150.0, 145.0, 170.0),
+    (165.0, 60.0, 170.0, 80.0),
+    (165.0, 120.0, 170.0, 140.0),
+];
+
+/// Scenario (a) with `n` agents.
+pub fn open_square(n: usize) -> Scenario {
+    let obstacles: String = PILLARS
+        .iter()
+        .map(|(x0, y0, x1, y1)| {
+            format!("(polygon: [({x0}, {y0}), ({x1}, {y0}), ({x1}, {y1}), ({x0}, {y1})]),")
+        })
+        .collect();
+    let text = format!(
+        r#"Scenario(
+    name: "open-square",
+    sim: (dt: 0.01, start: 0, end: 3600),
+    venue: (
+        bounds: (min: (0, 0), max: (200, 200)),
+        cell_size: 0.25,
+        obstacles: [{obstacles}],
+        sources: [(name: "square", area: Polygon([(1, 1), (199, 1), (199, 199), (1, 199)]))],
+        targets: [(name: "exit", area: Polygon([(196, 2), (199, 2), (199, 198), (196, 198)]))],
+    ),
+    crowd: [(name: "all", source: "square", arrivals: Positions([]), destinations: [(target: "exit")], speed: Fixed(1.34))],
+)"#
+    );
+    let mut sc = parse_str(&text, "<bench open-square>")
+        .unwrap_or_else(|e| panic!("built-in bench scenario: {e}"));
+    let rows = ((198.0f64 - 2.0) / 0.7) as usize + 1;
+    let pts = (0..n)
+        .map(|i| (2.0 + (i / rows) as f64 * 0.7, 2.0 + (i % rows) as f64 * 0.7))
+        .collect();
+    sc.crowd[0].arrivals = Arrivals::Positions(pts);
+    sc
+}
+
+/// Scenario (b) with the start layout of `seed`: 150 of the 13 × 13 grid nodes (0.7 m apart).
+pub fn bottleneck(seed: u64) -> Scenario {
+    let mut sc = parse_str(BOTTLENECK, "tests/scenarios/bottleneck.ron")
+        .unwrap_or_else(|e| panic!("built-in bench scenario: {e}"));
+    let mut grid: Vec<(f64, f64)> = (0..13)
+        .flat_map(|i| (0..13).map(move |k| (0.8 + 0.7 * i as f64, 0.8 + 0.7 * k as f64)))
+        .collect();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    grid.shuffle(&mut rng);
+    grid.truncate(150);
+    sc.crowd[0].arrivals = Arrivals::Positions(grid);
+    sc.sim.seed = seed;
+    sc
+}
+
+/// Times scenario (a).
+pub fn time_square(n: usize, steps: u64, threads: usize) -> Result<SquareResult> {
+    let v = validate(&open_square(n), "<bench open-square>", None)?;
+    let mut sim = Simulation::new(
+        &v,
+        &SimOptions {
+            threads,
+            ..Default::default()
+        },
+    );
+    for _ in 0..20 {
+        sim.step();
+    }
+    let t0 = Instant::now();
+    for _ in 0..steps {
+        sim.step();
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let ms = 1e3 * wall / steps as f64;
+    Ok(SquareResult {
+        n,
+        steps,
+        ms_per_step: ms,
+        agent_steps_per_s: (n as f64 * steps as f64) / wall,
+        realtime_factor: 0.01 * 1e3 / ms,
+    })
+}
+
+/// Runs scenario (b) to the end and measures its flow.
+pub fn run_bottleneck(seed: u64, threads: usize) -> Result<BottleneckResult> {
+    let v = validate(
+        &bottleneck(seed),
+        "tests/scenarios/bottleneck.ron",
+        Some(BOTTLENECK),
+    )?;
+    let mut sim = Simulation::new(
+        &v,
+        &SimOptions {
+            threads,
+            ..Default::default()
+        },
+    );
+    let mut agent_steps = 0u64;
+    let t0 = Instant::now();
+    while sim.finished().is_none() {
+        let w = sim.world_mut();
+        agent_steps += w.query::<&crate::crowd::Walking>().iter(w).len() as u64;
+        sim.step();
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let steps = sim.world().resource::<SimClock>().tick;
+    let times: Vec<f64> = sim
+        .world()
+        .resource::<CrowdLog>()
+        .exits
+        .iter()
+        .map(|e| e.0)
+        .collect();
+    Ok(BottleneckResult {
+        seed,
+        flow_steady: steady_flow(&times),
+        evacuation_s: times.last().copied().unwrap_or(f64::NAN),
+        evacuated: times.len(),
+        longest_gap_s: longest_gap(&times),
+        ms_per_step: 1e3 * wall / steps.max(1) as f64,
+        agent_steps_per_s: agent_steps as f64 / wall,
+    })
+}
+
+/// Flow between the 16th and the 135th exit (as the JuPedSim reference script measures it).
+pub fn steady_flow(times: &[f64]) -> f64 {
+    let (a, b) = (15, 134);
+    if times.len() > b && times[b] > times[a] {
+        (b - a) as f64 / (times[b] - times[a])
+    } else {
+        f64::NAN
+    }
+}
+
+/// Longest time between consecutive exits (from the first).
+pub fn longest_gap(times: &[f64]) -> f64 {
+    times.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
+}
+
+/// Runs the benchmark and prints a table.
+pub fn run(args: &BenchArgs) -> Result<()> {
+    let mut square = Vec::new();
+    if !args.no_square {
+        println!(
+            "(a) open square 200 x 200 m, 5 pillars, dt 0.01 s, threads {}",
+            if args.threads == 0 {
+                "all".into()
+            } else {
+                args.threads.to_string()
+            }
+        );
+        println!(
+            "{:>8} {:>7} {:>11} {:>16} {:>9}",
+            "agents", "steps", "ms/step", "agent-steps/s", "x realtime"
+        );
+        for &n in &args.n {
+            let steps = args.steps.unwrap_or(match n {
+                0..=1000 => 3000,
+                1001..=10000 => 1000,
+                _ => 400,
+            });
+            let r = time_square(n, steps, args.threads)?;
+            println!(
+                "{:>8} {:>7} {:>11.3} {:>16.0} {:>9.2}",
+                r.n, r.steps, r.ms_per_step, r.agent_steps_per_s, r.realtime_factor
+            );
+            square.push(r);
+        }
+    }
+    let mut bottle = Vec::new();
+    if !args.no_bottleneck {
+        println!("(b) bottleneck 1.0 m x 2.0 m, 150 agents, dt 0.01 s");
+        println!(
+            "{:>5} {:>12} {:>10} {:>8} {:>10} {:>9} {:>14}",
+            "seed", "flow (1/s)", "evac (s)", "out", "gap (s)", "ms/step", "agent-steps/s"
+        );
+        for seed in 1..=args.seeds {
+            let r = run_bottleneck(seed, args.threads)?;
+            println!(
+                "{:>5} {:>12.3} {:>10.2} {:>8} {:>10.2} {:>9.4} {:>14.0}",
+                r.seed,
+                r.flow_steady,
+                r.evacuation_s,
+                r.evacuated,
+                r.longest_gap_s,
+                r.ms_per_step,
+                r.agent_steps_per_s
+            );
+            bottle.push(r);
+        }
+    }
+    if let Some(path) = &args.json {
+        let body = serde_json::json!({ "open_square": square, "bottleneck": bottle });
+        crate::metrics::report::write_atomic(
+            path,
+            format!(
+                "{}\n",
+                serde_json::to_string_pretty(&body).unwrap_or_default()
+            )
+            .as_bytes(),
+        )?;
+    }
+    Ok(())
+}

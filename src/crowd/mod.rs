@@ -1,0 +1,448 @@
+//! Crowd plugin: owns the agents (components), their arrival, routing between targets and stays,
+//! and their movement by the operational model in [`step`].
+
+pub mod neighbours;
+pub mod spawn;
+pub mod step;
+
+use crate::rng::{MasterSeed, Purpose};
+use crate::scenario::model::Arrivals;
+use crate::scenario::validate::{GroupRt, ModelRt};
+use crate::schedule::{SimClock, SimStep, SimSystems};
+use crate::venue::Venue;
+use bevy::prelude::*;
+use neighbours::NeighbourGrid;
+use rand_chacha::ChaCha8Rng;
+use spawn::PlacedThisStep;
+
+/// A visitor.
+#[derive(Component, Debug, Clone)]
+pub struct Agent {
+    /// Stable id in order of appearance.
+    pub id: u32,
+    /// Index of the crowd group.
+    pub group: u16,
+    /// Free speed, m/s.
+    pub v0: f32,
+    /// Body radius, m.
+    pub radius: f32,
+    /// Time of appearance, s after the start.
+    pub spawned_at: f64,
+    /// Destination target.
+    pub destination: u16,
+    /// Exit target, if the plan has one.
+    pub exit: Option<u16>,
+    /// Stay at the destination, s.
+    pub dwell: f64,
+}
+
+/// Position of an agent's centre, m.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub struct Position(pub Vec2);
+
+/// Velocity over the last step, m/s.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
+pub struct Velocity(pub Vec2);
+
+/// Which leg of the plan a walking agent is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leg {
+    /// Walking to the destination.
+    ToDestination,
+    /// Walking to the exit.
+    ToExit,
+}
+
+/// The agent is in the walking crowd, heading for `target`.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Walking {
+    /// Target index (and floor field).
+    pub target: u16,
+    /// Leg of the plan.
+    pub leg: Leg,
+}
+
+/// The agent is staying inside its destination (out of the walking crowd) until `until`.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Dwelling {
+    /// End of the stay, s after the start.
+    pub until: f64,
+}
+
+/// Static crowd settings for the run.
+#[derive(Resource, Debug, Clone)]
+pub struct CrowdConfig {
+    /// Groups.
+    pub groups: Vec<GroupRt>,
+    /// Model parameters.
+    pub model: ModelRt,
+    /// Step, s.
+    pub dt: f64,
+    /// Neighbour interaction range, m.
+    pub range: f32,
+    /// Parallel tasks for the movement step (1: serial).
+    pub tasks: usize,
+}
+
+/// Pending arrivals per group.
+#[derive(Resource, Debug, Default)]
+pub struct ArrivalQueue {
+    /// Ascending arrival times per group.
+    pub times: Vec<Vec<f64>>,
+    /// Next unread time per group.
+    pub next: Vec<usize>,
+    /// Persons due but not yet placed (their source was full), per group.
+    pub waiting: Vec<u32>,
+    /// Next agent id.
+    pub next_id: u32,
+}
+
+impl ArrivalQueue {
+    /// Whether every arrival has happened and nobody waits at a source.
+    pub fn exhausted(&self) -> bool {
+        self.times
+            .iter()
+            .zip(&self.next)
+            .all(|(t, n)| *n >= t.len())
+            && self.waiting.iter().all(|w| *w == 0)
+    }
+    /// Total waiting at sources.
+    pub fn total_waiting(&self) -> u64 {
+        self.waiting.iter().map(|w| u64::from(*w)).sum()
+    }
+}
+
+/// Random streams of the crowd, one per group and purpose.
+#[derive(Resource, Debug)]
+pub struct CrowdRng {
+    agents: Vec<ChaCha8Rng>,
+    placement: Vec<ChaCha8Rng>,
+    reentry: Vec<ChaCha8Rng>,
+}
+
+/// Running totals, read by metrics and the conservation test.
+#[derive(Resource, Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CrowdCounters {
+    /// Agents that entered the simulation.
+    pub spawned: u64,
+    /// Agents that left it.
+    pub exited: u64,
+}
+
+/// What happened to agents, for the report.
+#[derive(Resource, Debug, Default)]
+pub struct CrowdLog {
+    /// `(time, target, travel time)` of every arrival at a destination.
+    pub arrivals: Vec<(f64, u16, f64)>,
+    /// `(time, target, time in venue)` of every exit; target is where they left.
+    pub exits: Vec<(f64, u16, f64)>,
+    /// Spawned per group.
+    pub spawned_by_group: Vec<u64>,
+}
+
+/// Reused buffers of the movement step (packed copy of the walking agents).
+#[derive(Resource, Debug, Default)]
+pub struct CrowdBuffer {
+    pos: Vec<Vec2>,
+    radius: Vec<f32>,
+    v0: Vec<f32>,
+    target: Vec<u16>,
+    vel: Vec<Vec2>,
+    out_pos: Vec<Vec2>,
+    out_vel: Vec<Vec2>,
+    new_pos: Vec<Vec2>,
+    new_vel: Vec<Vec2>,
+    /// Neighbour grid; after a step its `pos` holds the new positions (cells may be one step stale).
+    pub grid: NeighbourGrid,
+    placed: PlacedThisStep,
+}
+
+/// Crowd plugin.
+pub struct CrowdPlugin;
+
+impl Plugin for CrowdPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<CrowdCounters>()
+            .init_resource::<CrowdLog>()
+            .add_systems(
+                SimStep,
+                (spawn_arrivals, reenter_from_stay)
+                    .chain()
+                    .in_set(SimSystems::Spawn),
+            )
+            .add_systems(SimStep, route.in_set(SimSystems::Route))
+            .add_systems(SimStep, move_agents.in_set(SimSystems::Move));
+    }
+}
+
+/// Builds the crowd resources for a validated scenario.
+pub fn insert_crowd_resources(
+    world: &mut World,
+    cfg: CrowdConfig,
+    venue: &Venue,
+    start: f64,
+    duration: f64,
+    seed: MasterSeed,
+) {
+    let n = cfg.groups.len();
+    let mut q = ArrivalQueue {
+        waiting: vec![0; n],
+        next: vec![0; n],
+        ..Default::default()
+    };
+    for (gi, g) in cfg.groups.iter().enumerate() {
+        let mut rng = seed.stream(Purpose::Arrivals, gi as u64);
+        q.times
+            .push(spawn::arrival_times(g, start, duration, &mut rng));
+    }
+    let rng = CrowdRng {
+        agents: (0..n)
+            .map(|g| seed.stream(Purpose::Agents, g as u64))
+            .collect(),
+        placement: (0..n)
+            .map(|g| seed.stream(Purpose::Placement, g as u64))
+            .collect(),
+        reentry: (0..n)
+            .map(|g| seed.stream(Purpose::Reentry, g as u64))
+            .collect(),
+    };
+    let buffer = CrowdBuffer {
+        grid: NeighbourGrid::new(venue.min, venue.max, cfg.range),
+        ..Default::default()
+    };
+    world.insert_resource(CrowdLog {
+        spawned_by_group: vec![0; n],
+        ..Default::default()
+    });
+    world.insert_resource(q);
+    world.insert_resource(rng);
+    world.insert_resource(buffer);
+    world.insert_resource(cfg);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn spawn_arrivals(
+    mut commands: Commands,
+    clock: Res<SimClock>,
+    cfg: Res<CrowdConfig>,
+    venue: Res<Venue>,
+    mut queue: ResMut<ArrivalQueue>,
+    mut rng: ResMut<CrowdRng>,
+    mut buf: ResMut<CrowdBuffer>,
+    mut counters: ResMut<CrowdCounters>,
+    mut log: ResMut<CrowdLog>,
+) {
+    let t = clock.t();
+    let buf = &mut *buf;
+    buf.placed.clear();
+    let queue = &mut *queue;
+    for (gi, g) in cfg.groups.iter().enumerate() {
+        let times = &queue.times[gi];
+        let mut next = queue.next[gi];
+        while next < times.len() && times[next] <= t {
+            next += 1;
+        }
+        let due = (next - queue.next[gi]) as u32;
+        queue.next[gi] = next;
+        let first_positional = next - due as usize;
+        queue.waiting[gi] += due;
+        if queue.waiting[gi] == 0 {
+            continue;
+        }
+        let shape = &venue.sources[g.source].shape;
+        let initial =
+            matches!(g.arrivals, Arrivals::Initial(_) | Arrivals::Positions(_)) && clock.tick == 0;
+        let tries = if initial { 2000 } else { 16 };
+        let mut placed_now = 0u32;
+        while queue.waiting[gi] > 0 {
+            let p = if let Arrivals::Positions(ps) = &g.arrivals {
+                let k = first_positional + placed_now as usize;
+                let p = ps.get(k).map(|p| Vec2::new(p.0 as f32, p.1 as f32));
+                if let Some(p) = p {
+                    spawn::place_exact(&buf.grid, &mut buf.placed, p, g.radius);
+                }
+                p
+            } else {
+                spawn::place(
+                    shape,
+                    g.radius,
+                    tries,
+                    &venue,
+                    &buf.grid,
+                    &mut buf.placed,
+                    &mut rng.placement[gi],
+                )
+            };
+            let Some(p) = p else { break };
+            placed_now += 1;
+            queue.waiting[gi] -= 1;
+            let r = &mut rng.agents[gi];
+            let v0 = spawn::sample(&g.speed, r) as f32;
+            let destination = spawn::choose(&g.destinations, r).unwrap_or(0) as u16;
+            let dwell = g.dwell.as_ref().map_or(0.0, |d| spawn::sample(d, r));
+            let exit = spawn::choose(&g.exits, r).map(|e| e as u16);
+            let id = queue.next_id;
+            queue.next_id += 1;
+            commands.spawn((
+                Agent {
+                    id,
+                    group: gi as u16,
+                    v0,
+                    radius: g.radius,
+                    spawned_at: t,
+                    destination,
+                    exit,
+                    dwell,
+                },
+                Position(p),
+                Velocity::default(),
+                Walking {
+                    target: destination,
+                    leg: Leg::ToDestination,
+                },
+            ));
+            counters.spawned += 1;
+            log.spawned_by_group[gi] += 1;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn reenter_from_stay(
+    mut commands: Commands,
+    clock: Res<SimClock>,
+    venue: Res<Venue>,
+    q: Query<(Entity, &Agent, &Dwelling)>,
+    mut rng: ResMut<CrowdRng>,
+    mut buf: ResMut<CrowdBuffer>,
+    mut counters: ResMut<CrowdCounters>,
+    mut log: ResMut<CrowdLog>,
+) {
+    let t = clock.t();
+    let buf = &mut *buf;
+    let mut due: Vec<(u32, Entity)> = q
+        .iter()
+        .filter(|(_, _, d)| d.until <= t)
+        .map(|(e, a, _)| (a.id, e))
+        .collect();
+    due.sort_unstable();
+    for (_, e) in due {
+        let Ok((_, a, _)) = q.get(e) else { continue };
+        match a.exit {
+            None => {
+                commands.entity(e).despawn();
+                counters.exited += 1;
+                log.exits.push((t, a.destination, t - a.spawned_at));
+            }
+            Some(x) => {
+                let shape = &venue.targets[a.destination as usize].shape;
+                let g = a.group as usize;
+                if let Some(p) = spawn::place(
+                    shape,
+                    a.radius,
+                    16,
+                    &venue,
+                    &buf.grid,
+                    &mut buf.placed,
+                    &mut rng.reentry[g],
+                ) {
+                    commands.entity(e).remove::<Dwelling>().insert((
+                        Position(p),
+                        Velocity::default(),
+                        Walking {
+                            target: x,
+                            leg: Leg::ToExit,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn route(
+    mut commands: Commands,
+    clock: Res<SimClock>,
+    venue: Res<Venue>,
+    mut q: Query<(Entity, &Agent, &Position, &mut Walking)>,
+    mut counters: ResMut<CrowdCounters>,
+    mut log: ResMut<CrowdLog>,
+) {
+    let t = clock.t();
+    for (e, a, p, mut w) in &mut q {
+        if !venue.targets[w.target as usize].shape.contains(p.0) {
+            continue;
+        }
+        match w.leg {
+            Leg::ToDestination => {
+                log.arrivals.push((t, w.target, t - a.spawned_at));
+                if a.dwell > 0.0 {
+                    commands
+                        .entity(e)
+                        .remove::<Walking>()
+                        .insert(Dwelling { until: t + a.dwell });
+                } else if let Some(x) = a.exit {
+                    w.target = x;
+                    w.leg = Leg::ToExit;
+                } else {
+                    commands.entity(e).despawn();
+                    counters.exited += 1;
+                    log.exits.push((t, w.target, t - a.spawned_at));
+                }
+            }
+            Leg::ToExit => {
+                commands.entity(e).despawn();
+                counters.exited += 1;
+                log.exits.push((t, w.target, t - a.spawned_at));
+            }
+        }
+    }
+}
+
+fn move_agents(
+    mut q: Query<(&Agent, &mut Position, &mut Velocity, &Walking)>,
+    mut buf: ResMut<CrowdBuffer>,
+    venue: Res<Venue>,
+    cfg: Res<CrowdConfig>,
+) {
+    let b = &mut *buf;
+    b.pos.clear();
+    b.radius.clear();
+    b.v0.clear();
+    b.target.clear();
+    b.vel.clear();
+    for (a, p, v, w) in &q {
+        b.pos.push(p.0);
+        b.radius.push(a.radius);
+        b.v0.push(a.v0);
+        b.target.push(w.target);
+        b.vel.push(v.0);
+    }
+    let n = b.pos.len();
+    b.grid.rebuild(&b.pos, &b.radius);
+    b.out_pos.resize(n, Vec2::ZERO);
+    b.out_vel.resize(n, Vec2::ZERO);
+    let input = step::StepInput {
+        grid: &b.grid,
+        v0: &b.v0,
+        target: &b.target,
+        vel: &b.vel,
+        venue: &venue,
+        model: cfg.model,
+        dt: cfg.dt as f32,
+        range: cfg.range,
+    };
+    step::step_all(&input, &mut b.out_pos, &mut b.out_vel, cfg.tasks);
+    b.new_pos.resize(n, Vec2::ZERO);
+    b.new_vel.resize(n, Vec2::ZERO);
+    for slot in 0..n {
+        let i = b.grid.order[slot] as usize;
+        b.new_pos[i] = b.out_pos[slot];
+        b.new_vel[i] = b.out_vel[slot];
+    }
+    for (i, (_, mut p, mut v, _)) in q.iter_mut().enumerate() {
+        p.0 = b.new_pos[i];
+        v.0 = b.new_vel[i];
+    }
+    b.grid.pos.copy_from_slice(&b.out_pos);
+}

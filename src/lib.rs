@@ -1,0 +1,29 @@
+//! Cordon: a large-event security planning simulator on Bevy's ECS.
+//!
+//! A scenario (RON) describes the venue, the crowd and (in later versions) the security plan.
+//! [`scenario`] parses and validates it, [`sim`] turns it into an ECS world stepped at a fixed
+//! dt in the [`schedule::SimStep`] schedule, and [`metrics`] reports what happened.
+
+pub mod bench;
+pub mod crowd;
+pub mod error;
+pub mod metrics;
+pub mod rng;
+pub mod scenario;
+pub mod schedule;
+pub mod sim;
+pub mod venue;
+
+pub use error::{CordonError, Result};
+pub use sim::{CordonPlugin, SimOptions, Simulation, build_app};
+
+/// The names most users need.
+pub mod prelude {
+    pub use crate::crowd::{Agent, CrowdCounters, Dwelling, Position, Velocity, Walking};
+    pub use crate::metrics::report::Report;
+    pub use crate::scenario::{Scenario, Validated, load_and_validate, parse_str, validate};
+    pub use crate::schedule::{SimClock, SimStep, SimSystems};
+    pub use crate::sim::{CordonPlugin, SimOptions, Simulation, build_app};
+    pub use crate::venue::Venue;
+    pub use crate::{CordonError, Result};
+}

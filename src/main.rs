@@ -1,0 +1,165 @@
+//! The `cordon` command line: check scenarios, run them headless, benchmark the engine.
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use cordon::metrics::report::write_atomic;
+use cordon::scenario::{self, Validated};
+use cordon::{SimOptions, Simulation};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cordon",
+    version,
+    about = "Large-event security planning simulator"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check scenario files; prints every problem with file:line:column. Exit 2 if any is invalid.
+    Check {
+        /// Scenario files (RON).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Run a scenario headless and write report.json (no FILE: the built-in default scenario).
+    Run {
+        /// Scenario file (RON).
+        file: Option<PathBuf>,
+        /// Seed (default: the scenario's `sim.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Stop after this many simulated seconds.
+        #[arg(long)]
+        until: Option<f64>,
+        /// Output folder (default out/<scenario-name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Step schedule executor.
+        #[arg(long, value_enum, default_value_t = Executor::Single)]
+        executor: Executor,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Time the engine on the reference scenarios (open square with pillars, bottleneck).
+    Bench(cordon::bench::BenchArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Executor {
+    Single,
+    Multi,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("{e:#}");
+            ExitCode::from(
+                if e.downcast_ref::<cordon::CordonError>()
+                    .is_some_and(|c| c.is_invalid_input())
+                {
+                    2
+                } else {
+                    1
+                },
+            )
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> Result<ExitCode> {
+    match cli.cmd {
+        Cmd::Check { files } => {
+            let mut bad = 0;
+            for f in &files {
+                match scenario::load_and_validate(f) {
+                    Ok(v) => println!(
+                        "ok: {}: scenario \"{}\" ({} groups, {} targets, {} zones)",
+                        f.display(),
+                        v.scenario.name,
+                        v.groups.len(),
+                        v.venue.targets.len(),
+                        v.venue.zones.len()
+                    ),
+                    Err(e) => {
+                        bad += 1;
+                        eprintln!("{e}");
+                    }
+                }
+            }
+            Ok(if bad > 0 {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Cmd::Run {
+            file,
+            seed,
+            until,
+            out,
+            threads,
+            executor,
+            quiet,
+        } => {
+            let v: Validated = match &file {
+                Some(f) => scenario::load_and_validate(f)?,
+                None => scenario::default_scenario()?,
+            };
+            if let Some(u) = until
+                && !(u.is_finite() && u > 0.0)
+            {
+                anyhow::bail!("--until must be a positive number of seconds, got {u}");
+            }
+            let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name));
+            let opts = SimOptions {
+                seed,
+                until,
+                threads,
+                multi_threaded_executor: matches!(executor, Executor::Multi),
+            };
+            let mut sim = Simulation::new(&v, &opts);
+            let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+                let b = indicatif::ProgressBar::new(sim.end_ticks());
+                b.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps ({eta} left)",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                b
+            });
+            let report = sim.run(|tick, _| {
+                if let Some(b) = &bar {
+                    b.set_position(tick);
+                }
+            });
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let path = out.join("report.json");
+            write_atomic(&path, report.to_json().as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            print!("{}", report.summary());
+            println!("  report: {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Bench(args) => {
+            cordon::bench::run(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! Metrics plugin: samples the crowd after every move (counts over time, density on square cells,
+//! per-zone peak and mean density, Fruin level of service, critical-density episodes) and turns
+//! everything into the [`report::Report`] at the end of a run.
+
+pub mod report;
+
+use crate::crowd::{ArrivalQueue, CrowdCounters, Dwelling, Position, Walking};
+use crate::scenario::model::MetricsSettings;
+use crate::schedule::{SimClock, SimStep, SimSystems};
+use crate::venue::Venue;
+use crate::venue::geometry::point_in_polygon;
+use bevy::prelude::*;
+use serde::Serialize;
+
+/// Fruin walkway levels of service by area per person (m²): A ≥ 3.25, B ≥ 2.32, C ≥ 1.39,
+/// D ≥ 0.93, E ≥ 0.46, F below.
+pub const FRUIN_WALKWAY: [f64; 5] = [3.25, 2.32, 1.39, 0.93, 0.46];
+
+/// Level index 0 (A) … 5 (F) for a density in persons/m².
+pub fn fruin_level(density: f64) -> usize {
+    if density <= 0.0 {
+        return 0;
+    }
+    let area = 1.0 / density;
+    FRUIN_WALKWAY.iter().position(|&a| area >= a).unwrap_or(5)
+}
+
+/// One row of the time series.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SeriesRow {
+    /// Seconds after the start.
+    pub t: f64,
+    /// Clock time.
+    pub clock: String,
+    /// Agents that entered so far.
+    pub spawned: u64,
+    /// Agents in the venue (walking + staying).
+    pub present: u64,
+    /// Agents in the walking crowd.
+    pub walking: u64,
+    /// Agents staying inside a destination.
+    pub dwelling: u64,
+    /// Agents that left.
+    pub exited: u64,
+    /// Persons due but not yet placed at a full source.
+    pub waiting: u64,
+}
+
+/// Per-zone accumulators.
+#[derive(Debug, Clone, Default)]
+pub struct ZoneAcc {
+    /// Walkable area of the zone's density cells, m².
+    pub area: f64,
+    /// Highest cell density seen, persons/m².
+    pub peak: f64,
+    /// When it was seen.
+    pub peak_t: f64,
+    /// Sum over samples of the zone's mean density.
+    pub density_sum: f64,
+    /// Samples taken.
+    pub samples: u64,
+    /// Seconds at each Fruin level (by the zone's densest cell).
+    pub los: [f64; 6],
+    /// Seconds with at least one cell above the critical density.
+    pub critical_s: f64,
+    count_now: u64,
+    peak_now: f64,
+}
+
+/// A stretch of time during which a density cell stayed above the critical density.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Episode {
+    /// Cell centre x, m.
+    pub x: f64,
+    /// Cell centre y, m.
+    pub y: f64,
+    /// Zones containing the cell.
+    pub zones: Vec<String>,
+    /// First sample above, s after the start.
+    pub start_s: f64,
+    /// Last sample above, s after the start.
+    pub end_s: f64,
+    /// Seconds above (samples × interval).
+    pub duration_s: f64,
+    /// Highest density in the episode, persons/m².
+    pub peak_density: f64,
+}
+
+/// All metric state of a run.
+#[derive(Resource, Debug)]
+pub struct Metrics {
+    /// Settings from the scenario.
+    pub settings: MetricsSettings,
+    /// Time series.
+    pub series: Vec<SeriesRow>,
+    next_series: u64,
+    next_density: u64,
+    /// Density raster origin.
+    origin: Vec2,
+    dnx: usize,
+    dny: usize,
+    /// Walkable area per density cell, m².
+    cell_area: Vec<f64>,
+    counts: Vec<u32>,
+    touched: Vec<usize>,
+    cell_zone_start: Vec<u32>,
+    cell_zone_items: Vec<u16>,
+    /// Per-zone accumulators (same order as the venue's zones).
+    pub zones: Vec<ZoneAcc>,
+    open: Vec<Option<(f64, f64, f64, u32)>>,
+    open_cells: Vec<usize>,
+    /// Finished critical-density episodes.
+    pub episodes: Vec<Episode>,
+    /// Highest number present and when.
+    pub peak_present: (u64, f64),
+    zone_names: Vec<String>,
+}
+
+impl Metrics {
+    /// Prepares density cells and their zone membership.
+    pub fn new(settings: MetricsSettings, venue: &Venue) -> Metrics {
+        let dc = settings.density_cell as f32;
+        let dnx = (((venue.max.x - venue.min.x) / dc).ceil() as usize).max(1);
+        let dny = (((venue.max.y - venue.min.y) / dc).ceil() as usize).max(1);
+        let g = &venue.grid;
+        let mut cell_area = vec![0.0f64; dnx * dny];
+        let a = f64::from(g.h) * f64::from(g.h);
+        for y in 0..g.ny {
+            for x in 0..g.nx {
+                if !g.blocked[y * g.nx + x] {
+                    let c = g.center(x, y);
+                    let dx = (((c.x - venue.min.x) / dc) as usize).min(dnx - 1);
+                    let dy = (((c.y - venue.min.y) / dc) as usize).min(dny - 1);
+                    cell_area[dy * dnx + dx] += a;
+                }
+            }
+        }
+        let mut lists: Vec<Vec<u16>> = vec![Vec::new(); dnx * dny];
+        let mut zones = vec![ZoneAcc::default(); venue.zones.len()];
+        for (zi, z) in venue.zones.iter().enumerate() {
+            let lo = z
+                .polygon
+                .iter()
+                .fold(Vec2::splat(f32::MAX), |m, p| m.min(*p));
+            let hi = z
+                .polygon
+                .iter()
+                .fold(Vec2::splat(f32::MIN), |m, p| m.max(*p));
+            let x0 = (((lo.x - venue.min.x) / dc).floor().max(0.0) as usize).min(dnx - 1);
+            let y0 = (((lo.y - venue.min.y) / dc).floor().max(0.0) as usize).min(dny - 1);
+            let x1 = (((hi.x - venue.min.x) / dc).floor().max(0.0) as usize).min(dnx - 1);
+            let y1 = (((hi.y - venue.min.y) / dc).floor().max(0.0) as usize).min(dny - 1);
+            let mut any = false;
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let c = venue.min + Vec2::new((x as f32 + 0.5) * dc, (y as f32 + 0.5) * dc);
+                    if point_in_polygon(c, &z.polygon) {
+                        lists[y * dnx + x].push(zi as u16);
+                        zones[zi].area += cell_area[y * dnx + x];
+                        any = true;
+                    }
+                }
+            }
+            if !any {
+                // a zone smaller than a cell: use the cell of its first vertex
+                let c = z.polygon[0];
+                let x = (((c.x - venue.min.x) / dc).max(0.0) as usize).min(dnx - 1);
+                let y = (((c.y - venue.min.y) / dc).max(0.0) as usize).min(dny - 1);
+                lists[y * dnx + x].push(zi as u16);
+                zones[zi].area += cell_area[y * dnx + x];
+            }
+        }
+        let mut cell_zone_start = Vec::with_capacity(dnx * dny + 1);
+        let mut cell_zone_items = Vec::new();
+        cell_zone_start.push(0);
+        for l in &lists {
+            cell_zone_items.extend_from_slice(l);
+            cell_zone_start.push(cell_zone_items.len() as u32);
+        }
+        Metrics {
+            settings,
+            series: Vec::new(),
+            next_series: 0,
+            next_density: 0,
+            origin: venue.min,
+            dnx,
+            dny,
+            cell_area,
+            counts: vec![0; dnx * dny],
+            touched: Vec::new(),
+            cell_zone_start,
+            cell_zone_items,
+            zones,
+            open: vec![None; dnx * dny],
+            open_cells: Vec::new(),
+            episodes: Vec::new(),
+            peak_present: (0, 0.0),
+            zone_names: venue.zones.iter().map(|z| z.name.clone()).collect(),
+        }
+    }
+
+    fn cell_center(&self, c: usize) -> Vec2 {
+        let dc = self.settings.density_cell as f32;
+        self.origin
+            + Vec2::new(
+                ((c % self.dnx) as f32 + 0.5) * dc,
+                ((c / self.dnx) as f32 + 0.5) * dc,
+            )
+    }
+
+    fn zones_of(&self, c: usize) -> &[u16] {
+        &self.cell_zone_items
+            [self.cell_zone_start[c] as usize..self.cell_zone_start[c + 1] as usize]
+    }
+
+    fn density(&self, c: usize) -> f64 {
+        f64::from(self.counts[c]) / self.cell_area[c].max(0.5)
+    }
+
+    /// One density sample at time `t` from the walking agents' positions.
+    pub fn sample_density(&mut self, t: f64, positions: impl Iterator<Item = Vec2>) {
+        let dc = self.settings.density_cell as f32;
+        for &c in &self.touched {
+            self.counts[c] = 0;
+        }
+        self.touched.clear();
+        for p in positions {
+            let x = (((p.x - self.origin.x) / dc).max(0.0) as usize).min(self.dnx - 1);
+            let y = (((p.y - self.origin.y) / dc).max(0.0) as usize).min(self.dny - 1);
+            let c = y * self.dnx + x;
+            if self.counts[c] == 0 {
+                self.touched.push(c);
+            }
+            self.counts[c] += 1;
+        }
+        self.touched.sort_unstable();
+        let interval = self.settings.density_interval;
+        let crit = self.settings.critical_density;
+        for z in &mut self.zones {
+            z.count_now = 0;
+            z.peak_now = 0.0;
+        }
+        for k in 0..self.touched.len() {
+            let c = self.touched[k];
+            let d = self.density(c);
+            let (s, e) = (
+                self.cell_zone_start[c] as usize,
+                self.cell_zone_start[c + 1] as usize,
+            );
+            for zi in s..e {
+                let z = &mut self.zones[self.cell_zone_items[zi] as usize];
+                z.count_now += u64::from(self.counts[c]);
+                if d > z.peak_now {
+                    z.peak_now = d;
+                }
+            }
+            if d > crit {
+                match &mut self.open[c] {
+                    Some((_, last, peak, n)) => {
+                        *last = t;
+                        *peak = peak.max(d);
+                        *n += 1;
+                    }
+                    None => {
+                        self.open[c] = Some((t, t, d, 1));
+                        self.open_cells.push(c);
+                    }
+                }
+            }
+        }
+        for z in &mut self.zones {
+            if z.peak_now > z.peak {
+                z.peak = z.peak_now;
+                z.peak_t = t;
+            }
+            z.density_sum += if z.area > 0.0 {
+                z.count_now as f64 / z.area
+            } else {
+                0.0
+            };
+            z.samples += 1;
+            z.los[fruin_level(z.peak_now)] += interval;
+            if z.peak_now > crit {
+                z.critical_s += interval;
+            }
+        }
+        // close episodes of cells no longer above the threshold
+        let mut still = Vec::with_capacity(self.open_cells.len());
+        for k in 0..self.open_cells.len() {
+            let c = self.open_cells[k];
+            if self.open[c].is_some_and(|o| o.1 < t) {
+                self.close(c);
+            } else {
+                still.push(c);
+            }
+        }
+        self.open_cells = still;
+    }
+
+    fn close(&mut self, c: usize) {
+        if let Some((start, end, peak, n)) = self.open[c].take() {
+            let p = self.cell_center(c);
+            let names: Vec<String> = self
+                .zones_of(c)
+                .iter()
+                .map(|&z| self.zone_names[z as usize].clone())
+                .collect();
+            self.episodes.push(Episode {
+                x: f64::from(p.x),
+                y: f64::from(p.y),
+                zones: names,
+                start_s: start,
+                end_s: end,
+                duration_s: f64::from(n) * self.settings.density_interval,
+                peak_density: peak,
+            });
+        }
+    }
+
+    /// Closes all open episodes (end of run).
+    pub fn close_all(&mut self) {
+        let mut cells = std::mem::take(&mut self.open_cells);
+        cells.sort_unstable();
+        for c in cells {
+            self.close(c);
+        }
+    }
+}
+
+/// Metrics plugin.
+pub struct MetricsPlugin;
+
+impl Plugin for MetricsPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(SimStep, measure.in_set(SimSystems::Measure));
+    }
+}
+
+/// Appends a series row for time `t`.
+pub fn push_series(
+    m: &mut Metrics,
+    t: f64,
+    start: f64,
+    counters: &CrowdCounters,
+    walking: u64,
+    dwelling: u64,
+    waiting: u64,
+) {
+    let present = walking + dwelling;
+    m.series.push(SeriesRow {
+        t: report::round(t),
+        clock: crate::scenario::model::ClockTime(start + t).hms(),
+        spawned: counters.spawned,
+        present,
+        walking,
+        dwelling,
+        exited: counters.exited,
+        waiting,
+    });
+}
+
+fn measure(
+    clock: Res<SimClock>,
+    counters: Res<CrowdCounters>,
+    queue: Res<ArrivalQueue>,
+    walking: Query<&Position, With<Walking>>,
+    dwelling: Query<(), With<Dwelling>>,
+    mut m: ResMut<Metrics>,
+) {
+    let t = clock.t_end();
+    let tick = clock.tick + 1;
+    let n_walk = walking.iter().len() as u64;
+    let n_dwell = dwelling.iter().len() as u64;
+    let present = n_walk + n_dwell;
+    if present > m.peak_present.0 {
+        m.peak_present = (present, t);
+    }
+    let density_every = ((m.settings.density_interval / clock.dt).round() as u64).max(1);
+    if tick >= m.next_density {
+        m.next_density = tick + density_every;
+        m.sample_density(t, walking.iter().map(|p| p.0));
+    }
+    let series_every = ((m.settings.series_interval / clock.dt).round() as u64).max(1);
+    if tick >= m.next_series {
+        m.next_series = tick + series_every;
+        push_series(
+            &mut m,
+            t,
+            clock.start,
+            &counters,
+            n_walk,
+            n_dwell,
+            queue.total_waiting(),
+        );
+    }
+}

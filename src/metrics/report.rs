@@ -1,0 +1,455 @@
+//! The run report (`report.json`): serde structs in a fixed key order, built from the simulation's
+//! own records, written atomically (temp file + rename), plus the short human summary.
+
+use super::{Episode, Metrics, SeriesRow, fruin_level};
+use crate::crowd::{ArrivalQueue, CrowdCounters, CrowdLog, Dwelling, Walking};
+use crate::error::{CordonError, Result};
+use crate::scenario::model::ClockTime;
+use crate::schedule::SimClock;
+use crate::venue::Venue;
+use bevy::prelude::*;
+use serde::Serialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Rounds to 1e-4 (reports stay readable; rounding is deterministic).
+pub fn round(x: f64) -> f64 {
+    (x * 1e4).round() / 1e4
+}
+
+/// Summary statistics of a sample.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Stats {
+    /// Sample size.
+    pub count: u64,
+    /// Mean.
+    pub mean: f64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+impl Stats {
+    /// Nearest-rank percentiles of the values.
+    pub fn of(values: impl Iterator<Item = f64>) -> Stats {
+        let mut v: Vec<f64> = values.collect();
+        if v.is_empty() {
+            return Stats::default();
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let pct = |p: f64| v[(((p * n as f64).ceil() as usize).max(1) - 1).min(n - 1)];
+        Stats {
+            count: n as u64,
+            mean: round(v.iter().sum::<f64>() / n as f64),
+            p50: round(pct(0.5)),
+            p90: round(pct(0.9)),
+            max: round(v[n - 1]),
+        }
+    }
+}
+
+/// Scenario identity and run settings.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunInfo {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed used.
+    pub seed: u64,
+    /// Step, s.
+    pub dt: f64,
+    /// Clock time of the start.
+    pub start: String,
+    /// Clock time the run reached.
+    pub end: String,
+    /// Steps run.
+    pub steps: u64,
+    /// Simulated seconds.
+    pub simulated_s: f64,
+    /// Why the run ended: "end of time window", "time limit (--until)" or "everyone left".
+    pub ended_by: String,
+}
+
+/// Headcounts.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Totals {
+    /// Entered the simulation.
+    pub spawned: u64,
+    /// Left it.
+    pub exited: u64,
+    /// In the venue at the end.
+    pub present_at_end: u64,
+    /// Walking at the end.
+    pub walking_at_end: u64,
+    /// Staying in a destination at the end.
+    pub dwelling_at_end: u64,
+    /// Due but not placed at a full source at the end.
+    pub waiting_at_source_at_end: u64,
+    /// Most present at once.
+    pub peak_present: u64,
+    /// When, s after the start.
+    pub peak_present_t: f64,
+}
+
+/// Per crowd group.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GroupReport {
+    /// Group name.
+    pub name: String,
+    /// Agents of the group that entered.
+    pub spawned: u64,
+}
+
+/// Per target.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TargetReport {
+    /// Target name.
+    pub name: String,
+    /// Arrivals of agents for whom it was the destination.
+    pub arrivals: u64,
+    /// Agents who left the venue here.
+    pub exits: u64,
+    /// First exit here, s after the start.
+    pub first_exit_s: Option<f64>,
+    /// Last exit here, s after the start.
+    pub last_exit_s: Option<f64>,
+    /// (exits − 1) / (last − first), persons/s.
+    pub mean_exit_flow: Option<f64>,
+}
+
+/// Seconds at each Fruin walkway level of service.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct Los {
+    /// ≥ 3.25 m²/person.
+    #[serde(rename = "A")]
+    pub a: f64,
+    /// ≥ 2.32.
+    #[serde(rename = "B")]
+    pub b: f64,
+    /// ≥ 1.39.
+    #[serde(rename = "C")]
+    pub c: f64,
+    /// ≥ 0.93.
+    #[serde(rename = "D")]
+    pub d: f64,
+    /// ≥ 0.46.
+    #[serde(rename = "E")]
+    pub e: f64,
+    /// Below 0.46.
+    #[serde(rename = "F")]
+    pub f: f64,
+}
+
+/// Per zone.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ZoneReport {
+    /// Zone name.
+    pub name: String,
+    /// Polygon area, m².
+    pub area_m2: f64,
+    /// Walkable area of its density cells, m².
+    pub cells_area_m2: f64,
+    /// Highest density on one of its cells, persons/m².
+    pub peak_density: f64,
+    /// When, s after the start.
+    pub peak_t: f64,
+    /// Fruin level of the peak.
+    pub peak_los: String,
+    /// Time-mean of persons in the zone's cells per m².
+    pub mean_density: f64,
+    /// Seconds at each level (judged on the zone's densest cell).
+    pub los_s: Los,
+    /// Seconds with a cell above the critical density.
+    pub critical_s: f64,
+}
+
+/// Critical-density findings.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CriticalReport {
+    /// Threshold, persons/m².
+    pub threshold: f64,
+    /// Density cell edge, m.
+    pub cell_m: f64,
+    /// Number of episodes.
+    pub episodes_total: u64,
+    /// Longest episodes first (at most 100).
+    pub episodes: Vec<Episode>,
+}
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    /// Report schema version.
+    pub schema: u32,
+    /// Run identity.
+    pub run: RunInfo,
+    /// Headcounts.
+    pub totals: Totals,
+    /// Spawn to arrival at the destination, s.
+    pub travel_time_s: Stats,
+    /// Spawn to leaving, s.
+    pub time_in_venue_s: Stats,
+    /// Per group.
+    pub groups: Vec<GroupReport>,
+    /// Per target.
+    pub targets: Vec<TargetReport>,
+    /// Per zone.
+    pub zones: Vec<ZoneReport>,
+    /// Critical density.
+    pub critical_density: CriticalReport,
+    /// Time series.
+    pub series: Vec<SeriesRow>,
+}
+
+const LEVELS: [&str; 6] = ["A", "B", "C", "D", "E", "F"];
+
+/// Builds the report from the world at the end of a run.
+pub fn build(
+    world: &mut World,
+    scenario: &str,
+    seed: u64,
+    group_names: &[String],
+    ended_by: &str,
+) -> Report {
+    let clock = *world.resource::<SimClock>();
+    let counters = *world.resource::<CrowdCounters>();
+    let walking = world
+        .query_filtered::<(), With<Walking>>()
+        .iter(world)
+        .len() as u64;
+    let dwelling = world
+        .query_filtered::<(), With<Dwelling>>()
+        .iter(world)
+        .len() as u64;
+    let waiting = world.resource::<ArrivalQueue>().total_waiting();
+    let t = clock.t();
+    {
+        let mut m = world.resource_mut::<Metrics>();
+        m.close_all();
+        if m.series.last().is_none_or(|r| r.t < round(t)) {
+            super::push_series(
+                &mut m,
+                t,
+                clock.start,
+                &counters,
+                walking,
+                dwelling,
+                waiting,
+            );
+        }
+    }
+    let venue = world.resource::<Venue>();
+    let log = world.resource::<CrowdLog>();
+    let m = world.resource::<Metrics>();
+
+    let targets = venue
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(ti, tg)| {
+            let exits: Vec<f64> = log
+                .exits
+                .iter()
+                .filter(|e| e.1 as usize == ti)
+                .map(|e| e.0)
+                .collect();
+            let first = exits.first().copied();
+            let last = exits.last().copied();
+            let flow = match (first, last) {
+                (Some(a), Some(b)) if exits.len() > 1 && b > a => {
+                    Some(round((exits.len() - 1) as f64 / (b - a)))
+                }
+                _ => None,
+            };
+            TargetReport {
+                name: tg.name.clone(),
+                arrivals: log.arrivals.iter().filter(|a| a.1 as usize == ti).count() as u64,
+                exits: exits.len() as u64,
+                first_exit_s: first.map(round),
+                last_exit_s: last.map(round),
+                mean_exit_flow: flow,
+            }
+        })
+        .collect();
+
+    let zones = venue
+        .zones
+        .iter()
+        .zip(&m.zones)
+        .map(|(z, acc)| {
+            let l = acc.los.map(round);
+            ZoneReport {
+                name: z.name.clone(),
+                area_m2: round(f64::from(z.area)),
+                cells_area_m2: round(acc.area),
+                peak_density: round(acc.peak),
+                peak_t: round(acc.peak_t),
+                peak_los: LEVELS[fruin_level(acc.peak)].to_string(),
+                mean_density: round(if acc.samples > 0 {
+                    acc.density_sum / acc.samples as f64
+                } else {
+                    0.0
+                }),
+                los_s: Los {
+                    a: l[0],
+                    b: l[1],
+                    c: l[2],
+                    d: l[3],
+                    e: l[4],
+                    f: l[5],
+                },
+                critical_s: round(acc.critical_s),
+            }
+        })
+        .collect();
+
+    let mut episodes = m.episodes.clone();
+    episodes.sort_by(|a, b| {
+        b.duration_s
+            .total_cmp(&a.duration_s)
+            .then(a.start_s.total_cmp(&b.start_s))
+            .then(a.x.total_cmp(&b.x))
+            .then(a.y.total_cmp(&b.y))
+    });
+    let episodes_total = episodes.len() as u64;
+    episodes.truncate(100);
+    for e in &mut episodes {
+        e.x = round(e.x);
+        e.y = round(e.y);
+        e.start_s = round(e.start_s);
+        e.end_s = round(e.end_s);
+        e.duration_s = round(e.duration_s);
+        e.peak_density = round(e.peak_density);
+    }
+
+    Report {
+        schema: 1,
+        run: RunInfo {
+            scenario: scenario.to_string(),
+            seed,
+            dt: clock.dt,
+            start: ClockTime(clock.start).hms(),
+            end: ClockTime(clock.start + t).hms(),
+            steps: clock.tick,
+            simulated_s: round(t),
+            ended_by: ended_by.to_string(),
+        },
+        totals: Totals {
+            spawned: counters.spawned,
+            exited: counters.exited,
+            present_at_end: walking + dwelling,
+            walking_at_end: walking,
+            dwelling_at_end: dwelling,
+            waiting_at_source_at_end: waiting,
+            peak_present: m.peak_present.0,
+            peak_present_t: round(m.peak_present.1),
+        },
+        travel_time_s: Stats::of(log.arrivals.iter().map(|a| a.2)),
+        time_in_venue_s: Stats::of(log.exits.iter().map(|e| e.2)),
+        groups: group_names
+            .iter()
+            .zip(&log.spawned_by_group)
+            .map(|(n, s)| GroupReport {
+                name: n.clone(),
+                spawned: *s,
+            })
+            .collect(),
+        targets,
+        zones,
+        critical_density: CriticalReport {
+            threshold: m.settings.critical_density,
+            cell_m: m.settings.density_cell,
+            episodes_total,
+            episodes,
+        },
+        series: m.series.clone(),
+    }
+}
+
+impl Report {
+    /// Pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// A few lines for the terminal.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "{}: {} steps, {} → {} ({} s simulated, ended by {})\n",
+            self.run.scenario,
+            self.run.steps,
+            self.run.start,
+            self.run.end,
+            self.run.simulated_s,
+            self.run.ended_by
+        );
+        let t = &self.totals;
+        s += &format!(
+            "  visitors: {} entered, {} left, {} present at the end (peak {} at t = {} s), {} waiting at sources\n",
+            t.spawned,
+            t.exited,
+            t.present_at_end,
+            t.peak_present,
+            t.peak_present_t,
+            t.waiting_at_source_at_end
+        );
+        let tt = &self.travel_time_s;
+        s += &format!(
+            "  travel time to destination: p50 {} s, p90 {} s, max {} s (n = {})\n",
+            tt.p50, tt.p90, tt.max, tt.count
+        );
+        for z in &self.zones {
+            s += &format!(
+                "  zone {}: peak {} /m² (LOS {}) at t = {} s, mean {} /m², {} s above {} /m²\n",
+                z.name,
+                z.peak_density,
+                z.peak_los,
+                z.peak_t,
+                z.mean_density,
+                z.critical_s,
+                self.critical_density.threshold
+            );
+        }
+        s += &format!(
+            "  critical-density episodes: {}\n",
+            self.critical_density.episodes_total
+        );
+        s
+    }
+}
+
+/// Writes `contents` to `path` atomically: a temp file in the same folder, then a rename.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|source| CordonError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
+    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let res = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(source) = res {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(CordonError::Write {
+            path: path.to_path_buf(),
+            source,
+        });
+    }
+    Ok(())
+}

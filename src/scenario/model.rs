@@ -1,0 +1,470 @@
+//! Plain serde data for a scenario file: what a planner writes, before validation.
+//!
+//! Every struct denies unknown fields, so a typo is an error with a line and
+//! column, never a silently ignored setting. Units are SI: metres, seconds,
+//! persons, persons per second.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A whole scenario file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Short name, used for the default output folder `out/<name>/`.
+    pub name: String,
+    /// Free text shown in reports.
+    #[serde(default)]
+    pub description: String,
+    /// Time step, clock window and seed.
+    pub sim: SimSettings,
+    /// Geometry: bounds, walls, obstacles, zones, sources and targets.
+    pub venue: Venue,
+    /// Visitor groups.
+    #[serde(default)]
+    pub crowd: Vec<CrowdGroup>,
+    /// Parameters of the operational (pedestrian) model.
+    #[serde(default)]
+    pub model: ModelParams,
+    /// What to measure and how often.
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+/// Simulation settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimSettings {
+    /// Time step in seconds (default 0.05).
+    #[serde(default = "default_dt")]
+    pub dt: f64,
+    /// Clock time at which the simulation starts ("HH:MM[:SS]" or seconds after midnight).
+    #[serde(default)]
+    pub start: ClockTime,
+    /// Clock time at which the simulation ends.
+    pub end: ClockTime,
+    /// Seed of all random streams (default 1).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Stop as soon as every arrival has happened and nobody is left (default true).
+    #[serde(default = "default_true")]
+    pub stop_when_empty: bool,
+}
+
+fn default_dt() -> f64 {
+    0.05
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_true() -> bool {
+    true
+}
+
+/// A time of day in seconds after midnight. Written as `"08:30"`, `"08:30:15"` or a number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Default)]
+pub struct ClockTime(pub f64);
+
+impl ClockTime {
+    /// Formats as `HH:MM:SS` (fractions of a second are dropped).
+    pub fn hms(self) -> String {
+        let s = self.0.max(0.0).floor() as u64;
+        format!("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60)
+    }
+
+    /// Parses `HH:MM` or `HH:MM:SS`.
+    pub fn parse(text: &str) -> Option<ClockTime> {
+        let parts: Vec<&str> = text.trim().split(':').collect();
+        if parts.len() < 2 || parts.len() > 3 {
+            return None;
+        }
+        let h: u32 = parts[0].parse().ok()?;
+        let m: u32 = parts[1].parse().ok()?;
+        let s: f64 = if parts.len() == 3 {
+            parts[2].parse().ok()?
+        } else {
+            0.0
+        };
+        if m >= 60 || !(0.0..60.0).contains(&s) || h > 47 {
+            return None;
+        }
+        Some(ClockTime(f64::from(h) * 3600.0 + f64::from(m) * 60.0 + s))
+    }
+}
+
+impl Serialize for ClockTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.hms())
+    }
+}
+
+impl<'de> Deserialize<'de> for ClockTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = ClockTime;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a clock time \"HH:MM\" or \"HH:MM:SS\", or seconds after midnight")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ClockTime, E> {
+                ClockTime::parse(v).ok_or_else(|| {
+                    E::custom(format!(
+                        "`{v}` is not a clock time; write \"HH:MM\" or \"HH:MM:SS\""
+                    ))
+                })
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ClockTime, E> {
+                Ok(ClockTime(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ClockTime, E> {
+                Ok(ClockTime(v as f64))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ClockTime, E> {
+                Ok(ClockTime(v as f64))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A point in metres, `(x, y)`.
+pub type Point = (f64, f64);
+
+/// The venue geometry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Venue {
+    /// Axis-aligned bounding rectangle; its edges are walls.
+    pub bounds: Bounds,
+    /// Edge length of the navigation raster in metres (default 0.25).
+    #[serde(default = "default_cell")]
+    pub cell_size: f64,
+    /// Walls as polylines (thin, impassable).
+    #[serde(default)]
+    pub walls: Vec<Wall>,
+    /// Solid obstacles as closed polygons (pillars, buildings, fences around an area).
+    #[serde(default)]
+    pub obstacles: Vec<Obstacle>,
+    /// Named measurement zones.
+    #[serde(default)]
+    pub zones: Vec<Zone>,
+    /// Named places where people appear (metro exits, car parks, rooms).
+    #[serde(default)]
+    pub sources: Vec<Place>,
+    /// Named places people walk to (halls, exits).
+    #[serde(default)]
+    pub targets: Vec<Place>,
+}
+
+fn default_cell() -> f64 {
+    0.25
+}
+
+/// Axis-aligned rectangle.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    /// Lower-left corner.
+    pub min: Point,
+    /// Upper-right corner.
+    pub max: Point,
+}
+
+/// A wall: an open polyline of at least two points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Wall {
+    /// Optional name used in messages.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Vertices in order.
+    pub points: Vec<Point>,
+}
+
+/// A solid obstacle: a simple polygon (closed automatically).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Obstacle {
+    /// Optional name used in messages.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Vertices in order (at least three, not self-intersecting).
+    pub polygon: Vec<Point>,
+}
+
+/// A named measurement zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Zone {
+    /// Unique zone name.
+    pub name: String,
+    /// Simple polygon.
+    pub polygon: Vec<Point>,
+}
+
+/// A named source or target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    /// Unique name among sources (or targets).
+    pub name: String,
+    /// Where it is.
+    pub area: Area,
+}
+
+/// The shape of a source or target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Area {
+    /// A single point. As a target, reached within 0.5 m.
+    Point(Point),
+    /// A disc: centre and radius in metres.
+    Circle(Point, f64),
+    /// A simple polygon.
+    Polygon(Vec<Point>),
+}
+
+/// One group of visitors sharing an arrival profile and a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrowdGroup {
+    /// Unique group name.
+    pub name: String,
+    /// Name of the source they appear at.
+    pub source: String,
+    /// When they appear.
+    pub arrivals: Arrivals,
+    /// Where they walk first, with weights (at least one).
+    pub destinations: Vec<Choice>,
+    /// How long they stay at the destination (out of the walking crowd). None: no stay.
+    #[serde(default)]
+    pub dwell: Option<Distribution>,
+    /// Where they leave after the stay, with weights. Empty: they leave at the destination.
+    #[serde(default)]
+    pub exits: Vec<Choice>,
+    /// Free (desired) walking speed in m/s.
+    #[serde(default = "default_speed")]
+    pub speed: Distribution,
+    /// Body radius in metres (default 0.2).
+    #[serde(default = "default_radius")]
+    pub radius: f64,
+}
+
+fn default_speed() -> Distribution {
+    Distribution::Normal {
+        mean: 1.34,
+        sd: 0.26,
+        min: 0.5,
+        max: 2.0,
+    }
+}
+fn default_radius() -> f64 {
+    0.2
+}
+
+/// A weighted choice of a target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    /// Target name.
+    pub target: String,
+    /// Relative weight (> 0, default 1).
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+}
+
+fn default_weight() -> f64 {
+    1.0
+}
+
+/// When visitors of a group appear.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Arrivals {
+    /// Poisson arrivals with piecewise-constant rates over clock time.
+    Rates(Vec<RateStep>),
+    /// Exactly `count` persons at independent uniform random times in `[from, to)`.
+    Count {
+        /// Number of persons.
+        count: u32,
+        /// Window start (clock time).
+        from: ClockTime,
+        /// Window end (clock time).
+        to: ClockTime,
+    },
+    /// `count` persons placed at random, non-overlapping spots in the source at the start.
+    Initial(u32),
+    /// Persons placed at these exact positions at the start.
+    Positions(Vec<Point>),
+}
+
+/// One piece of a piecewise-constant arrival rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateStep {
+    /// Start (clock time).
+    pub from: ClockTime,
+    /// End (clock time).
+    pub to: ClockTime,
+    /// Mean arrivals per second (> 0).
+    pub rate: f64,
+}
+
+/// A random distribution of a non-negative quantity (speed in m/s, time in s).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Distribution {
+    /// Always this value.
+    Fixed(f64),
+    /// Uniform in `[min, max]`.
+    Uniform {
+        /// Lower end.
+        min: f64,
+        /// Upper end.
+        max: f64,
+    },
+    /// Normal, clipped into `[min, max]`.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+        /// Lower clip.
+        min: f64,
+        /// Upper clip.
+        max: f64,
+    },
+    /// Exponential with this mean.
+    Exponential {
+        /// Mean.
+        mean: f64,
+    },
+    /// Log-normal given by its median and the sd of the logarithm.
+    LogNormal {
+        /// Median.
+        median: f64,
+        /// Standard deviation of ln(x).
+        sigma: f64,
+    },
+    /// RiMEA test 7 speed ranges by age group, uniform inside the range.
+    Rimea(AgeGroup),
+}
+
+/// RiMEA (Annex 1, test 7) demographic groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AgeGroup {
+    /// Younger than 30: 0.58–1.61 m/s.
+    Under30,
+    /// 30 to 50: 1.41–1.54 m/s.
+    From30To50,
+    /// Older than 50: 0.68–1.41 m/s.
+    Over50,
+    /// Mobility impaired: 0.46–0.76 m/s.
+    Impaired,
+}
+
+impl AgeGroup {
+    /// The RiMEA speed range `(min, max)` in m/s.
+    pub fn range(self) -> (f64, f64) {
+        match self {
+            AgeGroup::Under30 => (0.58, 1.61),
+            AgeGroup::From30To50 => (1.41, 1.54),
+            AgeGroup::Over50 => (0.68, 1.41),
+            AgeGroup::Impaired => (0.46, 0.76),
+        }
+    }
+}
+
+/// Parameters of the collision-free speed model (Tordeux, Chraibi, Seyfried 2016).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelParams {
+    /// Time gap T in seconds: speed = min(v0, (s − l)/T) (default 0.5).
+    #[serde(default = "d_time_gap")]
+    pub time_gap: f64,
+    /// Strength a of the neighbour repulsion (default 8.0).
+    #[serde(default = "d_nstrength")]
+    pub neighbour_strength: f64,
+    /// Range D of the neighbour repulsion in metres (default 0.1).
+    #[serde(default = "d_nrange")]
+    pub neighbour_range: f64,
+    /// Strength of the wall repulsion (default 5.0).
+    #[serde(default = "d_wstrength")]
+    pub wall_strength: f64,
+    /// Range of the wall repulsion in metres (default 0.02).
+    #[serde(default = "d_wrange")]
+    pub wall_range: f64,
+    /// Distance from walls within which the floor field costs more, in metres (default 0.5).
+    #[serde(default = "d_wall_buffer")]
+    pub wall_buffer: f64,
+}
+
+fn d_time_gap() -> f64 {
+    0.5
+}
+fn d_nstrength() -> f64 {
+    8.0
+}
+fn d_nrange() -> f64 {
+    0.1
+}
+fn d_wstrength() -> f64 {
+    5.0
+}
+fn d_wrange() -> f64 {
+    0.02
+}
+fn d_wall_buffer() -> f64 {
+    0.5
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        ModelParams {
+            time_gap: d_time_gap(),
+            neighbour_strength: d_nstrength(),
+            neighbour_range: d_nrange(),
+            wall_strength: d_wstrength(),
+            wall_range: d_wrange(),
+            wall_buffer: d_wall_buffer(),
+        }
+    }
+}
+
+/// What the metrics plugin samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Seconds between density samples (default 1.0).
+    #[serde(default = "d_density_interval")]
+    pub density_interval: f64,
+    /// Seconds between rows of the time series (default 60).
+    #[serde(default = "d_series_interval")]
+    pub series_interval: f64,
+    /// Edge of the square density cells in metres (default 2.0).
+    #[serde(default = "d_density_cell")]
+    pub density_cell: f64,
+    /// Density counted as critical, persons/m² (default 4.0).
+    #[serde(default = "d_critical")]
+    pub critical_density: f64,
+}
+
+fn d_density_interval() -> f64 {
+    1.0
+}
+fn d_series_interval() -> f64 {
+    60.0
+}
+fn d_density_cell() -> f64 {
+    2.0
+}
+fn d_critical() -> f64 {
+    4.0
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        MetricsSettings {
+            density_interval: d_density_interval(),
+            series_interval: d_series_interval(),
+            density_cell: d_density_cell(),
+            critical_density: d_critical(),
+        }
+    }
+}

@@ -1,0 +1,783 @@
+//! Semantic checks of a parsed [`Scenario`], done once, turning it into the runtime [`Validated`]
+//! world: geometry sanity, name references, positive quantities, sources and targets in free
+//! space, and every target reachable from where people start.
+
+use super::model::*;
+use crate::error::{CordonError, Result};
+use crate::venue::field::FloorField;
+use crate::venue::geometry::{Segment, polygon_degenerate, polygon_self_intersects};
+use crate::venue::grid::{MAX_CELLS, NavGrid, SegmentIndex};
+use crate::venue::{PlaceRt, Shape, Venue, ZoneRt};
+use bevy::math::Vec2;
+
+/// A crowd group ready to run: names resolved to indices, times relative to the start.
+#[derive(Debug, Clone)]
+pub struct GroupRt {
+    /// Group name.
+    pub name: String,
+    /// Index into `Venue::sources`.
+    pub source: usize,
+    /// Arrival profile (clock times still as in the file).
+    pub arrivals: Arrivals,
+    /// `(target index, weight)`.
+    pub destinations: Vec<(usize, f64)>,
+    /// Stay at the destination.
+    pub dwell: Option<Distribution>,
+    /// `(target index, weight)`; empty: leave at the destination.
+    pub exits: Vec<(usize, f64)>,
+    /// Free-speed distribution.
+    pub speed: Distribution,
+    /// Body radius, m.
+    pub radius: f32,
+}
+
+/// Model parameters in the precision the hot loop uses.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelRt {
+    /// Time gap T, s.
+    pub time_gap: f32,
+    /// Neighbour repulsion strength.
+    pub a_n: f32,
+    /// Neighbour repulsion range, m.
+    pub d_n: f32,
+    /// Wall repulsion strength.
+    pub a_w: f32,
+    /// Wall repulsion range, m.
+    pub d_w: f32,
+}
+
+/// A scenario that passed every check, ready to become an ECS world.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    /// The scenario as written (for reports).
+    pub scenario: Scenario,
+    /// Time step, s.
+    pub dt: f64,
+    /// Clock time of t = 0, s after midnight.
+    pub start: f64,
+    /// Simulated duration, s.
+    pub duration: f64,
+    /// Runtime venue.
+    pub venue: Venue,
+    /// Runtime groups.
+    pub groups: Vec<GroupRt>,
+    /// Operational model parameters.
+    pub model: ModelRt,
+}
+
+/// One semantic problem; `anchor` is a snippet of the file to locate it by.
+struct Problem {
+    anchor: Option<String>,
+    text: String,
+}
+
+struct Checker<'a> {
+    src: Option<&'a str>,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn err(&mut self, anchor: Option<String>, text: String) {
+        self.problems.push(Problem { anchor, text });
+    }
+    fn named(&mut self, name: &str, text: String) {
+        self.err(Some(format!("\"{name}\"")), text);
+    }
+    fn finish(self, file: &str) -> Result<()> {
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(self.into_error(file))
+        }
+    }
+    fn into_error(self, file: &str) -> CordonError {
+        let src = self.src;
+        let problems = self
+            .problems
+            .into_iter()
+            .map(|p| {
+                match p
+                    .anchor
+                    .as_deref()
+                    .and_then(|a| src.and_then(|s| locate(s, a)))
+                {
+                    Some((l, c)) => format!("{l}:{c}: {}", p.text),
+                    None => p.text,
+                }
+            })
+            .collect();
+        CordonError::Invalid {
+            file: file.to_string(),
+            problems,
+        }
+    }
+}
+
+/// Line and column (1-based) of the first occurrence of `needle` in `src`.
+fn locate(src: &str, needle: &str) -> Option<(usize, usize)> {
+    let at = src.find(needle)?;
+    let before = &src[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some((line, col))
+}
+
+fn v2(p: Point) -> Vec2 {
+    Vec2::new(p.0 as f32, p.1 as f32)
+}
+
+fn finite_pt(p: Point) -> bool {
+    p.0.is_finite() && p.1.is_finite()
+}
+
+fn quote_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<String> = names.map(|n| format!("\"{n}\"")).collect();
+    if v.is_empty() {
+        "(none)".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// Validates a parsed scenario. `src` (the file text) lets messages carry line:column.
+pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validated> {
+    let mut ck = Checker {
+        src,
+        problems: Vec::new(),
+    };
+
+    // --- sim settings
+    let s = &sc.sim;
+    if !(s.dt.is_finite() && s.dt > 0.0) {
+        ck.err(
+            Some("dt".into()),
+            format!("sim.dt must be a positive number of seconds, got {}", s.dt),
+        );
+    } else if s.dt > 1.0 {
+        ck.err(
+            Some("dt".into()),
+            format!(
+                "sim.dt = {} s is too coarse for the pedestrian model (at most 1.0 s)",
+                s.dt
+            ),
+        );
+    }
+    if !(s.start.0.is_finite() && s.end.0.is_finite()) || s.end.0 <= s.start.0 {
+        ck.err(
+            Some("end".into()),
+            format!(
+                "sim.end ({}) must be after sim.start ({})",
+                s.end.hms(),
+                s.start.hms()
+            ),
+        );
+    }
+
+    // --- bounds and raster
+    let v = &sc.venue;
+    let b = v.bounds;
+    let bounds_ok = finite_pt(b.min) && finite_pt(b.max) && b.max.0 > b.min.0 && b.max.1 > b.min.1;
+    if !bounds_ok {
+        ck.err(
+            Some("bounds".into()),
+            "venue.bounds: max must be above and to the right of min (finite numbers)".into(),
+        );
+    }
+    let h = v.cell_size;
+    let mut raster_ok = bounds_ok;
+    if !(h.is_finite() && h > 0.0) {
+        ck.err(
+            Some("cell_size".into()),
+            format!("venue.cell_size must be a positive length in metres, got {h}"),
+        );
+        raster_ok = false;
+    } else if bounds_ok {
+        let cells = ((b.max.0 - b.min.0) / h).ceil() * ((b.max.1 - b.min.1) / h).ceil();
+        if cells > MAX_CELLS as f64 {
+            ck.err(
+                Some("cell_size".into()),
+                format!(
+                    "venue.cell_size = {h} m makes a raster of {cells:.0} cells over the bounds; the limit is {MAX_CELLS}: use a larger cell_size"
+                ),
+            );
+            raster_ok = false;
+        }
+        if h > 1.0 {
+            ck.err(
+                Some("cell_size".into()),
+                format!("venue.cell_size = {h} m is coarser than 1 m and would close doors"),
+            );
+        }
+    }
+    let inside = |p: Point| {
+        bounds_ok && p.0 >= b.min.0 && p.1 >= b.min.1 && p.0 <= b.max.0 && p.1 <= b.max.1
+    };
+
+    // --- walls and obstacles
+    let mut segments = Vec::new();
+    for (i, w) in v.walls.iter().enumerate() {
+        let label = w
+            .name
+            .as_ref()
+            .map_or(format!("wall #{i}"), |n| format!("wall \"{n}\""));
+        let anchor = w.name.as_ref().map(|n| format!("\"{n}\""));
+        if w.points.len() < 2 {
+            ck.err(
+                anchor.clone(),
+                format!(
+                    "{label}: a wall needs at least 2 points, got {}",
+                    w.points.len()
+                ),
+            );
+            continue;
+        }
+        if let Some(p) = w.points.iter().find(|p| !inside(**p)) {
+            ck.err(
+                anchor.clone(),
+                format!(
+                    "{label}: point ({}, {}) is outside the venue bounds",
+                    p.0, p.1
+                ),
+            );
+            continue;
+        }
+        for pair in w.points.windows(2) {
+            segments.push(Segment {
+                a: v2(pair[0]),
+                b: v2(pair[1]),
+            });
+        }
+    }
+    let mut obstacles = Vec::new();
+    for (i, o) in v.obstacles.iter().enumerate() {
+        let label = o
+            .name
+            .as_ref()
+            .map_or(format!("obstacle #{i}"), |n| format!("obstacle \"{n}\""));
+        let anchor = o.name.as_ref().map(|n| format!("\"{n}\""));
+        if let Some(poly) = check_polygon(&mut ck, anchor, &label, &o.polygon, &inside) {
+            for k in 0..poly.len() {
+                segments.push(Segment {
+                    a: poly[k],
+                    b: poly[(k + 1) % poly.len()],
+                });
+            }
+            obstacles.push(poly);
+        }
+    }
+
+    // --- zones
+    let mut zones = Vec::new();
+    for z in &v.zones {
+        if zones.iter().any(|x: &ZoneRt| x.name == z.name) {
+            ck.named(&z.name, format!("zone \"{}\" is defined twice", z.name));
+        }
+        if let Some(poly) = check_polygon(
+            &mut ck,
+            Some(format!("\"{}\"", z.name)),
+            &format!("zone \"{}\"", z.name),
+            &z.polygon,
+            &inside,
+        ) {
+            zones.push(ZoneRt::new(z.name.clone(), poly));
+        }
+    }
+
+    // --- sources and targets
+    let sources = check_places(&mut ck, "source", &v.sources, &inside, false);
+    let targets = check_places(&mut ck, "target", &v.targets, &inside, true);
+
+    // --- model and metrics
+    let m = &sc.model;
+    for (name, val) in [
+        ("time_gap", m.time_gap),
+        ("neighbour_strength", m.neighbour_strength),
+        ("neighbour_range", m.neighbour_range),
+        ("wall_strength", m.wall_strength),
+        ("wall_range", m.wall_range),
+    ] {
+        if !(val.is_finite() && val > 0.0) {
+            ck.err(
+                Some(name.into()),
+                format!("model.{name} must be a positive number, got {val}"),
+            );
+        }
+    }
+    if !(m.wall_buffer.is_finite() && m.wall_buffer >= 0.0) {
+        ck.err(
+            Some("wall_buffer".into()),
+            format!(
+                "model.wall_buffer must be zero or a positive length, got {}",
+                m.wall_buffer
+            ),
+        );
+    }
+    let mt = &sc.metrics;
+    for (name, val) in [
+        ("density_interval", mt.density_interval),
+        ("series_interval", mt.series_interval),
+        ("density_cell", mt.density_cell),
+        ("critical_density", mt.critical_density),
+    ] {
+        if !(val.is_finite() && val > 0.0) {
+            ck.err(
+                Some(name.into()),
+                format!("metrics.{name} must be a positive number, got {val}"),
+            );
+        }
+    }
+    if bounds_ok && mt.density_cell.is_finite() && mt.density_cell > 0.0 {
+        let cells = ((b.max.0 - b.min.0) / mt.density_cell).ceil()
+            * ((b.max.1 - b.min.1) / mt.density_cell).ceil();
+        if cells > MAX_CELLS as f64 {
+            ck.err(
+                Some("density_cell".into()),
+                format!(
+                    "metrics.density_cell = {} m is too fine for the venue",
+                    mt.density_cell
+                ),
+            );
+        }
+    }
+
+    // --- crowd groups (names and numbers)
+    let mut groups = Vec::new();
+    for (gi, g) in sc.crowd.iter().enumerate() {
+        let label = format!("crowd \"{}\"", g.name);
+        if sc.crowd[..gi].iter().any(|x| x.name == g.name) {
+            ck.named(&g.name, format!("{label} is defined twice"));
+        }
+        let source = match v.sources.iter().position(|s| s.name == g.source) {
+            Some(i) => Some(i),
+            None => {
+                ck.named(
+                    &g.source,
+                    format!(
+                        "{label}: source \"{}\" is not defined; known sources: {}",
+                        g.source,
+                        quote_list(v.sources.iter().map(|s| s.name.as_str()))
+                    ),
+                );
+                None
+            }
+        };
+        let resolve = |ck: &mut Checker, list: &[Choice], what: &str| -> Vec<(usize, f64)> {
+            let mut out = Vec::new();
+            for c in list {
+                if !(c.weight.is_finite() && c.weight > 0.0) {
+                    ck.named(
+                        &c.target,
+                        format!(
+                            "{label}: {what} \"{}\" has weight {}; weights must be positive",
+                            c.target, c.weight
+                        ),
+                    );
+                }
+                match v.targets.iter().position(|t| t.name == c.target) {
+                    Some(i) => out.push((i, c.weight)),
+                    None => ck.named(
+                        &c.target,
+                        format!(
+                            "{label}: {what} target \"{}\" is not defined; known targets: {}",
+                            c.target,
+                            quote_list(v.targets.iter().map(|t| t.name.as_str()))
+                        ),
+                    ),
+                }
+            }
+            out
+        };
+        if g.destinations.is_empty() {
+            ck.named(&g.name, format!("{label}: needs at least one destination"));
+        }
+        let destinations = resolve(&mut ck, &g.destinations, "destination");
+        let exits = resolve(&mut ck, &g.exits, "exit");
+        check_distribution(&mut ck, &g.name, &format!("{label}: speed"), &g.speed, true);
+        if let Some(d) = &g.dwell {
+            check_distribution(&mut ck, &g.name, &format!("{label}: dwell"), d, false);
+        }
+        if !(g.radius.is_finite() && g.radius > 0.0 && g.radius <= 1.0) {
+            ck.named(
+                &g.name,
+                format!("{label}: radius must be in (0, 1] m, got {}", g.radius),
+            );
+        }
+        match &g.arrivals {
+            Arrivals::Rates(steps) => {
+                if steps.is_empty() {
+                    ck.named(&g.name, format!("{label}: arrivals Rates([...]) is empty"));
+                }
+                for st in steps {
+                    if !(st.rate.is_finite() && st.rate > 0.0) {
+                        ck.named(
+                            &g.name,
+                            format!(
+                                "{label}: arrival rate {} /s from {} must be positive",
+                                st.rate,
+                                st.from.hms()
+                            ),
+                        );
+                    }
+                    if !(st.to.0 > st.from.0) {
+                        ck.named(
+                            &g.name,
+                            format!(
+                                "{label}: arrival step {}–{} ends before it starts",
+                                st.from.hms(),
+                                st.to.hms()
+                            ),
+                        );
+                    }
+                    if st.rate.is_finite() && st.rate * (st.to.0 - st.from.0) > 1e7 {
+                        ck.named(&g.name, format!("{label}: arrival step {}–{} would bring more than 10 million persons", st.from.hms(), st.to.hms()));
+                    }
+                }
+            }
+            Arrivals::Count { count, from, to } => {
+                if *count == 0 {
+                    ck.named(&g.name, format!("{label}: arrival count must be positive"));
+                }
+                if *count > 10_000_000 {
+                    ck.named(
+                        &g.name,
+                        format!("{label}: arrival count {count} is above 10 million"),
+                    );
+                }
+                if !(to.0 > from.0) {
+                    ck.named(
+                        &g.name,
+                        format!(
+                            "{label}: arrival window {}–{} ends before it starts",
+                            from.hms(),
+                            to.hms()
+                        ),
+                    );
+                }
+            }
+            Arrivals::Initial(n) => {
+                if *n == 0 {
+                    ck.named(&g.name, format!("{label}: Initial(0) places nobody"));
+                }
+                if *n > 10_000_000 {
+                    ck.named(
+                        &g.name,
+                        format!("{label}: Initial({n}) is above 10 million"),
+                    );
+                }
+            }
+            Arrivals::Positions(ps) => {
+                if ps.is_empty() {
+                    ck.named(&g.name, format!("{label}: Positions([]) places nobody"));
+                }
+            }
+        }
+        if let Some(source) = source {
+            groups.push(GroupRt {
+                name: g.name.clone(),
+                source,
+                arrivals: g.arrivals.clone(),
+                destinations,
+                dwell: g.dwell.clone(),
+                exits,
+                speed: g.speed.clone(),
+                radius: g.radius as f32,
+            });
+        }
+    }
+
+    // Geometry must be sound before rasterising.
+    if !raster_ok && ck.problems.is_empty() {
+        ck.err(None, "venue raster cannot be built".into());
+    }
+    if !ck.problems.is_empty() {
+        return Err(ck.into_error(file));
+    }
+
+    let (min, max) = (v2(b.min), v2(b.max));
+    let mut all_segments = vec![
+        Segment {
+            a: min,
+            b: Vec2::new(max.x, min.y),
+        },
+        Segment {
+            a: Vec2::new(max.x, min.y),
+            b: max,
+        },
+        Segment {
+            a: max,
+            b: Vec2::new(min.x, max.y),
+        },
+        Segment {
+            a: Vec2::new(min.x, max.y),
+            b: min,
+        },
+    ];
+    all_segments.extend(segments);
+    let grid = NavGrid::build(min, max, h as f32, &all_segments, &obstacles);
+    let max_radius = sc
+        .crowd
+        .iter()
+        .map(|g| g.radius as f32)
+        .fold(0.2f32, f32::max);
+    let margin = max_radius + 0.6;
+    let walls = SegmentIndex::build(min, max, 2.0, margin, all_segments);
+    let mut venue = Venue {
+        min,
+        max,
+        grid,
+        walls,
+        obstacles,
+        zones,
+        sources,
+        targets,
+        fields: Vec::new(),
+    };
+
+    // Sources and targets must touch free space.
+    for (kind, places) in [("source", &venue.sources), ("target", &venue.targets)] {
+        for p in places.iter() {
+            let free = match &p.shape {
+                Shape::Circle(c, r) if *r <= 0.0 => venue.grid.walkable(*c) && venue.is_free(*c),
+                shape => shape
+                    .cells(&venue.grid)
+                    .iter()
+                    .any(|&i| !venue.grid.blocked[i]),
+            };
+            if !free {
+                ck.named(
+                    &p.name,
+                    format!(
+                        "{kind} \"{}\" lies inside a wall or obstacle (no walkable space there)",
+                        p.name
+                    ),
+                );
+            }
+        }
+    }
+    for g in &groups {
+        if let Arrivals::Positions(ps) = &g.arrivals {
+            for p in ps {
+                let q = v2(*p);
+                if !finite_pt(*p) || !venue.grid.walkable(q) || !venue.is_free(q) {
+                    ck.named(&g.name, format!("crowd \"{}\": start position ({}, {}) is outside the bounds or inside a wall or obstacle", g.name, p.0, p.1));
+                }
+            }
+        }
+    }
+    if !ck.problems.is_empty() {
+        return Err(ck.into_error(file));
+    }
+
+    // Floor fields, then reachability.
+    let wall_buffer = sc.model.wall_buffer as f32;
+    venue.fields = venue
+        .targets
+        .iter()
+        .map(|t| {
+            FloorField::compute(
+                &venue.grid,
+                &t.shape.cells(&venue.grid),
+                t.shape.center(),
+                wall_buffer,
+            )
+        })
+        .collect();
+    for g in &groups {
+        let src = &venue.sources[g.source];
+        let starts: Vec<Vec2> = match &g.arrivals {
+            Arrivals::Positions(ps) => ps.iter().map(|p| v2(*p)).collect(),
+            _ => src_probe_points(&src.shape, &venue),
+        };
+        for &(d, _) in &g.destinations {
+            let field = &venue.fields[d];
+            if !starts
+                .iter()
+                .any(|p| field.cost_at(&venue.grid, *p).is_finite())
+            {
+                ck.named(
+                    &venue.targets[d].name,
+                    format!("crowd \"{}\": target \"{}\" cannot be reached from source \"{}\" (walls or obstacles cut it off)", g.name, venue.targets[d].name, src.name),
+                );
+            }
+            for &(e, _) in &g.exits {
+                let probes = src_probe_points(&venue.targets[d].shape, &venue);
+                if !probes
+                    .iter()
+                    .any(|p| venue.fields[e].cost_at(&venue.grid, *p).is_finite())
+                {
+                    ck.named(
+                        &venue.targets[e].name,
+                        format!(
+                            "crowd \"{}\": exit \"{}\" cannot be reached from destination \"{}\"",
+                            g.name, venue.targets[e].name, venue.targets[d].name
+                        ),
+                    );
+                }
+            }
+        }
+    }
+    ck.finish(file)?;
+
+    Ok(Validated {
+        scenario: sc.clone(),
+        dt: s.dt,
+        start: s.start.0,
+        duration: s.end.0 - s.start.0,
+        venue,
+        groups,
+        model: ModelRt {
+            time_gap: m.time_gap as f32,
+            a_n: m.neighbour_strength as f32,
+            d_n: m.neighbour_range as f32,
+            a_w: m.wall_strength as f32,
+            d_w: m.wall_range as f32,
+        },
+    })
+}
+
+/// Walkable points of a place used to test reachability: its centre or its free cells.
+fn src_probe_points(shape: &Shape, venue: &Venue) -> Vec<Vec2> {
+    let mut pts: Vec<Vec2> = shape
+        .cells(&venue.grid)
+        .into_iter()
+        .filter(|&i| !venue.grid.blocked[i])
+        .map(|i| venue.grid.center(i % venue.grid.nx, i / venue.grid.nx))
+        .collect();
+    pts.push(shape.center());
+    pts
+}
+
+fn check_polygon(
+    ck: &mut Checker,
+    anchor: Option<String>,
+    label: &str,
+    pts: &[Point],
+    inside: &dyn Fn(Point) -> bool,
+) -> Option<Vec<Vec2>> {
+    if pts.len() < 3 {
+        ck.err(
+            anchor,
+            format!(
+                "{label}: a polygon needs at least 3 points, got {}",
+                pts.len()
+            ),
+        );
+        return None;
+    }
+    if let Some(p) = pts.iter().find(|p| !finite_pt(**p)) {
+        ck.err(
+            anchor,
+            format!("{label}: point ({}, {}) is not a finite number", p.0, p.1),
+        );
+        return None;
+    }
+    if let Some(p) = pts.iter().find(|p| !inside(**p)) {
+        ck.err(
+            anchor,
+            format!(
+                "{label}: point ({}, {}) is outside the venue bounds",
+                p.0, p.1
+            ),
+        );
+        return None;
+    }
+    let poly: Vec<Vec2> = pts.iter().map(|p| v2(*p)).collect();
+    if polygon_degenerate(&poly) {
+        ck.err(
+            anchor,
+            format!("{label}: polygon has repeated points or zero area"),
+        );
+        return None;
+    }
+    if let Some((i, j)) = polygon_self_intersects(&poly) {
+        ck.err(
+            anchor,
+            format!("{label}: polygon is self-intersecting (edge {i} crosses edge {j})"),
+        );
+        return None;
+    }
+    Some(poly)
+}
+
+fn check_places(
+    ck: &mut Checker,
+    kind: &str,
+    places: &[Place],
+    inside: &dyn Fn(Point) -> bool,
+    target: bool,
+) -> Vec<PlaceRt> {
+    let mut out: Vec<PlaceRt> = Vec::new();
+    for p in places {
+        let label = format!("{kind} \"{}\"", p.name);
+        if out.iter().any(|x| x.name == p.name) {
+            ck.named(&p.name, format!("{label} is defined twice"));
+            continue;
+        }
+        let shape = match &p.area {
+            Area::Point(q) => {
+                if !finite_pt(*q) || !inside(*q) {
+                    ck.named(
+                        &p.name,
+                        format!(
+                            "{label}: point ({}, {}) is outside the venue bounds",
+                            q.0, q.1
+                        ),
+                    );
+                    continue;
+                }
+                Shape::Circle(v2(*q), if target { 0.5 } else { 0.0 })
+            }
+            Area::Circle(c, r) => {
+                if !finite_pt(*c) || !inside(*c) {
+                    ck.named(
+                        &p.name,
+                        format!(
+                            "{label}: centre ({}, {}) is outside the venue bounds",
+                            c.0, c.1
+                        ),
+                    );
+                    continue;
+                }
+                if !(r.is_finite() && *r > 0.0) {
+                    ck.named(
+                        &p.name,
+                        format!("{label}: circle radius must be positive, got {r}"),
+                    );
+                    continue;
+                }
+                Shape::Circle(v2(*c), *r as f32)
+            }
+            Area::Polygon(pts) => {
+                match check_polygon(ck, Some(format!("\"{}\"", p.name)), &label, pts, inside) {
+                    Some(poly) => Shape::polygon(poly),
+                    None => continue,
+                }
+            }
+        };
+        out.push(PlaceRt {
+            name: p.name.clone(),
+            shape,
+        });
+    }
+    out
+}
+
+fn check_distribution(ck: &mut Checker, anchor: &str, label: &str, d: &Distribution, speed: bool) {
+    let pos = |x: f64| x.is_finite() && x > 0.0;
+    let nonneg = |x: f64| x.is_finite() && x >= 0.0;
+    let ok_low = |x: f64| if speed { pos(x) } else { nonneg(x) };
+    let bad = match d {
+        Distribution::Fixed(x) => (!ok_low(*x)).then(|| format!("Fixed({x}) must be {}", if speed { "positive" } else { "zero or positive" })),
+        Distribution::Uniform { min, max } => (!(ok_low(*min) && max.is_finite() && max >= min))
+            .then(|| format!("Uniform needs {} min ≤ max, got min {min}, max {max}", if speed { "0 <" } else { "0 ≤" })),
+        Distribution::Normal { mean, sd, min, max } => (!(mean.is_finite() && nonneg(*sd) && ok_low(*min) && max.is_finite() && max >= min))
+            .then(|| format!("Normal needs a finite mean, sd ≥ 0 and {} min ≤ max, got mean {mean}, sd {sd}, min {min}, max {max}", if speed { "0 <" } else { "0 ≤" })),
+        Distribution::Exponential { mean } => (!pos(*mean)).then(|| format!("Exponential mean must be positive, got {mean}")),
+        Distribution::LogNormal { median, sigma } => (!(pos(*median) && nonneg(*sigma)))
+            .then(|| format!("LogNormal needs median > 0 and sigma ≥ 0, got median {median}, sigma {sigma}")),
+        Distribution::Rimea(_) => None,
+    };
+    if let Some(msg) = bad {
+        ck.named(anchor, format!("{label}: {msg}"));
+    }
+}

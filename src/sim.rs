@@ -1,0 +1,259 @@
+//! Building and stepping a simulation: the plugin group that turns a validated scenario into an
+//! ECS world, and the headless runner used by `cordon run`, the tests and the benchmarks.
+
+use crate::crowd::{
+    ArrivalQueue, CrowdConfig, CrowdPlugin, Dwelling, Walking, insert_crowd_resources,
+};
+use crate::metrics::report::{self, Report};
+use crate::metrics::{Metrics, MetricsPlugin};
+use crate::rng::MasterSeed;
+use crate::scenario::Validated;
+use crate::schedule::{SchedulePlugin, SimClock, SimStep, run_sim_step};
+use crate::venue::VenuePlugin;
+use bevy::prelude::*;
+use bevy::tasks::{ComputeTaskPool, TaskPoolBuilder};
+use std::sync::Mutex;
+
+/// How to run.
+#[derive(Debug, Clone, Default)]
+pub struct SimOptions {
+    /// Seed; `None` uses the scenario's.
+    pub seed: Option<u64>,
+    /// Stop after this many simulated seconds (before the scenario's end).
+    pub until: Option<f64>,
+    /// Worker threads for the movement step (0: all cores).
+    pub threads: usize,
+    /// Use Bevy's multi-threaded executor for the step schedule.
+    pub multi_threaded_executor: bool,
+}
+
+/// Sets up the global compute pool (first call wins) and returns the number of movement tasks.
+pub fn init_compute_pool(threads: usize) -> usize {
+    let want = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    // The calling thread works in scopes too, so the pool needs one thread fewer.
+    let pool = ComputeTaskPool::get_or_init(|| {
+        TaskPoolBuilder::new()
+            .num_threads(want.saturating_sub(1).max(1))
+            .thread_name("cordon".into())
+            .build()
+    });
+    let _ = pool;
+    if want <= 1 { 1 } else { want * 4 }
+}
+
+/// The simulation as a Bevy plugin: inserts the runtime world and adds every concern's plugin.
+pub struct CordonPlugin {
+    validated: Mutex<Option<Validated>>,
+    seed: u64,
+    tasks: usize,
+    multi_threaded: bool,
+    fixed_update: bool,
+}
+
+impl CordonPlugin {
+    /// A plugin for this scenario and seed, stepped by the caller (`world.run_schedule(SimStep)`).
+    pub fn new(validated: Validated, seed: u64) -> CordonPlugin {
+        CordonPlugin {
+            validated: Mutex::new(Some(validated)),
+            seed,
+            tasks: 1,
+            multi_threaded: false,
+            fixed_update: false,
+        }
+    }
+    /// Parallel tasks for the movement step.
+    pub fn with_tasks(mut self, tasks: usize) -> Self {
+        self.tasks = tasks.max(1);
+        self
+    }
+    /// Multi-threaded executor for the step schedule.
+    pub fn with_multi_threaded_executor(mut self, on: bool) -> Self {
+        self.multi_threaded = on;
+        self
+    }
+    /// Run one step per `FixedUpdate` with `Time<Fixed>` set to the scenario's dt (viewer, tests).
+    pub fn driven_by_fixed_update(mut self) -> Self {
+        self.fixed_update = true;
+        self
+    }
+}
+
+impl Plugin for CordonPlugin {
+    fn build(&self, app: &mut App) {
+        let Some(v) = self.validated.lock().ok().and_then(|mut g| g.take()) else {
+            return;
+        };
+        let max_r = v.groups.iter().map(|g| g.radius).fold(0.2f32, f32::max);
+        let max_v0 = v
+            .groups
+            .iter()
+            .map(|g| max_speed(&g.speed))
+            .fold(1.0f32, f32::max);
+        let range = crate::crowd::step::interaction_range(max_r, max_v0, &v.model);
+        let seed = MasterSeed(self.seed);
+        app.add_plugins((
+            SchedulePlugin {
+                multi_threaded: self.multi_threaded,
+            },
+            VenuePlugin,
+            CrowdPlugin,
+            MetricsPlugin,
+        ));
+        let clock = SimClock {
+            tick: 0,
+            dt: v.dt,
+            start: v.start,
+            duration: v.duration,
+        };
+        let world = app.world_mut();
+        world.insert_resource(clock);
+        world.insert_resource(seed);
+        world.insert_resource(Metrics::new(v.scenario.metrics.clone(), &v.venue));
+        let cfg = CrowdConfig {
+            groups: v.groups.clone(),
+            model: v.model,
+            dt: v.dt,
+            range,
+            tasks: self.tasks,
+        };
+        insert_crowd_resources(world, cfg, &v.venue, v.start, v.duration, seed);
+        world.insert_resource(v.venue);
+        if self.fixed_update {
+            app.insert_resource(Time::<Fixed>::from_seconds(v.dt));
+            app.add_systems(FixedUpdate, run_sim_step);
+        }
+    }
+}
+
+fn max_speed(d: &crate::scenario::model::Distribution) -> f32 {
+    use crate::scenario::model::Distribution as D;
+    (match *d {
+        D::Fixed(x) => x,
+        D::Uniform { max, .. } | D::Normal { max, .. } => max,
+        D::Exponential { mean } => 4.0 * mean,
+        D::LogNormal { median, sigma } => median * (3.0 * sigma).exp(),
+        D::Rimea(a) => a.range().1,
+    }) as f32
+}
+
+/// Builds an app for a validated scenario (single-threaded executor, serial movement step).
+pub fn build_app(v: &Validated, seed: u64) -> App {
+    let mut app = App::new();
+    app.add_plugins(CordonPlugin::new(v.clone(), seed));
+    app
+}
+
+/// A headless simulation run.
+pub struct Simulation {
+    /// The ECS app; step it with [`Simulation::step`].
+    pub app: App,
+    name: String,
+    seed: u64,
+    groups: Vec<String>,
+    end_ticks: u64,
+    until_limited: bool,
+    stop_when_empty: bool,
+}
+
+impl Simulation {
+    /// Builds the world for a validated scenario.
+    pub fn new(v: &Validated, opts: &SimOptions) -> Simulation {
+        let seed = opts.seed.unwrap_or(v.scenario.sim.seed);
+        let tasks = init_compute_pool(opts.threads);
+        let mut app = App::new();
+        app.add_plugins(
+            CordonPlugin::new(v.clone(), seed)
+                .with_tasks(tasks)
+                .with_multi_threaded_executor(opts.multi_threaded_executor),
+        );
+        app.finish();
+        app.cleanup();
+        let clock = *app.world().resource::<SimClock>();
+        let mut end_ticks = clock.total_ticks();
+        let mut until_limited = false;
+        if let Some(u) = opts.until {
+            let u_ticks = (u.max(0.0) / v.dt - 1e-9).ceil() as u64;
+            if u_ticks < end_ticks {
+                end_ticks = u_ticks;
+                until_limited = true;
+            }
+        }
+        Simulation {
+            app,
+            name: v.scenario.name.clone(),
+            seed,
+            groups: v.groups.iter().map(|g| g.name.clone()).collect(),
+            end_ticks,
+            until_limited,
+            stop_when_empty: v.scenario.sim.stop_when_empty,
+        }
+    }
+
+    /// Runs one step.
+    pub fn step(&mut self) {
+        self.app.world_mut().run_schedule(SimStep);
+    }
+
+    /// The world.
+    pub fn world(&self) -> &World {
+        self.app.world()
+    }
+
+    /// The world, mutably.
+    pub fn world_mut(&mut self) -> &mut World {
+        self.app.world_mut()
+    }
+
+    /// Steps planned in total.
+    pub fn end_ticks(&self) -> u64 {
+        self.end_ticks
+    }
+
+    /// Why the run is over, if it is.
+    pub fn finished(&mut self) -> Option<&'static str> {
+        let tick = self.world().resource::<SimClock>().tick;
+        if tick >= self.end_ticks {
+            return Some(if self.until_limited {
+                "time limit (--until)"
+            } else {
+                "end of time window"
+            });
+        }
+        if self.stop_when_empty && tick > 0 && self.world().resource::<ArrivalQueue>().exhausted() {
+            let w = self.app.world_mut();
+            let present = w
+                .query_filtered::<(), Or<(With<Walking>, With<Dwelling>)>>()
+                .iter(w)
+                .len();
+            if present == 0 {
+                return Some("everyone left");
+            }
+        }
+        None
+    }
+
+    /// Runs to the end, calling `progress(tick, end_ticks)` now and then.
+    pub fn run(&mut self, mut progress: impl FnMut(u64, u64)) -> Report {
+        let ended_by = loop {
+            if let Some(why) = self.finished() {
+                break why;
+            }
+            self.step();
+            let tick = self.world().resource::<SimClock>().tick;
+            if tick % 256 == 0 {
+                progress(tick, self.end_ticks);
+            }
+        };
+        self.report(ended_by)
+    }
+
+    /// The report of the run so far.
+    pub fn report(&mut self, ended_by: &str) -> Report {
+        let (name, seed, groups) = (self.name.clone(), self.seed, self.groups.clone());
+        report::build(self.app.world_mut(), &name, seed, &groups, ended_by)
+    }
+}

@@ -1,0 +1,165 @@
+//! Floor fields: for each target, the cost-to-go over the walkable raster (8-neighbour Dijkstra,
+//! with extra cost near walls) and the descent direction per cell. Computed once, cached per target.
+
+use super::grid::NavGrid;
+use bevy::math::Vec2;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Cost-to-go and walking direction towards one target.
+#[derive(Debug, Clone)]
+pub struct FloorField {
+    /// Cost-to-go in metres-equivalent; infinite where the target cannot be reached.
+    pub cost: Vec<f32>,
+    /// Unit direction of steepest descent per cell (zero in blocked or unreachable cells).
+    pub dir: Vec<Vec2>,
+}
+
+/// Extra cost factor in cells close to walls: `1 + 3 (1 − d/buffer)²` for `d < buffer`.
+fn wall_factor(d: f32, buffer: f32) -> f32 {
+    if buffer <= 0.0 || d >= buffer {
+        1.0
+    } else {
+        let u = 1.0 - d / buffer;
+        1.0 + 3.0 * u * u
+    }
+}
+
+impl FloorField {
+    /// Dijkstra from the seed cells (cost 0) over free cells; `center` is the target's centre.
+    pub fn compute(grid: &NavGrid, seeds: &[usize], center: Vec2, wall_buffer: f32) -> FloorField {
+        let n = grid.nx * grid.ny;
+        let mut cost = vec![f32::INFINITY; n];
+        let mut heap = BinaryHeap::new();
+        for &s in seeds {
+            if !grid.blocked[s] && cost[s] > 0.0 {
+                cost[s] = 0.0;
+                heap.push(Reverse((0u32, s)));
+            }
+        }
+        let factor: Vec<f32> = grid
+            .wall_dist
+            .iter()
+            .map(|&d| wall_factor(d, wall_buffer))
+            .collect();
+        while let Some(Reverse((key, i))) = heap.pop() {
+            let ci = f32::from_bits(key);
+            if ci > cost[i] {
+                continue;
+            }
+            grid.neighbours(i, |j, len| {
+                let nc = ci + len * grid.h * 0.5 * (factor[i] + factor[j]);
+                if nc < cost[j] {
+                    cost[j] = nc;
+                    heap.push(Reverse((nc.to_bits(), j)));
+                }
+            });
+        }
+        let dir = directions(grid, &cost, center);
+        FloorField { cost, dir }
+    }
+
+    /// Walking direction at `p`: bilinear blend of the four nearest cell directions, ignoring
+    /// blocked ones; falls back to the best free cell nearby. Zero if nothing is reachable.
+    #[inline]
+    pub fn direction(&self, grid: &NavGrid, p: Vec2) -> Vec2 {
+        let fx = (p.x - grid.origin.x) / grid.h - 0.5;
+        let fy = (p.y - grid.origin.y) / grid.h - 0.5;
+        let x0 = fx.floor();
+        let y0 = fy.floor();
+        let (tx, ty) = (fx - x0, fy - y0);
+        let (x0, y0) = (x0 as isize, y0 as isize);
+        let mut acc = Vec2::ZERO;
+        let mut wsum = 0.0;
+        for (dx, dy, w) in [
+            (0, 0, (1.0 - tx) * (1.0 - ty)),
+            (1, 0, tx * (1.0 - ty)),
+            (0, 1, (1.0 - tx) * ty),
+            (1, 1, tx * ty),
+        ] {
+            let (x, y) = (x0 + dx, y0 + dy);
+            if x < 0 || y < 0 || x >= grid.nx as isize || y >= grid.ny as isize {
+                continue;
+            }
+            let i = y as usize * grid.nx + x as usize;
+            if self.cost[i].is_finite() {
+                acc += self.dir[i] * w;
+                wsum += w;
+            }
+        }
+        if wsum > 1e-3 {
+            return acc.normalize_or_zero();
+        }
+        self.fallback(grid, p)
+    }
+
+    #[cold]
+    fn fallback(&self, grid: &NavGrid, p: Vec2) -> Vec2 {
+        let (cx, cy) = grid.clamp_xy(p);
+        let mut best: Option<(f32, usize, usize)> = None;
+        for y in cy.saturating_sub(2)..=(cy + 2).min(grid.ny - 1) {
+            for x in cx.saturating_sub(2)..=(cx + 2).min(grid.nx - 1) {
+                let c = self.cost[y * grid.nx + x];
+                if c.is_finite() && best.is_none_or(|b| c < b.0) {
+                    best = Some((c, x, y));
+                }
+            }
+        }
+        best.map_or(Vec2::ZERO, |(_, x, y)| {
+            (grid.center(x, y) - p).normalize_or_zero()
+        })
+    }
+
+    /// Cost-to-go of the cell containing `p` (infinite outside or unreachable).
+    pub fn cost_at(&self, grid: &NavGrid, p: Vec2) -> f32 {
+        grid.cell_of(p).map_or(f32::INFINITY, |i| self.cost[i])
+    }
+}
+
+/// Negative gradient by central differences; a missing neighbour uses the cell's own value.
+fn directions(grid: &NavGrid, cost: &[f32], center: Vec2) -> Vec<Vec2> {
+    let (nx, ny) = (grid.nx, grid.ny);
+    let mut dir = vec![Vec2::ZERO; nx * ny];
+    for y in 0..ny {
+        for x in 0..nx {
+            let i = y * nx + x;
+            let c = cost[i];
+            if !c.is_finite() || c == 0.0 {
+                continue;
+            }
+            let at = |xx: isize, yy: isize| -> f32 {
+                if xx < 0 || yy < 0 || xx >= nx as isize || yy >= ny as isize {
+                    return c;
+                }
+                let v = cost[yy as usize * nx + xx as usize];
+                if v.is_finite() { v } else { c }
+            };
+            let (xi, yi) = (x as isize, y as isize);
+            let gx = at(xi + 1, yi) - at(xi - 1, yi);
+            let gy = at(xi, yi + 1) - at(xi, yi - 1);
+            let mut d = Vec2::new(-gx, -gy).normalize_or_zero();
+            if d == Vec2::ZERO {
+                // plateau or saddle: head for the cheapest neighbour
+                let mut best = (c, Vec2::ZERO);
+                grid.neighbours(i, |j, _| {
+                    if cost[j] < best.0 {
+                        let (jx, jy) = ((j % nx) as f32, (j / nx) as f32);
+                        best = (
+                            cost[j],
+                            Vec2::new(jx - x as f32, jy - y as f32).normalize_or_zero(),
+                        );
+                    }
+                });
+                d = best.1;
+            }
+            dir[i] = d;
+        }
+    }
+    // Cells inside the target (cost 0) point at its centre, so an agent in them walks on in.
+    for i in 0..nx * ny {
+        if cost[i] == 0.0 {
+            dir[i] = (center - grid.center(i % nx, i / nx)).normalize_or_zero();
+        }
+    }
+    dir
+}

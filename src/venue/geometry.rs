@@ -1,0 +1,168 @@
+//! Plane geometry on `Vec2`: segments, polygons, distances and intersection tests.
+
+use bevy::math::Vec2;
+
+/// A wall segment.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    /// Start.
+    pub a: Vec2,
+    /// End.
+    pub b: Vec2,
+}
+
+impl Segment {
+    /// Closest point on the segment to `p`.
+    #[inline]
+    pub fn closest(&self, p: Vec2) -> Vec2 {
+        let ab = self.b - self.a;
+        let len2 = ab.length_squared();
+        if len2 <= 1e-12 {
+            return self.a;
+        }
+        let t = ((p - self.a).dot(ab) / len2).clamp(0.0, 1.0);
+        self.a + ab * t
+    }
+
+    /// Distance from `p` to the segment.
+    #[inline]
+    pub fn distance(&self, p: Vec2) -> f32 {
+        (p - self.closest(p)).length()
+    }
+}
+
+/// Twice the signed area of the triangle `a b c` (positive when counter-clockwise).
+#[inline]
+pub fn orient(a: Vec2, b: Vec2, c: Vec2) -> f32 {
+    (b - a).perp_dot(c - a)
+}
+
+/// Whether the closed segments `p1 p2` and `q1 q2` intersect (touching counts).
+pub fn segments_intersect(p1: Vec2, p2: Vec2, q1: Vec2, q2: Vec2) -> bool {
+    let d1 = orient(q1, q2, p1);
+    let d2 = orient(q1, q2, p2);
+    let d3 = orient(p1, p2, q1);
+    let d4 = orient(p1, p2, q2);
+    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0))
+        && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0))
+    {
+        return true;
+    }
+    let on = |a: Vec2, b: Vec2, p: Vec2, d: f32| {
+        d == 0.0
+            && p.x >= a.x.min(b.x)
+            && p.x <= a.x.max(b.x)
+            && p.y >= a.y.min(b.y)
+            && p.y <= a.y.max(b.y)
+    };
+    on(q1, q2, p1, d1) || on(q1, q2, p2, d2) || on(p1, p2, q1, d3) || on(p1, p2, q2, d4)
+}
+
+/// Point-in-polygon by the even-odd rule.
+pub fn point_in_polygon(p: Vec2, poly: &[Vec2]) -> bool {
+    let mut inside = false;
+    let n = poly.len();
+    let mut j = n.wrapping_sub(1);
+    for i in 0..n {
+        let (a, b) = (poly[i], poly[j]);
+        if (a.y > p.y) != (b.y > p.y) {
+            let x = a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y);
+            if p.x < x {
+                inside = !inside;
+            }
+        }
+        j = i;
+    }
+    inside
+}
+
+/// Absolute area of a simple polygon (shoelace).
+pub fn polygon_area(poly: &[Vec2]) -> f32 {
+    let n = poly.len();
+    let mut s = 0.0f64;
+    for i in 0..n {
+        let (a, b) = (poly[i], poly[(i + 1) % n]);
+        s += f64::from(a.x) * f64::from(b.y) - f64::from(b.x) * f64::from(a.y);
+    }
+    (s.abs() * 0.5) as f32
+}
+
+/// Whether a closed polygon's edges cross each other (non-adjacent edges touching counts).
+pub fn polygon_self_intersects(poly: &[Vec2]) -> Option<(usize, usize)> {
+    let n = poly.len();
+    if n < 4 {
+        return None;
+    }
+    for i in 0..n {
+        let (a1, a2) = (poly[i], poly[(i + 1) % n]);
+        for j in (i + 1)..n {
+            // skip adjacent edges
+            if j == i + 1 || (i == 0 && j == n - 1) {
+                continue;
+            }
+            let (b1, b2) = (poly[j], poly[(j + 1) % n]);
+            if segments_intersect(a1, a2, b1, b2) {
+                return Some((i, j));
+            }
+        }
+    }
+    None
+}
+
+/// Whether two consecutive vertices coincide, or a polygon has zero area.
+pub fn polygon_degenerate(poly: &[Vec2]) -> bool {
+    let n = poly.len();
+    (0..n).any(|i| poly[i].distance_squared(poly[(i + 1) % n]) < 1e-12) || polygon_area(poly) < 1e-9
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(x: f32, y: f32) -> Vec2 {
+        Vec2::new(x, y)
+    }
+
+    #[test]
+    fn crossing_and_touching_segments() {
+        assert!(segments_intersect(
+            v(0., 0.),
+            v(2., 2.),
+            v(0., 2.),
+            v(2., 0.)
+        ));
+        assert!(segments_intersect(
+            v(0., 0.),
+            v(2., 0.),
+            v(1., 0.),
+            v(1., 5.)
+        ));
+        assert!(!segments_intersect(
+            v(0., 0.),
+            v(1., 0.),
+            v(0., 1.),
+            v(1., 1.)
+        ));
+    }
+
+    #[test]
+    fn bow_tie_is_self_intersecting_square_is_not() {
+        let square = [v(0., 0.), v(1., 0.), v(1., 1.), v(0., 1.)];
+        let bow = [v(0., 0.), v(1., 1.), v(1., 0.), v(0., 1.)];
+        assert_eq!(polygon_self_intersects(&square), None);
+        assert!(polygon_self_intersects(&bow).is_some());
+        assert!((polygon_area(&square) - 1.0).abs() < 1e-6);
+        assert!(point_in_polygon(v(0.5, 0.5), &square));
+        assert!(!point_in_polygon(v(1.5, 0.5), &square));
+    }
+
+    #[test]
+    fn segment_distance() {
+        let s = Segment {
+            a: v(0., 0.),
+            b: v(10., 0.),
+        };
+        assert!((s.distance(v(5., 2.)) - 2.0).abs() < 1e-6);
+        assert!((s.distance(v(-3., 4.)) - 5.0).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,250 @@
+//! The walkable raster (blocked cells, distance to walls) and a bucket index of wall segments.
+
+use super::geometry::{Segment, point_in_polygon};
+use bevy::math::Vec2;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// Largest raster the validator accepts (cells); a bigger venue needs a coarser `cell_size`.
+pub const MAX_CELLS: usize = 40_000_000;
+
+/// A regular raster over the venue bounds.
+#[derive(Debug, Clone)]
+pub struct NavGrid {
+    /// Lower-left corner of cell (0, 0).
+    pub origin: Vec2,
+    /// Cell edge in metres.
+    pub h: f32,
+    /// Columns.
+    pub nx: usize,
+    /// Rows.
+    pub ny: usize,
+    /// True where no one may stand (wall raster or obstacle interior).
+    pub blocked: Vec<bool>,
+    /// Distance from the cell centre to the nearest blocked cell centre, metres (chamfer).
+    pub wall_dist: Vec<f32>,
+}
+
+impl NavGrid {
+    /// Rasterises walls (supercover by dense sampling) and obstacle interiors.
+    pub fn build(
+        min: Vec2,
+        max: Vec2,
+        h: f32,
+        segments: &[Segment],
+        obstacles: &[Vec<Vec2>],
+    ) -> NavGrid {
+        let nx = (((max.x - min.x) / h).ceil() as usize).max(1);
+        let ny = (((max.y - min.y) / h).ceil() as usize).max(1);
+        let mut g = NavGrid {
+            origin: min,
+            h,
+            nx,
+            ny,
+            blocked: vec![false; nx * ny],
+            wall_dist: Vec::new(),
+        };
+        for s in segments {
+            let len = s.a.distance(s.b);
+            let n = ((len / (h * 0.25)).ceil() as usize).max(1);
+            for k in 0..=n {
+                let p = s.a.lerp(s.b, k as f32 / n as f32);
+                if let Some(i) = g.cell_of(p) {
+                    g.blocked[i] = true;
+                }
+            }
+        }
+        for poly in obstacles {
+            let (mut lo, mut hi) = (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN));
+            for p in poly {
+                lo = lo.min(*p);
+                hi = hi.max(*p);
+            }
+            let (x0, y0) = g.clamp_xy(lo);
+            let (x1, y1) = g.clamp_xy(hi);
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    if point_in_polygon(g.center(x, y), poly) {
+                        g.blocked[y * nx + x] = true;
+                    }
+                }
+            }
+        }
+        g.wall_dist = g.distance_to_blocked();
+        g
+    }
+
+    /// Index of the cell containing `p`, if inside the raster.
+    #[inline]
+    pub fn cell_of(&self, p: Vec2) -> Option<usize> {
+        let fx = (p.x - self.origin.x) / self.h;
+        let fy = (p.y - self.origin.y) / self.h;
+        if fx < 0.0 || fy < 0.0 || !fx.is_finite() || !fy.is_finite() {
+            return None;
+        }
+        let (x, y) = (fx as usize, fy as usize);
+        (x < self.nx && y < self.ny).then_some(y * self.nx + x)
+    }
+
+    /// Column and row of `p`, clamped into the raster.
+    #[inline]
+    pub fn clamp_xy(&self, p: Vec2) -> (usize, usize) {
+        let fx = ((p.x - self.origin.x) / self.h).max(0.0);
+        let fy = ((p.y - self.origin.y) / self.h).max(0.0);
+        (
+            (fx as usize).min(self.nx - 1),
+            (fy as usize).min(self.ny - 1),
+        )
+    }
+
+    /// Centre of cell `(x, y)`.
+    #[inline]
+    pub fn center(&self, x: usize, y: usize) -> Vec2 {
+        self.origin + Vec2::new((x as f32 + 0.5) * self.h, (y as f32 + 0.5) * self.h)
+    }
+
+    /// Whether the point lies in a walkable cell.
+    pub fn walkable(&self, p: Vec2) -> bool {
+        self.cell_of(p).is_some_and(|i| !self.blocked[i])
+    }
+
+    /// The 8 neighbour offsets with their lengths in cells; diagonal moves may not cut a blocked corner.
+    pub(crate) fn neighbours(&self, i: usize, mut f: impl FnMut(usize, f32)) {
+        let (x, y) = ((i % self.nx) as isize, (i / self.nx) as isize);
+        let (nx, ny) = (self.nx as isize, self.ny as isize);
+        let free = |x: isize, y: isize| {
+            x >= 0 && y >= 0 && x < nx && y < ny && !self.blocked[(y * nx + x) as usize]
+        };
+        for (dx, dy) in [(1isize, 0isize), (-1, 0), (0, 1), (0, -1)] {
+            if free(x + dx, y + dy) {
+                f(((y + dy) * nx + x + dx) as usize, 1.0);
+            }
+        }
+        for (dx, dy) in [(1isize, 1isize), (1, -1), (-1, 1), (-1, -1)] {
+            if free(x + dx, y + dy) && free(x + dx, y) && free(x, y + dy) {
+                f(((y + dy) * nx + x + dx) as usize, std::f32::consts::SQRT_2);
+            }
+        }
+    }
+
+    fn distance_to_blocked(&self) -> Vec<f32> {
+        let n = self.nx * self.ny;
+        let mut d = vec![f32::INFINITY; n];
+        let mut heap = BinaryHeap::new();
+        for i in 0..n {
+            if self.blocked[i] {
+                d[i] = 0.0;
+                heap.push(Reverse((0u32, i)));
+            }
+        }
+        let (nx, ny) = (self.nx as isize, self.ny as isize);
+        while let Some(Reverse((key, i))) = heap.pop() {
+            let di = f32::from_bits(key);
+            if di > d[i] {
+                continue;
+            }
+            let (x, y) = ((i % self.nx) as isize, (i / self.nx) as isize);
+            for (dx, dy, w) in [
+                (1isize, 0isize, 1.0f32),
+                (-1, 0, 1.0),
+                (0, 1, 1.0),
+                (0, -1, 1.0),
+                (1, 1, std::f32::consts::SQRT_2),
+                (1, -1, std::f32::consts::SQRT_2),
+                (-1, 1, std::f32::consts::SQRT_2),
+                (-1, -1, std::f32::consts::SQRT_2),
+            ] {
+                let (x2, y2) = (x + dx, y + dy);
+                if x2 < 0 || y2 < 0 || x2 >= nx || y2 >= ny {
+                    continue;
+                }
+                let j = (y2 * nx + x2) as usize;
+                let nd = di + w * self.h;
+                if nd < d[j] {
+                    d[j] = nd;
+                    heap.push(Reverse((nd.to_bits(), j)));
+                }
+            }
+        }
+        d
+    }
+}
+
+/// Buckets of wall segments on a coarse grid, so an agent only tests the walls near it.
+#[derive(Debug, Clone, Default)]
+pub struct SegmentIndex {
+    origin: Vec2,
+    cell: f32,
+    nx: usize,
+    ny: usize,
+    starts: Vec<u32>,
+    items: Vec<u32>,
+    /// All wall segments.
+    pub segments: Vec<Segment>,
+}
+
+impl SegmentIndex {
+    /// Each bucket lists every segment that comes within `margin` of the bucket.
+    pub fn build(
+        min: Vec2,
+        max: Vec2,
+        cell: f32,
+        margin: f32,
+        segments: Vec<Segment>,
+    ) -> SegmentIndex {
+        let nx = (((max.x - min.x) / cell).ceil() as usize).max(1);
+        let ny = (((max.y - min.y) / cell).ceil() as usize).max(1);
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); nx * ny];
+        let half_diag = cell * std::f32::consts::FRAC_1_SQRT_2;
+        for (k, s) in segments.iter().enumerate() {
+            let lo = s.a.min(s.b) - Vec2::splat(margin);
+            let hi = s.a.max(s.b) + Vec2::splat(margin);
+            let x0 = (((lo.x - min.x) / cell).floor().max(0.0) as usize).min(nx - 1);
+            let y0 = (((lo.y - min.y) / cell).floor().max(0.0) as usize).min(ny - 1);
+            let x1 = (((hi.x - min.x) / cell).floor().max(0.0) as usize).min(nx - 1);
+            let y1 = (((hi.y - min.y) / cell).floor().max(0.0) as usize).min(ny - 1);
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let c = min + Vec2::new((x as f32 + 0.5) * cell, (y as f32 + 0.5) * cell);
+                    if s.distance(c) <= half_diag + margin {
+                        lists[y * nx + x].push(k as u32);
+                    }
+                }
+            }
+        }
+        let mut starts = Vec::with_capacity(nx * ny + 1);
+        let mut items = Vec::new();
+        starts.push(0);
+        for l in &lists {
+            items.extend_from_slice(l);
+            starts.push(items.len() as u32);
+        }
+        SegmentIndex {
+            origin: min,
+            cell,
+            nx,
+            ny,
+            starts,
+            items,
+            segments,
+        }
+    }
+
+    /// Segments near `p` (those within `margin` of its bucket).
+    #[inline]
+    pub fn near(&self, p: Vec2) -> impl Iterator<Item = &Segment> + '_ {
+        let fx = ((p.x - self.origin.x) / self.cell).max(0.0);
+        let fy = ((p.y - self.origin.y) / self.cell).max(0.0);
+        let x = (fx as usize).min(self.nx.saturating_sub(1));
+        let y = (fy as usize).min(self.ny.saturating_sub(1));
+        let b = y * self.nx + x;
+        let (s, e) = if self.starts.len() > b + 1 {
+            (self.starts[b] as usize, self.starts[b + 1] as usize)
+        } else {
+            (0, 0)
+        };
+        self.items[s..e]
+            .iter()
+            .map(move |&k| &self.segments[k as usize])
+    }
+}

@@ -4,7 +4,7 @@
 
 use crate::crowd::CrowdLog;
 use crate::error::Result;
-use crate::scenario::model::{Arrivals, Scenario};
+use crate::scenario::model::{Arrivals, ModelParams, Scenario};
 use crate::scenario::{parse_str, validate};
 use crate::schedule::SimClock;
 use crate::sim::{SimOptions, Simulation};
@@ -88,9 +88,7 @@ const PILLARS: [(f64, f64, f64, f64); 5] = [
 pub fn open_square(n: usize) -> Scenario {
     let obstacles: String = PILLARS
         .iter()
-        .map(|(x0, y0, x1, y1)| {
-            format!("(polygon: [({x0}, {y0}), ({x1}, {y0}), ({x1}, {y1}), ({x0}, {y1})]),")
-        })
+        .map(|(x0, y0, x1, y1)| format!("(polygon: [({x0}, {y0}), ({x1}, {y0}), ({x1}, {y1}), ({x0}, {y1})]),"))
         .collect();
     let text = format!(
         r#"Scenario(
@@ -106,8 +104,7 @@ pub fn open_square(n: usize) -> Scenario {
     crowd: [(name: "all", source: "square", arrivals: Positions([]), destinations: [(target: "exit")], speed: Fixed(1.34))],
 )"#
     );
-    let mut sc = parse_str(&text, "<bench open-square>")
-        .unwrap_or_else(|e| panic!("built-in bench scenario: {e}"));
+    let mut sc = parse_str(&text, "<bench open-square>").unwrap_or_else(|e| panic!("built-in bench scenario: {e}"));
     let rows = ((198.0f64 - 2.0) / 0.7) as usize + 1;
     let pts = (0..n)
         .map(|i| (2.0 + (i / rows) as f64 * 0.7, 2.0 + (i % rows) as f64 * 0.7))
@@ -160,12 +157,12 @@ pub fn time_square(n: usize, steps: u64, threads: usize) -> Result<SquareResult>
 }
 
 /// Runs scenario (b) to the end and measures its flow.
-pub fn run_bottleneck(seed: u64, threads: usize) -> Result<BottleneckResult> {
-    let v = validate(
-        &bottleneck(seed),
-        "tests/scenarios/bottleneck.ron",
-        Some(BOTTLENECK),
-    )?;
+pub fn run_bottleneck(seed: u64, threads: usize, model: Option<&ModelParams>) -> Result<BottleneckResult> {
+    let mut sc = bottleneck(seed);
+    if let Some(m) = model {
+        sc.model = m.clone();
+    }
+    let v = validate(&sc, "tests/scenarios/bottleneck.ron", Some(BOTTLENECK))?;
     let mut sim = Simulation::new(
         &v,
         &SimOptions {
@@ -182,13 +179,7 @@ pub fn run_bottleneck(seed: u64, threads: usize) -> Result<BottleneckResult> {
     }
     let wall = t0.elapsed().as_secs_f64();
     let steps = sim.world().resource::<SimClock>().tick;
-    let times: Vec<f64> = sim
-        .world()
-        .resource::<CrowdLog>()
-        .exits
-        .iter()
-        .map(|e| e.0)
-        .collect();
+    let times: Vec<f64> = sim.world().resource::<CrowdLog>().exits.iter().map(|e| e.0).collect();
     Ok(BottleneckResult {
         seed,
         flow_steady: steady_flow(&times),
@@ -253,16 +244,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             "seed", "flow (1/s)", "evac (s)", "out", "gap (s)", "ms/step", "agent-steps/s"
         );
         for seed in 1..=args.seeds {
-            let r = run_bottleneck(seed, args.threads)?;
+            let r = run_bottleneck(seed, args.threads, None)?;
             println!(
                 "{:>5} {:>12.3} {:>10.2} {:>8} {:>10.2} {:>9.4} {:>14.0}",
-                r.seed,
-                r.flow_steady,
-                r.evacuation_s,
-                r.evacuated,
-                r.longest_gap_s,
-                r.ms_per_step,
-                r.agent_steps_per_s
+                r.seed, r.flow_steady, r.evacuation_s, r.evacuated, r.longest_gap_s, r.ms_per_step, r.agent_steps_per_s
             );
             bottle.push(r);
         }
@@ -271,11 +256,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         let body = serde_json::json!({ "open_square": square, "bottleneck": bottle });
         crate::metrics::report::write_atomic(
             path,
-            format!(
-                "{}\n",
-                serde_json::to_string_pretty(&body).unwrap_or_default()
-            )
-            .as_bytes(),
+            format!("{}\n", serde_json::to_string_pretty(&body).unwrap_or_default()).as_bytes(),
         )?;
     }
     Ok(())

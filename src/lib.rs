@@ -12,6 +12,7 @@ pub mod rng;
 pub mod scenario;
 pub mod schedule;
 pub mod sim;
+pub mod validation;
 pub mod venue;
 
 pub use error::{CordonError, Result};

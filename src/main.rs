@@ -10,11 +10,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(
-    name = "cordon",
-    version,
-    about = "Large-event security planning simulator"
-)]
+#[command(name = "cordon", version, about = "Large-event security planning simulator")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -53,6 +49,15 @@ enum Cmd {
     },
     /// Time the engine on the reference scenarios (open square with pillars, bottleneck).
     Bench(cordon::bench::BenchArgs),
+    /// Run the model validation set (fundamental diagram, bottleneck flow) and print a table.
+    Validate {
+        /// Model parameters to try, as RON, e.g. "(time_gap: 0.6)".
+        #[arg(long, default_value = "()")]
+        model: String,
+        /// Bottleneck seeds.
+        #[arg(long, default_value_t = 5)]
+        seeds: u64,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -100,11 +105,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     }
                 }
             }
-            Ok(if bad > 0 {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(if bad > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
         Cmd::Run {
             file,
@@ -151,10 +152,30 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 b.finish_and_clear();
             }
             let path = out.join("report.json");
-            write_atomic(&path, report.to_json().as_bytes())
-                .with_context(|| format!("writing {}", path.display()))?;
+            write_atomic(&path, report.to_json().as_bytes()).with_context(|| format!("writing {}", path.display()))?;
             print!("{}", report.summary());
             println!("  report: {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Validate { model, seeds } => {
+            let m: cordon::scenario::model::ModelParams = ron::from_str(&model).context("--model")?;
+            println!("fundamental diagram (4 m x 100 m corridor, Lagrangian, t 10..40 s)");
+            for rho in [0.5, 1.0, 2.0, 3.0, 4.0, 5.0] {
+                let (speed, dens) = cordon::validation::measure_fd(rho, &m)?;
+                println!(
+                    "  rho {rho:>3}: measured {dens:.2} /m2, speed {speed:.3} m/s, Weidmann {:.3}, diff {:+.3}",
+                    cordon::validation::weidmann(rho),
+                    speed - cordon::validation::weidmann(rho)
+                );
+            }
+            println!("bottleneck 1 m x 2 m, 150 agents");
+            for seed in 1..=seeds {
+                let r = cordon::bench::run_bottleneck(seed, 1, Some(&m))?;
+                println!(
+                    "  seed {seed}: flow {:.3} /s, evacuation {:.1} s, longest gap {:.2} s",
+                    r.flow_steady, r.evacuation_s, r.longest_gap_s
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Bench(args) => {

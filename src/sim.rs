@@ -1,9 +1,7 @@
 //! Building and stepping a simulation: the plugin group that turns a validated scenario into an
 //! ECS world, and the headless runner used by `cordon run`, the tests and the benchmarks.
 
-use crate::crowd::{
-    ArrivalQueue, CrowdConfig, CrowdPlugin, Dwelling, Walking, insert_crowd_resources,
-};
+use crate::crowd::{ArrivalQueue, CrowdConfig, CrowdPlugin, Dwelling, Walking, insert_crowd_resources};
 use crate::metrics::report::{self, Report};
 use crate::metrics::{Metrics, MetricsPlugin};
 use crate::rng::MasterSeed;
@@ -88,11 +86,7 @@ impl Plugin for CordonPlugin {
             return;
         };
         let max_r = v.groups.iter().map(|g| g.radius).fold(0.2f32, f32::max);
-        let max_v0 = v
-            .groups
-            .iter()
-            .map(|g| max_speed(&g.speed))
-            .fold(1.0f32, f32::max);
+        let max_v0 = v.groups.iter().map(|g| max_speed(&g.speed)).fold(1.0f32, f32::max);
         let range = crate::crowd::step::interaction_range(max_r, max_v0, &v.model);
         let seed = MasterSeed(self.seed);
         app.add_plugins((

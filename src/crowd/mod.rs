@@ -100,11 +100,7 @@ pub struct ArrivalQueue {
 impl ArrivalQueue {
     /// Whether every arrival has happened and nobody waits at a source.
     pub fn exhausted(&self) -> bool {
-        self.times
-            .iter()
-            .zip(&self.next)
-            .all(|(t, n)| *n >= t.len())
-            && self.waiting.iter().all(|w| *w == 0)
+        self.times.iter().zip(&self.next).all(|(t, n)| *n >= t.len()) && self.waiting.iter().all(|w| *w == 0)
     }
     /// Total waiting at sources.
     pub fn total_waiting(&self) -> u64 {
@@ -166,9 +162,7 @@ impl Plugin for CrowdPlugin {
             .init_resource::<CrowdLog>()
             .add_systems(
                 SimStep,
-                (spawn_arrivals, reenter_from_stay)
-                    .chain()
-                    .in_set(SimSystems::Spawn),
+                (spawn_arrivals, reenter_from_stay).chain().in_set(SimSystems::Spawn),
             )
             .add_systems(SimStep, route.in_set(SimSystems::Route))
             .add_systems(SimStep, move_agents.in_set(SimSystems::Move));
@@ -192,19 +186,12 @@ pub fn insert_crowd_resources(
     };
     for (gi, g) in cfg.groups.iter().enumerate() {
         let mut rng = seed.stream(Purpose::Arrivals, gi as u64);
-        q.times
-            .push(spawn::arrival_times(g, start, duration, &mut rng));
+        q.times.push(spawn::arrival_times(g, start, duration, &mut rng));
     }
     let rng = CrowdRng {
-        agents: (0..n)
-            .map(|g| seed.stream(Purpose::Agents, g as u64))
-            .collect(),
-        placement: (0..n)
-            .map(|g| seed.stream(Purpose::Placement, g as u64))
-            .collect(),
-        reentry: (0..n)
-            .map(|g| seed.stream(Purpose::Reentry, g as u64))
-            .collect(),
+        agents: (0..n).map(|g| seed.stream(Purpose::Agents, g as u64)).collect(),
+        placement: (0..n).map(|g| seed.stream(Purpose::Placement, g as u64)).collect(),
+        reentry: (0..n).map(|g| seed.stream(Purpose::Reentry, g as u64)).collect(),
     };
     let buffer = CrowdBuffer {
         grid: NeighbourGrid::new(venue.min, venue.max, cfg.range),
@@ -250,8 +237,7 @@ fn spawn_arrivals(
             continue;
         }
         let shape = &venue.sources[g.source].shape;
-        let initial =
-            matches!(g.arrivals, Arrivals::Initial(_) | Arrivals::Positions(_)) && clock.tick == 0;
+        let initial = matches!(g.arrivals, Arrivals::Initial(_) | Arrivals::Positions(_)) && clock.tick == 0;
         let tries = if initial { 2000 } else { 16 };
         let mut placed_now = 0u32;
         while queue.waiting[gi] > 0 {

@@ -46,10 +46,7 @@ impl NeighbourGrid {
     pub fn xy(&self, p: Vec2) -> (usize, usize) {
         let fx = ((p.x - self.origin.x) / self.cell).max(0.0);
         let fy = ((p.y - self.origin.y) / self.cell).max(0.0);
-        (
-            (fx as usize).min(self.nx - 1),
-            (fy as usize).min(self.ny - 1),
-        )
+        ((fx as usize).min(self.nx - 1), (fy as usize).min(self.ny - 1))
     }
 
     /// Re-buckets all agents (stable counting sort: equal cells keep input order).

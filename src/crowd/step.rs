@@ -54,7 +54,8 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let m = &inp.model;
     let venue = inp.venue;
 
-    let mut e0 = venue.fields[inp.target[i] as usize].direction(&venue.grid, p);
+    let field = &venue.fields[inp.target[i] as usize];
+    let mut e0 = field.direction(&venue.grid, p);
     if e0 == Vec2::ZERO {
         e0 = inp.vel[i].normalize_or_zero();
     }
@@ -108,12 +109,20 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
 
     let e = (e0 + rep + wrep).normalize_or(e0);
 
-    // Pass 2: spacing to the nearest neighbour ahead within the corridor of width l.
+    // Pass 2: spacing to the nearest neighbour ahead within the corridor of width l. Only a
+    // neighbour further along this agent's own route (lower cost-to-go) can hold it back: the
+    // "waits for" relation is then acyclic, so no arch of agents can block itself for ever.
     let mut spacing = f32::INFINITY;
+    let mut own_cost = f32::NAN;
     for k in 0..count {
         let d = nb_d[k];
-        if e.dot(d) > 0.0 && e.perp_dot(d).abs() <= nb_l[k] {
-            spacing = spacing.min(nb_s[k]);
+        if e.dot(d) > 0.0 && e.perp_dot(d).abs() <= nb_l[k] && nb_s[k] < spacing {
+            if own_cost.is_nan() {
+                own_cost = field.cost_interp(&venue.grid, p);
+            }
+            if field.cost_interp(&venue.grid, p + d) < own_cost {
+                spacing = nb_s[k];
+            }
         }
     }
     let speed = (spacing / m.time_gap).clamp(0.0, inp.v0[i]);
@@ -148,18 +157,21 @@ pub fn constrain(venue: &Venue, p: Vec2, cand: Vec2, r: f32) -> Vec2 {
     if move_ok(venue, p, cand, r) {
         return cand;
     }
+    // Slide along each wall the move runs into, closest first; else stay.
     let mv = cand - p;
-    let mut best: Option<(f32, Vec2)> = None;
+    let mut tried = 0;
     for seg in venue.walls.near(p) {
-        let dq = seg.distance(cand);
-        if best.is_none_or(|b| dq < b.0) {
-            best = Some((dq, (seg.b - seg.a).normalize_or_zero()));
+        if seg.distance(cand) >= r && !segments_intersect(p, cand, seg.a, seg.b) {
+            continue;
         }
-    }
-    if let Some((_, t)) = best {
+        let t = (seg.b - seg.a).normalize_or_zero();
         let slide = p + t * mv.dot(t);
         if move_ok(venue, p, slide, r) {
             return slide;
+        }
+        tried += 1;
+        if tried >= 4 {
+            break;
         }
     }
     p
@@ -182,11 +194,7 @@ pub fn step_all(inp: &StepInput, out_pos: &mut [Vec2], out_vel: &mut [Vec2], tas
     };
     let chunk = n.div_ceil(tasks);
     pool.scope(|s| {
-        for (ci, (op, ov)) in out_pos
-            .chunks_mut(chunk)
-            .zip(out_vel.chunks_mut(chunk))
-            .enumerate()
-        {
+        for (ci, (op, ov)) in out_pos.chunks_mut(chunk).zip(out_vel.chunks_mut(chunk)).enumerate() {
             s.spawn(async move {
                 let base = ci * chunk;
                 for j in 0..op.len() {

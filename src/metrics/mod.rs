@@ -138,14 +138,8 @@ impl Metrics {
         let mut lists: Vec<Vec<u16>> = vec![Vec::new(); dnx * dny];
         let mut zones = vec![ZoneAcc::default(); venue.zones.len()];
         for (zi, z) in venue.zones.iter().enumerate() {
-            let lo = z
-                .polygon
-                .iter()
-                .fold(Vec2::splat(f32::MAX), |m, p| m.min(*p));
-            let hi = z
-                .polygon
-                .iter()
-                .fold(Vec2::splat(f32::MIN), |m, p| m.max(*p));
+            let lo = z.polygon.iter().fold(Vec2::splat(f32::MAX), |m, p| m.min(*p));
+            let hi = z.polygon.iter().fold(Vec2::splat(f32::MIN), |m, p| m.max(*p));
             let x0 = (((lo.x - venue.min.x) / dc).floor().max(0.0) as usize).min(dnx - 1);
             let y0 = (((lo.y - venue.min.y) / dc).floor().max(0.0) as usize).min(dny - 1);
             let x1 = (((hi.x - venue.min.x) / dc).floor().max(0.0) as usize).min(dnx - 1);
@@ -201,16 +195,11 @@ impl Metrics {
 
     fn cell_center(&self, c: usize) -> Vec2 {
         let dc = self.settings.density_cell as f32;
-        self.origin
-            + Vec2::new(
-                ((c % self.dnx) as f32 + 0.5) * dc,
-                ((c / self.dnx) as f32 + 0.5) * dc,
-            )
+        self.origin + Vec2::new(((c % self.dnx) as f32 + 0.5) * dc, ((c / self.dnx) as f32 + 0.5) * dc)
     }
 
     fn zones_of(&self, c: usize) -> &[u16] {
-        &self.cell_zone_items
-            [self.cell_zone_start[c] as usize..self.cell_zone_start[c + 1] as usize]
+        &self.cell_zone_items[self.cell_zone_start[c] as usize..self.cell_zone_start[c + 1] as usize]
     }
 
     fn density(&self, c: usize) -> f64 {
@@ -243,10 +232,7 @@ impl Metrics {
         for k in 0..self.touched.len() {
             let c = self.touched[k];
             let d = self.density(c);
-            let (s, e) = (
-                self.cell_zone_start[c] as usize,
-                self.cell_zone_start[c + 1] as usize,
-            );
+            let (s, e) = (self.cell_zone_start[c] as usize, self.cell_zone_start[c + 1] as usize);
             for zi in s..e {
                 let z = &mut self.zones[self.cell_zone_items[zi] as usize];
                 z.count_now += u64::from(self.counts[c]);
@@ -273,11 +259,7 @@ impl Metrics {
                 z.peak = z.peak_now;
                 z.peak_t = t;
             }
-            z.density_sum += if z.area > 0.0 {
-                z.count_now as f64 / z.area
-            } else {
-                0.0
-            };
+            z.density_sum += if z.area > 0.0 { z.count_now as f64 / z.area } else { 0.0 };
             z.samples += 1;
             z.los[fruin_level(z.peak_now)] += interval;
             if z.peak_now > crit {

@@ -207,38 +207,18 @@ pub struct Report {
 const LEVELS: [&str; 6] = ["A", "B", "C", "D", "E", "F"];
 
 /// Builds the report from the world at the end of a run.
-pub fn build(
-    world: &mut World,
-    scenario: &str,
-    seed: u64,
-    group_names: &[String],
-    ended_by: &str,
-) -> Report {
+pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String], ended_by: &str) -> Report {
     let clock = *world.resource::<SimClock>();
     let counters = *world.resource::<CrowdCounters>();
-    let walking = world
-        .query_filtered::<(), With<Walking>>()
-        .iter(world)
-        .len() as u64;
-    let dwelling = world
-        .query_filtered::<(), With<Dwelling>>()
-        .iter(world)
-        .len() as u64;
+    let walking = world.query_filtered::<(), With<Walking>>().iter(world).len() as u64;
+    let dwelling = world.query_filtered::<(), With<Dwelling>>().iter(world).len() as u64;
     let waiting = world.resource::<ArrivalQueue>().total_waiting();
     let t = clock.t();
     {
         let mut m = world.resource_mut::<Metrics>();
         m.close_all();
         if m.series.last().is_none_or(|r| r.t < round(t)) {
-            super::push_series(
-                &mut m,
-                t,
-                clock.start,
-                &counters,
-                walking,
-                dwelling,
-                waiting,
-            );
+            super::push_series(&mut m, t, clock.start, &counters, walking, dwelling, waiting);
         }
     }
     let venue = world.resource::<Venue>();
@@ -250,18 +230,11 @@ pub fn build(
         .iter()
         .enumerate()
         .map(|(ti, tg)| {
-            let exits: Vec<f64> = log
-                .exits
-                .iter()
-                .filter(|e| e.1 as usize == ti)
-                .map(|e| e.0)
-                .collect();
+            let exits: Vec<f64> = log.exits.iter().filter(|e| e.1 as usize == ti).map(|e| e.0).collect();
             let first = exits.first().copied();
             let last = exits.last().copied();
             let flow = match (first, last) {
-                (Some(a), Some(b)) if exits.len() > 1 && b > a => {
-                    Some(round((exits.len() - 1) as f64 / (b - a)))
-                }
+                (Some(a), Some(b)) if exits.len() > 1 && b > a => Some(round((exits.len() - 1) as f64 / (b - a))),
                 _ => None,
             };
             TargetReport {
@@ -381,22 +354,12 @@ impl Report {
     pub fn summary(&self) -> String {
         let mut s = format!(
             "{}: {} steps, {} → {} ({} s simulated, ended by {})\n",
-            self.run.scenario,
-            self.run.steps,
-            self.run.start,
-            self.run.end,
-            self.run.simulated_s,
-            self.run.ended_by
+            self.run.scenario, self.run.steps, self.run.start, self.run.end, self.run.simulated_s, self.run.ended_by
         );
         let t = &self.totals;
         s += &format!(
             "  visitors: {} entered, {} left, {} present at the end (peak {} at t = {} s), {} waiting at sources\n",
-            t.spawned,
-            t.exited,
-            t.present_at_end,
-            t.peak_present,
-            t.peak_present_t,
-            t.waiting_at_source_at_end
+            t.spawned, t.exited, t.present_at_end, t.peak_present, t.peak_present_t, t.waiting_at_source_at_end
         );
         let tt = &self.travel_time_s;
         s += &format!(

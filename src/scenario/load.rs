@@ -35,65 +35,42 @@ pub fn load_file(path: &Path) -> Result<Scenario> {
 
 /// Parses scenario text; `file` is only used in messages.
 pub fn parse_str(text: &str, file: &str) -> Result<Scenario> {
-    ron::Options::default()
-        .from_str::<Scenario>(text)
-        .map_err(|e| {
-            let line = e.span.start.line.max(1);
-            let column = e.span.start.col.max(1);
-            let source_line = text.lines().nth(line - 1).unwrap_or("").to_string();
-            CordonError::Parse(Box::new(ParseError {
-                file: file.to_string(),
-                line,
-                column,
-                message: describe(&e.code),
-                source_line,
-            }))
-        })
+    ron::Options::default().from_str::<Scenario>(text).map_err(|e| {
+        let line = e.span.start.line.max(1);
+        let column = e.span.start.col.max(1);
+        let source_line = text.lines().nth(line - 1).unwrap_or("").to_string();
+        CordonError::Parse(Box::new(ParseError {
+            file: file.to_string(),
+            line,
+            column,
+            message: describe(&e.code),
+            source_line,
+        }))
+    })
 }
 
 /// Turns ron's error codes into planner-facing sentences.
 fn describe(code: &ron::Error) -> String {
     use ron::Error as E;
     match code {
-        E::NoSuchStructField {
-            expected,
-            found,
-            outer,
-        } => format!(
+        E::NoSuchStructField { expected, found, outer } => format!(
             "unknown field `{found}`{}; allowed fields: {}",
-            outer
-                .as_ref()
-                .map(|o| format!(" in `{o}`"))
-                .unwrap_or_default(),
+            outer.as_ref().map(|o| format!(" in `{o}`")).unwrap_or_default(),
             list(expected)
         ),
-        E::NoSuchEnumVariant {
-            expected,
-            found,
-            outer,
-        } => format!(
+        E::NoSuchEnumVariant { expected, found, outer } => format!(
             "unknown variant `{found}`{}; expected one of: {}",
-            outer
-                .as_ref()
-                .map(|o| format!(" of `{o}`"))
-                .unwrap_or_default(),
+            outer.as_ref().map(|o| format!(" of `{o}`")).unwrap_or_default(),
             list(expected)
         ),
         E::MissingStructField { field, outer } => format!(
             "missing required field `{field}`{}",
-            outer
-                .as_ref()
-                .map(|o| format!(" in `{o}`"))
-                .unwrap_or_default()
+            outer.as_ref().map(|o| format!(" in `{o}`")).unwrap_or_default()
         ),
         other => other.to_string(),
     }
 }
 
 fn list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("`{n}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }

@@ -79,11 +79,7 @@ impl ClockTime {
         }
         let h: u32 = parts[0].parse().ok()?;
         let m: u32 = parts[1].parse().ok()?;
-        let s: f64 = if parts.len() == 3 {
-            parts[2].parse().ok()?
-        } else {
-            0.0
-        };
+        let s: f64 = if parts.len() == 3 { parts[2].parse().ok()? } else { 0.0 };
         if m >= 60 || !(0.0..60.0).contains(&s) || h > 47 {
             return None;
         }
@@ -106,11 +102,8 @@ impl<'de> Deserialize<'de> for ClockTime {
                 f.write_str("a clock time \"HH:MM\" or \"HH:MM:SS\", or seconds after midnight")
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ClockTime, E> {
-                ClockTime::parse(v).ok_or_else(|| {
-                    E::custom(format!(
-                        "`{v}` is not a clock time; write \"HH:MM\" or \"HH:MM:SS\""
-                    ))
-                })
+                ClockTime::parse(v)
+                    .ok_or_else(|| E::custom(format!("`{v}` is not a clock time; write \"HH:MM\" or \"HH:MM:SS\"")))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ClockTime, E> {
                 Ok(ClockTime(v))
@@ -384,7 +377,7 @@ pub struct ModelParams {
     /// Range D of the neighbour repulsion in metres (default 0.1).
     #[serde(default = "d_nrange")]
     pub neighbour_range: f64,
-    /// Strength of the wall repulsion (default 5.0).
+    /// Strength of the wall repulsion (default 1.0).
     #[serde(default = "d_wstrength")]
     pub wall_strength: f64,
     /// Range of the wall repulsion in metres (default 0.02).
@@ -405,7 +398,7 @@ fn d_nrange() -> f64 {
     0.1
 }
 fn d_wstrength() -> f64 {
-    5.0
+    1.0
 }
 fn d_wrange() -> f64 {
     0.02

@@ -65,6 +65,9 @@ pub struct Validated {
     pub model: ModelRt,
 }
 
+/// At most this many problems are listed.
+const MAX_PROBLEMS: usize = 20;
+
 /// One semantic problem; `anchor` is a snippet of the file to locate it by.
 struct Problem {
     anchor: Option<String>,
@@ -92,20 +95,21 @@ impl Checker<'_> {
     }
     fn into_error(self, file: &str) -> CordonError {
         let src = self.src;
-        let problems = self
+        let total = self.problems.len();
+        let mut problems: Vec<String> = self
             .problems
             .into_iter()
-            .map(|p| {
-                match p
-                    .anchor
-                    .as_deref()
-                    .and_then(|a| src.and_then(|s| locate(s, a)))
-                {
+            .take(MAX_PROBLEMS)
+            .map(
+                |p| match p.anchor.as_deref().and_then(|a| src.and_then(|s| locate(s, a))) {
                     Some((l, c)) => format!("{l}:{c}: {}", p.text),
                     None => p.text,
-                }
-            })
+                },
+            )
             .collect();
+        if total > MAX_PROBLEMS {
+            problems.push(format!("… and {} more problems", total - MAX_PROBLEMS));
+        }
         CordonError::Invalid {
             file: file.to_string(),
             problems,
@@ -132,11 +136,7 @@ fn finite_pt(p: Point) -> bool {
 
 fn quote_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
     let v: Vec<String> = names.map(|n| format!("\"{n}\"")).collect();
-    if v.is_empty() {
-        "(none)".into()
-    } else {
-        v.join(", ")
-    }
+    if v.is_empty() { "(none)".into() } else { v.join(", ") }
 }
 
 /// Validates a parsed scenario. `src` (the file text) lets messages carry line:column.
@@ -165,11 +165,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
     if !(s.start.0.is_finite() && s.end.0.is_finite()) || s.end.0 <= s.start.0 {
         ck.err(
             Some("end".into()),
-            format!(
-                "sim.end ({}) must be after sim.start ({})",
-                s.end.hms(),
-                s.start.hms()
-            ),
+            format!("sim.end ({}) must be after sim.start ({})", s.end.hms(), s.start.hms()),
         );
     }
 
@@ -209,9 +205,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
             );
         }
     }
-    let inside = |p: Point| {
-        bounds_ok && p.0 >= b.min.0 && p.1 >= b.min.1 && p.0 <= b.max.0 && p.1 <= b.max.1
-    };
+    let inside = |p: Point| bounds_ok && p.0 >= b.min.0 && p.1 >= b.min.1 && p.0 <= b.max.0 && p.1 <= b.max.1;
 
     // --- walls and obstacles
     let mut segments = Vec::new();
@@ -224,20 +218,14 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         if w.points.len() < 2 {
             ck.err(
                 anchor.clone(),
-                format!(
-                    "{label}: a wall needs at least 2 points, got {}",
-                    w.points.len()
-                ),
+                format!("{label}: a wall needs at least 2 points, got {}", w.points.len()),
             );
             continue;
         }
         if let Some(p) = w.points.iter().find(|p| !inside(**p)) {
             ck.err(
                 anchor.clone(),
-                format!(
-                    "{label}: point ({}, {}) is outside the venue bounds",
-                    p.0, p.1
-                ),
+                format!("{label}: point ({}, {}) is outside the venue bounds", p.0, p.1),
             );
             continue;
         }
@@ -327,15 +315,11 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         }
     }
     if bounds_ok && mt.density_cell.is_finite() && mt.density_cell > 0.0 {
-        let cells = ((b.max.0 - b.min.0) / mt.density_cell).ceil()
-            * ((b.max.1 - b.min.1) / mt.density_cell).ceil();
+        let cells = ((b.max.0 - b.min.0) / mt.density_cell).ceil() * ((b.max.1 - b.min.1) / mt.density_cell).ceil();
         if cells > MAX_CELLS as f64 {
             ck.err(
                 Some("density_cell".into()),
-                format!(
-                    "metrics.density_cell = {} m is too fine for the venue",
-                    mt.density_cell
-                ),
+                format!("metrics.density_cell = {} m is too fine for the venue", mt.density_cell),
             );
         }
     }
@@ -429,7 +413,14 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
                         );
                     }
                     if st.rate.is_finite() && st.rate * (st.to.0 - st.from.0) > 1e7 {
-                        ck.named(&g.name, format!("{label}: arrival step {}–{} would bring more than 10 million persons", st.from.hms(), st.to.hms()));
+                        ck.named(
+                            &g.name,
+                            format!(
+                                "{label}: arrival step {}–{} would bring more than 10 million persons",
+                                st.from.hms(),
+                                st.to.hms()
+                            ),
+                        );
                     }
                 }
             }
@@ -438,10 +429,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
                     ck.named(&g.name, format!("{label}: arrival count must be positive"));
                 }
                 if *count > 10_000_000 {
-                    ck.named(
-                        &g.name,
-                        format!("{label}: arrival count {count} is above 10 million"),
-                    );
+                    ck.named(&g.name, format!("{label}: arrival count {count} is above 10 million"));
                 }
                 if !(to.0 > from.0) {
                     ck.named(
@@ -459,10 +447,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
                     ck.named(&g.name, format!("{label}: Initial(0) places nobody"));
                 }
                 if *n > 10_000_000 {
-                    ck.named(
-                        &g.name,
-                        format!("{label}: Initial({n}) is above 10 million"),
-                    );
+                    ck.named(&g.name, format!("{label}: Initial({n}) is above 10 million"));
                 }
             }
             Arrivals::Positions(ps) => {
@@ -514,11 +499,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
     ];
     all_segments.extend(segments);
     let grid = NavGrid::build(min, max, h as f32, &all_segments, &obstacles);
-    let max_radius = sc
-        .crowd
-        .iter()
-        .map(|g| g.radius as f32)
-        .fold(0.2f32, f32::max);
+    let max_radius = sc.crowd.iter().map(|g| g.radius as f32).fold(0.2f32, f32::max);
     let margin = max_radius + 0.6;
     let walls = SegmentIndex::build(min, max, 2.0, margin, all_segments);
     let mut venue = Venue {
@@ -537,11 +518,8 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
     for (kind, places) in [("source", &venue.sources), ("target", &venue.targets)] {
         for p in places.iter() {
             let free = match &p.shape {
-                Shape::Circle(c, r) if *r <= 0.0 => venue.grid.walkable(*c) && venue.is_free(*c),
-                shape => shape
-                    .cells(&venue.grid)
-                    .iter()
-                    .any(|&i| !venue.grid.blocked[i]),
+                Shape::Circle(c, r) if *r <= 0.0 => venue.is_free(*c) && venue.wall_clearance(*c) >= 1e-3,
+                shape => shape.cells(&venue.grid).iter().any(|&i| !venue.grid.blocked[i]),
             };
             if !free {
                 ck.named(
@@ -558,8 +536,14 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         if let Arrivals::Positions(ps) = &g.arrivals {
             for p in ps {
                 let q = v2(*p);
-                if !finite_pt(*p) || !venue.grid.walkable(q) || !venue.is_free(q) {
-                    ck.named(&g.name, format!("crowd \"{}\": start position ({}, {}) is outside the bounds or inside a wall or obstacle", g.name, p.0, p.1));
+                if !finite_pt(*p) || !venue.is_free(q) || venue.wall_clearance(q) < 1e-3 {
+                    ck.named(
+                        &g.name,
+                        format!(
+                            "crowd \"{}\": start position ({}, {}) is outside the bounds or inside a wall or obstacle",
+                            g.name, p.0, p.1
+                        ),
+                    );
                 }
             }
         }
@@ -573,14 +557,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
     venue.fields = venue
         .targets
         .iter()
-        .map(|t| {
-            FloorField::compute(
-                &venue.grid,
-                &t.shape.cells(&venue.grid),
-                t.shape.center(),
-                wall_buffer,
-            )
-        })
+        .map(|t| FloorField::compute(&venue.grid, &t.shape.cells(&venue.grid), t.shape.center(), wall_buffer))
         .collect();
     for g in &groups {
         let src = &venue.sources[g.source];
@@ -590,10 +567,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         };
         for &(d, _) in &g.destinations {
             let field = &venue.fields[d];
-            if !starts
-                .iter()
-                .any(|p| field.cost_at(&venue.grid, *p).is_finite())
-            {
+            if !starts.iter().any(|p| field.cost_at(&venue.grid, *p).is_finite()) {
                 ck.named(
                     &venue.targets[d].name,
                     format!("crowd \"{}\": target \"{}\" cannot be reached from source \"{}\" (walls or obstacles cut it off)", g.name, venue.targets[d].name, src.name),
@@ -657,10 +631,7 @@ fn check_polygon(
     if pts.len() < 3 {
         ck.err(
             anchor,
-            format!(
-                "{label}: a polygon needs at least 3 points, got {}",
-                pts.len()
-            ),
+            format!("{label}: a polygon needs at least 3 points, got {}", pts.len()),
         );
         return None;
     }
@@ -674,19 +645,13 @@ fn check_polygon(
     if let Some(p) = pts.iter().find(|p| !inside(**p)) {
         ck.err(
             anchor,
-            format!(
-                "{label}: point ({}, {}) is outside the venue bounds",
-                p.0, p.1
-            ),
+            format!("{label}: point ({}, {}) is outside the venue bounds", p.0, p.1),
         );
         return None;
     }
     let poly: Vec<Vec2> = pts.iter().map(|p| v2(*p)).collect();
     if polygon_degenerate(&poly) {
-        ck.err(
-            anchor,
-            format!("{label}: polygon has repeated points or zero area"),
-        );
+        ck.err(anchor, format!("{label}: polygon has repeated points or zero area"));
         return None;
     }
     if let Some((i, j)) = polygon_self_intersects(&poly) {
@@ -718,10 +683,7 @@ fn check_places(
                 if !finite_pt(*q) || !inside(*q) {
                     ck.named(
                         &p.name,
-                        format!(
-                            "{label}: point ({}, {}) is outside the venue bounds",
-                            q.0, q.1
-                        ),
+                        format!("{label}: point ({}, {}) is outside the venue bounds", q.0, q.1),
                     );
                     continue;
                 }
@@ -731,28 +693,20 @@ fn check_places(
                 if !finite_pt(*c) || !inside(*c) {
                     ck.named(
                         &p.name,
-                        format!(
-                            "{label}: centre ({}, {}) is outside the venue bounds",
-                            c.0, c.1
-                        ),
+                        format!("{label}: centre ({}, {}) is outside the venue bounds", c.0, c.1),
                     );
                     continue;
                 }
                 if !(r.is_finite() && *r > 0.0) {
-                    ck.named(
-                        &p.name,
-                        format!("{label}: circle radius must be positive, got {r}"),
-                    );
+                    ck.named(&p.name, format!("{label}: circle radius must be positive, got {r}"));
                     continue;
                 }
                 Shape::Circle(v2(*c), *r as f32)
             }
-            Area::Polygon(pts) => {
-                match check_polygon(ck, Some(format!("\"{}\"", p.name)), &label, pts, inside) {
-                    Some(poly) => Shape::polygon(poly),
-                    None => continue,
-                }
-            }
+            Area::Polygon(pts) => match check_polygon(ck, Some(format!("\"{}\"", p.name)), &label, pts, inside) {
+                Some(poly) => Shape::polygon(poly),
+                None => continue,
+            },
         };
         out.push(PlaceRt {
             name: p.name.clone(),

@@ -37,11 +37,7 @@ impl FloorField {
                 heap.push(Reverse((0u32, s)));
             }
         }
-        let factor: Vec<f32> = grid
-            .wall_dist
-            .iter()
-            .map(|&d| wall_factor(d, wall_buffer))
-            .collect();
+        let factor: Vec<f32> = grid.wall_dist.iter().map(|&d| wall_factor(d, wall_buffer)).collect();
         while let Some(Reverse((key, i))) = heap.pop() {
             let ci = f32::from_bits(key);
             if ci > cost[i] {
@@ -105,9 +101,37 @@ impl FloorField {
                 }
             }
         }
-        best.map_or(Vec2::ZERO, |(_, x, y)| {
-            (grid.center(x, y) - p).normalize_or_zero()
-        })
+        best.map_or(Vec2::ZERO, |(_, x, y)| (grid.center(x, y) - p).normalize_or_zero())
+    }
+
+    /// Cost-to-go at `p`, bilinear over the four nearest reachable cells (infinite if none).
+    #[inline]
+    pub fn cost_interp(&self, grid: &NavGrid, p: Vec2) -> f32 {
+        let fx = (p.x - grid.origin.x) / grid.h - 0.5;
+        let fy = (p.y - grid.origin.y) / grid.h - 0.5;
+        let x0 = fx.floor();
+        let y0 = fy.floor();
+        let (tx, ty) = (fx - x0, fy - y0);
+        let (x0, y0) = (x0 as isize, y0 as isize);
+        let mut acc = 0.0;
+        let mut wsum = 0.0;
+        for (dx, dy, w) in [
+            (0, 0, (1.0 - tx) * (1.0 - ty)),
+            (1, 0, tx * (1.0 - ty)),
+            (0, 1, (1.0 - tx) * ty),
+            (1, 1, tx * ty),
+        ] {
+            let (x, y) = (x0 + dx, y0 + dy);
+            if x < 0 || y < 0 || x >= grid.nx as isize || y >= grid.ny as isize {
+                continue;
+            }
+            let c = self.cost[y as usize * grid.nx + x as usize];
+            if c.is_finite() {
+                acc += c * w;
+                wsum += w;
+            }
+        }
+        if wsum > 1e-6 { acc / wsum } else { self.cost_at(grid, p) }
     }
 
     /// Cost-to-go of the cell containing `p` (infinite outside or unreachable).
@@ -144,10 +168,7 @@ fn directions(grid: &NavGrid, cost: &[f32], center: Vec2) -> Vec<Vec2> {
                 grid.neighbours(i, |j, _| {
                     if cost[j] < best.0 {
                         let (jx, jy) = ((j % nx) as f32, (j / nx) as f32);
-                        best = (
-                            cost[j],
-                            Vec2::new(jx - x as f32, jy - y as f32).normalize_or_zero(),
-                        );
+                        best = (cost[j], Vec2::new(jx - x as f32, jy - y as f32).normalize_or_zero());
                     }
                 });
                 d = best.1;

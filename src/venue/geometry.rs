@@ -43,17 +43,11 @@ pub fn segments_intersect(p1: Vec2, p2: Vec2, q1: Vec2, q2: Vec2) -> bool {
     let d2 = orient(q1, q2, p2);
     let d3 = orient(p1, p2, q1);
     let d4 = orient(p1, p2, q2);
-    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0))
-        && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0))
-    {
+    if ((d1 > 0.0 && d2 < 0.0) || (d1 < 0.0 && d2 > 0.0)) && ((d3 > 0.0 && d4 < 0.0) || (d3 < 0.0 && d4 > 0.0)) {
         return true;
     }
     let on = |a: Vec2, b: Vec2, p: Vec2, d: f32| {
-        d == 0.0
-            && p.x >= a.x.min(b.x)
-            && p.x <= a.x.max(b.x)
-            && p.y >= a.y.min(b.y)
-            && p.y <= a.y.max(b.y)
+        d == 0.0 && p.x >= a.x.min(b.x) && p.x <= a.x.max(b.x) && p.y >= a.y.min(b.y) && p.y <= a.y.max(b.y)
     };
     on(q1, q2, p1, d1) || on(q1, q2, p2, d2) || on(p1, p2, q1, d3) || on(p1, p2, q2, d4)
 }
@@ -125,24 +119,9 @@ mod tests {
 
     #[test]
     fn crossing_and_touching_segments() {
-        assert!(segments_intersect(
-            v(0., 0.),
-            v(2., 2.),
-            v(0., 2.),
-            v(2., 0.)
-        ));
-        assert!(segments_intersect(
-            v(0., 0.),
-            v(2., 0.),
-            v(1., 0.),
-            v(1., 5.)
-        ));
-        assert!(!segments_intersect(
-            v(0., 0.),
-            v(1., 0.),
-            v(0., 1.),
-            v(1., 1.)
-        ));
+        assert!(segments_intersect(v(0., 0.), v(2., 2.), v(0., 2.), v(2., 0.)));
+        assert!(segments_intersect(v(0., 0.), v(2., 0.), v(1., 0.), v(1., 5.)));
+        assert!(!segments_intersect(v(0., 0.), v(1., 0.), v(0., 1.), v(1., 1.)));
     }
 
     #[test]

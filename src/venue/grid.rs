@@ -27,13 +27,7 @@ pub struct NavGrid {
 
 impl NavGrid {
     /// Rasterises walls (supercover by dense sampling) and obstacle interiors.
-    pub fn build(
-        min: Vec2,
-        max: Vec2,
-        h: f32,
-        segments: &[Segment],
-        obstacles: &[Vec<Vec2>],
-    ) -> NavGrid {
+    pub fn build(min: Vec2, max: Vec2, h: f32, segments: &[Segment], obstacles: &[Vec<Vec2>]) -> NavGrid {
         let nx = (((max.x - min.x) / h).ceil() as usize).max(1);
         let ny = (((max.y - min.y) / h).ceil() as usize).max(1);
         let mut g = NavGrid {
@@ -91,10 +85,7 @@ impl NavGrid {
     pub fn clamp_xy(&self, p: Vec2) -> (usize, usize) {
         let fx = ((p.x - self.origin.x) / self.h).max(0.0);
         let fy = ((p.y - self.origin.y) / self.h).max(0.0);
-        (
-            (fx as usize).min(self.nx - 1),
-            (fy as usize).min(self.ny - 1),
-        )
+        ((fx as usize).min(self.nx - 1), (fy as usize).min(self.ny - 1))
     }
 
     /// Centre of cell `(x, y)`.
@@ -112,9 +103,7 @@ impl NavGrid {
     pub(crate) fn neighbours(&self, i: usize, mut f: impl FnMut(usize, f32)) {
         let (x, y) = ((i % self.nx) as isize, (i / self.nx) as isize);
         let (nx, ny) = (self.nx as isize, self.ny as isize);
-        let free = |x: isize, y: isize| {
-            x >= 0 && y >= 0 && x < nx && y < ny && !self.blocked[(y * nx + x) as usize]
-        };
+        let free = |x: isize, y: isize| x >= 0 && y >= 0 && x < nx && y < ny && !self.blocked[(y * nx + x) as usize];
         for (dx, dy) in [(1isize, 0isize), (-1, 0), (0, 1), (0, -1)] {
             if free(x + dx, y + dy) {
                 f(((y + dy) * nx + x + dx) as usize, 1.0);
@@ -185,13 +174,7 @@ pub struct SegmentIndex {
 
 impl SegmentIndex {
     /// Each bucket lists every segment that comes within `margin` of the bucket.
-    pub fn build(
-        min: Vec2,
-        max: Vec2,
-        cell: f32,
-        margin: f32,
-        segments: Vec<Segment>,
-    ) -> SegmentIndex {
+    pub fn build(min: Vec2, max: Vec2, cell: f32, margin: f32, segments: Vec<Segment>) -> SegmentIndex {
         let nx = (((max.x - min.x) / cell).ceil() as usize).max(1);
         let ny = (((max.y - min.y) / cell).ceil() as usize).max(1);
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); nx * ny];
@@ -243,8 +226,6 @@ impl SegmentIndex {
         } else {
             (0, 0)
         };
-        self.items[s..e]
-            .iter()
-            .map(move |&k| &self.segments[k as usize])
+        self.items[s..e].iter().map(move |&k| &self.segments[k as usize])
     }
 }

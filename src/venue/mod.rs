@@ -35,11 +35,7 @@ impl Shape {
         match self {
             Shape::Circle(c, r) => p.distance_squared(*c) <= r * r,
             Shape::Polygon(poly, lo, hi) => {
-                p.x >= lo.x
-                    && p.y >= lo.y
-                    && p.x <= hi.x
-                    && p.y <= hi.y
-                    && point_in_polygon(p, poly)
+                p.x >= lo.x && p.y >= lo.y && p.x <= hi.x && p.y <= hi.y && point_in_polygon(p, poly)
             }
         }
     }
@@ -135,11 +131,7 @@ impl ZoneRt {
     /// Builds a zone and its area.
     pub fn new(name: String, polygon: Vec<Vec2>) -> ZoneRt {
         let area = polygon_area(&polygon);
-        ZoneRt {
-            name,
-            polygon,
-            area,
-        }
+        ZoneRt { name, polygon, area }
     }
 }
 
@@ -178,10 +170,7 @@ impl Venue {
 
     /// Smallest distance from `p` to a wall segment near it (infinite if none is indexed nearby).
     pub fn wall_clearance(&self, p: Vec2) -> f32 {
-        self.walls
-            .near(p)
-            .map(|s| s.distance(p))
-            .fold(f32::INFINITY, f32::min)
+        self.walls.near(p).map(|s| s.distance(p)).fold(f32::INFINITY, f32::min)
     }
 }
 

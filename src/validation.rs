@@ -1,0 +1,127 @@
+//! Validation harness: the RiMEA test set-ups and measurements that need more than a scenario
+//! file (generated lattices, Lagrangian speed measurement), shared by the tests and `cordon validate`.
+
+use crate::crowd::{Agent, Position};
+use crate::error::Result;
+use crate::scenario::model::ModelParams;
+use crate::scenario::{parse_str, validate};
+use crate::sim::{SimOptions, Simulation};
+use bevy::math::Vec2;
+
+/// Positions of all walking agents, sorted by agent id.
+pub fn positions(sim: &mut Simulation) -> Vec<(u32, Vec2)> {
+    let w = sim.world_mut();
+    let mut v: Vec<(u32, Vec2)> = w
+        .query::<(&Agent, &Position)>()
+        .iter(w)
+        .map(|(a, p)| (a.id, p.0))
+        .collect();
+    v.sort_by_key(|x| x.0);
+    v
+}
+
+/// Weidmann (1993): v(ρ) = 1.34 [1 − exp(−1.913 (1/ρ − 1/5.4))].
+pub fn weidmann(rho: f64) -> f64 {
+    1.34 * (1.0 - (-1.913 * (1.0 / rho - 1.0 / 5.4)).exp())
+}
+
+/// Corridor of width `w` and length `len` (+2 m exit strip) filled with a jittered hexagonal
+/// lattice at density `rho`; returns the scenario text.
+pub fn corridor_fd(rho: f64, w: f64, len: f64, seed: u64) -> String {
+    let a = (2.0 / (3f64.sqrt() * rho)).sqrt(); // hexagonal lattice spacing
+    let row = a * 3f64.sqrt() / 2.0;
+    let rows = (w / row).round() as usize;
+    let dy = w / rows as f64;
+    let mut pts = String::new();
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut jitter = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as f64 / (1u64 << 31) as f64 - 0.5) * 0.04
+    };
+    // keep the lattice density: along x the spacing fills rho exactly given the rows
+    let dx = 1.0 / (rho * dy);
+    for k in 0..rows {
+        let y = dy * (k as f64 + 0.5);
+        let mut x = if k % 2 == 0 { 0.3 } else { 0.3 + dx / 2.0 };
+        while x < len - 0.3 {
+            pts += &format!("({:.4}, {:.4}),", x + jitter(), y + jitter());
+            x += dx;
+        }
+    }
+    format!(
+        r#"Scenario(
+    name: "rimea-4",
+    sim: (dt: 0.05, start: 0, end: 60, seed: {seed}),
+    venue: (
+        bounds: (min: (0, 0), max: ({total}, {w})),
+        sources: [(name: "corridor", area: Polygon([(0, 0), ({len}, 0), ({len}, {w}), (0, {w})]))],
+        targets: [(name: "end", area: Polygon([({len}, 0), ({total}, 0), ({total}, {w}), ({len}, {w})]))],
+    ),
+    crowd: [(name: "walkers", source: "corridor", arrivals: Positions([{pts}]), destinations: [(target: "end")])],
+)"#,
+        total = len + 2.0
+    )
+}
+
+/// Lagrangian measurement over agents that start in the middle of the crowd: mean speed over
+/// `[t0, t1]` and the mean density around them (agents within ±5 m of their mean x, per m²).
+pub fn measure_fd(rho: f64, model: &ModelParams) -> Result<(f64, f64)> {
+    let (w, len) = (4.0, 100.0);
+    let text = corridor_fd(rho, w, len, 7);
+    let mut sc = parse_str(&text, "<rimea-4>")?;
+    sc.model = model.clone();
+    let v = validate(&sc, "<rimea-4>", Some(&text))?;
+    let mut sim = Simulation::new(
+        &v,
+        &SimOptions {
+            threads: 1,
+            ..Default::default()
+        },
+    );
+    sim.step();
+    let start = positions(&mut sim);
+    let tracked: Vec<u32> = start
+        .iter()
+        .filter(|(_, p)| p.x > 45.0 && p.x < 55.0)
+        .map(|(id, _)| *id)
+        .collect();
+    let dt = 0.05;
+    let (t0, t1) = (10.0, 40.0);
+    let mut prev: Option<Vec<(u32, Vec2)>> = None;
+    let (mut speed_sum, mut speed_n) = (0.0, 0u64);
+    let (mut dens_sum, mut dens_n) = (0.0, 0u64);
+    let mut t = dt;
+    while t < t1 {
+        sim.step();
+        t += dt;
+        if t < t0 {
+            continue;
+        }
+        let now = positions(&mut sim);
+        if let Some(before) = &prev {
+            for id in &tracked {
+                let (Ok(a), Ok(b)) = (
+                    before.binary_search_by_key(id, |x| x.0),
+                    now.binary_search_by_key(id, |x| x.0),
+                ) else {
+                    continue;
+                };
+                speed_sum += f64::from((now[b].1 - before[a].1).length()) / dt;
+                speed_n += 1;
+            }
+        }
+        // density in a 10 m window centred on the tracked agents
+        let xs: Vec<f32> = tracked
+            .iter()
+            .filter_map(|id| now.binary_search_by_key(id, |x| x.0).ok().map(|k| now[k].1.x))
+            .collect();
+        let cx = xs.iter().sum::<f32>() / xs.len() as f32;
+        let inside = now.iter().filter(|(_, p)| (p.x - cx).abs() < 5.0).count();
+        dens_sum += inside as f64 / (10.0 * w);
+        dens_n += 1;
+        prev = Some(now);
+    }
+    Ok((speed_sum / speed_n as f64, dens_sum / dens_n as f64))
+}

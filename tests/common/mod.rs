@@ -1,0 +1,45 @@
+//! Helpers shared by the integration tests: load a scenario, build a headless simulation, step it.
+#![allow(dead_code)]
+
+use cordon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// Path of a file under `tests/scenarios/`.
+pub fn scenario_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name)
+}
+
+/// Loads and validates a file under `tests/scenarios/`, panicking with the error text.
+pub fn load(name: &str) -> Validated {
+    cordon::scenario::load_and_validate(&scenario_path(name)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Parses and validates scenario text.
+pub fn from_text(text: &str) -> Validated {
+    let sc = parse_str(text, "<test>").unwrap_or_else(|e| panic!("{e}"));
+    validate(&sc, "<test>", Some(text)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A serial simulation with the given seed.
+pub fn sim(v: &Validated, seed: u64) -> Simulation {
+    Simulation::new(
+        v,
+        &SimOptions {
+            seed: Some(seed),
+            threads: 1,
+            ..Default::default()
+        },
+    )
+}
+
+/// Positions of all walking agents, by agent id.
+pub fn positions(sim: &mut Simulation) -> Vec<(u32, bevy::math::Vec2)> {
+    let w = sim.world_mut();
+    let mut v: Vec<(u32, bevy::math::Vec2)> = w
+        .query::<(&Agent, &Position)>()
+        .iter(w)
+        .map(|(a, p)| (a.id, p.0))
+        .collect();
+    v.sort_by_key(|x| x.0);
+    v
+}

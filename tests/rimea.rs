@@ -31,3 +31,119 @@ fn rimea_4_fundamental_diagram_follows_weidmann() {
         }
     }
 }
+
+use bevy::math::Vec2;
+use cordon::crowd::{Agent, CrowdLog, Position};
+use cordon::prelude::{SimClock, Simulation};
+use cordon::venue::geometry::point_in_polygon;
+
+/// Runs to the end; returns the exit times.
+fn run_to_end(sim: &mut Simulation) -> Vec<f64> {
+    while sim.finished().is_none() {
+        sim.step();
+    }
+    sim.world().resource::<CrowdLog>().exits.iter().map(|e| e.0).collect()
+}
+
+#[test]
+fn rimea_1_corridor_40_m_in_26_to_34_s() {
+    let v = common::load("rimea1_corridor.ron");
+    let mut sim = common::sim(&v, 1);
+    let exits = run_to_end(&mut sim);
+    assert_eq!(exits.len(), 1, "the walker must arrive");
+    let t = exits[0];
+    eprintln!("RiMEA 1: 40 m in {t:.2} s (ideal {:.2} s)", 40.0 / 1.33);
+    assert!((26.0..=34.0).contains(&t), "40 m took {t} s");
+}
+
+#[test]
+fn rimea_6_corner_all_arrive_none_crosses_a_wall() {
+    let v = common::load("rimea6_corner.ron");
+    // the walkable L: leg 1 (y 0..2) and leg 2 (x 10..12)
+    let l_shape = [Vec2::new(0.0, 0.0), Vec2::new(12.0, 0.0), Vec2::new(12.0, 12.0), Vec2::new(10.0, 12.0), Vec2::new(10.0, 2.0), Vec2::new(0.0, 2.0)];
+    let mut sim = common::sim(&v, 6);
+    let mut steps = 0;
+    let mut min_clear = f32::INFINITY;
+    while sim.finished().is_none() {
+        sim.step();
+        steps += 1;
+        let venue = sim.world().resource::<cordon::venue::Venue>().clone();
+        for (id, p) in common::positions(&mut sim) {
+            assert!(point_in_polygon(p, &l_shape), "agent {id} left the corridor at {p} (step {steps})");
+            min_clear = min_clear.min(venue.wall_clearance(p));
+        }
+    }
+    let log = sim.world().resource::<CrowdLog>();
+    assert_eq!(log.exits.len(), 20, "all 20 must arrive");
+    eprintln!("RiMEA 6: all 20 arrived by {:.1} s; closest approach of a centre to a wall {min_clear:.3} m", log.exits.last().map_or(0.0, |e| e.0));
+    assert!(min_clear >= 0.2 - 1e-3, "a body overlapped a wall: centre {min_clear} m from it");
+}
+
+#[test]
+fn rimea_7_speeds_fall_in_their_age_ranges() {
+    let v = common::load("rimea7_demographics.ron");
+    let mut sim = common::sim(&v, 7);
+    sim.step();
+    let ranges = [(0.58, 1.61), (1.41, 1.54), (0.68, 1.41), (0.46, 0.76)];
+    let w = sim.world_mut();
+    let agents: Vec<(u16, f32)> = w.query::<&Agent>().iter(w).map(|a| (a.group, a.v0)).collect();
+    assert_eq!(agents.len(), 1000);
+    for (g, (lo, hi)) in ranges.iter().enumerate() {
+        let v0: Vec<f32> = agents.iter().filter(|a| a.0 as usize == g).map(|a| a.1).collect();
+        assert_eq!(v0.len(), 250);
+        let (min, max) = v0.iter().fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        eprintln!("RiMEA 7 group {g}: {min:.3}..{max:.3} m/s in [{lo}, {hi}]");
+        assert!(min >= *lo as f32 && max <= *hi as f32, "group {g}: speeds {min}..{max} outside [{lo}, {hi}]");
+        // uniform inside the range: the sample spreads over most of it
+        assert!(max - min > 0.8 * (*hi - *lo) as f32, "group {g} does not cover its range");
+    }
+}
+
+#[test]
+fn rimea_9_two_exits_take_about_twice_as_long_as_four() {
+    let t4 = {
+        let v = common::load("rimea9_four_exits.ron");
+        let exits = run_to_end(&mut common::sim(&v, 9));
+        assert_eq!(exits.len(), 1000, "everyone must leave through four exits");
+        exits[999]
+    };
+    let t2 = {
+        let v = common::load("rimea9_two_exits.ron");
+        let exits = run_to_end(&mut common::sim(&v, 9));
+        assert_eq!(exits.len(), 1000, "everyone must leave through two exits");
+        exits[999]
+    };
+    let ratio = t2 / t4;
+    eprintln!("RiMEA 9: four exits {t4:.1} s, two exits {t2:.1} s, ratio {ratio:.2}");
+    assert!((1.6..=2.4).contains(&ratio), "ratio {ratio} (four {t4} s, two {t2} s)");
+}
+
+#[test]
+fn bottleneck_flow_matches_measurements_on_ten_seeds() {
+    for seed in 1..=10 {
+        let r = cordon::bench::run_bottleneck(seed, 1, None).unwrap_or_else(|e| panic!("{e}"));
+        eprintln!("bottleneck seed {seed}: flow {:.3} /s, evacuation {:.1} s, longest gap {:.2} s", r.flow_steady, r.evacuation_s, r.longest_gap_s);
+        assert_eq!(r.evacuated, 150, "seed {seed}: only {} of 150 left", r.evacuated);
+        assert!(r.longest_gap_s < 10.0, "seed {seed} stalled for {} s", r.longest_gap_s);
+        assert!((1.6..=2.1).contains(&r.flow_steady), "seed {seed}: flow {} /s", r.flow_steady);
+    }
+}
+
+#[test]
+fn nobody_ends_a_step_inside_an_obstacle_in_the_default_scenario() {
+    let v = cordon::scenario::default_scenario().unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = common::sim(&v, 42);
+    let obstacles = v.venue.obstacles.clone();
+    let mut checked = 0u64;
+    for _ in 0..4000 {
+        sim.step();
+        let w = sim.world_mut();
+        for p in w.query::<&Position>().iter(w) {
+            assert!(!obstacles.iter().any(|o| point_in_polygon(p.0, o)), "agent inside an obstacle at {}", p.0);
+            assert!(p.0.x > 0.0 && p.0.y > 0.0 && p.0.x < 120.0 && p.0.y < 80.0, "agent outside the bounds at {}", p.0);
+            checked += 1;
+        }
+    }
+    assert!(checked > 10_000, "too few agent-steps checked: {checked}");
+    let _ = sim.world().resource::<SimClock>().t();
+}

@@ -213,6 +213,9 @@ pub enum Area {
     Circle(Point, f64),
     /// A simple polygon.
     Polygon(Vec<Point>),
+    /// Several simple polygons acting as one place (a hall with several doors, a set of exits):
+    /// people head for the nearest part.
+    Polygons(Vec<Vec<Point>>),
 }
 
 /// One group of visitors sharing an arrival profile and a plan.

@@ -557,7 +557,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
     venue.fields = venue
         .targets
         .iter()
-        .map(|t| FloorField::compute(&venue.grid, &t.shape.cells(&venue.grid), t.shape.center(), wall_buffer))
+        .map(|t| FloorField::compute(&venue.grid, &t.shape, wall_buffer))
         .collect();
     for g in &groups {
         let src = &venue.sources[g.source];
@@ -707,6 +707,22 @@ fn check_places(
                 Some(poly) => Shape::polygon(poly),
                 None => continue,
             },
+            Area::Polygons(parts) => {
+                if parts.is_empty() {
+                    ck.named(&p.name, format!("{label}: Polygons([]) has no parts"));
+                    continue;
+                }
+                let mut shapes = Vec::new();
+                for (k, pts) in parts.iter().enumerate() {
+                    if let Some(poly) = check_polygon(ck, Some(format!("\"{}\"", p.name)), &format!("{label} part {k}"), pts, inside) {
+                        shapes.push(Shape::polygon(poly));
+                    }
+                }
+                if shapes.len() != parts.len() {
+                    continue;
+                }
+                Shape::Multi(shapes)
+            }
         };
         out.push(PlaceRt {
             name: p.name.clone(),

@@ -2,6 +2,7 @@
 //! with extra cost near walls) and the descent direction per cell. Computed once, cached per target.
 
 use super::grid::NavGrid;
+use super::Shape;
 use bevy::math::Vec2;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -26,12 +27,13 @@ fn wall_factor(d: f32, buffer: f32) -> f32 {
 }
 
 impl FloorField {
-    /// Dijkstra from the seed cells (cost 0) over free cells; `center` is the target's centre.
-    pub fn compute(grid: &NavGrid, seeds: &[usize], center: Vec2, wall_buffer: f32) -> FloorField {
+    /// Dijkstra from the target's cells (cost 0) over free cells.
+    pub fn compute(grid: &NavGrid, target: &Shape, wall_buffer: f32) -> FloorField {
+        let seeds = target.cells(grid);
         let n = grid.nx * grid.ny;
         let mut cost = vec![f32::INFINITY; n];
         let mut heap = BinaryHeap::new();
-        for &s in seeds {
+        for &s in &seeds {
             if !grid.blocked[s] && cost[s] > 0.0 {
                 cost[s] = 0.0;
                 heap.push(Reverse((0u32, s)));
@@ -51,7 +53,7 @@ impl FloorField {
                 }
             });
         }
-        let dir = directions(grid, &cost, center);
+        let dir = directions(grid, &cost, target);
         FloorField { cost, dir }
     }
 
@@ -141,7 +143,7 @@ impl FloorField {
 }
 
 /// Negative gradient by central differences; a missing neighbour uses the cell's own value.
-fn directions(grid: &NavGrid, cost: &[f32], center: Vec2) -> Vec<Vec2> {
+fn directions(grid: &NavGrid, cost: &[f32], target: &Shape) -> Vec<Vec2> {
     let (nx, ny) = (grid.nx, grid.ny);
     let mut dir = vec![Vec2::ZERO; nx * ny];
     for y in 0..ny {
@@ -179,7 +181,8 @@ fn directions(grid: &NavGrid, cost: &[f32], center: Vec2) -> Vec<Vec2> {
     // Cells inside the target (cost 0) point at its centre, so an agent in them walks on in.
     for i in 0..nx * ny {
         if cost[i] == 0.0 {
-            dir[i] = (center - grid.center(i % nx, i / nx)).normalize_or_zero();
+            let c = grid.center(i % nx, i / nx);
+            dir[i] = (target.center_near(c) - c).normalize_or_zero();
         }
     }
     dir

@@ -19,6 +19,8 @@ pub enum Shape {
     Circle(Vec2, f32),
     /// Simple polygon with its bounding box.
     Polygon(Vec<Vec2>, Vec2, Vec2),
+    /// Several shapes acting as one place.
+    Multi(Vec<Shape>),
 }
 
 impl Shape {
@@ -37,6 +39,19 @@ impl Shape {
             Shape::Polygon(poly, lo, hi) => {
                 p.x >= lo.x && p.y >= lo.y && p.x <= hi.x && p.y <= hi.y && point_in_polygon(p, poly)
             }
+            Shape::Multi(parts) => parts.iter().any(|s| s.contains(p)),
+        }
+    }
+
+    /// Centre of the part nearest to `p` (the centre itself for a single shape).
+    pub fn center_near(&self, p: Vec2) -> Vec2 {
+        match self {
+            Shape::Multi(parts) => parts
+                .iter()
+                .map(|s| s.center())
+                .min_by(|a, b| a.distance_squared(p).total_cmp(&b.distance_squared(p)))
+                .unwrap_or(p),
+            s => s.center(),
         }
     }
 
@@ -52,6 +67,7 @@ impl Shape {
                     poly.iter().copied().sum::<Vec2>() / poly.len() as f32
                 }
             }
+            Shape::Multi(parts) => parts.first().map_or(Vec2::ZERO, |s| s.center()),
         }
     }
 
@@ -78,6 +94,13 @@ impl Shape {
                 }
                 self.center()
             }
+            Shape::Multi(parts) => {
+                if parts.is_empty() {
+                    return Vec2::ZERO;
+                }
+                let k = rng.random_range(0..parts.len());
+                parts[k].sample(rng)
+            }
         }
     }
 
@@ -86,6 +109,12 @@ impl Shape {
         let (lo, hi) = match self {
             Shape::Circle(c, r) => (*c - Vec2::splat(*r), *c + Vec2::splat(*r)),
             Shape::Polygon(_, lo, hi) => (*lo, *hi),
+            Shape::Multi(parts) => {
+                let mut out: Vec<usize> = parts.iter().flat_map(|s| s.cells(grid)).collect();
+                out.sort_unstable();
+                out.dedup();
+                return out;
+            }
         };
         let (x0, y0) = grid.clamp_xy(lo);
         let (x1, y1) = grid.clamp_xy(hi);

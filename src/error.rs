@@ -21,7 +21,7 @@ pub enum CordonError {
     Invalid {
         /// File (or `<built-in>`).
         file: String,
-        /// Each problem names the element and what is wrong.
+        /// Each problem starts with `file[:line:column]: ` and names the element and what is wrong.
         problems: Vec<String>,
     },
     /// Writing output failed.
@@ -44,13 +44,13 @@ impl CordonError {
     }
 }
 
-fn format_invalid(file: &str, problems: &[String]) -> String {
+fn format_invalid(_file: &str, problems: &[String]) -> String {
     let mut s = String::new();
     for (i, p) in problems.iter().enumerate() {
         if i > 0 {
             s.push('\n');
         }
-        s.push_str(&format!("error: {file}: {p}"));
+        s.push_str(&format!("error: {p}"));
     }
     s
 }

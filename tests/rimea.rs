@@ -60,7 +60,14 @@ fn rimea_1_corridor_40_m_in_26_to_34_s() {
 fn rimea_6_corner_all_arrive_none_crosses_a_wall() {
     let v = common::load("rimea6_corner.ron");
     // the walkable L: leg 1 (y 0..2) and leg 2 (x 10..12)
-    let l_shape = [Vec2::new(0.0, 0.0), Vec2::new(12.0, 0.0), Vec2::new(12.0, 12.0), Vec2::new(10.0, 12.0), Vec2::new(10.0, 2.0), Vec2::new(0.0, 2.0)];
+    let l_shape = [
+        Vec2::new(0.0, 0.0),
+        Vec2::new(12.0, 0.0),
+        Vec2::new(12.0, 12.0),
+        Vec2::new(10.0, 12.0),
+        Vec2::new(10.0, 2.0),
+        Vec2::new(0.0, 2.0),
+    ];
     let mut sim = common::sim(&v, 6);
     let mut steps = 0;
     let mut min_clear = f32::INFINITY;
@@ -69,14 +76,23 @@ fn rimea_6_corner_all_arrive_none_crosses_a_wall() {
         steps += 1;
         let venue = sim.world().resource::<cordon::venue::Venue>().clone();
         for (id, p) in common::positions(&mut sim) {
-            assert!(point_in_polygon(p, &l_shape), "agent {id} left the corridor at {p} (step {steps})");
+            assert!(
+                point_in_polygon(p, &l_shape),
+                "agent {id} left the corridor at {p} (step {steps})"
+            );
             min_clear = min_clear.min(venue.wall_clearance(p));
         }
     }
     let log = sim.world().resource::<CrowdLog>();
     assert_eq!(log.exits.len(), 20, "all 20 must arrive");
-    eprintln!("RiMEA 6: all 20 arrived by {:.1} s; closest approach of a centre to a wall {min_clear:.3} m", log.exits.last().map_or(0.0, |e| e.0));
-    assert!(min_clear >= 0.2 - 1e-3, "a body overlapped a wall: centre {min_clear} m from it");
+    eprintln!(
+        "RiMEA 6: all 20 arrived by {:.1} s; closest approach of a centre to a wall {min_clear:.3} m",
+        log.exits.last().map_or(0.0, |e| e.0)
+    );
+    assert!(
+        min_clear >= 0.2 - 1e-3,
+        "a body overlapped a wall: centre {min_clear} m from it"
+    );
 }
 
 #[test]
@@ -93,9 +109,15 @@ fn rimea_7_speeds_fall_in_their_age_ranges() {
         assert_eq!(v0.len(), 250);
         let (min, max) = v0.iter().fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
         eprintln!("RiMEA 7 group {g}: {min:.3}..{max:.3} m/s in [{lo}, {hi}]");
-        assert!(min >= *lo as f32 && max <= *hi as f32, "group {g}: speeds {min}..{max} outside [{lo}, {hi}]");
+        assert!(
+            min >= *lo as f32 && max <= *hi as f32,
+            "group {g}: speeds {min}..{max} outside [{lo}, {hi}]"
+        );
         // uniform inside the range: the sample spreads over most of it
-        assert!(max - min > 0.8 * (*hi - *lo) as f32, "group {g} does not cover its range");
+        assert!(
+            max - min > 0.8 * (*hi - *lo) as f32,
+            "group {g} does not cover its range"
+        );
     }
 }
 
@@ -122,10 +144,17 @@ fn rimea_9_two_exits_take_about_twice_as_long_as_four() {
 fn bottleneck_flow_matches_measurements_on_ten_seeds() {
     for seed in 1..=10 {
         let r = cordon::bench::run_bottleneck(seed, 1, None).unwrap_or_else(|e| panic!("{e}"));
-        eprintln!("bottleneck seed {seed}: flow {:.3} /s, evacuation {:.1} s, longest gap {:.2} s", r.flow_steady, r.evacuation_s, r.longest_gap_s);
+        eprintln!(
+            "bottleneck seed {seed}: flow {:.3} /s, evacuation {:.1} s, longest gap {:.2} s",
+            r.flow_steady, r.evacuation_s, r.longest_gap_s
+        );
         assert_eq!(r.evacuated, 150, "seed {seed}: only {} of 150 left", r.evacuated);
         assert!(r.longest_gap_s < 10.0, "seed {seed} stalled for {} s", r.longest_gap_s);
-        assert!((1.6..=2.1).contains(&r.flow_steady), "seed {seed}: flow {} /s", r.flow_steady);
+        assert!(
+            (1.6..=2.1).contains(&r.flow_steady),
+            "seed {seed}: flow {} /s",
+            r.flow_steady
+        );
     }
 }
 
@@ -139,8 +168,16 @@ fn nobody_ends_a_step_inside_an_obstacle_in_the_default_scenario() {
         sim.step();
         let w = sim.world_mut();
         for p in w.query::<&Position>().iter(w) {
-            assert!(!obstacles.iter().any(|o| point_in_polygon(p.0, o)), "agent inside an obstacle at {}", p.0);
-            assert!(p.0.x > 0.0 && p.0.y > 0.0 && p.0.x < 120.0 && p.0.y < 80.0, "agent outside the bounds at {}", p.0);
+            assert!(
+                !obstacles.iter().any(|o| point_in_polygon(p.0, o)),
+                "agent inside an obstacle at {}",
+                p.0
+            );
+            assert!(
+                p.0.x > 0.0 && p.0.y > 0.0 && p.0.x < 120.0 && p.0.y < 80.0,
+                "agent outside the bounds at {}",
+                p.0
+            );
             checked += 1;
         }
     }

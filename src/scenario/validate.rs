@@ -102,13 +102,13 @@ impl Checker<'_> {
             .take(MAX_PROBLEMS)
             .map(
                 |p| match p.anchor.as_deref().and_then(|a| src.and_then(|s| locate(s, a))) {
-                    Some((l, c)) => format!("{l}:{c}: {}", p.text),
-                    None => p.text,
+                    Some((l, c)) => format!("{file}:{l}:{c}: {}", p.text),
+                    None => format!("{file}: {}", p.text),
                 },
             )
             .collect();
         if total > MAX_PROBLEMS {
-            problems.push(format!("… and {} more problems", total - MAX_PROBLEMS));
+            problems.push(format!("{file}: … and {} more problems", total - MAX_PROBLEMS));
         }
         CordonError::Invalid {
             file: file.to_string(),
@@ -650,8 +650,9 @@ fn check_polygon(
         return None;
     }
     let poly: Vec<Vec2> = pts.iter().map(|p| v2(*p)).collect();
-    if polygon_degenerate(&poly) {
-        ck.err(anchor, format!("{label}: polygon has repeated points or zero area"));
+    let n = poly.len();
+    if (0..n).any(|i| poly[i].distance_squared(poly[(i + 1) % n]) < 1e-12) {
+        ck.err(anchor, format!("{label}: polygon has two consecutive identical points"));
         return None;
     }
     if let Some((i, j)) = polygon_self_intersects(&poly) {
@@ -659,6 +660,10 @@ fn check_polygon(
             anchor,
             format!("{label}: polygon is self-intersecting (edge {i} crosses edge {j})"),
         );
+        return None;
+    }
+    if polygon_degenerate(&poly) {
+        ck.err(anchor, format!("{label}: polygon has zero area"));
         return None;
     }
     Some(poly)
@@ -714,7 +719,13 @@ fn check_places(
                 }
                 let mut shapes = Vec::new();
                 for (k, pts) in parts.iter().enumerate() {
-                    if let Some(poly) = check_polygon(ck, Some(format!("\"{}\"", p.name)), &format!("{label} part {k}"), pts, inside) {
+                    if let Some(poly) = check_polygon(
+                        ck,
+                        Some(format!("\"{}\"", p.name)),
+                        &format!("{label} part {k}"),
+                        pts,
+                        inside,
+                    ) {
                         shapes.push(Shape::polygon(poly));
                     }
                 }

@@ -1,8 +1,8 @@
 //! Floor fields: for each target, the cost-to-go over the walkable raster (8-neighbour Dijkstra,
 //! with extra cost near walls) and the descent direction per cell. Computed once, cached per target.
 
-use super::grid::NavGrid;
 use super::Shape;
+use super::grid::NavGrid;
 use bevy::math::Vec2;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -1,0 +1,116 @@
+//! Determinism and conservation: the same scenario and seed give a byte-identical report whatever
+//! the executor and thread count; at every step spawned = present + exited; the sim steps the same
+//! when driven by Bevy's `FixedUpdate` under `MinimalPlugins`.
+
+mod common;
+
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use cordon::crowd::{CrowdCounters, Dwelling, Walking};
+use cordon::prelude::*;
+use std::process::Command;
+
+fn run_cli(extra: &[&str], out: &std::path::Path) -> Vec<u8> {
+    let bin = env!("CARGO_BIN_EXE_cordon");
+    let mut args = vec!["run", "--quiet", "--until", "400", "--out", out.to_str().unwrap_or_default()];
+    args.extend_from_slice(extra);
+    let o = Command::new(bin).args(&args).output().unwrap_or_else(|e| panic!("cannot start cordon: {e}"));
+    assert!(o.status.success(), "cordon run failed: {}", String::from_utf8_lossy(&o.stderr));
+    std::fs::read(out.join("report.json")).unwrap_or_else(|e| panic!("no report: {e}"))
+}
+
+#[test]
+fn report_is_byte_identical_across_executors_and_threads() {
+    let dir = std::env::temp_dir().join(format!("cordon-det-{}", std::process::id()));
+    let a = run_cli(&["--executor", "single", "--threads", "1"], &dir.join("a"));
+    let b = run_cli(&["--executor", "multi", "--threads", "1"], &dir.join("b"));
+    let c = run_cli(&["--executor", "multi", "--threads", "2"], &dir.join("c"));
+    let d = run_cli(&["--executor", "single", "--threads", "2"], &dir.join("d"));
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(a.len() > 1000);
+    assert!(a == b, "multi-threaded executor on 1 thread changed the report");
+    assert!(a == c, "multi-threaded executor on 2 threads changed the report");
+    assert!(a == d, "parallel movement step changed the report");
+    // a different seed gives a different run
+    let dir = std::env::temp_dir().join(format!("cordon-det2-{}", std::process::id()));
+    let e = run_cli(&["--seed", "43"], &dir.join("e"));
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(a != e, "the seed has no effect");
+}
+
+/// FNV-1a over all agent ids and position bits, in id order.
+fn position_hash(sim: &mut Simulation) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for (id, p) in common::positions(sim) {
+        for x in [id, p.x.to_bits(), p.y.to_bits()] {
+            for b in x.to_le_bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x100000001b3);
+            }
+        }
+    }
+    h
+}
+
+#[test]
+fn parallel_step_matches_serial_step_bit_for_bit() {
+    // 3,000 agents: enough for the movement step to split into parallel tasks.
+    let sc = cordon::bench::open_square(3000);
+    let v = validate(&sc, "<square>", None).unwrap_or_else(|e| panic!("{e}"));
+    let mut serial = Simulation::new(&v, &SimOptions { threads: 1, ..Default::default() });
+    let mut parallel = Simulation::new(&v, &SimOptions { threads: 2, ..Default::default() });
+    for _ in 0..200 {
+        serial.step();
+        parallel.step();
+    }
+    assert_eq!(position_hash(&mut serial), position_hash(&mut parallel));
+}
+
+#[test]
+fn spawned_equals_present_plus_exited_at_every_step() {
+    let v = cordon::scenario::default_scenario().unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = common::sim(&v, 42);
+    let mut steps = 0u64;
+    let mut max_present = 0;
+    while sim.finished().is_none() {
+        sim.step();
+        steps += 1;
+        let w = sim.world_mut();
+        let walking = w.query_filtered::<(), With<Walking>>().iter(w).len() as u64;
+        let dwelling = w.query_filtered::<(), With<Dwelling>>().iter(w).len() as u64;
+        let all = w.query::<&cordon::crowd::Agent>().iter(w).len() as u64;
+        let c = *w.resource::<CrowdCounters>();
+        assert_eq!(all, walking + dwelling, "an agent is neither walking nor staying (step {steps})");
+        assert_eq!(c.spawned, walking + dwelling + c.exited, "agents lost or duplicated at step {steps}");
+        max_present = max_present.max(walking + dwelling);
+    }
+    let c = *sim.world().resource::<CrowdCounters>();
+    assert!(c.spawned > 4000 && c.exited == c.spawned, "{c:?}");
+    assert!(max_present > 100);
+}
+
+#[test]
+fn minimal_plugins_app_steps_the_sim_through_fixed_update() {
+    let v = common::load("rimea1_corridor.ron");
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins);
+    app.add_plugins(CordonPlugin::new(v.clone(), 1).driven_by_fixed_update());
+    app.insert_resource(TimeUpdateStrategy::FixedTimesteps(1));
+    app.finish();
+    app.cleanup();
+    for _ in 0..101 {
+        app.update();
+    }
+    let tick = app.world().resource::<SimClock>().tick;
+    assert!((99..=101).contains(&tick), "one step per update expected, got {tick} steps");
+    // and it moved the walker the same as the headless runner
+    let mut headless = common::sim(&v, 1);
+    for _ in 0..tick {
+        headless.step();
+    }
+    let w = app.world_mut();
+    let p = w.query::<&Position>().iter(w).next().map(|p| p.0);
+    let q = common::positions(&mut headless).first().map(|x| x.1);
+    assert_eq!(p, q);
+    assert!(p.is_some_and(|p| p.x > 1.0 + 0.9 * 1.33 * 0.05 * (tick as f32 - 1.0)), "walker did not walk: {p:?}");
+}

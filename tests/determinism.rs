@@ -12,10 +12,24 @@ use std::process::Command;
 
 fn run_cli(extra: &[&str], out: &std::path::Path) -> Vec<u8> {
     let bin = env!("CARGO_BIN_EXE_cordon");
-    let mut args = vec!["run", "--quiet", "--until", "400", "--out", out.to_str().unwrap_or_default()];
+    let mut args = vec![
+        "run",
+        "--quiet",
+        "--until",
+        "400",
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ];
     args.extend_from_slice(extra);
-    let o = Command::new(bin).args(&args).output().unwrap_or_else(|e| panic!("cannot start cordon: {e}"));
-    assert!(o.status.success(), "cordon run failed: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(bin)
+        .args(&args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start cordon: {e}"));
+    assert!(
+        o.status.success(),
+        "cordon run failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     std::fs::read(out.join("report.json")).unwrap_or_else(|e| panic!("no report: {e}"))
 }
 
@@ -57,8 +71,20 @@ fn parallel_step_matches_serial_step_bit_for_bit() {
     // 3,000 agents: enough for the movement step to split into parallel tasks.
     let sc = cordon::bench::open_square(3000);
     let v = validate(&sc, "<square>", None).unwrap_or_else(|e| panic!("{e}"));
-    let mut serial = Simulation::new(&v, &SimOptions { threads: 1, ..Default::default() });
-    let mut parallel = Simulation::new(&v, &SimOptions { threads: 2, ..Default::default() });
+    let mut serial = Simulation::new(
+        &v,
+        &SimOptions {
+            threads: 1,
+            ..Default::default()
+        },
+    );
+    let mut parallel = Simulation::new(
+        &v,
+        &SimOptions {
+            threads: 2,
+            ..Default::default()
+        },
+    );
     for _ in 0..200 {
         serial.step();
         parallel.step();
@@ -80,8 +106,16 @@ fn spawned_equals_present_plus_exited_at_every_step() {
         let dwelling = w.query_filtered::<(), With<Dwelling>>().iter(w).len() as u64;
         let all = w.query::<&cordon::crowd::Agent>().iter(w).len() as u64;
         let c = *w.resource::<CrowdCounters>();
-        assert_eq!(all, walking + dwelling, "an agent is neither walking nor staying (step {steps})");
-        assert_eq!(c.spawned, walking + dwelling + c.exited, "agents lost or duplicated at step {steps}");
+        assert_eq!(
+            all,
+            walking + dwelling,
+            "an agent is neither walking nor staying (step {steps})"
+        );
+        assert_eq!(
+            c.spawned,
+            walking + dwelling + c.exited,
+            "agents lost or duplicated at step {steps}"
+        );
         max_present = max_present.max(walking + dwelling);
     }
     let c = *sim.world().resource::<CrowdCounters>();
@@ -102,7 +136,10 @@ fn minimal_plugins_app_steps_the_sim_through_fixed_update() {
         app.update();
     }
     let tick = app.world().resource::<SimClock>().tick;
-    assert!((99..=101).contains(&tick), "one step per update expected, got {tick} steps");
+    assert!(
+        (99..=101).contains(&tick),
+        "one step per update expected, got {tick} steps"
+    );
     // and it moved the walker the same as the headless runner
     let mut headless = common::sim(&v, 1);
     for _ in 0..tick {
@@ -112,5 +149,8 @@ fn minimal_plugins_app_steps_the_sim_through_fixed_update() {
     let p = w.query::<&Position>().iter(w).next().map(|p| p.0);
     let q = common::positions(&mut headless).first().map(|x| x.1);
     assert_eq!(p, q);
-    assert!(p.is_some_and(|p| p.x > 1.0 + 0.9 * 1.33 * 0.05 * (tick as f32 - 1.0)), "walker did not walk: {p:?}");
+    assert!(
+        p.is_some_and(|p| p.x > 1.0 + 0.9 * 1.33 * 0.05 * (tick as f32 - 1.0)),
+        "walker did not walk: {p:?}"
+    );
 }

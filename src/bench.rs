@@ -13,6 +13,14 @@ use rand::seq::SliceRandom;
 use serde::Serialize;
 use std::time::Instant;
 
+/// `println!` that ignores a closed stdout.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// Scenario (b), also used by the tests.
 pub const BOTTLENECK: &str = include_str!("../tests/scenarios/bottleneck.ron");
 
@@ -210,7 +218,7 @@ pub fn longest_gap(times: &[f64]) -> f64 {
 pub fn run(args: &BenchArgs) -> Result<()> {
     let mut square = Vec::new();
     if !args.no_square {
-        println!(
+        say!(
             "(a) open square 200 x 200 m, 5 pillars, dt 0.01 s, threads {}",
             if args.threads == 0 {
                 "all".into()
@@ -218,9 +226,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                 args.threads.to_string()
             }
         );
-        println!(
+        say!(
             "{:>8} {:>7} {:>11} {:>16} {:>9}",
-            "agents", "steps", "ms/step", "agent-steps/s", "x realtime"
+            "agents",
+            "steps",
+            "ms/step",
+            "agent-steps/s",
+            "x realtime"
         );
         for &n in &args.n {
             let steps = args.steps.unwrap_or(match n {
@@ -229,25 +241,41 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                 _ => 400,
             });
             let r = time_square(n, steps, args.threads)?;
-            println!(
+            say!(
                 "{:>8} {:>7} {:>11.3} {:>16.0} {:>9.2}",
-                r.n, r.steps, r.ms_per_step, r.agent_steps_per_s, r.realtime_factor
+                r.n,
+                r.steps,
+                r.ms_per_step,
+                r.agent_steps_per_s,
+                r.realtime_factor
             );
             square.push(r);
         }
     }
     let mut bottle = Vec::new();
     if !args.no_bottleneck {
-        println!("(b) bottleneck 1.0 m x 2.0 m, 150 agents, dt 0.01 s");
-        println!(
+        say!("(b) bottleneck 1.0 m x 2.0 m, 150 agents, dt 0.01 s");
+        say!(
             "{:>5} {:>12} {:>10} {:>8} {:>10} {:>9} {:>14}",
-            "seed", "flow (1/s)", "evac (s)", "out", "gap (s)", "ms/step", "agent-steps/s"
+            "seed",
+            "flow (1/s)",
+            "evac (s)",
+            "out",
+            "gap (s)",
+            "ms/step",
+            "agent-steps/s"
         );
         for seed in 1..=args.seeds {
             let r = run_bottleneck(seed, args.threads, None)?;
-            println!(
+            say!(
                 "{:>5} {:>12.3} {:>10.2} {:>8} {:>10.2} {:>9.4} {:>14.0}",
-                r.seed, r.flow_steady, r.evacuation_s, r.evacuated, r.longest_gap_s, r.ms_per_step, r.agent_steps_per_s
+                r.seed,
+                r.flow_steady,
+                r.evacuation_s,
+                r.evacuated,
+                r.longest_gap_s,
+                r.ms_per_step,
+                r.agent_steps_per_s
             );
             bottle.push(r);
         }

@@ -9,6 +9,14 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `println!` that ignores a closed stdout (for example `cordon run | head`) instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(name = "cordon", version, about = "Large-event security planning simulator")]
 struct Cli {
@@ -91,7 +99,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let mut bad = 0;
             for f in &files {
                 match scenario::load_and_validate(f) {
-                    Ok(v) => println!(
+                    Ok(v) => say!(
                         "ok: {}: scenario \"{}\" ({} groups, {} targets, {} zones)",
                         f.display(),
                         v.scenario.name,
@@ -153,27 +161,29 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             let path = out.join("report.json");
             write_atomic(&path, report.to_json().as_bytes()).with_context(|| format!("writing {}", path.display()))?;
-            print!("{}", report.summary());
-            println!("  report: {}", path.display());
+            say!("{}", report.summary().trim_end());
+            say!("  report: {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Validate { model, seeds } => {
             let m: cordon::scenario::model::ModelParams = ron::from_str(&model).context("--model")?;
-            println!("fundamental diagram (4 m x 100 m corridor, Lagrangian, t 10..40 s)");
+            say!("fundamental diagram (4 m x 100 m corridor, Lagrangian, t 10..40 s)");
             for rho in [0.5, 1.0, 2.0, 3.0, 4.0, 5.0] {
                 let (speed, dens) = cordon::validation::measure_fd(rho, &m)?;
-                println!(
+                say!(
                     "  rho {rho:>3}: measured {dens:.2} /m2, speed {speed:.3} m/s, Weidmann {:.3}, diff {:+.3}",
                     cordon::validation::weidmann(rho),
                     speed - cordon::validation::weidmann(rho)
                 );
             }
-            println!("bottleneck 1 m x 2 m, 150 agents");
+            say!("bottleneck 1 m x 2 m, 150 agents");
             for seed in 1..=seeds {
                 let r = cordon::bench::run_bottleneck(seed, 1, Some(&m))?;
-                println!(
+                say!(
                     "  seed {seed}: flow {:.3} /s, evacuation {:.1} s, longest gap {:.2} s",
-                    r.flow_steady, r.evacuation_s, r.longest_gap_s
+                    r.flow_steady,
+                    r.evacuation_s,
+                    r.longest_gap_s
                 );
             }
             Ok(ExitCode::SUCCESS)

@@ -58,16 +58,19 @@ fi
 mkdir -p "$RES"
 cd "$HERE"   # the reference scripts write to ./results/
 
-# The JuPedSim core is single-threaded; pin any helper libraries to one thread as well.
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+# Count cores before anything sets OMP_NUM_THREADS (GNU nproc honours it).
+CORES="$(nproc)"
+# The JuPedSim core is single-threaded; pin any helper libraries of the Python side to one
+# thread as well (only for the Python processes; Cordon sizes its pool from the core count).
+JPS_ENV=(env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1)
 
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== machine: $CORES cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo "== JuPedSim CFSM, open square, N=$NS ${JPS_STEPS[*]:-}"
-"$PY" c_scaling.py CFSM --n "$NS" "${JPS_STEPS[@]}"
+"${JPS_ENV[@]}" "$PY" c_scaling.py CFSM --n "$NS" "${JPS_STEPS[@]}"
 
 echo "== JuPedSim bottleneck, CFSM and CFSM:r=0.15, seeds 1..$SEEDS"
-"$PY" b_bottleneck.py CFSM CFSM:r=0.15 --seeds "$SEEDS"
+"${JPS_ENV[@]}" "$PY" b_bottleneck.py CFSM CFSM:r=0.15 --seeds "$SEEDS"
 
 echo "== Cordon, 1 thread"
 "${CORDON[@]}" bench --threads 1 --n "$NS" --seeds "$SEEDS" "${CORDON_STEPS[@]}" \
@@ -97,6 +100,7 @@ echo
     --jps-bottleneck "$BOTTLENECK_JSON" \
     --cordon-1 "$RES/cordon_threads1_$TAG.json" \
     --cordon-all "$RES/cordon_threadsall_$TAG.json" \
-    --cores "$(nproc)" | tee "$RES/comparison_$TAG.md"
+    --cores "$CORES" | tee "$RES/comparison_$TAG.md"
 echo
+echo "== load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (timings are only as good as the machine was idle)"
 echo "== table also written to $RES/comparison_$TAG.md"

@@ -157,7 +157,7 @@ pub fn constrain(venue: &Venue, p: Vec2, cand: Vec2, r: f32) -> Vec2 {
     if move_ok(venue, p, cand, r) {
         return cand;
     }
-    // Slide along each wall the move runs into, closest first; else stay.
+    // Slide along each wall the move runs into (up to four, in index order); else stay.
     let mv = cand - p;
     let mut tried = 0;
     for seg in venue.walls.near(p) {

@@ -93,8 +93,6 @@ pub struct Metrics {
     pub settings: MetricsSettings,
     /// Time series.
     pub series: Vec<SeriesRow>,
-    next_series: u64,
-    next_density: u64,
     /// Density raster origin.
     origin: Vec2,
     dnx: usize,
@@ -107,7 +105,7 @@ pub struct Metrics {
     cell_zone_items: Vec<u16>,
     /// Per-zone accumulators (same order as the venue's zones).
     pub zones: Vec<ZoneAcc>,
-    open: Vec<Option<(f64, f64, f64, u32)>>,
+    open: Vec<Option<(f64, f64, f64, f64)>>,
     open_cells: Vec<usize>,
     /// Finished critical-density episodes.
     pub episodes: Vec<Episode>,
@@ -174,8 +172,6 @@ impl Metrics {
         Metrics {
             settings,
             series: Vec::new(),
-            next_series: 0,
-            next_density: 0,
             origin: venue.min,
             dnx,
             dny,
@@ -207,7 +203,8 @@ impl Metrics {
     }
 
     /// One density sample at time `t` from the walking agents' positions.
-    pub fn sample_density(&mut self, t: f64, positions: impl Iterator<Item = Vec2>) {
+    /// `interval` is the time this sample stands for, s.
+    pub fn sample_density(&mut self, t: f64, interval: f64, positions: impl Iterator<Item = Vec2>) {
         let dc = self.settings.density_cell as f32;
         for &c in &self.touched {
             self.counts[c] = 0;
@@ -223,7 +220,6 @@ impl Metrics {
             self.counts[c] += 1;
         }
         self.touched.sort_unstable();
-        let interval = self.settings.density_interval;
         let crit = self.settings.critical_density;
         for z in &mut self.zones {
             z.count_now = 0;
@@ -242,13 +238,13 @@ impl Metrics {
             }
             if d > crit {
                 match &mut self.open[c] {
-                    Some((_, last, peak, n)) => {
+                    Some((_, last, peak, secs)) => {
                         *last = t;
                         *peak = peak.max(d);
-                        *n += 1;
+                        *secs += interval;
                     }
                     None => {
-                        self.open[c] = Some((t, t, d, 1));
+                        self.open[c] = Some((t, t, d, interval));
                         self.open_cells.push(c);
                     }
                 }
@@ -280,7 +276,7 @@ impl Metrics {
     }
 
     fn close(&mut self, c: usize) {
-        if let Some((start, end, peak, n)) = self.open[c].take() {
+        if let Some((start, end, peak, secs)) = self.open[c].take() {
             let p = self.cell_center(c);
             let names: Vec<String> = self
                 .zones_of(c)
@@ -293,7 +289,7 @@ impl Metrics {
                 zones: names,
                 start_s: start,
                 end_s: end,
-                duration_s: f64::from(n) * self.settings.density_interval,
+                duration_s: secs,
                 peak_density: peak,
             });
         }
@@ -357,14 +353,13 @@ fn measure(
     if present > m.peak_present.0 {
         m.peak_present = (present, t);
     }
+    // Samples fall on whole multiples of the interval (rounded to steps).
     let density_every = ((m.settings.density_interval / clock.dt).round() as u64).max(1);
-    if tick >= m.next_density {
-        m.next_density = tick + density_every;
-        m.sample_density(t, walking.iter().map(|p| p.0));
+    if tick % density_every == 0 {
+        m.sample_density(t, density_every as f64 * clock.dt, walking.iter().map(|p| p.0));
     }
     let series_every = ((m.settings.series_interval / clock.dt).round() as u64).max(1);
-    if tick >= m.next_series {
-        m.next_series = tick + series_every;
+    if tick % series_every == 0 {
         push_series(
             &mut m,
             t,

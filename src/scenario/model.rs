@@ -273,6 +273,7 @@ fn default_weight() -> f64 {
 
 /// When visitors of a group appear.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Arrivals {
     /// Poisson arrivals with piecewise-constant rates over clock time.
     Rates(Vec<RateStep>),
@@ -305,6 +306,7 @@ pub struct RateStep {
 
 /// A random distribution of a non-negative quantity (speed in m/s, time in s).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub enum Distribution {
     /// Always this value.
     Fixed(f64),

@@ -146,6 +146,15 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         problems: Vec::new(),
     };
 
+    // --- name (it becomes a folder under out/)
+    if sc.name.is_empty()
+        || sc.name.len() > 100
+        || !sc.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || sc.name.starts_with('.')
+    {
+        ck.err(Some("name".into()), format!("scenario name \"{}\" must be 1–100 characters of letters, digits, '-', '_' or '.', not starting with '.'", sc.name));
+    }
+
     // --- sim settings
     let s = &sc.sim;
     if !(s.dt.is_finite() && s.dt > 0.0) {

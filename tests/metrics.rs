@@ -1,0 +1,68 @@
+//! Metrics measure what is there: a known packing gives the known cell density, Fruin level and
+//! critical-density episode; the time series adds up.
+
+mod common;
+
+use cordon::metrics::fruin_level;
+
+#[test]
+fn fruin_levels_follow_area_per_person() {
+    // A ≥ 3.25, B ≥ 2.32, C ≥ 1.39, D ≥ 0.93, E ≥ 0.46, F below (m²/person)
+    assert_eq!(fruin_level(0.0), 0);
+    assert_eq!(fruin_level(1.0 / 3.3), 0);
+    assert_eq!(fruin_level(1.0 / 2.4), 1);
+    assert_eq!(fruin_level(1.0 / 1.5), 2);
+    assert_eq!(fruin_level(1.0 / 1.0), 3);
+    assert_eq!(fruin_level(1.0 / 0.5), 4);
+    assert_eq!(fruin_level(4.0), 5);
+}
+
+#[test]
+fn packed_cell_gives_its_density_level_and_an_episode() {
+    // 25 agents (r 0.15) on a 0.3 m lattice inside the 2 x 2 m cell x 10..12, y 10..12:
+    // 25 / 4 m² = 6.25 persons/m². They walk slowly (0.05 m/s) so the cell stays packed.
+    let mut pts = String::new();
+    for i in 0..5 {
+        for k in 0..5 {
+            pts += &format!("({}, {}),", 10.4 + 0.3 * i as f64, 10.4 + 0.3 * k as f64);
+        }
+    }
+    let text = format!(
+        r#"Scenario(
+    name: "packed",
+    sim: (dt: 0.05, start: 0, end: 5),
+    venue: (
+        bounds: (min: (0, 0), max: (40, 40)),
+        zones: [(name: "square", polygon: [(8, 8), (14, 8), (14, 14), (8, 14)]), (name: "far", polygon: [(30, 30), (38, 30), (38, 38), (30, 38)])],
+        sources: [(name: "s", area: Point((11, 11)))],
+        targets: [(name: "t", area: Polygon([(38, 0), (40, 0), (40, 40), (38, 40)]))],
+    ),
+    crowd: [(name: "g", source: "s", arrivals: Positions([{pts}]), destinations: [(target: "t")], speed: Fixed(0.05), radius: 0.15)],
+    metrics: (density_interval: 1.0, series_interval: 1.0),
+)"#
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    let r = sim.run(|_, _| {});
+    let sq = &r.zones[0];
+    assert_eq!(sq.name, "square");
+    assert!((sq.peak_density - 6.25).abs() < 1e-9, "peak {}", sq.peak_density);
+    assert_eq!(sq.peak_los, "F");
+    assert!((sq.critical_s - 5.0).abs() < 1e-9, "critical seconds {}", sq.critical_s);
+    // zone mean density: 25 persons over the zone's cells (9 cells of 4 m²)
+    assert!((sq.mean_density - 25.0 / 36.0).abs() < 1e-3, "mean {}", sq.mean_density);
+    assert_eq!(r.zones[1].peak_density, 0.0);
+    assert!((r.zones[1].los_s.a - 5.0).abs() < 1e-9);
+    assert_eq!(r.critical_density.episodes_total, 1);
+    let e = &r.critical_density.episodes[0];
+    assert_eq!((e.x, e.y), (11.0, 11.0));
+    assert_eq!(e.zones, vec!["square".to_string()]);
+    assert!((e.peak_density - 6.25).abs() < 1e-9);
+    // the series: one row per second, everyone present, nobody spawned twice
+    assert_eq!(r.series.len(), 5);
+    assert!(
+        r.series
+            .iter()
+            .all(|row| row.spawned == 25 && row.present == 25 && row.exited == 0)
+    );
+}

@@ -171,9 +171,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             for rho in [0.5, 1.0, 2.0, 3.0, 4.0, 5.0] {
                 let (speed, dens) = cordon::validation::measure_fd(rho, &m)?;
                 say!(
-                    "  rho {rho:>3}: measured {dens:.2} /m2, speed {speed:.3} m/s, Weidmann {:.3}, diff {:+.3}",
-                    cordon::validation::weidmann(rho),
-                    speed - cordon::validation::weidmann(rho)
+                    "  rho {rho:>3}: measured {dens:.2} /m2, speed {speed:.3} m/s, Weidmann at that density {:.3}, diff {:+.3}",
+                    cordon::validation::weidmann(dens),
+                    speed - cordon::validation::weidmann(dens)
                 );
             }
             say!("bottleneck 1 m x 2 m, 150 agents");

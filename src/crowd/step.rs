@@ -66,6 +66,8 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let mut nb_l = [0.0f32; MAX_NB];
     let mut count = 0;
     let mut rep = Vec2::ZERO;
+    let mut side = Vec2::ZERO;
+    let v0 = inp.v0[i];
     let range2 = inp.range * inp.range;
     g.for_each_near(p, |k| {
         if k == slot {
@@ -88,6 +90,25 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
             };
             rep -= u * (m.a_n * ((l - dist) / m.d_n).exp());
         }
+        // Anticipatory sidestep: a slower neighbour ahead in my lane makes me veer to the side
+        // away from it, so faster walkers overtake instead of queueing behind.
+        let gap = dist - l;
+        if m.side_strength > 0.0 && gap < m.side_range {
+            let ahead = e0.dot(d);
+            let lat = e0.perp_dot(d);
+            if ahead > 0.0 && lat.abs() < l {
+                let closing = v0 - inp.vel[g.order[k] as usize].dot(e0);
+                if closing > 0.1 * v0 {
+                    let w = (1.0 - gap.max(0.0) / m.side_range) * (closing / v0).min(1.0) * (1.0 - lat.abs() / l);
+                    let s = if lat > 0.0 || (lat == 0.0 && k < slot) {
+                        1.0
+                    } else {
+                        -1.0
+                    };
+                    side -= e0.perp() * (s * w * m.side_strength);
+                }
+            }
+        }
         if count < MAX_NB {
             nb_d[count] = d;
             nb_s[count] = dist - l;
@@ -107,7 +128,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
         }
     }
 
-    let e = (e0 + rep + wrep).normalize_or(e0);
+    let e = (e0 + rep + wrep + side).normalize_or(e0);
 
     // Pass 2: spacing to the nearest neighbour ahead within the corridor of width l. Only a
     // neighbour further along this agent's own route (lower cost-to-go) can hold it back: the

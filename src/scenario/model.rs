@@ -373,7 +373,7 @@ impl AgeGroup {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelParams {
-    /// Time gap T in seconds: speed = min(v0, (s − l)/T) (default 0.5).
+    /// Time gap T in seconds: speed = min(v0, (s − l)/T) (default 0.45).
     #[serde(default = "d_time_gap")]
     pub time_gap: f64,
     /// Strength a of the neighbour repulsion (default 8.0).
@@ -391,10 +391,23 @@ pub struct ModelParams {
     /// Distance from walls within which the floor field costs more, in metres (default 0.5).
     #[serde(default = "d_wall_buffer")]
     pub wall_buffer: f64,
+    /// Strength of the sidestep that lets faster walkers overtake slower ones ahead (default 0.5; 0 turns it off).
+    #[serde(default = "d_side_strength")]
+    pub sidestep_strength: f64,
+    /// Gap ahead (m) within which a slower walker triggers the sidestep (default 1.5).
+    #[serde(default = "d_side_range")]
+    pub sidestep_range: f64,
+}
+
+fn d_side_strength() -> f64 {
+    0.5
+}
+fn d_side_range() -> f64 {
+    1.5
 }
 
 fn d_time_gap() -> f64 {
-    0.5
+    0.45
 }
 fn d_nstrength() -> f64 {
     8.0
@@ -421,6 +434,8 @@ impl Default for ModelParams {
             wall_strength: d_wstrength(),
             wall_range: d_wrange(),
             wall_buffer: d_wall_buffer(),
+            sidestep_strength: d_side_strength(),
+            sidestep_range: d_side_range(),
         }
     }
 }

@@ -44,6 +44,10 @@ pub struct ModelRt {
     pub a_w: f32,
     /// Wall repulsion range, m.
     pub d_w: f32,
+    /// Sidestep (overtaking) strength.
+    pub side_strength: f32,
+    /// Sidestep look-ahead gap, m.
+    pub side_range: f32,
 }
 
 /// A scenario that passed every check, ready to become an ECS world.
@@ -299,6 +303,24 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
                 format!("model.{name} must be a positive number, got {val}"),
             );
         }
+    }
+    if !(m.sidestep_strength.is_finite() && m.sidestep_strength >= 0.0) {
+        ck.err(
+            Some("sidestep_strength".into()),
+            format!(
+                "model.sidestep_strength must be zero or positive, got {}",
+                m.sidestep_strength
+            ),
+        );
+    }
+    if !(m.sidestep_range.is_finite() && m.sidestep_range > 0.0) {
+        ck.err(
+            Some("sidestep_range".into()),
+            format!(
+                "model.sidestep_range must be a positive length, got {}",
+                m.sidestep_range
+            ),
+        );
     }
     if !(m.wall_buffer.is_finite() && m.wall_buffer >= 0.0) {
         ck.err(
@@ -614,6 +636,8 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
             d_n: m.neighbour_range as f32,
             a_w: m.wall_strength as f32,
             d_w: m.wall_range as f32,
+            side_strength: m.sidestep_strength as f32,
+            side_range: m.sidestep_range as f32,
         },
     })
 }

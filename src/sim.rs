@@ -40,7 +40,7 @@ pub fn init_compute_pool(threads: usize) -> usize {
             .build()
     });
     let _ = pool;
-    if want <= 1 { 1 } else { want * 4 }
+    if want <= 1 { 1 } else { want * 2 }
 }
 
 /// The simulation as a Bevy plugin: inserts the runtime world and adds every concern's plugin.

@@ -144,8 +144,8 @@ pub struct CrowdBuffer {
     v0: Vec<f32>,
     target: Vec<u16>,
     vel: Vec<Vec2>,
-    out_pos: Vec<Vec2>,
-    out_vel: Vec<Vec2>,
+    pre: Vec<(f32, u16)>,
+    out: Vec<(Vec2, Vec2)>,
     new_pos: Vec<Vec2>,
     new_vel: Vec<Vec2>,
     /// Neighbour grid; after a step its `pos` holds the new positions (cells may be one step stale).
@@ -406,29 +406,35 @@ fn move_agents(
     }
     let n = b.pos.len();
     b.grid.rebuild(&b.pos, &b.radius);
-    b.out_pos.resize(n, Vec2::ZERO);
-    b.out_vel.resize(n, Vec2::ZERO);
+    let (venue, tasks) = (&*venue, cfg.tasks);
+    b.pre.resize(n, (0.0, 0));
+    let (grid, target) = (&b.grid, &b.target);
+    step::par_fill(&mut b.pre, tasks, |k| step::prepare_slot(grid, target, venue, k));
+    b.out.resize(n, (Vec2::ZERO, Vec2::ZERO));
     let input = step::StepInput {
         grid: &b.grid,
         v0: &b.v0,
         target: &b.target,
         vel: &b.vel,
-        venue: &venue,
+        venue,
         model: cfg.model,
         dt: cfg.dt as f32,
         range: cfg.range,
+        pre: &b.pre,
     };
-    step::step_all(&input, &mut b.out_pos, &mut b.out_vel, cfg.tasks);
+    step::par_fill(&mut b.out, tasks, |k| step::step_slot(&input, k));
     b.new_pos.resize(n, Vec2::ZERO);
     b.new_vel.resize(n, Vec2::ZERO);
     for slot in 0..n {
         let i = b.grid.order[slot] as usize;
-        b.new_pos[i] = b.out_pos[slot];
-        b.new_vel[i] = b.out_vel[slot];
+        b.new_pos[i] = b.out[slot].0;
+        b.new_vel[i] = b.out[slot].1;
     }
     for (i, (_, mut p, mut v, _)) in q.iter_mut().enumerate() {
         p.0 = b.new_pos[i];
         v.0 = b.new_vel[i];
     }
-    b.grid.pos.copy_from_slice(&b.out_pos);
+    for slot in 0..n {
+        b.grid.pos[slot] = b.out[slot].0;
+    }
 }

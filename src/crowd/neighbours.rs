@@ -3,12 +3,16 @@
 
 use bevy::math::Vec2;
 
+/// Cells searched on each side of an agent's cell (cells of range / REACH). 1 (3 × 3 cells of the
+/// full range) measured fewer instructions per step than 2 (5 × 5 half-size cells) at 2 /m².
+pub const REACH: usize = 1;
+
 /// Agents bucketed by a uniform grid, stored in cell order.
 #[derive(Debug, Default, Clone)]
 pub struct NeighbourGrid {
     /// Lower-left corner.
     pub origin: Vec2,
-    /// Cell edge, m (at least the interaction range).
+    /// Cell edge, m (the interaction range / REACH).
     pub cell: f32,
     /// Columns.
     pub nx: usize,
@@ -27,8 +31,9 @@ pub struct NeighbourGrid {
 }
 
 impl NeighbourGrid {
-    /// An empty grid covering `[min, max]` with cells of at least `cell` metres.
-    pub fn new(min: Vec2, max: Vec2, cell: f32) -> NeighbourGrid {
+    /// An empty grid covering `[min, max]` that finds every agent within `range` metres.
+    pub fn new(min: Vec2, max: Vec2, range: f32) -> NeighbourGrid {
+        let cell = range / REACH as f32;
         let nx = (((max.x - min.x) / cell).ceil() as usize).max(1);
         let ny = (((max.y - min.y) / cell).ceil() as usize).max(1);
         NeighbourGrid {
@@ -82,14 +87,15 @@ impl NeighbourGrid {
         self.cursor = cursor;
     }
 
-    /// Calls `f(slot)` for every agent in the 3×3 cells around `p`.
-    #[inline]
+    /// Calls `f(slot)` for every agent in the cells within [`REACH`] cells of `p`'s cell, which
+    /// covers every agent within `REACH * cell` of `p`.
+    #[inline(always)]
     pub fn for_each_near(&self, p: Vec2, mut f: impl FnMut(usize)) {
         let (cx, cy) = self.xy(p);
-        let y0 = cy.saturating_sub(1);
-        let y1 = (cy + 1).min(self.ny - 1);
-        let x0 = cx.saturating_sub(1);
-        let x1 = (cx + 1).min(self.nx - 1);
+        let y0 = cy.saturating_sub(REACH);
+        let y1 = (cy + REACH).min(self.ny - 1);
+        let x0 = cx.saturating_sub(REACH);
+        let x1 = (cx + REACH).min(self.nx - 1);
         for y in y0..=y1 {
             let row = y * self.nx;
             let s = self.starts[row + x0] as usize;

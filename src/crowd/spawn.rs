@@ -1,7 +1,7 @@
 //! Arrivals: precomputed arrival times per group, attribute draws, and placement of new agents
 //! (and of visitors coming back out of a stay) on free spots of their source.
 
-use super::neighbours::NeighbourGrid;
+use super::neighbours::{NeighbourGrid, REACH};
 use crate::scenario::model::{Arrivals, Distribution};
 use crate::scenario::validate::GroupRt;
 use crate::venue::{Shape, Venue};
@@ -115,8 +115,8 @@ impl PlacedThisStep {
             return false;
         }
         let (cx, cy) = grid.xy(p);
-        for y in cy.saturating_sub(1)..=(cy + 1).min(grid.ny - 1) {
-            for x in cx.saturating_sub(1)..=(cx + 1).min(grid.nx - 1) {
+        for y in cy.saturating_sub(REACH)..=(cy + REACH).min(grid.ny - 1) {
+            for x in cx.saturating_sub(REACH)..=(cx + REACH).min(grid.nx - 1) {
                 for &(q, rq) in &self.cells[y * grid.nx + x] {
                     let d = r + rq;
                     if q.distance_squared(p) < d * d {

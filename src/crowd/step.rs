@@ -37,6 +37,31 @@ pub struct StepInput<'a> {
     pub dt: f32,
     /// Largest distance at which a neighbour matters, m.
     pub range: f32,
+    /// Per slot: cost-to-go on its own floor field and its target (from [`prepare_slot`]).
+    pub pre: &'a [(f32, u16)],
+}
+
+/// First pass: an agent's cost-to-go on its own floor field, and its target, by slot.
+#[inline]
+pub fn prepare_slot(grid: &NeighbourGrid, target: &[u16], venue: &Venue, slot: usize) -> (f32, u16) {
+    let t = target[grid.order[slot] as usize];
+    (venue.fields[t as usize].cost_interp(&venue.grid, grid.pos[slot]), t)
+}
+
+/// `e^x` to about 1e-7 relative error without a libm call: `2^(x log2 e)` split into the
+/// nearest integer power (exponent bits) and a degree-6 Taylor polynomial for the fraction in
+/// [-0.5, 0.5]. Deterministic like `exp`.
+#[inline(always)]
+pub fn fast_exp(x: f32) -> f32 {
+    let t = x.clamp(-86.0, 86.0) * std::f32::consts::LOG2_E;
+    // t + 128.5 > 0, so truncation is floor: i = round(t)
+    let i = (t + 128.5) as i32 - 128;
+    let f = t - i as f32;
+    let p = 1.0
+        + f * (0.693_147_2
+            + f * (0.240_226_5
+                + f * (0.055_504_11 + f * (0.009_618_129 + f * (0.001_333_355_8 + f * 0.000_154_035_3)))));
+    p * f32::from_bits(((i + 127) as u32) << 23)
 }
 
 /// The interaction range to use for a crowd: neighbours farther than this never matter.
@@ -64,6 +89,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let mut nb_d = [Vec2::ZERO; MAX_NB];
     let mut nb_s = [0.0f32; MAX_NB];
     let mut nb_l = [0.0f32; MAX_NB];
+    let mut nb_k = [0u32; MAX_NB];
     let mut count = 0;
     let mut rep = Vec2::ZERO;
     let mut side = Vec2::ZERO;
@@ -88,7 +114,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
                 let s = if k < slot { 1.0 } else { -1.0 };
                 e0.perp() * s
             };
-            rep -= u * (m.a_n * ((l - dist) / m.d_n).exp());
+            rep -= u * (m.a_n * fast_exp((l - dist) / m.d_n));
         }
         // Anticipatory sidestep: a slower neighbour ahead in my lane makes me veer to the side
         // away from it, so faster walkers overtake instead of queueing behind.
@@ -113,6 +139,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
             nb_d[count] = d;
             nb_s[count] = dist - l;
             nb_l[count] = l;
+            nb_k[count] = k as u32;
             count += 1;
         }
     });
@@ -124,7 +151,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
         let d = p - c;
         let dist = d.length();
         if dist < r + WALL_LOOK && dist > 1e-6 {
-            wrep += d / dist * (m.a_w * ((r - dist) / m.d_w).exp());
+            wrep += d / dist * (m.a_w * fast_exp((r - dist) / m.d_w));
         }
     }
 
@@ -134,14 +161,17 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     // neighbour further along this agent's own route (lower cost-to-go) can hold it back: the
     // "waits for" relation is then acyclic, so no arch of agents can block itself for ever.
     let mut spacing = f32::INFINITY;
-    let mut own_cost = f32::NAN;
+    let (own_cost, own_target) = inp.pre[slot];
     for k in 0..count {
         let d = nb_d[k];
         if e.dot(d) > 0.0 && e.perp_dot(d).abs() <= nb_l[k] && nb_s[k] < spacing {
-            if own_cost.is_nan() {
-                own_cost = field.cost_interp(&venue.grid, p);
-            }
-            if field.cost_interp(&venue.grid, p + d) < own_cost {
+            let (cost_j, target_j) = inp.pre[nb_k[k] as usize];
+            let ahead = if target_j == own_target {
+                cost_j
+            } else {
+                field.cost_interp(&venue.grid, p + d)
+            };
+            if ahead < own_cost {
                 spacing = nb_s[k];
             }
         }
@@ -178,52 +208,72 @@ pub fn constrain(venue: &Venue, p: Vec2, cand: Vec2, r: f32) -> Vec2 {
     if move_ok(venue, p, cand, r) {
         return cand;
     }
-    // Slide along each wall the move runs into (up to four, in index order); else stay.
-    let mv = cand - p;
-    let mut tried = 0;
-    for seg in venue.walls.near(p) {
-        if seg.distance(cand) >= r && !segments_intersect(p, cand, seg.a, seg.b) {
-            continue;
-        }
-        let t = (seg.b - seg.a).normalize_or_zero();
-        let slide = p + t * mv.dot(t);
-        if move_ok(venue, p, slide, r) {
-            return slide;
-        }
-        tried += 1;
-        if tried >= 4 {
+    // Project the move off each wall it runs into (remove the component towards the wall's
+    // nearest point, measured from where the agent stands): this slides along straight walls
+    // and round door frames alike. Up to three walls; else stay.
+    let mut mv = cand - p;
+    for _ in 0..3 {
+        let q = p + mv;
+        let Some(seg) = venue
+            .walls
+            .near(p)
+            .filter(|s| s.distance(q) < r || segments_intersect(p, q, s.a, s.b))
+            .min_by(|a, b| a.distance(q).total_cmp(&b.distance(q)))
+        else {
             break;
+        };
+        let n = (p - seg.closest(p)).normalize_or_zero();
+        let into = mv.dot(n);
+        if into >= 0.0 || n == Vec2::ZERO {
+            break;
+        }
+        mv -= n * into;
+        if move_ok(venue, p, p + mv, r) {
+            return p + mv;
         }
     }
     p
 }
 
-/// Steps every agent; outputs are in slot (sorted) order. Splits the work across the compute
-/// task pool when there is enough of it; the result does not depend on the split.
-pub fn step_all(inp: &StepInput, out_pos: &mut [Vec2], out_vel: &mut [Vec2], tasks: usize) {
-    let n = out_pos.len();
+/// Fills `out[k] = f(k)` for every slot, split across the compute task pool when there is
+/// enough work. Each element depends only on `k`, so the split never changes the result.
+pub fn par_fill<T: Send>(out: &mut [T], tasks: usize, f: impl Fn(usize) -> T + Sync) {
+    let n = out.len();
     let pool = match ComputeTaskPool::try_get() {
         Some(pool) if tasks > 1 && n >= 2048 => pool,
         _ => {
-            for slot in 0..n {
-                let (p, v) = step_slot(inp, slot);
-                out_pos[slot] = p;
-                out_vel[slot] = v;
+            for (k, o) in out.iter_mut().enumerate() {
+                *o = f(k);
             }
             return;
         }
     };
     let chunk = n.div_ceil(tasks);
+    let f = &f;
     pool.scope(|s| {
-        for (ci, (op, ov)) in out_pos.chunks_mut(chunk).zip(out_vel.chunks_mut(chunk)).enumerate() {
+        for (ci, part) in out.chunks_mut(chunk).enumerate() {
             s.spawn(async move {
                 let base = ci * chunk;
-                for j in 0..op.len() {
-                    let (p, v) = step_slot(inp, base + j);
-                    op[j] = p;
-                    ov[j] = v;
+                for (j, o) in part.iter_mut().enumerate() {
+                    *o = f(base + j);
                 }
             });
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fast_exp;
+
+    #[test]
+    fn fast_exp_matches_exp() {
+        let mut x = -40.0f32;
+        while x < 10.0 {
+            let (a, b) = (fast_exp(x), x.exp());
+            assert!(((a - b) / b).abs() < 2e-6, "exp({x}): {a} vs {b}");
+            x += 0.0137;
+        }
+        assert_eq!(fast_exp(0.0), 1.0);
+    }
 }

@@ -373,7 +373,7 @@ impl AgeGroup {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelParams {
-    /// Time gap T in seconds: speed = min(v0, (s − l)/T) (default 0.45).
+    /// Time gap T in seconds: speed = min(v0, (s − l)/T) (default 0.5).
     #[serde(default = "d_time_gap")]
     pub time_gap: f64,
     /// Strength a of the neighbour repulsion (default 8.0).
@@ -407,7 +407,7 @@ fn d_side_range() -> f64 {
 }
 
 fn d_time_gap() -> f64 {
-    0.45
+    0.5
 }
 fn d_nstrength() -> f64 {
     8.0

@@ -5,6 +5,7 @@
 //! dt in the [`schedule::SimStep`] schedule, and [`metrics`] reports what happened.
 
 pub mod bench;
+pub mod checkpoint;
 pub mod crowd;
 pub mod error;
 pub mod metrics;

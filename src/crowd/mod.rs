@@ -144,7 +144,7 @@ pub struct CrowdBuffer {
     v0: Vec<f32>,
     target: Vec<u16>,
     vel: Vec<Vec2>,
-    pre: Vec<(f32, u16)>,
+    pre: Vec<step::Prepared>,
     out: Vec<(Vec2, Vec2)>,
     new_pos: Vec<Vec2>,
     new_vel: Vec<Vec2>,
@@ -407,7 +407,7 @@ fn move_agents(
     let n = b.pos.len();
     b.grid.rebuild(&b.pos, &b.radius);
     let (venue, tasks) = (&*venue, cfg.tasks);
-    b.pre.resize(n, (0.0, 0));
+    b.pre.resize(n, step::Prepared::default());
     let (grid, target) = (&b.grid, &b.target);
     step::par_fill(&mut b.pre, tasks, |k| step::prepare_slot(grid, target, venue, k));
     b.out.resize(n, (Vec2::ZERO, Vec2::ZERO));

@@ -37,15 +37,28 @@ pub struct StepInput<'a> {
     pub dt: f32,
     /// Largest distance at which a neighbour matters, m.
     pub range: f32,
-    /// Per slot: cost-to-go on its own floor field and its target (from [`prepare_slot`]).
-    pub pre: &'a [(f32, u16)],
+    /// Per slot: cost-to-go on its own floor field, its target and its floor-field direction
+    /// (from [`prepare_slot`]).
+    pub pre: &'a [Prepared],
 }
 
-/// First pass: an agent's cost-to-go on its own floor field, and its target, by slot.
+/// What the first pass finds out about each agent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Prepared {
+    /// Cost-to-go on its own floor field.
+    pub cost: f32,
+    /// Its target.
+    pub target: u16,
+    /// Its floor-field walking direction.
+    pub dir: Vec2,
+}
+
+/// First pass: an agent's cost-to-go and direction on its own floor field, and its target, by slot.
 #[inline]
-pub fn prepare_slot(grid: &NeighbourGrid, target: &[u16], venue: &Venue, slot: usize) -> (f32, u16) {
+pub fn prepare_slot(grid: &NeighbourGrid, target: &[u16], venue: &Venue, slot: usize) -> Prepared {
     let t = target[grid.order[slot] as usize];
-    (venue.fields[t as usize].cost_interp(&venue.grid, grid.pos[slot]), t)
+    let (cost, dir) = venue.fields[t as usize].sample(&venue.grid, grid.pos[slot]);
+    Prepared { cost, target: t, dir }
 }
 
 /// `e^x` to about 1e-7 relative error without a libm call: `2^(x log2 e)` split into the
@@ -80,7 +93,8 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let venue = inp.venue;
 
     let field = &venue.fields[inp.target[i] as usize];
-    let mut e0 = field.direction(&venue.grid, p);
+    let me = inp.pre[slot];
+    let mut e0 = me.dir;
     if e0 == Vec2::ZERO {
         e0 = inp.vel[i].normalize_or_zero();
     }
@@ -161,11 +175,12 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     // neighbour further along this agent's own route (lower cost-to-go) can hold it back: the
     // "waits for" relation is then acyclic, so no arch of agents can block itself for ever.
     let mut spacing = f32::INFINITY;
-    let (own_cost, own_target) = inp.pre[slot];
+    let (own_cost, own_target) = (me.cost, me.target);
     for k in 0..count {
         let d = nb_d[k];
         if e.dot(d) > 0.0 && e.perp_dot(d).abs() <= nb_l[k] && nb_s[k] < spacing {
-            let (cost_j, target_j) = inp.pre[nb_k[k] as usize];
+            let other = inp.pre[nb_k[k] as usize];
+            let (cost_j, target_j) = (other.cost, other.target);
             let ahead = if target_j == own_target {
                 cost_j
             } else {

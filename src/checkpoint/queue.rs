@@ -1,0 +1,203 @@
+//! The service core of a screening checkpoint: `c` lanes fed either by one shared FIFO queue
+//! (an ideal serpentine, equivalent to perfect jockeying) or by one FIFO queue per lane chosen
+//! by shortest queue on arrival. Event-exact: a lane that finishes between two simulation steps
+//! starts its next person at the finishing time, not at the next step, so the queue behaves as
+//! the continuous-time queue that queueing theory describes. Work per event is O(lanes), never
+//! per person per step.
+
+use std::collections::VecDeque;
+
+/// How arrivals pick a lane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LanePolicy {
+    /// One queue for all lanes; the head goes to the first free lane.
+    SharedQueue,
+    /// One queue per lane; an arrival joins the lane with the fewest persons (queued + in
+    /// service), lowest index on ties, and stays there.
+    ShortestQueue,
+}
+
+/// A person waiting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Waiting {
+    /// Caller's id.
+    pub id: u64,
+    /// When they joined, s.
+    pub joined: f64,
+}
+
+/// A service that has started.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Started {
+    /// Caller's id.
+    pub id: u64,
+    /// Lane index.
+    pub lane: u16,
+    /// When they joined, s.
+    pub joined: f64,
+    /// When the service started, s.
+    pub start: f64,
+    /// When it will end, s.
+    pub end: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Lane {
+    serving: Option<Started>,
+    free_since: f64,
+    busy_s: f64,
+}
+
+/// A multi-lane checkpoint queue.
+#[derive(Debug, Clone)]
+pub struct ServiceQueue {
+    policy: LanePolicy,
+    lanes: Vec<Lane>,
+    queues: Vec<VecDeque<Waiting>>,
+}
+
+impl ServiceQueue {
+    /// `lanes` lanes (at least one), all free at time `t0`.
+    pub fn new(lanes: usize, policy: LanePolicy, t0: f64) -> ServiceQueue {
+        let lanes = lanes.max(1);
+        let nq = if policy == LanePolicy::SharedQueue { 1 } else { lanes };
+        ServiceQueue {
+            policy,
+            lanes: vec![
+                Lane {
+                    serving: None,
+                    free_since: t0,
+                    busy_s: 0.0
+                };
+                lanes
+            ],
+            queues: vec![VecDeque::new(); nq],
+        }
+    }
+
+    /// Number of lanes.
+    pub fn lanes(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// Persons waiting (not in service).
+    pub fn queued(&self) -> usize {
+        self.queues.iter().map(VecDeque::len).sum()
+    }
+
+    /// Persons in service.
+    pub fn in_service(&self) -> usize {
+        self.lanes.iter().filter(|l| l.serving.is_some()).count()
+    }
+
+    /// Seconds each lane has spent serving, up to the last processed event.
+    pub fn busy_seconds(&self) -> Vec<f64> {
+        self.lanes.iter().map(|l| l.busy_s).collect()
+    }
+
+    /// Adds a person at time `t` (call [`Self::advance`] to `t` first).
+    pub fn join(&mut self, id: u64, t: f64) {
+        let q = match self.policy {
+            LanePolicy::SharedQueue => 0,
+            LanePolicy::ShortestQueue => (0..self.lanes.len())
+                .min_by_key(|&k| self.queues[k].len() + usize::from(self.lanes[k].serving.is_some()))
+                .unwrap_or(0),
+        };
+        self.queues[q].push_back(Waiting { id, joined: t });
+    }
+
+    /// Processes every completion and service start up to time `t`, in time order. `service()`
+    /// draws a service duration. Started services go to `started`, finished ones (with their
+    /// end time) to `finished`.
+    pub fn advance(
+        &mut self,
+        t: f64,
+        service: &mut impl FnMut() -> f64,
+        started: &mut Vec<Started>,
+        finished: &mut Vec<Started>,
+    ) {
+        loop {
+            // start whoever can start: a free lane takes the head of its queue; with one shared
+            // queue the lane free the longest goes first
+            match self.policy {
+                LanePolicy::SharedQueue => loop {
+                    let lane = (0..self.lanes.len())
+                        .filter(|&k| self.lanes[k].serving.is_none())
+                        .min_by(|&a, &b| {
+                            self.lanes[a]
+                                .free_since
+                                .total_cmp(&self.lanes[b].free_since)
+                                .then(a.cmp(&b))
+                        });
+                    let (Some(k), Some(head)) = (lane, self.queues[0].front().copied()) else {
+                        break;
+                    };
+                    if !self.try_start(k, head, t, service, started) {
+                        break;
+                    }
+                    self.queues[0].pop_front();
+                },
+                LanePolicy::ShortestQueue => {
+                    for k in 0..self.lanes.len() {
+                        if self.lanes[k].serving.is_none()
+                            && let Some(head) = self.queues[k].front().copied()
+                            && self.try_start(k, head, t, service, started)
+                        {
+                            self.queues[k].pop_front();
+                        }
+                    }
+                }
+            }
+            // the earliest completion up to t, if any
+            let next = self
+                .lanes
+                .iter()
+                .enumerate()
+                .filter_map(|(k, l)| l.serving.map(|s| (s.end, k)))
+                .filter(|(e, _)| *e <= t)
+                .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let Some((end, k)) = next else { break };
+            if let Some(s) = self.lanes[k].serving.take() {
+                self.lanes[k].busy_s += s.end - s.start;
+                self.lanes[k].free_since = end;
+                finished.push(s);
+            }
+        }
+    }
+
+    fn try_start(
+        &mut self,
+        k: usize,
+        head: Waiting,
+        t: f64,
+        service: &mut impl FnMut() -> f64,
+        started: &mut Vec<Started>,
+    ) -> bool {
+        let start = head.joined.max(self.lanes[k].free_since);
+        if start > t {
+            return false;
+        }
+        let d = service().max(0.0);
+        let s = Started {
+            id: head.id,
+            lane: k as u16,
+            joined: head.joined,
+            start,
+            end: start + d,
+        };
+        self.lanes[k].serving = Some(s);
+        started.push(s);
+        true
+    }
+
+    /// Removes a waiting person (they gave up or were diverted); returns whether they were queued.
+    pub fn leave(&mut self, id: u64) -> bool {
+        for q in &mut self.queues {
+            if let Some(pos) = q.iter().position(|w| w.id == id) {
+                q.remove(pos);
+                return true;
+            }
+        }
+        false
+    }
+}

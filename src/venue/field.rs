@@ -109,32 +109,7 @@ impl FloorField {
     /// blocked ones; falls back to the best free cell nearby. Zero if nothing is reachable.
     #[inline]
     pub fn direction(&self, grid: &NavGrid, p: Vec2) -> Vec2 {
-        let fx = (p.x - grid.origin.x) / grid.h - 0.5;
-        let fy = (p.y - grid.origin.y) / grid.h - 0.5;
-        let (x0, y0) = (floor_i(fx), floor_i(fy));
-        let (tx, ty) = (fx - x0 as f32, fy - y0 as f32);
-        let mut acc = Vec2::ZERO;
-        let mut wsum = 0.0;
-        for (dx, dy, w) in [
-            (0, 0, (1.0 - tx) * (1.0 - ty)),
-            (1, 0, tx * (1.0 - ty)),
-            (0, 1, (1.0 - tx) * ty),
-            (1, 1, tx * ty),
-        ] {
-            let (x, y) = (x0 + dx, y0 + dy);
-            if x < 0 || y < 0 || x >= grid.nx as isize || y >= grid.ny as isize {
-                continue;
-            }
-            let i = y as usize * grid.nx + x as usize;
-            if self.cost[i].is_finite() {
-                acc += self.dir[i] * w;
-                wsum += w;
-            }
-        }
-        if wsum > 1e-3 {
-            return acc.normalize_or_zero();
-        }
-        self.fallback(grid, p)
+        self.sample(grid, p).1
     }
 
     #[cold]
@@ -181,25 +156,7 @@ impl FloorField {
             }
             return if wsum > 1e-6 { acc / wsum } else { self.cost_at(grid, p) };
         }
-        let mut acc = 0.0;
-        let mut wsum = 0.0;
-        for (dx, dy, w) in [
-            (0, 0, (1.0 - tx) * (1.0 - ty)),
-            (1, 0, tx * (1.0 - ty)),
-            (0, 1, (1.0 - tx) * ty),
-            (1, 1, tx * ty),
-        ] {
-            let (x, y) = (x0 + dx, y0 + dy);
-            if x < 0 || y < 0 || x >= grid.nx as isize || y >= grid.ny as isize {
-                continue;
-            }
-            let c = self.cost[y as usize * grid.nx + x as usize];
-            if c.is_finite() {
-                acc += c * w;
-                wsum += w;
-            }
-        }
-        if wsum > 1e-6 { acc / wsum } else { self.cost_at(grid, p) }
+        self.sample(grid, p).0
     }
 
     /// Cost-to-go of the cell containing `p` (infinite outside or unreachable).

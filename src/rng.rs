@@ -17,6 +17,12 @@ pub enum Purpose {
     Placement = 3,
     /// Re-entry positions after a stay.
     Reentry = 4,
+    /// Which items a visitor carries.
+    Threats = 5,
+    /// Screening times of a checkpoint.
+    Service = 6,
+    /// Detection draws of a checkpoint.
+    Detection = 7,
 }
 
 /// The scenario's master seed.

@@ -1,7 +1,8 @@
 //! Building and stepping a simulation: the plugin group that turns a validated scenario into an
 //! ECS world, and the headless runner used by `cordon run`, the tests and the benchmarks.
 
-use crate::crowd::{ArrivalQueue, CrowdConfig, CrowdPlugin, Dwelling, Walking, insert_crowd_resources};
+use crate::checkpoint::{CheckpointPlugin, CheckpointState};
+use crate::crowd::{Agent, ArrivalQueue, CrowdConfig, CrowdPlugin, insert_crowd_resources};
 use crate::metrics::report::{self, Report};
 use crate::metrics::{Metrics, MetricsPlugin};
 use crate::rng::MasterSeed;
@@ -95,6 +96,7 @@ impl Plugin for CordonPlugin {
             },
             VenuePlugin,
             CrowdPlugin,
+            CheckpointPlugin,
             MetricsPlugin,
         ));
         let clock = SimClock {
@@ -107,6 +109,7 @@ impl Plugin for CordonPlugin {
         world.insert_resource(clock);
         world.insert_resource(seed);
         world.insert_resource(Metrics::new(v.scenario.metrics.clone(), &v.venue));
+        world.insert_resource(CheckpointState::new(&v.venue, seed));
         let cfg = CrowdConfig {
             groups: v.groups.clone(),
             model: v.model,
@@ -219,10 +222,7 @@ impl Simulation {
         }
         if self.stop_when_empty && tick > 0 && self.world().resource::<ArrivalQueue>().exhausted() {
             let w = self.app.world_mut();
-            let present = w
-                .query_filtered::<(), Or<(With<Walking>, With<Dwelling>)>>()
-                .iter(w)
-                .len();
+            let present = w.query_filtered::<(), With<Agent>>().iter(w).len();
             if present == 0 {
                 return Some("everyone left");
             }

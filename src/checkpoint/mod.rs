@@ -1,6 +1,226 @@
-//! Checkpoints (in progress, see issue "Security rings and screening checkpoints"): the service
-//! core of a screening checkpoint ([`queue`]) and the queueing-theory references it is validated
-//! against ([`queueing`]). Rings, the physical queue and the scenario format come next.
+//! Checkpoint plugin: owns security rings and screening checkpoints at run time. A ring is a
+//! closed wall; people cross it only by being screened in one of its checkpoints' lanes (or, on
+//! the way out, through its exit lanes). Arrivals choose a checkpoint by expected time, stand in
+//! a physical queue in the pen in front of the lanes, are served by the [`queue`] core, may be
+//! intercepted ([`Intercepted`]) and otherwise continue on the inner side.
 
 pub mod queue;
 pub mod queueing;
+pub mod systems;
+
+use crate::scenario::model::{LaneChoice, ServiceTime, WhenFull};
+use crate::venue::Shape;
+use bevy::math::Vec2;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution as _, Exp, LogNormal};
+
+pub use systems::{CheckpointPlugin, CheckpointState, Intercepted, Queued, Screening};
+
+/// A ring at run time.
+#[derive(Debug, Clone)]
+pub struct RingRt {
+    /// Name.
+    pub name: String,
+    /// Depth (1 outermost).
+    pub depth: u8,
+    /// Polygon.
+    pub polygon: Vec<Vec2>,
+}
+
+/// A checkpoint at run time, with its geometry.
+#[derive(Debug, Clone)]
+pub struct CheckpointRt {
+    /// Name.
+    pub name: String,
+    /// Ring index.
+    pub ring: usize,
+    /// Lanes.
+    pub lanes: usize,
+    /// Service time.
+    pub service: ServiceTime,
+    /// Opens, s after the start.
+    pub open: f64,
+    /// Closes, s after the start.
+    pub close: f64,
+    /// Lane choice.
+    pub policy: LaneChoice,
+    /// Queue limit.
+    pub max_queue: Option<u32>,
+    /// At the limit.
+    pub when_full: WhenFull,
+    /// Detection probability per item class index.
+    pub detect: Vec<f64>,
+    /// Point on the ring where the lanes are.
+    pub pos: Vec2,
+    /// Unit normal pointing out of the ring.
+    pub out: Vec2,
+    /// Unit tangent along the ring.
+    pub along: Vec2,
+    /// Standing places per row of the pen.
+    pub per_row: usize,
+    /// Distance between standing places, m.
+    pub spacing: f32,
+    /// The pen (where arrivals join the queue).
+    pub pen: Shape,
+    /// Walkable region outside (the pen's) and inside.
+    pub outer_region: u32,
+    /// Region on the inner side.
+    pub inner_region: u32,
+    /// Floor field leading to the pen.
+    pub pen_field: u16,
+    /// Floor field leading to the inner side (for people leaving).
+    pub inner_field: u16,
+}
+
+impl CheckpointRt {
+    /// Standing place `k` of the pen (row by row away from the lanes).
+    pub fn slot(&self, k: usize, lane: Option<usize>) -> Vec2 {
+        let (row, col, per_row) = match lane {
+            Some(l) => (k, l, self.lanes),
+            None => (k / self.per_row, k % self.per_row, self.per_row),
+        };
+        let s = self.spacing;
+        let lateral = (col as f32 - (per_row as f32 - 1.0) / 2.0) * s.min(self.width() / per_row as f32);
+        self.pos + self.out * (0.8 + row as f32 * s) + self.along * lateral
+    }
+
+    /// Width of the pen, m.
+    pub fn width(&self) -> f32 {
+        self.per_row as f32 * self.spacing
+    }
+
+    /// Where a person stands while screened in `lane` (just outside the ring).
+    pub fn lane_spot(&self, lane: usize) -> Vec2 {
+        let lateral = (lane as f32 - (self.lanes as f32 - 1.0) / 2.0) * (self.width() / self.lanes as f32);
+        self.pos + self.out * 0.3 + self.along * lateral
+    }
+
+    /// Where a person leaves `lane` on the inner side.
+    pub fn inner_spot(&self, lane: usize) -> Vec2 {
+        let lateral = (lane as f32 - (self.lanes as f32 - 1.0) / 2.0) * (self.width() / self.lanes as f32);
+        self.pos - self.out * 0.8 + self.along * lateral
+    }
+
+    /// Where a person leaving the ring comes out on the outer side.
+    pub fn outer_exit_spot(&self) -> Vec2 {
+        self.pos + self.out * 0.8 + self.along * (self.width() / 2.0 + 0.8)
+    }
+
+    /// Whether the lanes are open at `t` (s after the start).
+    pub fn is_open(&self, t: f64) -> bool {
+        t >= self.open && t < self.close
+    }
+
+    /// Draws a screening time.
+    pub fn draw_service(&self, rng: &mut ChaCha8Rng) -> f64 {
+        match &self.service {
+            ServiceTime::Fixed(x) => *x,
+            ServiceTime::Exponential { mean } => Exp::new(1.0 / mean).map_or(*mean, |e| e.sample(rng)),
+            ServiceTime::LogNormal { mean, sd } => {
+                // parameters of ln X from the mean and sd of X
+                let s2 = (1.0 + (sd / mean).powi(2)).ln();
+                LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt()).map_or(*mean, |l| l.sample(rng))
+            }
+            ServiceTime::Empirical(v) => {
+                if v.is_empty() {
+                    0.0
+                } else {
+                    v[rng.random_range(0..v.len())]
+                }
+            }
+        }
+    }
+}
+
+/// Rings, checkpoints, item classes and the routing between walkable regions.
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    /// Rings.
+    pub rings: Vec<RingRt>,
+    /// Checkpoints.
+    pub checkpoints: Vec<CheckpointRt>,
+    /// Item class names.
+    pub items: Vec<String>,
+    /// Carrier fraction per item and crowd group.
+    pub carriers: Vec<Vec<f64>>,
+    /// Region id per raster cell (`u32::MAX` blocked).
+    pub region: Vec<u32>,
+    /// Number of regions.
+    pub regions: u32,
+    /// `next_hop[from][to]`: checkpoints that are a first step of a shortest region path.
+    pub next_hop: Vec<Vec<Vec<u16>>>,
+    /// The region inside the innermost ring (where undetected carriers count as through).
+    pub innermost: Option<u32>,
+}
+
+impl Security {
+    /// Builds the region graph's next-hop table (breadth-first over checkpoints, both directions).
+    pub fn build_routes(&mut self) {
+        let n = self.regions as usize;
+        let mut next = vec![vec![Vec::new(); n]; n];
+        for from in 0..n {
+            // BFS recording the first checkpoints used
+            let mut dist = vec![u32::MAX; n];
+            let mut first: Vec<Vec<u16>> = vec![Vec::new(); n];
+            dist[from] = 0;
+            let mut frontier = vec![from];
+            while !frontier.is_empty() {
+                let mut nf = Vec::new();
+                for &r in &frontier {
+                    for (k, cp) in self.checkpoints.iter().enumerate() {
+                        let (a, b) = (cp.outer_region as usize, cp.inner_region as usize);
+                        for (x, y) in [(a, b), (b, a)] {
+                            if x != r || y >= n {
+                                continue;
+                            }
+                            let firsts = if r == from { vec![k as u16] } else { first[r].clone() };
+                            if dist[y] == u32::MAX {
+                                dist[y] = dist[r] + 1;
+                                first[y] = firsts;
+                                nf.push(y);
+                            } else if dist[y] == dist[r] + 1 {
+                                for f in firsts {
+                                    if !first[y].contains(&f) {
+                                        first[y].push(f);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                nf.sort_unstable();
+                nf.dedup();
+                frontier = nf;
+            }
+            for (to, f) in first.into_iter().enumerate() {
+                let mut f = f;
+                f.sort_unstable();
+                next[from][to] = f;
+            }
+        }
+        self.next_hop = next;
+    }
+
+    /// Region of a point (`u32::MAX` if blocked or outside).
+    pub fn region_at(&self, grid: &crate::venue::grid::NavGrid, p: Vec2) -> u32 {
+        match grid.cell_of(p) {
+            Some(i) if self.region[i] != u32::MAX => self.region[i],
+            _ => {
+                // a centre on a wall cell: take the nearest free neighbour's region
+                let (cx, cy) = grid.clamp_xy(p);
+                let mut best = (f32::MAX, u32::MAX);
+                for y in cy.saturating_sub(2)..=(cy + 2).min(grid.ny - 1) {
+                    for x in cx.saturating_sub(2)..=(cx + 2).min(grid.nx - 1) {
+                        let r = self.region[y * grid.nx + x];
+                        let d = grid.center(x, y).distance_squared(p);
+                        if r != u32::MAX && d < best.0 {
+                            best = (d, r);
+                        }
+                    }
+                }
+                best.1
+            }
+        }
+    }
+}

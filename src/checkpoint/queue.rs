@@ -116,11 +116,44 @@ impl ServiceQueue {
         started: &mut Vec<Started>,
         finished: &mut Vec<Started>,
     ) {
+        self.advance_inner(t, true, service, started, finished);
+    }
+
+    /// Like [`Self::advance`] but starts nobody new (lanes closed): services in progress finish.
+    pub fn advance_finish_only(&mut self, t: f64, started: &mut Vec<Started>, finished: &mut Vec<Started>) {
+        self.advance_inner(t, false, &mut || 0.0, started, finished);
+    }
+
+    /// Lane queue index and place (0 = next to be served) of a waiting person.
+    pub fn position_of(&self, id: u64) -> Option<(usize, usize)> {
+        self.queues
+            .iter()
+            .enumerate()
+            .find_map(|(q, v)| v.iter().position(|w| w.id == id).map(|k| (q, k)))
+    }
+
+    /// The waiting persons of each queue, head first: (queue, place, person).
+    pub fn waiting(&self) -> impl Iterator<Item = (usize, usize, &Waiting)> {
+        self.queues
+            .iter()
+            .enumerate()
+            .flat_map(|(q, v)| v.iter().enumerate().map(move |(k, w)| (q, k, w)))
+    }
+
+    fn advance_inner(
+        &mut self,
+        t: f64,
+        start_new: bool,
+        service: &mut impl FnMut() -> f64,
+        started: &mut Vec<Started>,
+        finished: &mut Vec<Started>,
+    ) {
         loop {
             // start whoever can start: a free lane takes the head of its queue; with one shared
             // queue the lane free the longest goes first
-            match self.policy {
-                LanePolicy::SharedQueue => loop {
+            match (start_new, self.policy) {
+                (false, _) => {}
+                (true, LanePolicy::SharedQueue) => loop {
                     let lane = (0..self.lanes.len())
                         .filter(|&k| self.lanes[k].serving.is_none())
                         .min_by(|&a, &b| {
@@ -137,7 +170,7 @@ impl ServiceQueue {
                     }
                     self.queues[0].pop_front();
                 },
-                LanePolicy::ShortestQueue => {
+                (true, LanePolicy::ShortestQueue) => {
                     for k in 0..self.lanes.len() {
                         if self.lanes[k].serving.is_none()
                             && let Some(head) = self.queues[k].front().copied()

@@ -34,6 +34,12 @@ pub struct Agent {
     pub exit: Option<u16>,
     /// Stay at the destination, s.
     pub dwell: f64,
+    /// Item classes carried (bit per class).
+    pub items: u32,
+    /// When the agent first joined a checkpoint queue, s after the start.
+    pub first_queue: Option<f64>,
+    /// Whether the agent has been through a screening lane.
+    pub screened: bool,
 }
 
 /// Position of an agent's centre, m.
@@ -44,8 +50,8 @@ pub struct Position(pub Vec2);
 #[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
 pub struct Velocity(pub Vec2);
 
-/// Which leg of the plan a walking agent is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which leg of the plan a walking agent is on (kept as a component while it queues).
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Leg {
     /// Walking to the destination.
     ToDestination,
@@ -53,13 +59,43 @@ pub enum Leg {
     ToExit,
 }
 
-/// The agent is in the walking crowd, heading for `target`.
+/// The agent is in the walking crowd, heading for floor field `target`.
 #[derive(Component, Debug, Clone, Copy)]
 pub struct Walking {
-    /// Target index (and floor field).
+    /// Floor field index: a target, or a checkpoint's pen or inner side while `via` is set.
     pub target: u16,
     /// Leg of the plan.
     pub leg: Leg,
+    /// The checkpoint this agent is heading for on its way (None: straight to its goal).
+    pub via: Option<Via>,
+}
+
+/// A checkpoint on the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Via {
+    /// Checkpoint index.
+    pub cp: u16,
+    /// Inbound (queue and screening) or outbound (exit lanes).
+    pub inbound: bool,
+}
+
+/// The agent needs its way planned (set on appearing, after a stay, after a checkpoint).
+#[derive(Component, Debug, Clone, Copy, Default)]
+pub struct NeedsRoute;
+
+/// The agent stands still but takes space (in a queue or a lane): it is in the neighbour grid
+/// and others avoid it, but the operational model does not move it.
+#[derive(Component, Debug, Clone, Copy, Default)]
+pub struct Standing;
+
+impl Agent {
+    /// The target this agent ultimately walks to on its current leg.
+    pub fn goal(&self, leg: Leg) -> u16 {
+        match leg {
+            Leg::ToDestination => self.destination,
+            Leg::ToExit => self.exit.unwrap_or(self.destination),
+        }
+    }
 }
 
 /// The agent is staying inside its destination (out of the walking crowd) until `until`.
@@ -114,6 +150,7 @@ pub struct CrowdRng {
     agents: Vec<ChaCha8Rng>,
     placement: Vec<ChaCha8Rng>,
     reentry: Vec<ChaCha8Rng>,
+    threats: Vec<ChaCha8Rng>,
 }
 
 /// Running totals, read by metrics and the conservation test.
@@ -134,6 +171,10 @@ pub struct CrowdLog {
     pub exits: Vec<(f64, u16, f64)>,
     /// Spawned per group.
     pub spawned_by_group: Vec<u64>,
+    /// `(time, target, items)` of visitors who carried an item to their destination undetected.
+    pub undetected_arrivals: Vec<(f64, u16, u32)>,
+    /// Visitors carrying each item class (bit index), counted on appearing.
+    pub carriers: [u64; 32],
 }
 
 /// Reused buffers of the movement step (packed copy of the walking agents).
@@ -153,6 +194,10 @@ pub struct CrowdBuffer {
     placed: PlacedThisStep,
 }
 
+/// The crowd's arrival handling inside [`SimSystems::Route`] (checkpoint routing runs after it).
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RouteSystems;
+
 /// Crowd plugin.
 pub struct CrowdPlugin;
 
@@ -164,7 +209,7 @@ impl Plugin for CrowdPlugin {
                 SimStep,
                 (spawn_arrivals, reenter_from_stay).chain().in_set(SimSystems::Spawn),
             )
-            .add_systems(SimStep, route.in_set(SimSystems::Route))
+            .add_systems(SimStep, route.in_set(SimSystems::Route).in_set(RouteSystems))
             .add_systems(SimStep, move_agents.in_set(SimSystems::Move));
     }
 }
@@ -192,6 +237,7 @@ pub fn insert_crowd_resources(
         agents: (0..n).map(|g| seed.stream(Purpose::Agents, g as u64)).collect(),
         placement: (0..n).map(|g| seed.stream(Purpose::Placement, g as u64)).collect(),
         reentry: (0..n).map(|g| seed.stream(Purpose::Reentry, g as u64)).collect(),
+        threats: (0..n).map(|g| seed.stream(Purpose::Threats, g as u64)).collect(),
     };
     let buffer = CrowdBuffer {
         grid: NeighbourGrid::new(venue.min, venue.max, cfg.range),
@@ -267,6 +313,7 @@ fn spawn_arrivals(
             let destination = spawn::choose(&g.destinations, r).unwrap_or(0) as u16;
             let dwell = g.dwell.as_ref().map_or(0.0, |d| spawn::sample(d, r));
             let exit = spawn::choose(&g.exits, r).map(|e| e as u16);
+            let items = spawn::draw_items(&venue.security.carriers, gi, &mut rng.threats[gi]);
             let id = queue.next_id;
             queue.next_id += 1;
             commands.spawn((
@@ -279,16 +326,24 @@ fn spawn_arrivals(
                     destination,
                     exit,
                     dwell,
+                    items,
+                    first_queue: None,
+                    screened: false,
                 },
                 Position(p),
                 Velocity::default(),
                 Walking {
                     target: destination,
                     leg: Leg::ToDestination,
+                    via: None,
                 },
+                NeedsRoute,
             ));
             counters.spawned += 1;
             log.spawned_by_group[gi] += 1;
+            for (k, c) in log.carriers.iter_mut().enumerate() {
+                *c += u64::from(items >> k & 1);
+            }
         }
     }
 }
@@ -338,7 +393,9 @@ fn reenter_from_stay(
                         Walking {
                             target: x,
                             leg: Leg::ToExit,
+                            via: None,
                         },
+                        NeedsRoute,
                     ));
                 }
             }
@@ -356,12 +413,15 @@ fn route(
 ) {
     let t = clock.t();
     for (e, a, p, mut w) in &mut q {
-        if !venue.targets[w.target as usize].shape.contains(p.0) {
+        if w.via.is_some() || !venue.targets[w.target as usize].shape.contains(p.0) {
             continue;
         }
         match w.leg {
             Leg::ToDestination => {
                 log.arrivals.push((t, w.target, t - a.spawned_at));
+                if a.items != 0 {
+                    log.undetected_arrivals.push((t, w.target, a.items));
+                }
                 if a.dwell > 0.0 {
                     commands
                         .entity(e)
@@ -370,6 +430,7 @@ fn route(
                 } else if let Some(x) = a.exit {
                     w.target = x;
                     w.leg = Leg::ToExit;
+                    commands.entity(e).insert(NeedsRoute);
                 } else {
                     commands.entity(e).despawn();
                     counters.exited += 1;
@@ -386,7 +447,7 @@ fn route(
 }
 
 fn move_agents(
-    mut q: Query<(&Agent, &mut Position, &mut Velocity, &Walking)>,
+    mut q: Query<(&Agent, &mut Position, &mut Velocity, Option<&Walking>), Or<(With<Walking>, With<Standing>)>>,
     mut buf: ResMut<CrowdBuffer>,
     venue: Res<Venue>,
     cfg: Res<CrowdConfig>,
@@ -400,8 +461,9 @@ fn move_agents(
     for (a, p, v, w) in &q {
         b.pos.push(p.0);
         b.radius.push(a.radius);
-        b.v0.push(a.v0);
-        b.target.push(w.target);
+        // a standing agent (v0 = 0) takes space but is not moved
+        b.v0.push(if w.is_some() { a.v0 } else { 0.0 });
+        b.target.push(w.map_or(0, |w| w.target));
         b.vel.push(v.0);
     }
     let n = b.pos.len();

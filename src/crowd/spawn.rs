@@ -163,3 +163,16 @@ pub fn place(
 pub fn place_exact(grid: &NeighbourGrid, placed: &mut PlacedThisStep, p: Vec2, r: f32) {
     placed.insert(grid, p, r);
 }
+
+/// Which item classes a new visitor of group `group` carries (bit per class), one Bernoulli draw
+/// per class from the group's own stream.
+pub fn draw_items(carriers: &[Vec<f64>], group: usize, rng: &mut ChaCha8Rng) -> u32 {
+    let mut items = 0u32;
+    for (k, shares) in carriers.iter().enumerate().take(32) {
+        let f = shares.get(group).copied().unwrap_or(0.0);
+        if f > 0.0 && rng.random::<f64>() < f {
+            items |= 1 << k;
+        }
+    }
+    items
+}

@@ -88,6 +88,10 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let g = inp.grid;
     let i = g.order[slot] as usize;
     let p = g.pos[slot];
+    if inp.v0[i] <= 0.0 {
+        // standing in a queue or a lane: takes space, does not move
+        return (p, Vec2::ZERO);
+    }
     let r = g.radius[slot];
     let m = &inp.model;
     let venue = inp.venue;

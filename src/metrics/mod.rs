@@ -3,8 +3,9 @@
 //! everything into the [`report::Report`] at the end of a run.
 
 pub mod report;
+pub mod security;
 
-use crate::crowd::{ArrivalQueue, CrowdCounters, Dwelling, Position, Walking};
+use crate::crowd::{Agent, ArrivalQueue, CrowdCounters, Dwelling, Position, Standing, Walking};
 use crate::scenario::model::MetricsSettings;
 use crate::schedule::{SimClock, SimStep, SimSystems};
 use crate::venue::Venue;
@@ -40,6 +41,8 @@ pub struct SeriesRow {
     pub walking: u64,
     /// Agents staying inside a destination.
     pub dwelling: u64,
+    /// Agents in a checkpoint queue or lane.
+    pub queued: u64,
     /// Agents that left.
     pub exited: u64,
     /// Persons due but not yet placed at a full source.
@@ -315,59 +318,73 @@ impl Plugin for MetricsPlugin {
 }
 
 /// Appends a series row for time `t`.
-pub fn push_series(
-    m: &mut Metrics,
-    t: f64,
-    start: f64,
-    counters: &CrowdCounters,
-    walking: u64,
-    dwelling: u64,
-    waiting: u64,
-) {
-    let present = walking + dwelling;
+/// Who is where at one instant.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Headcount {
+    /// Walking.
+    pub walking: u64,
+    /// Staying in a destination.
+    pub dwelling: u64,
+    /// In a checkpoint queue or lane.
+    pub queued: u64,
+    /// Due but not placed at a full source.
+    pub waiting: u64,
+}
+
+/// Appends a series row for time `t`.
+pub fn push_series(m: &mut Metrics, t: f64, start: f64, counters: &CrowdCounters, h: Headcount) {
     m.series.push(SeriesRow {
         t: report::round(t),
         clock: crate::scenario::model::ClockTime(start + t).hms(),
         spawned: counters.spawned,
-        present,
-        walking,
-        dwelling,
+        present: h.walking + h.dwelling + h.queued,
+        walking: h.walking,
+        dwelling: h.dwelling,
+        queued: h.queued,
         exited: counters.exited,
-        waiting,
+        waiting: h.waiting,
     });
 }
 
+#[allow(clippy::too_many_arguments)]
 fn measure(
     clock: Res<SimClock>,
     counters: Res<CrowdCounters>,
     queue: Res<ArrivalQueue>,
     walking: Query<&Position, With<Walking>>,
+    standing: Query<&Position, With<Standing>>,
     dwelling: Query<(), With<Dwelling>>,
+    agents: Query<(), With<Agent>>,
     mut m: ResMut<Metrics>,
 ) {
     let t = clock.t_end();
     let tick = clock.tick + 1;
-    let n_walk = walking.iter().len() as u64;
-    let n_dwell = dwelling.iter().len() as u64;
-    let present = n_walk + n_dwell;
+    let present = agents.iter().len() as u64;
+    let h = Headcount {
+        walking: walking.iter().len() as u64,
+        dwelling: dwelling.iter().len() as u64,
+        queued: 0,
+        waiting: queue.total_waiting(),
+    };
+    let h = Headcount {
+        queued: present - h.walking - h.dwelling,
+        ..h
+    };
     if present > m.peak_present.0 {
         m.peak_present = (present, t);
     }
-    // Samples fall on whole multiples of the interval (rounded to steps).
+    // Samples fall on whole multiples of the interval (rounded to steps); people standing in
+    // queues take space too.
     let density_every = ((m.settings.density_interval / clock.dt).round() as u64).max(1);
     if tick % density_every == 0 {
-        m.sample_density(t, density_every as f64 * clock.dt, walking.iter().map(|p| p.0));
+        m.sample_density(
+            t,
+            density_every as f64 * clock.dt,
+            walking.iter().chain(standing.iter()).map(|p| p.0),
+        );
     }
     let series_every = ((m.settings.series_interval / clock.dt).round() as u64).max(1);
     if tick % series_every == 0 {
-        push_series(
-            &mut m,
-            t,
-            clock.start,
-            &counters,
-            n_walk,
-            n_dwell,
-            queue.total_waiting(),
-        );
+        push_series(&mut m, t, clock.start, &counters, h);
     }
 }

@@ -1,8 +1,9 @@
 //! The run report (`report.json`): serde structs in a fixed key order, built from the simulation's
 //! own records, written atomically (temp file + rename), plus the short human summary.
 
+use super::Headcount;
 use super::{Episode, Metrics, SeriesRow, fruin_level};
-use crate::crowd::{ArrivalQueue, CrowdCounters, CrowdLog, Dwelling, Walking};
+use crate::crowd::{Agent, ArrivalQueue, CrowdCounters, CrowdLog, Dwelling, Walking};
 use crate::error::{CordonError, Result};
 use crate::scenario::model::ClockTime;
 use crate::schedule::SimClock;
@@ -28,6 +29,8 @@ pub struct Stats {
     pub p50: f64,
     /// 90th percentile.
     pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
     /// Maximum.
     pub max: f64,
 }
@@ -47,6 +50,7 @@ impl Stats {
             mean: round(v.iter().sum::<f64>() / n as f64),
             p50: round(pct(0.5)),
             p90: round(pct(0.9)),
+            p95: round(pct(0.95)),
             max: round(v[n - 1]),
         }
     }
@@ -86,6 +90,8 @@ pub struct Totals {
     pub walking_at_end: u64,
     /// Staying in a destination at the end.
     pub dwelling_at_end: u64,
+    /// In a checkpoint queue or lane at the end.
+    pub queued_at_end: u64,
     /// Due but not placed at a full source at the end.
     pub waiting_at_source_at_end: u64,
     /// Most present at once.
@@ -200,6 +206,9 @@ pub struct Report {
     pub zones: Vec<ZoneReport>,
     /// Critical density.
     pub critical_density: CriticalReport,
+    /// Rings and checkpoints (absent when the scenario has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security: Option<super::security::SecurityReport>,
     /// Time series.
     pub series: Vec<SeriesRow>,
 }
@@ -212,15 +221,23 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
     let counters = *world.resource::<CrowdCounters>();
     let walking = world.query_filtered::<(), With<Walking>>().iter(world).len() as u64;
     let dwelling = world.query_filtered::<(), With<Dwelling>>().iter(world).len() as u64;
+    let present = world.query_filtered::<(), With<Agent>>().iter(world).len() as u64;
     let waiting = world.resource::<ArrivalQueue>().total_waiting();
+    let h = Headcount {
+        walking,
+        dwelling,
+        queued: present - walking - dwelling,
+        waiting,
+    };
     let t = clock.t();
     {
         let mut m = world.resource_mut::<Metrics>();
         m.close_all();
         if m.series.last().is_none_or(|r| r.t < round(t)) {
-            super::push_series(&mut m, t, clock.start, &counters, walking, dwelling, waiting);
+            super::push_series(&mut m, t, clock.start, &counters, h);
         }
     }
+    let security = super::security::build(world, t);
     let venue = world.resource::<Venue>();
     let log = world.resource::<CrowdLog>();
     let m = world.resource::<Metrics>();
@@ -313,9 +330,10 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
         totals: Totals {
             spawned: counters.spawned,
             exited: counters.exited,
-            present_at_end: walking + dwelling,
+            present_at_end: present,
             walking_at_end: walking,
             dwelling_at_end: dwelling,
+            queued_at_end: h.queued,
             waiting_at_source_at_end: waiting,
             peak_present: m.peak_present.0,
             peak_present_t: round(m.peak_present.1),
@@ -338,6 +356,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
             episodes_total,
             episodes,
         },
+        security,
         series: m.series.clone(),
     }
 }

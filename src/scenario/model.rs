@@ -28,6 +28,206 @@ pub struct Scenario {
     /// What to measure and how often.
     #[serde(default)]
     pub metrics: MetricsSettings,
+    /// Security rings: closed barriers crossed only through their checkpoints.
+    #[serde(default)]
+    pub rings: Vec<Ring>,
+    /// Screening checkpoints on the rings.
+    #[serde(default)]
+    pub checkpoints: Vec<CheckpointSpec>,
+    /// Item classes some visitors carry (prohibited items, contraband).
+    #[serde(default)]
+    pub threats: Vec<Threat>,
+}
+
+/// A security ring: a closed polygon that people cross only through its checkpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ring {
+    /// Unique ring name.
+    pub name: String,
+    /// Which layer it is.
+    #[serde(default)]
+    pub level: RingLevel,
+    /// Closed simple polygon (closed automatically; at least 3 points).
+    pub polygon: Vec<Point>,
+}
+
+/// The layer of a ring, outermost first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RingLevel {
+    /// Road cordon or outer fence.
+    Outer,
+    /// Site perimeter.
+    #[default]
+    Perimeter,
+    /// Hall door or inner cordon.
+    Inner,
+    /// Any other layer; larger numbers are further in (Outer = 1, Perimeter = 2, Inner = 3).
+    Level(u8),
+}
+
+impl RingLevel {
+    /// Numeric depth: Outer 1, Perimeter 2, Inner 3, Level(n) n.
+    pub fn depth(self) -> u8 {
+        match self {
+            RingLevel::Outer => 1,
+            RingLevel::Perimeter => 2,
+            RingLevel::Inner => 3,
+            RingLevel::Level(n) => n,
+        }
+    }
+}
+
+/// A screening checkpoint on a ring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointSpec {
+    /// Unique checkpoint name.
+    pub name: String,
+    /// Name of its ring.
+    pub ring: String,
+    /// A point on the ring's boundary (within 0.5 m) where the lanes are.
+    pub position: Point,
+    /// Number of screening lanes (≥ 1).
+    pub lanes: u32,
+    /// Screening time per person and lane.
+    pub service: ServiceTime,
+    /// Clock time the lanes open (default: the start of the simulation).
+    #[serde(default)]
+    pub open: Option<ClockTime>,
+    /// Clock time they close (default: never).
+    #[serde(default)]
+    pub close: Option<ClockTime>,
+    /// How people pick a lane (default SharedQueue).
+    #[serde(default)]
+    pub lane_choice: LaneChoice,
+    /// The queueing area in front of the lanes.
+    #[serde(default)]
+    pub queue: QueueArea,
+    /// Longest queue (persons) before arrivals are held back or diverted (default: no limit).
+    #[serde(default)]
+    pub max_queue: Option<u32>,
+    /// What happens to arrivals when the queue is at `max_queue` (default Divert).
+    #[serde(default)]
+    pub when_full: WhenFull,
+    /// Probability of detecting each item class.
+    #[serde(default)]
+    pub detection: Vec<Detection>,
+}
+
+/// Screening time per person, seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum ServiceTime {
+    /// Always this long.
+    Fixed(f64),
+    /// Exponential with this mean.
+    Exponential {
+        /// Mean, s.
+        mean: f64,
+    },
+    /// Log-normal with this mean and standard deviation.
+    LogNormal {
+        /// Mean, s.
+        mean: f64,
+        /// Standard deviation, s.
+        sd: f64,
+    },
+    /// Drawn uniformly from these measured times.
+    Empirical(Vec<f64>),
+}
+
+impl ServiceTime {
+    /// Mean service time, s.
+    pub fn mean(&self) -> f64 {
+        match self {
+            ServiceTime::Fixed(x) => *x,
+            ServiceTime::Exponential { mean } | ServiceTime::LogNormal { mean, .. } => *mean,
+            ServiceTime::Empirical(v) => v.iter().sum::<f64>() / v.len().max(1) as f64,
+        }
+    }
+}
+
+/// Lane choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum LaneChoice {
+    /// One serpentine queue feeding every lane (equivalent to perfect jockeying).
+    #[default]
+    SharedQueue,
+    /// A queue per lane; arrivals join the shortest and stay.
+    ShortestQueue,
+}
+
+/// The queueing pen: rows of standing places in front of the lanes, outside the ring.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueArea {
+    /// Depth of the pen away from the ring, m (default 20).
+    #[serde(default = "d_queue_length")]
+    pub length: f64,
+    /// Width of the pen along the ring, m (default: 1 m per lane, at least 2 m).
+    #[serde(default)]
+    pub width: Option<f64>,
+    /// Distance between standing places, m (default 0.6).
+    #[serde(default = "d_queue_spacing")]
+    pub spacing: f64,
+}
+
+fn d_queue_length() -> f64 {
+    20.0
+}
+fn d_queue_spacing() -> f64 {
+    0.6
+}
+
+impl Default for QueueArea {
+    fn default() -> Self {
+        QueueArea {
+            length: d_queue_length(),
+            width: None,
+            spacing: d_queue_spacing(),
+        }
+    }
+}
+
+/// What arrivals do when the queue is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum WhenFull {
+    /// Go to the next-best checkpoint of the same ring.
+    #[default]
+    Divert,
+    /// Wait next to the queue until there is room.
+    Hold,
+}
+
+/// Detection probability of one item class at a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Detection {
+    /// Item class name (from `threats`).
+    pub item: String,
+    /// Probability in [0, 1].
+    pub probability: f64,
+}
+
+/// An item class and who carries it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threat {
+    /// Unique item class name.
+    pub item: String,
+    /// Fraction of each crowd group carrying it.
+    pub carriers: Vec<CarrierShare>,
+}
+
+/// Share of a group carrying an item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CarrierShare {
+    /// Crowd group name.
+    pub group: String,
+    /// Fraction in [0, 1].
+    pub fraction: f64,
 }
 
 /// Simulation settings.
@@ -456,6 +656,13 @@ pub struct MetricsSettings {
     /// Density counted as critical, persons/m² (default 4.0).
     #[serde(default = "d_critical")]
     pub critical_density: f64,
+    /// Time-to-enter above which a visitor counts as waiting too long, s (default 1800).
+    #[serde(default = "d_wait_limit")]
+    pub wait_limit: f64,
+}
+
+fn d_wait_limit() -> f64 {
+    1800.0
 }
 
 fn d_density_interval() -> f64 {
@@ -478,6 +685,7 @@ impl Default for MetricsSettings {
             series_interval: d_series_interval(),
             density_cell: d_density_cell(),
             critical_density: d_critical(),
+            wait_limit: d_wait_limit(),
         }
     }
 }

@@ -3,8 +3,10 @@
 //! space, and every target reachable from where people start.
 
 use super::model::*;
+use crate::checkpoint::{CheckpointRt, RingRt, Security};
 use crate::error::{CordonError, Result};
 use crate::venue::field::FloorField;
+use crate::venue::geometry::point_in_polygon;
 use crate::venue::geometry::{Segment, polygon_degenerate, polygon_self_intersects};
 use crate::venue::grid::{MAX_CELLS, NavGrid, SegmentIndex};
 use crate::venue::{PlaceRt, Shape, Venue, ZoneRt};
@@ -288,6 +290,214 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
     let sources = check_places(&mut ck, "source", &v.sources, &inside, false);
     let targets = check_places(&mut ck, "target", &v.targets, &inside, true);
 
+    // --- security: rings (closed walls), checkpoints on them, item classes
+    let mut rings: Vec<RingRt> = Vec::new();
+    for r in &sc.rings {
+        if rings.iter().any(|x| x.name == r.name) {
+            ck.named(&r.name, format!("ring \"{}\" is defined twice", r.name));
+            continue;
+        }
+        let label = format!("ring \"{}\"", r.name);
+        if let Some(poly) = check_polygon(&mut ck, Some(format!("\"{}\"", r.name)), &label, &r.polygon, &inside) {
+            for k in 0..poly.len() {
+                segments.push(Segment {
+                    a: poly[k],
+                    b: poly[(k + 1) % poly.len()],
+                });
+            }
+            rings.push(RingRt {
+                name: r.name.clone(),
+                depth: r.level.depth(),
+                polygon: poly,
+            });
+        }
+    }
+    let items: Vec<String> = sc.threats.iter().map(|t| t.item.clone()).collect();
+    let mut carriers = vec![vec![0.0; sc.crowd.len()]; sc.threats.len()];
+    if sc.threats.len() > 32 {
+        ck.err(
+            Some("threats".into()),
+            format!("at most 32 item classes, got {}", sc.threats.len()),
+        );
+    }
+    for (ti, th) in sc.threats.iter().enumerate() {
+        if items[..ti].contains(&th.item) {
+            ck.named(&th.item, format!("item class \"{}\" is defined twice", th.item));
+        }
+        for c in &th.carriers {
+            match sc.crowd.iter().position(|g| g.name == c.group) {
+                Some(gi) => carriers[ti][gi] = c.fraction,
+                None => ck.named(
+                    &c.group,
+                    format!(
+                        "threat \"{}\": crowd group \"{}\" is not defined; known groups: {}",
+                        th.item,
+                        c.group,
+                        quote_list(sc.crowd.iter().map(|g| g.name.as_str()))
+                    ),
+                ),
+            }
+            if !(c.fraction.is_finite() && (0.0..=1.0).contains(&c.fraction)) {
+                ck.named(
+                    &th.item,
+                    format!(
+                        "threat \"{}\": carrier fraction {} for \"{}\" must be in [0, 1]",
+                        th.item, c.fraction, c.group
+                    ),
+                );
+            }
+        }
+    }
+    let mut cp_specs = Vec::new();
+    for (ci, c) in sc.checkpoints.iter().enumerate() {
+        let label = format!("checkpoint \"{}\"", c.name);
+        if sc.checkpoints[..ci].iter().any(|x| x.name == c.name) {
+            ck.named(&c.name, format!("{label} is defined twice"));
+        }
+        let Some(ring) = rings.iter().position(|r| r.name == c.ring) else {
+            ck.named(
+                &c.ring,
+                format!(
+                    "{label}: ring \"{}\" is not defined; known rings: {}",
+                    c.ring,
+                    quote_list(sc.rings.iter().map(|r| r.name.as_str()))
+                ),
+            );
+            continue;
+        };
+        if c.lanes == 0 || c.lanes > 1000 {
+            ck.named(&c.name, format!("{label}: lanes must be 1 to 1000, got {}", c.lanes));
+        }
+        let service_ok = match &c.service {
+            ServiceTime::Fixed(x) => x.is_finite() && *x > 0.0,
+            ServiceTime::Exponential { mean } => mean.is_finite() && *mean > 0.0,
+            ServiceTime::LogNormal { mean, sd } => mean.is_finite() && *mean > 0.0 && sd.is_finite() && *sd >= 0.0,
+            ServiceTime::Empirical(v) => !v.is_empty() && v.iter().all(|x| x.is_finite() && *x > 0.0),
+        };
+        if !service_ok {
+            ck.named(
+                &c.name,
+                format!(
+                    "{label}: service times must be positive (and an Empirical list non-empty), got {:?}",
+                    c.service
+                ),
+            );
+        }
+        if let (Some(o), Some(cl)) = (c.open, c.close)
+            && !(cl.0 > o.0)
+        {
+            ck.named(
+                &c.name,
+                format!("{label}: closes ({}) before it opens ({})", cl.hms(), o.hms()),
+            );
+        }
+        let qa = &c.queue;
+        if !(qa.length.is_finite() && qa.length > 0.0)
+            || !(qa.spacing.is_finite() && qa.spacing >= 0.3)
+            || qa.width.is_some_and(|w| !(w.is_finite() && w > 0.0))
+        {
+            ck.named(
+                &c.name,
+                format!("{label}: queue length and width must be positive and spacing at least 0.3 m"),
+            );
+        }
+        if c.max_queue == Some(0) {
+            ck.named(&c.name, format!("{label}: max_queue must be at least 1"));
+        }
+        let mut detect = vec![0.0; items.len()];
+        for d in &c.detection {
+            if !(d.probability.is_finite() && (0.0..=1.0).contains(&d.probability)) {
+                ck.named(
+                    &c.name,
+                    format!(
+                        "{label}: detection probability {} for \"{}\" must be in [0, 1]",
+                        d.probability, d.item
+                    ),
+                );
+            }
+            match items.iter().position(|i| *i == d.item) {
+                Some(k) => detect[k] = d.probability,
+                None => ck.named(
+                    &d.item,
+                    format!(
+                        "{label}: item class \"{}\" is not defined in threats; known: {}",
+                        d.item,
+                        quote_list(items.iter().map(String::as_str))
+                    ),
+                ),
+            }
+        }
+        // the lanes sit on the ring: nearest edge within 0.5 m
+        let poly = &rings[ring].polygon;
+        let pos = v2(c.position);
+        let (mut best, mut edge) = (f32::INFINITY, 0);
+        for k in 0..poly.len() {
+            let d = Segment {
+                a: poly[k],
+                b: poly[(k + 1) % poly.len()],
+            }
+            .distance(pos);
+            if d < best {
+                (best, edge) = (d, k);
+            }
+        }
+        if !finite_pt(c.position) || best > 0.5 {
+            ck.named(
+                &c.name,
+                format!(
+                    "{label}: position ({}, {}) is not on ring \"{}\" ({best:.2} m from it; at most 0.5 m)",
+                    c.position.0, c.position.1, c.ring
+                ),
+            );
+            continue;
+        }
+        let seg = Segment {
+            a: poly[edge],
+            b: poly[(edge + 1) % poly.len()],
+        };
+        let on = seg.closest(pos);
+        let along = (seg.b - seg.a).normalize_or_zero();
+        let mut out = along.perp();
+        if point_in_polygon(on + out * 0.05, poly) {
+            out = -out;
+        }
+        let width = qa.width.unwrap_or((c.lanes as f64).max(2.0)) as f32;
+        let spacing = qa.spacing as f32;
+        let per_row = ((width / spacing).floor() as usize).max(1);
+        let depth = qa.length as f32;
+        let half = width / 2.0;
+        let pen = Shape::polygon(vec![
+            on + out * 0.5 - along * half,
+            on + out * 0.5 + along * half,
+            on + out * (0.5 + depth) + along * half,
+            on + out * (0.5 + depth) - along * half,
+        ]);
+        let open = c.open.map_or(0.0, |o| o.0 - s.start.0);
+        let close = c.close.map_or(f64::INFINITY, |cl| cl.0 - s.start.0);
+        cp_specs.push(CheckpointRt {
+            name: c.name.clone(),
+            ring,
+            lanes: c.lanes.max(1) as usize,
+            service: c.service.clone(),
+            open,
+            close,
+            policy: c.lane_choice,
+            max_queue: c.max_queue,
+            when_full: c.when_full,
+            detect,
+            pos: on,
+            out,
+            along,
+            per_row,
+            spacing,
+            pen,
+            outer_region: u32::MAX,
+            inner_region: u32::MAX,
+            pen_field: 0,
+            inner_field: 0,
+        });
+    }
+
     // --- model and metrics
     let m = &sc.model;
     for (name, val) in [
@@ -543,6 +753,8 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         sources,
         targets,
         fields: Vec::new(),
+        security: Default::default(),
+        target_region: Vec::new(),
     };
 
     // Sources and targets must touch free space.
@@ -583,22 +795,94 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         return Err(ck.into_error(file));
     }
 
-    // Floor fields, then reachability.
+    // Walkable regions; each checkpoint joins the region of its pen to the one inside.
+    let (region, regions) = venue.grid.regions();
+    let mut sec = Security {
+        rings,
+        items,
+        carriers,
+        region,
+        regions,
+        ..Default::default()
+    };
+    let region_of_shape = |sec: &Security, grid: &NavGrid, shape: &Shape| -> u32 {
+        shape
+            .cells(grid)
+            .into_iter()
+            .map(|i| sec.region[i])
+            .find(|r| *r != u32::MAX)
+            .unwrap_or_else(|| sec.region_at(grid, shape.center()))
+    };
+    let n_targets = venue.targets.len();
+    for (k, mut cp) in cp_specs.into_iter().enumerate() {
+        cp.outer_region = region_of_shape(&sec, &venue.grid, &cp.pen);
+        cp.inner_region = sec.region_at(&venue.grid, cp.inner_spot(cp.lanes / 2));
+        let inner_ok =
+            point_in_polygon(cp.inner_spot(cp.lanes / 2), &sec.rings[cp.ring].polygon) && cp.inner_region != u32::MAX;
+        if cp.outer_region == u32::MAX || !inner_ok || cp.outer_region == cp.inner_region {
+            ck.named(&cp.name, format!("checkpoint \"{}\": no walkable space for its queue outside or its exit inside ring \"{}\" (is it against another wall?)", cp.name, sec.rings[cp.ring].name));
+        }
+        cp.pen_field = (n_targets + 2 * k) as u16;
+        cp.inner_field = (n_targets + 2 * k + 1) as u16;
+        sec.checkpoints.push(cp);
+    }
+    sec.build_routes();
+    sec.innermost = sec
+        .rings
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, r)| (r.depth, std::cmp::Reverse(*i)))
+        .and_then(|(ri, _)| sec.checkpoints.iter().find(|c| c.ring == ri).map(|c| c.inner_region));
+    venue.target_region = venue
+        .targets
+        .iter()
+        .map(|t| region_of_shape(&sec, &venue.grid, &t.shape))
+        .collect();
+    venue.security = sec;
+    if !ck.problems.is_empty() {
+        return Err(ck.into_error(file));
+    }
+
+    // Floor fields (targets, then each checkpoint's pen and inner side), then reachability.
     let wall_buffer = sc.model.wall_buffer as f32;
-    venue.fields = venue
+    let mut fields: Vec<FloorField> = venue
         .targets
         .iter()
         .map(|t| FloorField::compute(&venue.grid, &t.shape, wall_buffer))
         .collect();
+    for cp in &venue.security.checkpoints {
+        fields.push(FloorField::compute(&venue.grid, &cp.pen, wall_buffer));
+        fields.push(FloorField::compute(
+            &venue.grid,
+            &Shape::Circle(cp.inner_spot(cp.lanes / 2), 0.75),
+            wall_buffer,
+        ));
+    }
+    venue.fields = fields;
     for g in &groups {
         let src = &venue.sources[g.source];
         let starts: Vec<Vec2> = match &g.arrivals {
             Arrivals::Positions(ps) => ps.iter().map(|p| v2(*p)).collect(),
             _ => src_probe_points(&src.shape, &venue),
         };
+        let sec = &venue.security;
+        let via_rings = |from: Vec2, to: usize| -> bool {
+            let (a, b) = (sec.region_at(&venue.grid, from), venue.target_region[to]);
+            a != u32::MAX
+                && b != u32::MAX
+                && a != b
+                && sec
+                    .next_hop
+                    .get(a as usize)
+                    .and_then(|h| h.get(b as usize))
+                    .is_some_and(|h| !h.is_empty())
+        };
         for &(d, _) in &g.destinations {
             let field = &venue.fields[d];
-            if !starts.iter().any(|p| field.cost_at(&venue.grid, *p).is_finite()) {
+            if !starts
+                .iter()
+                .any(|p| field.cost_at(&venue.grid, *p).is_finite() || via_rings(*p, d))
+            {
                 ck.named(
                     &venue.targets[d].name,
                     format!("crowd \"{}\": target \"{}\" cannot be reached from source \"{}\" (walls or obstacles cut it off)", g.name, venue.targets[d].name, src.name),
@@ -608,7 +892,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
                 let probes = src_probe_points(&venue.targets[d].shape, &venue);
                 if !probes
                     .iter()
-                    .any(|p| venue.fields[e].cost_at(&venue.grid, *p).is_finite())
+                    .any(|p| venue.fields[e].cost_at(&venue.grid, *p).is_finite() || via_rings(*p, e))
                 {
                     ck.named(
                         &venue.targets[e].name,

@@ -99,6 +99,32 @@ impl NavGrid {
         self.cell_of(p).is_some_and(|i| !self.blocked[i])
     }
 
+    /// Connected walkable regions (same moves as the floor fields): a region id per cell,
+    /// `u32::MAX` for blocked cells, and the number of regions. Ids follow cell order.
+    pub fn regions(&self) -> (Vec<u32>, u32) {
+        let n = self.nx * self.ny;
+        let mut id = vec![u32::MAX; n];
+        let mut count = 0u32;
+        let mut stack = Vec::new();
+        for start in 0..n {
+            if self.blocked[start] || id[start] != u32::MAX {
+                continue;
+            }
+            id[start] = count;
+            stack.push(start);
+            while let Some(i) = stack.pop() {
+                self.neighbours(i, |j, _| {
+                    if id[j] == u32::MAX {
+                        id[j] = count;
+                        stack.push(j);
+                    }
+                });
+            }
+            count += 1;
+        }
+        (id, count)
+    }
+
     /// The 8 neighbour offsets with their lengths in cells; diagonal moves may not cut a blocked corner.
     pub(crate) fn neighbours(&self, i: usize, mut f: impl FnMut(usize, f32)) {
         let (x, y) = ((i % self.nx) as isize, (i / self.nx) as isize);

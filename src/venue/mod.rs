@@ -183,8 +183,13 @@ pub struct Venue {
     pub sources: Vec<PlaceRt>,
     /// Targets.
     pub targets: Vec<PlaceRt>,
-    /// Floor field per target (same index as `targets`).
+    /// Floor fields: one per target (same index as `targets`), then two per checkpoint (its pen,
+    /// its inner side).
     pub fields: Vec<FloorField>,
+    /// Rings, checkpoints and routing between walkable regions.
+    pub security: crate::checkpoint::Security,
+    /// Walkable region of each target.
+    pub target_region: Vec<u32>,
 }
 
 impl Venue {

@@ -1,0 +1,474 @@
+//! Checkpoint systems: route planning across rings, joining queues, screening, interception,
+//! and the per-checkpoint records the report reads.
+
+use super::CheckpointRt;
+use super::queue::{LanePolicy, ServiceQueue, Started};
+use crate::crowd::{Agent, CrowdCounters, CrowdLog, Leg, NeedsRoute, Position, Standing, Velocity, Via, Walking};
+use crate::rng::{MasterSeed, Purpose};
+use crate::scenario::model::{LaneChoice, WhenFull};
+use crate::schedule::{SimClock, SimStep, SimSystems};
+use crate::venue::Venue;
+use bevy::prelude::*;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::BTreeMap;
+
+/// Standing in a checkpoint's pen, walking up to `slot`.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Queued {
+    /// Checkpoint.
+    pub cp: u16,
+    /// Standing place the agent walks to.
+    pub slot: Vec2,
+}
+
+/// Being screened in a lane until `end`.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Screening {
+    /// Checkpoint.
+    pub cp: u16,
+    /// Lane.
+    pub lane: u16,
+    /// End of screening, s after the start.
+    pub end: f64,
+}
+
+/// One interception.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intercepted {
+    /// Time, s after the start.
+    pub t: f64,
+    /// Checkpoint.
+    pub cp: u16,
+    /// Item class index.
+    pub item: u16,
+    /// Where.
+    pub at: Vec2,
+}
+
+/// Running records of one checkpoint.
+#[derive(Debug, Clone, Default)]
+pub struct CpRecord {
+    /// Waits (service start − join), s.
+    pub waits: Vec<f64>,
+    /// Service end times, s.
+    pub served: Vec<f64>,
+    /// ∫ queue length dt.
+    pub queue_area: f64,
+    /// Longest queue and when.
+    pub queue_max: (u64, f64),
+    /// Seconds the queue was at or above its limit.
+    pub over_limit_s: f64,
+    /// Arrivals sent to another checkpoint because this one was full.
+    pub diverted: u64,
+    /// Arrival-steps held back at a full queue.
+    pub held: u64,
+    /// Queue length at each series row.
+    pub queue_series: Vec<u64>,
+    /// Screened per item class: (carriers screened, detected).
+    pub screened: Vec<(u64, u64)>,
+    /// Seconds open.
+    pub open_s: f64,
+    /// Persons passing outwards through its exit lanes.
+    pub exits: u64,
+}
+
+/// Queues, random streams and records of all checkpoints.
+#[derive(Resource, Debug)]
+pub struct CheckpointState {
+    /// One service core per checkpoint.
+    pub queues: Vec<ServiceQueue>,
+    /// Queued agent per id, per checkpoint (deterministic order).
+    pub members: Vec<BTreeMap<u64, Entity>>,
+    service_rng: Vec<ChaCha8Rng>,
+    detect_rng: Vec<ChaCha8Rng>,
+    /// Records per checkpoint.
+    pub records: Vec<CpRecord>,
+    /// Every interception.
+    pub intercepted: Vec<Intercepted>,
+    /// Time from first joining a queue to passing the last ring inwards, s.
+    pub time_to_enter: Vec<f64>,
+    /// Carriers of each item class who reached a screening lane for the first time.
+    pub first_screened: Vec<u64>,
+    started: Vec<Started>,
+    finished: Vec<Started>,
+}
+
+impl CheckpointState {
+    /// Fresh state for the venue's checkpoints.
+    pub fn new(venue: &Venue, seed: MasterSeed) -> CheckpointState {
+        let cps = &venue.security.checkpoints;
+        let items = venue.security.items.len();
+        CheckpointState {
+            queues: cps
+                .iter()
+                .map(|c| {
+                    let policy = match c.policy {
+                        LaneChoice::SharedQueue => LanePolicy::SharedQueue,
+                        LaneChoice::ShortestQueue => LanePolicy::ShortestQueue,
+                    };
+                    ServiceQueue::new(c.lanes, policy, c.open.max(0.0))
+                })
+                .collect(),
+            members: vec![BTreeMap::new(); cps.len()],
+            service_rng: (0..cps.len())
+                .map(|k| seed.stream(Purpose::Service, k as u64))
+                .collect(),
+            detect_rng: (0..cps.len())
+                .map(|k| seed.stream(Purpose::Detection, k as u64))
+                .collect(),
+            records: vec![
+                CpRecord {
+                    screened: vec![(0, 0); items],
+                    ..Default::default()
+                };
+                cps.len()
+            ],
+            intercepted: Vec::new(),
+            time_to_enter: Vec::new(),
+            first_screened: vec![0; items],
+            started: Vec::new(),
+            finished: Vec::new(),
+        }
+    }
+}
+
+/// Checkpoint plugin.
+pub struct CheckpointPlugin;
+
+impl Plugin for CheckpointPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(
+            SimStep,
+            plan_routes.in_set(SimSystems::Route).after(crate::crowd::RouteSystems),
+        );
+        app.add_systems(
+            SimStep,
+            (join_or_pass, serve, walk_up_queues, record_queues)
+                .chain()
+                .in_set(SimSystems::Checkpoint),
+        );
+    }
+}
+
+/// The checkpoint an agent at `p` should use next to get from region `from` to region `to`,
+/// by expected time: walking time + queue × mean service / lanes (+ time until it opens).
+#[allow(clippy::too_many_arguments)]
+pub fn choose_checkpoint(
+    venue: &Venue,
+    state: &CheckpointState,
+    p: Vec2,
+    v0: f32,
+    from: u32,
+    to: u32,
+    t: f64,
+    exclude: Option<u16>,
+) -> Option<Via> {
+    let sec = &venue.security;
+    let hops = sec.next_hop.get(from as usize)?.get(to as usize)?;
+    let mut best: Option<(f64, Via)> = None;
+    for &k in hops {
+        if Some(k) == exclude {
+            continue;
+        }
+        let cp = &sec.checkpoints[k as usize];
+        let inbound = cp.outer_region == from;
+        let field = if inbound { cp.pen_field } else { cp.inner_field };
+        let walk = f64::from(venue.fields[field as usize].cost_interp(&venue.grid, p)) / f64::from(v0.max(0.1));
+        let mut cost = walk;
+        if inbound {
+            let q = state.queues[k as usize].queued() as f64;
+            cost += q * cp.service.mean() / cp.lanes as f64;
+            if !cp.close.is_finite() || t + walk < cp.close {
+                cost += (cp.open - t - walk).max(0.0);
+            } else {
+                cost += 1e9; // closed for good
+            }
+        }
+        if cost.is_finite() && best.is_none_or(|b| cost < b.0) {
+            best = Some((cost, Via { cp: k, inbound }));
+        }
+    }
+    best.map(|b| b.1)
+}
+
+fn plan_routes(
+    mut commands: Commands,
+    clock: Res<SimClock>,
+    venue: Res<Venue>,
+    state: Option<Res<CheckpointState>>,
+    mut q: Query<(Entity, &Agent, &Position, &mut Walking), With<NeedsRoute>>,
+) {
+    for (e, a, p, mut w) in &mut q {
+        commands.entity(e).remove::<NeedsRoute>();
+        let Some(state) = state.as_deref() else { continue };
+        if venue.security.checkpoints.is_empty() {
+            continue;
+        }
+        let goal = a.goal(w.leg);
+        let from = venue.security.region_at(&venue.grid, p.0);
+        let to = venue.target_region[goal as usize];
+        w.via = None;
+        w.target = goal;
+        if from != to
+            && let Some(via) = choose_checkpoint(&venue, state, p.0, a.v0, from, to, clock.t(), None)
+        {
+            let cp = &venue.security.checkpoints[via.cp as usize];
+            w.target = if via.inbound { cp.pen_field } else { cp.inner_field };
+            w.via = Some(via);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn join_or_pass(
+    mut commands: Commands,
+    clock: Res<SimClock>,
+    venue: Res<Venue>,
+    mut state: ResMut<CheckpointState>,
+    mut q: Query<(Entity, &mut Agent, &mut Position, &mut Walking)>,
+) {
+    let t = clock.t_end();
+    let sec = &venue.security;
+    // stable order: by agent id
+    let mut arriving: Vec<(u32, Entity)> = Vec::new();
+    for (e, a, p, w) in &q {
+        let Some(via) = w.via else { continue };
+        let cp = &sec.checkpoints[via.cp as usize];
+        let there = if via.inbound {
+            cp.pen.contains(p.0)
+        } else {
+            p.0.distance(cp.inner_spot(cp.lanes / 2)) < 1.0 + cp.width() / 2.0
+                && sec.region_at(&venue.grid, p.0) == cp.inner_region
+        };
+        if there {
+            arriving.push((a.id, e));
+        }
+    }
+    arriving.sort_unstable();
+    for (_, e) in arriving {
+        let Ok((e, mut a, mut p, mut w)) = q.get_mut(e) else {
+            continue;
+        };
+        let Some(via) = w.via else { continue };
+        let k = via.cp as usize;
+        let cp = &sec.checkpoints[k];
+        if !via.inbound {
+            // exit lanes: straight through to the outer side
+            p.0 = cp.outer_exit_spot();
+            w.via = None;
+            state.records[k].exits += 1;
+            commands.entity(e).insert(NeedsRoute);
+            continue;
+        }
+        let full = cp
+            .max_queue
+            .is_some_and(|m| state.queues[k].queued() as u64 >= u64::from(m));
+        if full {
+            match cp.when_full {
+                WhenFull::Hold => state.records[k].held += 1,
+                WhenFull::Divert => {
+                    let from = sec.region_at(&venue.grid, p.0);
+                    let to = venue.target_region[a.goal(w.leg) as usize];
+                    if let Some(other) = choose_checkpoint(&venue, &state, p.0, a.v0, from, to, clock.t(), Some(via.cp))
+                    {
+                        let o = &sec.checkpoints[other.cp as usize];
+                        w.target = if other.inbound { o.pen_field } else { o.inner_field };
+                        w.via = Some(other);
+                        state.records[k].diverted += 1;
+                    } else {
+                        state.records[k].held += 1;
+                    }
+                }
+            }
+            continue;
+        }
+        let id = u64::from(a.id);
+        state.queues[k].join(id, t);
+        state.members[k].insert(id, e);
+        if a.first_queue.is_none() {
+            a.first_queue = Some(t);
+        }
+        let slot = queue_slot(cp, &state.queues[k], id);
+        commands
+            .entity(e)
+            .remove::<Walking>()
+            .insert((Queued { cp: via.cp, slot }, Standing, w.leg));
+    }
+}
+
+/// Where person `id` should stand in checkpoint `cp`'s pen.
+fn queue_slot(cp: &CheckpointRt, q: &ServiceQueue, id: u64) -> Vec2 {
+    match q.position_of(id) {
+        Some((lane, k)) => cp.slot(
+            k,
+            if cp.policy == LaneChoice::ShortestQueue {
+                Some(lane)
+            } else {
+                None
+            },
+        ),
+        None => cp.slot(0, None),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn serve(
+    mut commands: Commands,
+    clock: Res<SimClock>,
+    venue: Res<Venue>,
+    mut state: ResMut<CheckpointState>,
+    mut agents: Query<(&mut Agent, &mut Position, &mut Velocity, Option<&Leg>)>,
+    mut queued: Query<&mut Queued>,
+    mut counters: ResMut<CrowdCounters>,
+    mut log: ResMut<CrowdLog>,
+) {
+    let t = clock.t_end();
+    let sec = &venue.security;
+    let st = &mut *state;
+    for k in 0..sec.checkpoints.len() {
+        let cp = &sec.checkpoints[k];
+        if !cp.is_open(t) && st.queues[k].in_service() == 0 {
+            continue;
+        }
+        st.started.clear();
+        st.finished.clear();
+        let rng = &mut st.service_rng[k];
+        // lanes take nobody new after closing time
+        let horizon = if cp.is_open(t) { t } else { cp.close.min(t) };
+        st.queues[k].advance(
+            horizon.max(0.0),
+            &mut || cp.draw_service(rng),
+            &mut st.started,
+            &mut st.finished,
+        );
+        if horizon < t {
+            // let services in progress finish after closing
+            let (mut s2, mut f2) = (Vec::new(), Vec::new());
+            st.queues[k].advance_finish_only(t, &mut s2, &mut f2);
+            st.finished.extend(f2);
+        }
+        for s in st.started.clone() {
+            st.records[k].waits.push(s.start - s.joined);
+            if let Some(&e) = st.members[k].get(&s.id)
+                && let Ok((_, mut p, mut v, _)) = agents.get_mut(e)
+            {
+                p.0 = cp.lane_spot(s.lane as usize);
+                v.0 = Vec2::ZERO;
+                commands.entity(e).remove::<Queued>().insert(Screening {
+                    cp: k as u16,
+                    lane: s.lane,
+                    end: s.end,
+                });
+            }
+        }
+        for s in st.finished.clone() {
+            st.records[k].served.push(s.end);
+            let Some(e) = st.members[k].remove(&s.id) else { continue };
+            let Ok((mut a, mut p, mut v, leg)) = agents.get_mut(e) else {
+                continue;
+            };
+            if !a.screened {
+                a.screened = true;
+                for (item, n) in st.first_screened.iter_mut().enumerate() {
+                    *n += u64::from(a.items >> item & 1);
+                }
+            }
+            // detection, one draw per carried item class in class order
+            let mut caught: Option<u16> = None;
+            for item in 0..sec.items.len().min(32) {
+                if a.items & (1 << item) == 0 {
+                    continue;
+                }
+                st.records[k].screened[item].0 += 1;
+                let hit = st.detect_rng[k].random::<f64>() < cp.detect.get(item).copied().unwrap_or(0.0);
+                if hit {
+                    st.records[k].screened[item].1 += 1;
+                    caught.get_or_insert(item as u16);
+                }
+            }
+            if let Some(item) = caught {
+                st.intercepted.push(Intercepted {
+                    t: s.end,
+                    cp: k as u16,
+                    item,
+                    at: p.0,
+                });
+                commands.entity(e).despawn();
+                counters.exited += 1;
+                log.exits.push((s.end, u16::MAX, s.end - a.spawned_at));
+                continue;
+            }
+            p.0 = cp.inner_spot(s.lane as usize);
+            v.0 = Vec2::ZERO;
+            let leg = leg.copied().unwrap_or(Leg::ToDestination);
+            let goal = a.goal(leg);
+            if venue.target_region[goal as usize] == cp.inner_region
+                && let Some(t0) = a.first_queue.take()
+            {
+                st.time_to_enter.push(s.end - t0);
+            }
+            commands.entity(e).remove::<(Screening, Standing, Leg)>().insert((
+                Walking {
+                    target: goal,
+                    leg,
+                    via: None,
+                },
+                NeedsRoute,
+            ));
+        }
+        if !st.started.is_empty() {
+            // everyone behind moved up: new standing places, O(queue length) per event
+            let per_lane = cp.policy == LaneChoice::ShortestQueue;
+            for (lane, place, w) in st.queues[k].waiting() {
+                if let Some(&e) = st.members[k].get(&w.id)
+                    && let Ok(mut qd) = queued.get_mut(e)
+                {
+                    qd.slot = cp.slot(place, per_lane.then_some(lane));
+                }
+            }
+        }
+    }
+}
+
+fn walk_up_queues(clock: Res<SimClock>, mut q: Query<(&Agent, &mut Position, &Queued)>) {
+    let dt = clock.dt as f32;
+    for (a, mut p, qd) in &mut q {
+        let d = qd.slot - p.0;
+        let step = a.v0 * dt;
+        p.0 = if d.length() <= step {
+            qd.slot
+        } else {
+            p.0 + d.normalize_or_zero() * step
+        };
+    }
+}
+
+fn record_queues(
+    clock: Res<SimClock>,
+    venue: Res<Venue>,
+    metrics: Res<crate::metrics::Metrics>,
+    mut state: ResMut<CheckpointState>,
+) {
+    let (t, dt) = (clock.t_end(), clock.dt);
+    let every = ((metrics.settings.series_interval / dt).round() as u64).max(1);
+    let row = (clock.tick + 1) % every == 0;
+    let st = &mut *state;
+    for (k, cp) in venue.security.checkpoints.iter().enumerate() {
+        let n = st.queues[k].queued() as u64;
+        let r = &mut st.records[k];
+        r.queue_area += n as f64 * dt;
+        if n > r.queue_max.0 {
+            r.queue_max = (n, t);
+        }
+        if cp.max_queue.is_some_and(|m| n >= u64::from(m)) {
+            r.over_limit_s += dt;
+        }
+        if cp.is_open(t) {
+            r.open_s += dt;
+        }
+        if row {
+            r.queue_series.push(n);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The security part of the report: per checkpoint throughput, queues, waits, lane use and
+//! diversions; per ring and overall interception rates per item class; time to enter.
+
+use super::report::{Stats, round};
+use crate::checkpoint::CheckpointState;
+use crate::crowd::CrowdLog;
+use crate::metrics::Metrics;
+use crate::venue::Venue;
+use bevy::prelude::*;
+use serde::Serialize;
+
+/// One checkpoint.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CheckpointReport {
+    /// Name.
+    pub name: String,
+    /// Ring name.
+    pub ring: String,
+    /// Lanes.
+    pub lanes: u64,
+    /// Persons screened (service finished).
+    pub served: u64,
+    /// Served per hour open.
+    pub throughput_per_h: f64,
+    /// Highest served per hour over one series interval.
+    pub peak_throughput_per_h: f64,
+    /// Served per hour in each series interval.
+    pub throughput_series_per_h: Vec<f64>,
+    /// Time-mean queue length (persons waiting, not in a lane).
+    pub queue_mean: f64,
+    /// Longest queue.
+    pub queue_max: u64,
+    /// When, s after the start.
+    pub queue_max_t: f64,
+    /// Queue length at each series row.
+    pub queue_series: Vec<u64>,
+    /// Wait from joining the queue to entering a lane, s.
+    pub wait_s: Stats,
+    /// Share of lane time spent screening while open.
+    pub lane_utilisation: f64,
+    /// Seconds the queue was at or over `max_queue`.
+    pub over_limit_s: f64,
+    /// Arrivals sent elsewhere because the queue was full.
+    pub diverted: u64,
+    /// Arrival-steps held back at a full queue.
+    pub held_steps: u64,
+    /// Persons leaving outwards through its exit lanes.
+    pub exits: u64,
+    /// Still queued at the end.
+    pub queued_at_end: u64,
+}
+
+/// Screening of one item class at one ring.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RingItemReport {
+    /// Ring name.
+    pub ring: String,
+    /// Carriers screened at this ring.
+    pub screened: u64,
+    /// Of them detected.
+    pub detected: u64,
+    /// detected / screened.
+    pub rate: Option<f64>,
+}
+
+/// One item class.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ItemReport {
+    /// Item class.
+    pub item: String,
+    /// Visitors carrying it.
+    pub carriers: u64,
+    /// Intercepted anywhere.
+    pub intercepted: u64,
+    /// Carriers who reached a screening lane at all.
+    pub screened_carriers: u64,
+    /// intercepted / screened carriers who finished screening at every ring on their way.
+    pub interception_rate: Option<f64>,
+    /// Per ring.
+    pub rings: Vec<RingItemReport>,
+    /// Carriers who reached a destination inside the innermost ring undetected.
+    pub undetected_reached_innermost: u64,
+}
+
+/// One interception.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InterceptionReport {
+    /// s after the start.
+    pub t: f64,
+    /// Checkpoint name.
+    pub checkpoint: String,
+    /// Item class.
+    pub item: String,
+    /// Place.
+    pub x: f64,
+    /// Place.
+    pub y: f64,
+}
+
+/// The security section.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SecurityReport {
+    /// Per checkpoint.
+    pub checkpoints: Vec<CheckpointReport>,
+    /// Per item class.
+    pub items: Vec<ItemReport>,
+    /// From first joining a queue to passing the last ring inwards, s.
+    pub time_to_enter_s: Stats,
+    /// The limit, s.
+    pub wait_limit_s: f64,
+    /// Visitors whose time to enter exceeded it.
+    pub over_wait_limit: u64,
+    /// Their share of all who entered.
+    pub share_over_wait_limit: Option<f64>,
+    /// First 100 interceptions.
+    pub interceptions: Vec<InterceptionReport>,
+}
+
+/// Builds the section (None without checkpoints).
+pub fn build(world: &World, t_end: f64) -> Option<SecurityReport> {
+    let venue = world.resource::<Venue>();
+    let sec = &venue.security;
+    if sec.checkpoints.is_empty() {
+        return None;
+    }
+    let st = world.resource::<CheckpointState>();
+    let log = world.resource::<CrowdLog>();
+    let m = world.resource::<Metrics>();
+    let interval = m.settings.series_interval;
+    let bins = ((t_end / interval).ceil() as usize).max(1);
+    let checkpoints = sec
+        .checkpoints
+        .iter()
+        .enumerate()
+        .map(|(k, cp)| {
+            let r = &st.records[k];
+            let mut per_bin = vec![0u64; bins];
+            for &e in &r.served {
+                per_bin[((e / interval) as usize).min(bins - 1)] += 1;
+            }
+            let series: Vec<f64> = per_bin.iter().map(|&n| round(n as f64 * 3600.0 / interval)).collect();
+            let busy: f64 = st.queues[k].busy_seconds().iter().sum();
+            CheckpointReport {
+                name: cp.name.clone(),
+                ring: sec.rings[cp.ring].name.clone(),
+                lanes: cp.lanes as u64,
+                served: r.served.len() as u64,
+                throughput_per_h: round(if r.open_s > 0.0 {
+                    r.served.len() as f64 * 3600.0 / r.open_s
+                } else {
+                    0.0
+                }),
+                peak_throughput_per_h: series.iter().copied().fold(0.0, f64::max),
+                throughput_series_per_h: series,
+                queue_mean: round(if t_end > 0.0 { r.queue_area / t_end } else { 0.0 }),
+                queue_max: r.queue_max.0,
+                queue_max_t: round(r.queue_max.1),
+                queue_series: r.queue_series.clone(),
+                wait_s: Stats::of(r.waits.iter().copied()),
+                lane_utilisation: round(if r.open_s > 0.0 {
+                    busy / (cp.lanes as f64 * r.open_s)
+                } else {
+                    0.0
+                }),
+                over_limit_s: round(r.over_limit_s),
+                diverted: r.diverted,
+                held_steps: r.held,
+                exits: r.exits,
+                queued_at_end: st.queues[k].queued() as u64,
+            }
+        })
+        .collect();
+    let innermost_targets: Vec<u16> = (0..venue.targets.len())
+        .filter(|&i| sec.innermost.is_some_and(|r| venue.target_region[i] == r))
+        .map(|i| i as u16)
+        .collect();
+    let items =
+        sec.items
+            .iter()
+            .enumerate()
+            .map(|(ii, name)| {
+                let rings =
+                    sec.rings
+                        .iter()
+                        .enumerate()
+                        .map(|(ri, ring)| {
+                            let (sc, de) =
+                                sec.checkpoints.iter().enumerate().filter(|(_, c)| c.ring == ri).fold(
+                                    (0, 0),
+                                    |(a, b), (k, _)| {
+                                        (a + st.records[k].screened[ii].0, b + st.records[k].screened[ii].1)
+                                    },
+                                );
+                            RingItemReport {
+                                ring: ring.name.clone(),
+                                screened: sc,
+                                detected: de,
+                                rate: (sc > 0).then(|| round(de as f64 / sc as f64)),
+                            }
+                        })
+                        .collect();
+                let intercepted = st.intercepted.iter().filter(|x| x.item as usize == ii).count() as u64;
+                let undetected = log
+                    .undetected_arrivals
+                    .iter()
+                    .filter(|u| u.2 >> ii & 1 == 1 && innermost_targets.contains(&u.1))
+                    .count() as u64;
+                let screened_carriers = st.first_screened[ii];
+                ItemReport {
+                    item: name.clone(),
+                    carriers: log.carriers[ii],
+                    intercepted,
+                    screened_carriers,
+                    interception_rate: (intercepted + undetected > 0)
+                        .then(|| round(intercepted as f64 / (intercepted + undetected) as f64)),
+                    rings,
+                    undetected_reached_innermost: undetected,
+                }
+            })
+            .collect();
+    let limit = m.settings.wait_limit;
+    let over = st.time_to_enter.iter().filter(|&&w| w > limit).count() as u64;
+    Some(SecurityReport {
+        checkpoints,
+        items,
+        time_to_enter_s: Stats::of(st.time_to_enter.iter().copied()),
+        wait_limit_s: limit,
+        over_wait_limit: over,
+        share_over_wait_limit: (!st.time_to_enter.is_empty())
+            .then(|| round(over as f64 / st.time_to_enter.len() as f64)),
+        interceptions: st
+            .intercepted
+            .iter()
+            .take(100)
+            .map(|x| InterceptionReport {
+                t: round(x.t),
+                checkpoint: sec.checkpoints[x.cp as usize].name.clone(),
+                item: sec.items[x.item as usize].clone(),
+                x: round(f64::from(x.at.x)),
+                y: round(f64::from(x.at.y)),
+            })
+            .collect(),
+    })
+}

@@ -71,6 +71,8 @@ pub struct CpRecord {
     pub open_s: f64,
     /// Persons passing outwards through its exit lanes.
     pub exits: u64,
+    /// Persons who joined the queue.
+    pub joined: u64,
 }
 
 /// Queues, random streams and records of all checkpoints.
@@ -285,6 +287,7 @@ fn join_or_pass(
         }
         let id = u64::from(a.id);
         state.queues[k].join(id, t);
+        state.records[k].joined += 1;
         state.members[k].insert(id, e);
         if a.first_queue.is_none() {
             a.first_queue = Some(t);

@@ -35,18 +35,21 @@ pub fn load_file(path: &Path) -> Result<Scenario> {
 
 /// Parses scenario text; `file` is only used in messages.
 pub fn parse_str(text: &str, file: &str) -> Result<Scenario> {
-    ron::Options::default().from_str::<Scenario>(text).map_err(|e| {
-        let line = e.span.start.line.max(1);
-        let column = e.span.start.col.max(1);
-        let source_line = text.lines().nth(line - 1).unwrap_or("").to_string();
-        CordonError::Parse(Box::new(ParseError {
-            file: file.to_string(),
-            line,
-            column,
-            message: describe(&e.code),
-            source_line,
-        }))
-    })
+    ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .from_str::<Scenario>(text)
+        .map_err(|e| {
+            let line = e.span.start.line.max(1);
+            let column = e.span.start.col.max(1);
+            let source_line = text.lines().nth(line - 1).unwrap_or("").to_string();
+            CordonError::Parse(Box::new(ParseError {
+                file: file.to_string(),
+                line,
+                column,
+                message: describe(&e.code),
+                source_line,
+            }))
+        })
 }
 
 /// Turns ron's error codes into planner-facing sentences.

@@ -1,0 +1,192 @@
+//! Rings and checkpoints in the running simulation: layered interception matches
+//! 1 − Π(1 − p), nobody crosses a ring except through a lane, queues conserve people, and a
+//! checkpoint with Poisson arrivals and exponential screening waits as Erlang C predicts.
+
+mod common;
+
+use bevy::math::Vec2;
+use cordon::checkpoint::queueing::mmc_wait;
+use cordon::checkpoint::{CheckpointState, Screening};
+use cordon::crowd::{Agent, Position, Walking};
+use cordon::prelude::*;
+use cordon::venue::geometry::point_in_polygon;
+use std::collections::BTreeMap;
+
+fn security(r: &Report) -> &cordon::metrics::security::SecurityReport {
+    r.security.as_ref().unwrap_or_else(|| panic!("no security section"))
+}
+
+#[test]
+fn layered_interception_matches_the_product_rule() {
+    let v = common::load("three_rings.ron");
+    let mut sim = common::sim(&v, 11);
+    let r = sim.run(|_, _| {});
+    let item = &security(&r).items[0];
+    let n = item.intercepted + item.undetected_reached_innermost;
+    assert_eq!(n, item.carriers, "every carrier is either caught or reaches the hall");
+    let p = 1.0 - (1.0 - 0.5) * (1.0 - 0.3) * (1.0 - 0.2);
+    let rate = item.intercepted as f64 / n as f64;
+    let half = 2.576 * (p * (1.0 - p) / n as f64).sqrt(); // 99% binomial interval
+    eprintln!("interception {rate:.4} of {n} carriers, expected {p:.4} ± {half:.4}");
+    assert!((rate - p).abs() < half, "{rate} outside {p} ± {half}");
+    for (ring, p_ring) in item.rings.iter().zip([0.5, 0.3, 0.2]) {
+        let k = ring.screened as f64;
+        let half = 2.576 * (p_ring * (1.0 - p_ring) / k).sqrt();
+        let got = ring.detected as f64 / k;
+        assert!(
+            (got - p_ring).abs() < half,
+            "ring {}: {got} vs {p_ring} ± {half}",
+            ring.ring
+        );
+    }
+    // each ring screens exactly the carriers the ring before let through
+    assert_eq!(item.rings[1].screened, item.rings[0].screened - item.rings[0].detected);
+    assert_eq!(item.rings[2].screened, item.rings[1].screened - item.rings[1].detected);
+}
+
+#[test]
+fn nobody_crosses_a_ring_except_through_a_lane_and_queues_conserve_people() {
+    let v = common::load("three_rings.ron");
+    let rings: Vec<Vec<Vec2>> = v.venue.security.rings.iter().map(|r| r.polygon.clone()).collect();
+    let mut sim = common::sim(&v, 5);
+    // agent id -> (inside flags, was screening)
+    let mut last: BTreeMap<u32, (Vec<bool>, bool)> = BTreeMap::new();
+    let mut crossings = 0u64;
+    let mut steps = 0u64;
+    while sim.finished().is_none() {
+        sim.step();
+        steps += 1;
+        let w = sim.world_mut();
+        let mut now = BTreeMap::new();
+        for (a, p, screening) in w.query::<(&Agent, &Position, Option<&Screening>)>().iter(w) {
+            let inside: Vec<bool> = rings.iter().map(|r| point_in_polygon(p.0, r)).collect();
+            if let Some((before, was_screening)) = last.get(&a.id) {
+                for (k, (b, n)) in before.iter().zip(&inside).enumerate() {
+                    if b != n {
+                        // the only way across is inwards, out of a screening lane
+                        assert!(
+                            *was_screening && *n,
+                            "agent {} crossed ring {k} outside a lane at step {steps}",
+                            a.id
+                        );
+                        crossings += 1;
+                    }
+                }
+            }
+            now.insert(a.id, (inside, screening.is_some()));
+        }
+        last = now;
+        // conservation in every queue: joined = served + in a lane + waiting
+        let st = w.resource::<CheckpointState>();
+        for (k, q) in st.queues.iter().enumerate() {
+            let r = &st.records[k];
+            assert_eq!(
+                r.joined,
+                r.served.len() as u64 + q.in_service() as u64 + q.queued() as u64,
+                "checkpoint {k} lost someone at step {steps}"
+            );
+        }
+    }
+    assert!(crossings > 1000, "too few ring crossings observed: {crossings}");
+    let w = sim.world_mut();
+    assert_eq!(w.query::<&Walking>().iter(w).len(), 0);
+}
+
+#[test]
+fn checkpoint_waits_match_erlang_c_in_the_running_simulation() {
+    // one checkpoint, 4 lanes, exponential screening with mean 8 s, Poisson arrivals at
+    // rho = 0.7, two simulated hours per seed, four seeds
+    let (c, mean) = (4u32, 8.0);
+    let rho = 0.7;
+    let lambda = rho * f64::from(c) / mean;
+    let text = format!(
+        r#"Scenario(
+    name: "erlang",
+    sim: (dt: 0.1, start: "08:00", end: "10:00"),
+    venue: (
+        bounds: (min: (0, 0), max: (60, 60)),
+        sources: [(name: "street", area: Polygon([(20, 2), (40, 2), (40, 6), (20, 6)]))],
+        targets: [(name: "hall", area: Polygon([(25, 50), (35, 50), (35, 58), (25, 58)]))],
+    ),
+    crowd: [(name: "v", source: "street", arrivals: Rates([(from: "08:00", to: "10:00", rate: {lambda})]), destinations: [(target: "hall")])],
+    rings: [(name: "fence", polygon: [(5, 30), (55, 30), (55, 59), (5, 59)])],
+    checkpoints: [(name: "gate", ring: "fence", position: (30, 30), lanes: {c}, service: Exponential(mean: {mean}), queue: (length: 15.0, width: 6.0))],
+    metrics: (series_interval: 600.0, density_interval: 10.0),
+)"#
+    );
+    let v = common::from_text(&text);
+    let theory = mmc_wait(lambda, 1.0 / mean, c).unwrap_or(f64::NAN);
+    let mut means = Vec::new();
+    for seed in 1..=4 {
+        let mut sim = common::sim(&v, seed);
+        let r = sim.run(|_, _| {});
+        let cp = &security(&r).checkpoints[0];
+        means.push(cp.wait_s.mean);
+        // throughput never above c·μ per series interval
+        assert!(
+            cp.throughput_series_per_h
+                .iter()
+                .all(|&x| x <= f64::from(c) * 3600.0 / mean * 1.25)
+        );
+    }
+    let mean_wait = means.iter().sum::<f64>() / means.len() as f64;
+    eprintln!("in-sim M/M/4 at rho 0.7: waits {means:?}, mean {mean_wait:.3} s, Erlang C {theory:.3} s");
+    assert!((mean_wait - theory).abs() < 0.1 * theory, "{mean_wait} vs {theory}");
+}
+
+#[test]
+fn bad_security_input_is_named() {
+    let good = std::fs::read_to_string(common::scenario_path("three_rings.ron")).unwrap_or_default();
+    let cases: &[(&str, &str, &str)] = &[
+        ("position: (60, 10)", "position: (60, 12)", "is not on ring \"outer\""),
+        (
+            "level: Inner, polygon: [(50, 50), (70, 50), (70, 70), (50, 70)]",
+            "level: Inner, polygon: [(50, 50), (70, 50)]",
+            "ring \"hall-door\": a polygon needs at least 3 points",
+        ),
+        ("ring: \"outer\"", "ring: \"outr\"", "ring \"outr\" is not defined"),
+        (
+            "lanes: 6, service: Fixed(1.5),\n            queue: (length: 5.0",
+            "lanes: 0, service: Fixed(1.5),\n            queue: (length: 5.0",
+            "lanes must be 1 to 1000",
+        ),
+        (
+            "service: Exponential(mean: 1.5)",
+            "service: Exponential(mean: -1.5)",
+            "service times must be positive",
+        ),
+        ("probability: 0.5", "probability: 1.5", "must be in [0, 1]"),
+        ("fraction: 1.0", "fraction: -0.1", "must be in [0, 1]"),
+        (
+            "(item: \"knife\", probability: 0.2)",
+            "(item: \"gun\", probability: 0.2)",
+            "item class \"gun\" is not defined",
+        ),
+    ];
+    for (from, to, expect) in cases {
+        assert!(good.contains(from), "case does not apply: {from}");
+        let text = good.replacen(from, to, 1);
+        let err = parse_str(&text, "t.ron").and_then(|sc| validate(&sc, "t.ron", Some(&text)).map(|_| ()));
+        let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            msg.contains(expect),
+            "replacing {from:?}: expected {expect:?} in\n{msg}"
+        );
+    }
+    // a ring without a checkpoint leaves the hall unreachable
+    let a = good.find("        (\n            name: \"hall-gate\"").unwrap_or(0);
+    let b = good[a..]
+        .find("        ),\n")
+        .map_or(a, |k| a + k + "        ),\n".len());
+    assert!(b > a, "could not cut the hall gate out");
+    let text = format!("{}{}", &good[..a], &good[b..]);
+    let msg = parse_str(&text, "t.ron")
+        .and_then(|sc| validate(&sc, "t.ron", Some(&text)).map(|_| ()))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        msg.contains("\"hall\" cannot be reached from source \"metro\""),
+        "{msg}"
+    );
+}

@@ -23,6 +23,8 @@ pub enum Purpose {
     Service = 6,
     /// Detection draws of a checkpoint.
     Detection = 7,
+    /// Where people come out of a checkpoint's lanes.
+    Passage = 8,
 }
 
 /// The scenario's master seed.

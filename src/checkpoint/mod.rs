@@ -57,8 +57,14 @@ pub struct CheckpointRt {
     pub out: Vec2,
     /// Unit tangent along the ring.
     pub along: Vec2,
+    /// Direction the pen extends from the lanes.
+    pub qdir: Vec2,
+    /// Standing places of a holding area, nearest the lanes first (empty: rows of the pen).
+    pub slots: Vec<Vec2>,
     /// Standing places per row of the pen.
     pub per_row: usize,
+    /// Rows of the pen; a longer queue crowds into the last row.
+    pub rows: usize,
     /// Distance between standing places, m.
     pub spacing: f32,
     /// The pen (where arrivals join the queue).
@@ -76,13 +82,23 @@ pub struct CheckpointRt {
 impl CheckpointRt {
     /// Standing place `k` of the pen (row by row away from the lanes).
     pub fn slot(&self, k: usize, lane: Option<usize>) -> Vec2 {
+        if !self.slots.is_empty() {
+            // a holding area: fill places nearest the lanes first; overflow crowds the last one
+            let idx = match lane {
+                Some(l) => k * self.lanes + l,
+                None => k,
+            };
+            return self.slots[idx.min(self.slots.len() - 1)];
+        }
+        let side = self.qdir.perp();
         let (row, col, per_row) = match lane {
             Some(l) => (k, l, self.lanes),
             None => (k / self.per_row, k % self.per_row, self.per_row),
         };
+        let row = row.min(self.rows.saturating_sub(1));
         let s = self.spacing;
         let lateral = (col as f32 - (per_row as f32 - 1.0) / 2.0) * s.min(self.width() / per_row as f32);
-        self.pos + self.out * (0.8 + row as f32 * s) + self.along * lateral
+        self.pos + self.out * 0.5 + self.qdir * (0.3 + row as f32 * s) + side * lateral
     }
 
     /// Width of the pen, m.
@@ -102,9 +118,11 @@ impl CheckpointRt {
         self.pos - self.out * 0.8 + self.along * lateral
     }
 
-    /// Where a person leaving the ring comes out on the outer side.
-    pub fn outer_exit_spot(&self) -> Vec2 {
-        self.pos + self.out * 0.8 + self.along * (self.width() / 2.0 + 0.8)
+    /// Where people leaving the ring come out: a 2 × 1.2 m patch on the outer side, beside the pen.
+    pub fn outer_exit_area(&self) -> Shape {
+        let a = self.pos + self.out * 0.4 + self.along * (self.width() / 2.0 + 0.4);
+        let (w, d) = (self.along * 2.0, self.out * 1.2);
+        Shape::polygon(vec![a, a + w, a + w + d, a + d])
     }
 
     /// Whether the lanes are open at `t` (s after the start).

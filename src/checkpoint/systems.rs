@@ -3,7 +3,9 @@
 
 use super::CheckpointRt;
 use super::queue::{LanePolicy, ServiceQueue, Started};
-use crate::crowd::{Agent, CrowdCounters, CrowdLog, Leg, NeedsRoute, Position, Standing, Velocity, Via, Walking};
+use crate::crowd::{
+    Agent, CrowdBuffer, CrowdCounters, CrowdLog, Leg, NeedsRoute, Position, Standing, Velocity, Via, Walking,
+};
 use crate::rng::{MasterSeed, Purpose};
 use crate::scenario::model::{LaneChoice, WhenFull};
 use crate::schedule::{SimClock, SimStep, SimSystems};
@@ -84,6 +86,7 @@ pub struct CheckpointState {
     pub members: Vec<BTreeMap<u64, Entity>>,
     service_rng: Vec<ChaCha8Rng>,
     detect_rng: Vec<ChaCha8Rng>,
+    passage_rng: Vec<ChaCha8Rng>,
     /// Records per checkpoint.
     pub records: Vec<CpRecord>,
     /// Every interception.
@@ -118,6 +121,9 @@ impl CheckpointState {
                 .collect(),
             detect_rng: (0..cps.len())
                 .map(|k| seed.stream(Purpose::Detection, k as u64))
+                .collect(),
+            passage_rng: (0..cps.len())
+                .map(|k| seed.stream(Purpose::Passage, k as u64))
                 .collect(),
             records: vec![
                 CpRecord {
@@ -228,6 +234,7 @@ fn join_or_pass(
     clock: Res<SimClock>,
     venue: Res<Venue>,
     mut state: ResMut<CheckpointState>,
+    mut buf: ResMut<CrowdBuffer>,
     mut q: Query<(Entity, &mut Agent, &mut Position, &mut Walking)>,
 ) {
     let t = clock.t_end();
@@ -256,9 +263,14 @@ fn join_or_pass(
         let k = via.cp as usize;
         let cp = &sec.checkpoints[k];
         if !via.inbound {
-            // exit lanes: straight through to the outer side
-            p.0 = cp.outer_exit_spot();
+            // exit lanes: straight through to a free spot on the outer side (wait if none)
+            let spot = cp.outer_exit_area();
+            let Some(out) = buf.free_spot(&spot, a.radius, 8, &venue, &mut state.passage_rng[k]) else {
+                continue;
+            };
+            p.0 = out;
             w.via = None;
+            w.target = a.goal(w.leg);
             state.records[k].exits += 1;
             commands.entity(e).insert(NeedsRoute);
             continue;

@@ -198,6 +198,21 @@ pub struct CrowdBuffer {
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RouteSystems;
 
+impl CrowdBuffer {
+    /// A free spot for a body of radius `r` in `shape` (walkable, clear of walls and of everyone
+    /// placed or walking), or None after `tries` random draws.
+    pub fn free_spot(
+        &mut self,
+        shape: &crate::venue::Shape,
+        r: f32,
+        tries: usize,
+        venue: &Venue,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<Vec2> {
+        spawn::place(shape, r, tries, venue, &self.grid, &mut self.placed, rng)
+    }
+}
+
 /// Crowd plugin.
 pub struct CrowdPlugin;
 
@@ -413,7 +428,12 @@ fn route(
 ) {
     let t = clock.t();
     for (e, a, p, mut w) in &mut q {
-        if w.via.is_some() || !venue.targets[w.target as usize].shape.contains(p.0) {
+        if w.via.is_some()
+            || !venue
+                .targets
+                .get(w.target as usize)
+                .is_some_and(|tg| tg.shape.contains(p.0))
+        {
             continue;
         }
         match w.leg {

@@ -401,6 +401,36 @@ impl Report {
             "  critical-density episodes: {}\n",
             self.critical_density.episodes_total
         );
+        if let Some(sec) = &self.security {
+            for c in &sec.checkpoints {
+                s += &format!(
+                    "  checkpoint {} ({} lanes, ring {}): {} screened, {:.0} /h (peak {:.0} /h), wait p50 {} s p95 {} s max {} s, queue max {}, lanes busy {:.0}%, {} diverted\n",
+                    c.name,
+                    c.lanes,
+                    c.ring,
+                    c.served,
+                    c.throughput_per_h,
+                    c.peak_throughput_per_h,
+                    c.wait_s.p50,
+                    c.wait_s.p95,
+                    c.wait_s.max,
+                    c.queue_max,
+                    100.0 * c.lane_utilisation,
+                    c.diverted
+                );
+            }
+            for i in &sec.items {
+                s += &format!(
+                    "  {}: {} carriers, {} intercepted, {} reached the innermost ring undetected\n",
+                    i.item, i.carriers, i.intercepted, i.undetected_reached_innermost
+                );
+            }
+            let tte = &sec.time_to_enter_s;
+            s += &format!(
+                "  time to enter: p50 {} s, p95 {} s, max {} s (n = {}); {} over {} s\n",
+                tte.p50, tte.p95, tte.max, tte.count, sec.over_wait_limit, sec.wait_limit_s
+            );
+        }
         s
     }
 }

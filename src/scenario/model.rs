@@ -171,6 +171,13 @@ pub struct QueueArea {
     /// Distance between standing places, m (default 0.6).
     #[serde(default = "d_queue_spacing")]
     pub spacing: f64,
+    /// Direction the pen extends from the lanes, `(x, y)` (default: straight out of the ring).
+    #[serde(default)]
+    pub direction: Option<Point>,
+    /// A holding area instead of the rectangular pen: a polygon outside the ring, filled with
+    /// standing places nearest the lanes first (`length`, `width` and `direction` are then unused).
+    #[serde(default)]
+    pub holding: Option<Vec<Point>>,
 }
 
 fn d_queue_length() -> f64 {
@@ -186,6 +193,8 @@ impl Default for QueueArea {
             length: d_queue_length(),
             width: None,
             spacing: d_queue_spacing(),
+            direction: None,
+            holding: None,
         }
     }
 }

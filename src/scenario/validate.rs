@@ -466,12 +466,75 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         let per_row = ((width / spacing).floor() as usize).max(1);
         let depth = qa.length as f32;
         let half = width / 2.0;
-        let pen = Shape::polygon(vec![
-            on + out * 0.5 - along * half,
-            on + out * 0.5 + along * half,
-            on + out * (0.5 + depth) + along * half,
-            on + out * (0.5 + depth) - along * half,
+        let mut qdir = out;
+        if let Some(d) = qa.direction {
+            let d = v2(d).normalize_or_zero();
+            if !finite_pt(qa.direction.unwrap_or_default()) || d.dot(out) < 0.1 {
+                ck.named(
+                    &c.name,
+                    format!("{label}: queue direction must point out of ring \"{}\"", c.ring),
+                );
+            } else {
+                qdir = d;
+            }
+        }
+        let side = qdir.perp();
+        let base = on + out * 0.5;
+        let mut pen = Shape::polygon(vec![
+            base - side * half,
+            base + side * half,
+            base + qdir * depth + side * half,
+            base + qdir * depth - side * half,
         ]);
+        let mut slots = Vec::new();
+        if let Some(h) = &qa.holding {
+            if let Some(poly) = check_polygon(
+                &mut ck,
+                Some(format!("\"{}\"", c.name)),
+                &format!("{label}: holding area"),
+                h,
+                &inside,
+            ) {
+                let centroid = poly.iter().copied().sum::<Vec2>() / poly.len() as f32;
+                let near = poly.iter().map(|p| p.distance(on)).fold(f32::INFINITY, f32::min);
+                if point_in_polygon(centroid, &rings[ring].polygon) || near > 5.0 {
+                    ck.named(
+                        &c.name,
+                        format!(
+                            "{label}: holding area must lie outside ring \"{}\" within 5 m of the checkpoint",
+                            c.ring
+                        ),
+                    );
+                }
+                let hs = Shape::polygon(poly.clone());
+                let (lo, hi) = match &hs {
+                    Shape::Polygon(_, lo, hi) => (*lo, *hi),
+                    _ => (on, on),
+                };
+                let mut y = lo.y + spacing / 2.0;
+                while y < hi.y && slots.len() < 200_000 {
+                    let mut x = lo.x + spacing / 2.0;
+                    while x < hi.x {
+                        let p = Vec2::new(x, y);
+                        if hs.contains(p) && !point_in_polygon(p, &rings[ring].polygon) {
+                            slots.push(p);
+                        }
+                        x += spacing;
+                    }
+                    y += spacing;
+                }
+                slots.sort_by(|a, b| {
+                    a.distance_squared(on)
+                        .total_cmp(&b.distance_squared(on))
+                        .then(a.x.total_cmp(&b.x))
+                        .then(a.y.total_cmp(&b.y))
+                });
+                if slots.is_empty() {
+                    ck.named(&c.name, format!("{label}: holding area has no room for anyone"));
+                }
+                pen = hs;
+            }
+        }
         let open = c.open.map_or(0.0, |o| o.0 - s.start.0);
         let close = c.close.map_or(f64::INFINITY, |cl| cl.0 - s.start.0);
         cp_specs.push(CheckpointRt {
@@ -488,7 +551,10 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
             pos: on,
             out,
             along,
+            qdir,
+            slots,
             per_row,
+            rows: ((depth - 0.3) / spacing).floor().max(1.0) as usize,
             spacing,
             pen,
             outer_region: u32::MAX,
@@ -819,7 +885,12 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         cp.inner_region = sec.region_at(&venue.grid, cp.inner_spot(cp.lanes / 2));
         let inner_ok =
             point_in_polygon(cp.inner_spot(cp.lanes / 2), &sec.rings[cp.ring].polygon) && cp.inner_region != u32::MAX;
-        if cp.outer_region == u32::MAX || !inner_ok || cp.outer_region == cp.inner_region {
+        let exit_ok = cp
+            .outer_exit_area()
+            .cells(&venue.grid)
+            .iter()
+            .any(|&i| sec.region[i] == cp.outer_region && cp.outer_region != u32::MAX);
+        if cp.outer_region == u32::MAX || !inner_ok || !exit_ok || cp.outer_region == cp.inner_region {
             ck.named(&cp.name, format!("checkpoint \"{}\": no walkable space for its queue outside or its exit inside ring \"{}\" (is it against another wall?)", cp.name, sec.rings[cp.ring].name));
         }
         cp.pen_field = (n_targets + 2 * k) as u16;

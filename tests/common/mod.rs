@@ -6,7 +6,12 @@ use std::path::{Path, PathBuf};
 
 /// Path of a file under `tests/scenarios/`.
 pub fn scenario_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name)
+    let p = Path::new(name);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios").join(name)
+    }
 }
 
 /// Loads and validates a file under `tests/scenarios/`, panicking with the error text.

@@ -17,7 +17,7 @@ pub enum SimSystems {
     Route,
     /// The operational model moves every walking agent by one dt.
     Move,
-    /// Screening checkpoints (reserved).
+    /// Screening checkpoints: joining queues, screening, interception.
     Checkpoint,
     /// Responders (reserved).
     Respond,

@@ -186,6 +186,9 @@ pub fn choose_checkpoint(
         let mut cost = walk;
         if inbound {
             let q = state.queues[k as usize].queued() as f64;
+            if cp.max_queue.is_some_and(|m| q >= f64::from(m)) {
+                cost += 1e6; // full: only if every other choice is full too
+            }
             cost += q * cp.service.mean() / cp.lanes as f64;
             if !cp.close.is_finite() || t + walk < cp.close {
                 cost += (cp.open - t - walk).max(0.0);

@@ -74,7 +74,7 @@ pub struct ItemReport {
     pub intercepted: u64,
     /// Carriers who reached a screening lane at all.
     pub screened_carriers: u64,
-    /// intercepted / screened carriers who finished screening at every ring on their way.
+    /// intercepted / (intercepted + undetected carriers who reached the innermost ring).
     pub interception_rate: Option<f64>,
     /// Per ring.
     pub rings: Vec<RingItemReport>,

@@ -613,6 +613,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         ("series_interval", mt.series_interval),
         ("density_cell", mt.density_cell),
         ("critical_density", mt.critical_density),
+        ("wait_limit", mt.wait_limit),
     ] {
         if !(val.is_finite() && val > 0.0) {
             ck.err(

@@ -4,12 +4,10 @@
 
 mod common;
 
-use bevy::math::Vec2;
 use cordon::checkpoint::queueing::mmc_wait;
 use cordon::checkpoint::{CheckpointState, Screening};
 use cordon::crowd::{Agent, Position, Walking};
 use cordon::prelude::*;
-use cordon::venue::geometry::point_in_polygon;
 use std::collections::BTreeMap;
 
 fn security(r: &Report) -> &cordon::metrics::security::SecurityReport {
@@ -49,7 +47,7 @@ fn layered_interception_matches_the_product_rule() {
 /// people. Returns (inward, outward) crossings.
 fn check_crossings(file: &str, seed: u64) -> (u64, u64) {
     let v = common::load(file);
-    let rings: Vec<Vec<Vec2>> = v.venue.security.rings.iter().map(|r| r.polygon.clone()).collect();
+    let rings = v.venue.security.rings.clone();
     let mut sim = common::sim(&v, seed);
     // agent id -> (inside flags, was screening, was heading for exit lanes)
     let mut last: BTreeMap<u32, (Vec<bool>, bool, bool)> = BTreeMap::new();
@@ -64,7 +62,7 @@ fn check_crossings(file: &str, seed: u64) -> (u64, u64) {
             .query::<(&Agent, &Position, Option<&Screening>, Option<&Walking>)>()
             .iter(w)
         {
-            let inside: Vec<bool> = rings.iter().map(|r| point_in_polygon(p.0, r)).collect();
+            let inside: Vec<bool> = rings.iter().map(|r| r.is_inside(p.0)).collect();
             if let Some((before, was_screening, was_leaving)) = last.get(&a.id) {
                 for (k, (b, n)) in before.iter().zip(&inside).enumerate() {
                     if b != n {
@@ -108,6 +106,28 @@ fn nobody_crosses_a_ring_except_through_a_lane_and_queues_conserve_people() {
     let (inward, outward) = check_crossings(&file, 7);
     eprintln!("entrance-checkpoints: {inward} in, {outward} out");
     assert!(inward > 1000 && outward > 500, "{inward} in, {outward} out");
+    // a fence from wall to wall works as a ring too
+    let (inward, _) = check_crossings("fence.ron", 3);
+    assert_eq!(inward, 300, "all 300 visitors must pass the fence through the gate");
+}
+
+#[test]
+fn a_fence_must_reach_the_walls() {
+    let good = std::fs::read_to_string(common::scenario_path("fence.ron")).unwrap_or_default();
+    let text = good.replacen("fence: [(0.2, 20)", "fence: [(2.0, 20)", 1);
+    let msg = parse_str(&text, "t.ron")
+        .and_then(|sc| validate(&sc, "t.ron", Some(&text)).map(|_| ()))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(msg.contains("ring \"fence\": the fence is not closed"), "{msg}");
+    let text = good.replacen(", inside: (30, 35)", "", 1);
+    let msg = parse_str(&text, "t.ron")
+        .and_then(|sc| validate(&sc, "t.ron", Some(&text)).map(|_| ()))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(msg.contains("a fence needs `inside`"), "{msg}");
 }
 
 #[test]

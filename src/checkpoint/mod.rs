@@ -24,8 +24,44 @@ pub struct RingRt {
     pub name: String,
     /// Depth (1 outermost).
     pub depth: u8,
-    /// Polygon.
+    /// Polygon (closed ring) or fence polyline.
     pub polygon: Vec<Vec2>,
+    /// For a fence: a point on its inner side (None: a closed polygon).
+    pub inside: Option<Vec2>,
+}
+
+impl RingRt {
+    /// Its wall segments.
+    pub fn edges(&self) -> Vec<crate::venue::geometry::Segment> {
+        let n = self.polygon.len();
+        let m = if self.inside.is_some() { n.saturating_sub(1) } else { n };
+        (0..m)
+            .map(|k| crate::venue::geometry::Segment {
+                a: self.polygon[k],
+                b: self.polygon[(k + 1) % n],
+            })
+            .collect()
+    }
+
+    /// Whether `p` is on the inner side: inside the polygon, or for a fence on the same side of
+    /// its nearest segment as the `inside` point.
+    pub fn is_inside(&self, p: Vec2) -> bool {
+        match self.inside {
+            None => crate::venue::geometry::point_in_polygon(p, &self.polygon),
+            Some(q) => {
+                let Some(s) = self
+                    .edges()
+                    .into_iter()
+                    .min_by(|a, b| a.distance(p).total_cmp(&b.distance(p)))
+                else {
+                    return false;
+                };
+                let side = |x: Vec2| (s.b - s.a).perp_dot(x - s.a);
+                let sq = side(q);
+                side(p) * sq > 0.0 || (sq == 0.0 && side(p) == 0.0)
+            }
+        }
+    }
 }
 
 /// A checkpoint at run time, with its geometry.

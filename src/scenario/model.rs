@@ -48,8 +48,16 @@ pub struct Ring {
     /// Which layer it is.
     #[serde(default)]
     pub level: RingLevel,
-    /// Closed simple polygon (closed automatically; at least 3 points).
+    /// Closed simple polygon (closed automatically; at least 3 points). Give this or `fence`.
+    #[serde(default)]
     pub polygon: Vec<Point>,
+    /// Instead of a polygon: an open polyline (a fence across the site) whose two ends touch walls
+    /// or the bounds (within 0.5 m; they are snapped onto them). Needs `inside`.
+    #[serde(default)]
+    pub fence: Vec<Point>,
+    /// For a fence: a point on its inner side.
+    #[serde(default)]
+    pub inside: Option<Point>,
 }
 
 /// The layer of a ring, outermost first.

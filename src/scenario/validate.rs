@@ -290,26 +290,41 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
     let sources = check_places(&mut ck, "source", &v.sources, &inside, false);
     let targets = check_places(&mut ck, "target", &v.targets, &inside, true);
 
-    // --- security: rings (closed walls), checkpoints on them, item classes
+    // --- security: rings (closed walls or fences from wall to wall), checkpoints, item classes
     let mut rings: Vec<RingRt> = Vec::new();
+    let plain_walls = segments.clone();
     for r in &sc.rings {
         if rings.iter().any(|x| x.name == r.name) {
             ck.named(&r.name, format!("ring \"{}\" is defined twice", r.name));
             continue;
         }
         let label = format!("ring \"{}\"", r.name);
-        if let Some(poly) = check_polygon(&mut ck, Some(format!("\"{}\"", r.name)), &label, &r.polygon, &inside) {
-            for k in 0..poly.len() {
-                segments.push(Segment {
-                    a: poly[k],
-                    b: poly[(k + 1) % poly.len()],
-                });
+        let ring = match (r.polygon.is_empty(), r.fence.is_empty()) {
+            (false, true) => {
+                check_polygon(&mut ck, Some(format!("\"{}\"", r.name)), &label, &r.polygon, &inside).map(|poly| {
+                    RingRt {
+                        name: r.name.clone(),
+                        depth: r.level.depth(),
+                        polygon: poly,
+                        inside: None,
+                    }
+                })
             }
-            rings.push(RingRt {
-                name: r.name.clone(),
-                depth: r.level.depth(),
-                polygon: poly,
-            });
+            (true, false) => check_fence(&mut ck, r, &label, &inside, &plain_walls, [v2(b.min), v2(b.max)]),
+            _ => {
+                ck.named(
+                    &r.name,
+                    format!(
+                        "{label}: give either `polygon` (a closed ring) or `fence` (a line from wall to wall), not {}",
+                        if r.polygon.is_empty() { "neither" } else { "both" }
+                    ),
+                );
+                None
+            }
+        };
+        if let Some(ring) = ring {
+            segments.extend(ring.edges());
+            rings.push(ring);
         }
     }
     let items: Vec<String> = sc.threats.iter().map(|t| t.item.clone()).collect();
@@ -428,15 +443,11 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
             }
         }
         // the lanes sit on the ring: nearest edge within 0.5 m
-        let poly = &rings[ring].polygon;
+        let edges = rings[ring].edges();
         let pos = v2(c.position);
         let (mut best, mut edge) = (f32::INFINITY, 0);
-        for k in 0..poly.len() {
-            let d = Segment {
-                a: poly[k],
-                b: poly[(k + 1) % poly.len()],
-            }
-            .distance(pos);
+        for (k, e) in edges.iter().enumerate() {
+            let d = e.distance(pos);
             if d < best {
                 (best, edge) = (d, k);
             }
@@ -451,14 +462,16 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
             );
             continue;
         }
-        let seg = Segment {
-            a: poly[edge],
-            b: poly[(edge + 1) % poly.len()],
-        };
+        let seg = edges[edge];
         let on = seg.closest(pos);
         let along = (seg.b - seg.a).normalize_or_zero();
         let mut out = along.perp();
-        if point_in_polygon(on + out * 0.05, poly) {
+        let ring_rt = &rings[ring];
+        let inward_probe = match ring_rt.inside {
+            None => point_in_polygon(on + out * 0.05, &ring_rt.polygon),
+            Some(q) => (q - on).dot(out) > 0.0,
+        };
+        if inward_probe {
             out = -out;
         }
         let width = qa.width.unwrap_or((c.lanes as f64).max(2.0)) as f32;
@@ -497,7 +510,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
             ) {
                 let centroid = poly.iter().copied().sum::<Vec2>() / poly.len() as f32;
                 let near = poly.iter().map(|p| p.distance(on)).fold(f32::INFINITY, f32::min);
-                if point_in_polygon(centroid, &rings[ring].polygon) || near > 5.0 {
+                if rings[ring].is_inside(centroid) || near > 5.0 {
                     ck.named(
                         &c.name,
                         format!(
@@ -516,7 +529,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
                     let mut x = lo.x + spacing / 2.0;
                     while x < hi.x {
                         let p = Vec2::new(x, y);
-                        if hs.contains(p) && !point_in_polygon(p, &rings[ring].polygon) {
+                        if hs.contains(p) && !rings[ring].is_inside(p) {
                             slots.push(p);
                         }
                         x += spacing;
@@ -884,8 +897,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
     for (k, mut cp) in cp_specs.into_iter().enumerate() {
         cp.outer_region = region_of_shape(&sec, &venue.grid, &cp.pen);
         cp.inner_region = sec.region_at(&venue.grid, cp.inner_spot(cp.lanes / 2));
-        let inner_ok =
-            point_in_polygon(cp.inner_spot(cp.lanes / 2), &sec.rings[cp.ring].polygon) && cp.inner_region != u32::MAX;
+        let inner_ok = sec.rings[cp.ring].is_inside(cp.inner_spot(cp.lanes / 2)) && cp.inner_region != u32::MAX;
         let exit_ok = cp
             .outer_exit_area()
             .cells(&venue.grid)
@@ -1056,6 +1068,83 @@ fn check_polygon(
         return None;
     }
     Some(poly)
+}
+
+/// A fence ring: at least two points inside the bounds, an `inside` point, and both ends within
+/// 0.5 m of a wall or the bounds (snapped onto it so no gap is left).
+fn check_fence(
+    ck: &mut Checker,
+    r: &Ring,
+    label: &str,
+    inside: &dyn Fn(Point) -> bool,
+    walls: &[Segment],
+    bounds: [Vec2; 2],
+) -> Option<RingRt> {
+    let anchor = Some(format!("\"{}\"", r.name));
+    if r.fence.len() < 2 {
+        ck.err(
+            anchor,
+            format!("{label}: a fence needs at least 2 points, got {}", r.fence.len()),
+        );
+        return None;
+    }
+    if let Some(p) = r.fence.iter().find(|p| !finite_pt(**p) || !inside(**p)) {
+        ck.err(
+            anchor,
+            format!("{label}: point ({}, {}) is outside the venue bounds", p.0, p.1),
+        );
+        return None;
+    }
+    let Some(q) = r.inside.filter(|q| finite_pt(*q) && inside(*q)) else {
+        ck.err(
+            anchor,
+            format!("{label}: a fence needs `inside`, a point on its inner side within the bounds"),
+        );
+        return None;
+    };
+    let (lo, hi) = (bounds[0], bounds[1]);
+    let mut all = walls.to_vec();
+    all.extend([
+        Segment {
+            a: lo,
+            b: Vec2::new(hi.x, lo.y),
+        },
+        Segment {
+            a: Vec2::new(hi.x, lo.y),
+            b: hi,
+        },
+        Segment {
+            a: hi,
+            b: Vec2::new(lo.x, hi.y),
+        },
+        Segment {
+            a: Vec2::new(lo.x, hi.y),
+            b: lo,
+        },
+    ]);
+    let mut pts: Vec<Vec2> = r.fence.iter().map(|p| v2(*p)).collect();
+    let last = pts.len() - 1;
+    for k in [0, last] {
+        let p = pts[k];
+        let Some((d, c)) = all
+            .iter()
+            .map(|s| (s.distance(p), s.closest(p)))
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+        else {
+            return None;
+        };
+        if d > 0.5 {
+            ck.err(anchor.clone(), format!("{label}: the fence is not closed: its end ({}, {}) is {d:.2} m from the nearest wall (at most 0.5 m)", p.x, p.y));
+            return None;
+        }
+        pts[k] = c;
+    }
+    Some(RingRt {
+        name: r.name.clone(),
+        depth: r.level.depth(),
+        polygon: pts,
+        inside: Some(v2(q)),
+    })
 }
 
 fn check_places(

@@ -25,6 +25,10 @@ pub enum Purpose {
     Detection = 7,
     /// Where people come out of a checkpoint's lanes.
     Passage = 8,
+    /// Incidents of one type: times, places, report delays, on-scene times.
+    Incidents = 9,
+    /// Beat points of a responder group.
+    Beats = 10,
 }
 
 /// The scenario's master seed.

@@ -97,6 +97,8 @@ impl Plugin for CordonPlugin {
             VenuePlugin,
             CrowdPlugin,
             CheckpointPlugin,
+            crate::responders::RespondersPlugin,
+            crate::incidents::IncidentsPlugin,
             MetricsPlugin,
         ));
         let clock = SimClock {
@@ -110,6 +112,10 @@ impl Plugin for CordonPlugin {
         world.insert_resource(seed);
         world.insert_resource(Metrics::new(v.scenario.metrics.clone(), &v.venue));
         world.insert_resource(CheckpointState::new(&v.venue, seed));
+        world.insert_resource(crate::incidents::IncidentState::new(&v.incidents, seed));
+        world.insert_resource(v.incidents.clone());
+        world.insert_resource(v.responders.clone());
+        crate::responders::spawn_units(world);
         let cfg = CrowdConfig {
             groups: v.groups.clone(),
             model: v.model,

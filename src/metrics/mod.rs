@@ -201,6 +201,14 @@ impl Metrics {
         &self.cell_zone_items[self.cell_zone_start[c] as usize..self.cell_zone_start[c + 1] as usize]
     }
 
+    /// Density (persons/m²) of the cell containing `p` at the last sample.
+    pub fn density_at(&self, p: Vec2) -> f64 {
+        let dc = self.settings.density_cell as f32;
+        let x = (((p.x - self.origin.x) / dc).max(0.0) as usize).min(self.dnx - 1);
+        let y = (((p.y - self.origin.y) / dc).max(0.0) as usize).min(self.dny - 1);
+        self.density(y * self.dnx + x)
+    }
+
     fn density(&self, c: usize) -> f64 {
         f64::from(self.counts[c]) / self.cell_area[c].max(0.5)
     }

@@ -209,6 +209,9 @@ pub struct Report {
     /// Rings and checkpoints (absent when the scenario has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security: Option<super::security::SecurityReport>,
+    /// Responders and incidents (absent when the scenario has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<crate::incidents::report::ResponseReport>,
     /// Time series.
     pub series: Vec<SeriesRow>,
 }
@@ -238,6 +241,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
         }
     }
     let security = super::security::build(world, t);
+    let response = crate::incidents::report::build(world, t);
     let venue = world.resource::<Venue>();
     let log = world.resource::<CrowdLog>();
     let m = world.resource::<Metrics>();
@@ -357,6 +361,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
             episodes,
         },
         security,
+        response,
         series: m.series.clone(),
     }
 }
@@ -401,6 +406,21 @@ impl Report {
             "  critical-density episodes: {}\n",
             self.critical_density.episodes_total
         );
+        if let Some(r) = &self.response {
+            let o = &r.overall;
+            s += &format!(
+                "  incidents: {} happened, {} answered, {} resolved, {} waiting for a unit; response p50 {} s, p90 {} s, max {} s; within {:?} s: {:?}\n",
+                o.occurred,
+                o.answered,
+                o.resolved,
+                r.waiting_at_end,
+                o.response_s.p50,
+                o.response_s.p90,
+                o.response_s.max,
+                r.thresholds_s,
+                o.within
+            );
+        }
         if let Some(sec) = &self.security {
             for c in &sec.checkpoints {
                 s += &format!(

@@ -37,6 +37,184 @@ pub struct Scenario {
     /// Item classes some visitors carry (prohibited items, contraband).
     #[serde(default)]
     pub threats: Vec<Threat>,
+    /// Response units: patrols, posts, medical teams, volunteers.
+    #[serde(default)]
+    pub responders: Vec<ResponderSpec>,
+    /// Incident types and how often and where they happen.
+    #[serde(default)]
+    pub incidents: Vec<IncidentSpec>,
+    /// How units are sent to incidents, and the response-time thresholds.
+    #[serde(default)]
+    pub dispatch: DispatchSettings,
+}
+
+/// A group of response units of one kind.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponderSpec {
+    /// Unique group name.
+    pub name: String,
+    /// What kind of unit.
+    pub kind: UnitKind,
+    /// Number of units (default 1).
+    #[serde(default = "d_one")]
+    pub count: u32,
+    /// Speed on patrol, m/s.
+    pub speed: f64,
+    /// Speed when answering an incident, m/s (default: `speed`).
+    #[serde(default)]
+    pub emergency_speed: Option<f64>,
+    /// Incident types (names from `incidents`) these units can handle.
+    pub handles: Vec<String>,
+    /// Clock times on duty (default: all the time).
+    #[serde(default)]
+    pub shift: Option<Shift>,
+    /// Where they are when not busy.
+    pub deployment: Deployment,
+    /// Radius within which they see (and report at once) any incident, m (default: 20 for posts
+    /// and volunteers, 0 for the others).
+    #[serde(default)]
+    pub sight: Option<f64>,
+}
+
+fn d_one() -> u32 {
+    1
+}
+
+/// Kinds of response unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UnitKind {
+    /// Officers on foot.
+    FootPatrol,
+    /// Officers on bicycles.
+    BikePatrol,
+    /// A vehicle.
+    Vehicle,
+    /// A medical team.
+    Medical,
+    /// A fixed post.
+    Post,
+    /// A volunteer.
+    Volunteer,
+}
+
+/// A duty window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shift {
+    /// Start (clock time).
+    pub from: ClockTime,
+    /// End (clock time).
+    pub to: ClockTime,
+}
+
+/// Where idle units are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Deployment {
+    /// Standing at a fixed position.
+    Post(Point),
+    /// Walking a closed loop of waypoints, stopping `dwell` seconds at each.
+    Route {
+        /// Waypoints in order (the loop closes back to the first).
+        waypoints: Vec<Point>,
+        /// Stop at each waypoint, s (default 0).
+        #[serde(default)]
+        dwell: f64,
+    },
+    /// Walking between random points of a zone, stopping `dwell` seconds at each.
+    Beat {
+        /// Zone name.
+        zone: String,
+        /// Stop at each point, s (default 0).
+        #[serde(default)]
+        dwell: f64,
+    },
+}
+
+/// One incident type.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentSpec {
+    /// Type name (e.g. "medical", "fight", "lost-child").
+    pub kind: String,
+    /// How often.
+    pub rate: IncidentRate,
+    /// Where.
+    pub location: IncidentLocation,
+    /// Units needed at the scene (default 1).
+    #[serde(default = "d_one")]
+    pub units: u32,
+    /// Time on scene once the units are there, s.
+    pub on_scene: Distribution,
+    /// Delay before an incident nobody sees is reported, s (default Fixed(0)).
+    #[serde(default = "d_no_delay")]
+    pub report_delay: Distribution,
+}
+
+fn d_no_delay() -> Distribution {
+    Distribution::Fixed(0.0)
+}
+
+/// How often incidents happen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum IncidentRate {
+    /// Poisson with this many per hour.
+    PerHour(f64),
+    /// Poisson with this many per 1,000 visitors present per hour.
+    PerThousandPerHour(f64),
+    /// Exactly at these clock times (for drills and tests).
+    At(Vec<ClockTime>),
+}
+
+/// Where incidents happen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum IncidentLocation {
+    /// At a random visitor: proportional to crowd density.
+    Crowd,
+    /// Uniformly over these zones (by area).
+    Zones(Vec<String>),
+    /// At one of these points, chosen uniformly (in order for `At` rates).
+    Hotspots(Vec<Point>),
+}
+
+/// Dispatch policy and response-time thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DispatchSettings {
+    /// Which free unit goes (default NearestByTravelTime).
+    #[serde(default)]
+    pub policy: DispatchPolicy,
+    /// Response-time thresholds for the "share within" figures, s (default [60, 180, 300]).
+    #[serde(default = "d_thresholds")]
+    pub thresholds: Vec<f64>,
+}
+
+fn d_thresholds() -> Vec<f64> {
+    vec![60.0, 180.0, 300.0]
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        DispatchSettings {
+            policy: DispatchPolicy::default(),
+            thresholds: d_thresholds(),
+        }
+    }
+}
+
+/// Which free unit is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum DispatchPolicy {
+    /// The one with the shortest travel time around walls (default).
+    #[default]
+    NearestByTravelTime,
+    /// The one closest in a straight line.
+    NearestByDistance,
+    /// Units whose beat zone (or whose post's zone) contains the incident first, then by travel time.
+    ZoneAssigned,
 }
 
 /// A security ring: a closed polygon that people cross only through its checkpoints.

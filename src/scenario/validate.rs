@@ -5,6 +5,8 @@
 use super::model::*;
 use crate::checkpoint::{CheckpointRt, RingRt, Security};
 use crate::error::{CordonError, Result};
+use crate::incidents::{IncidentPlan, IncidentTypeRt, LocationRt, RateRt};
+use crate::responders::{DeploymentRt, Responders, UNIT_RADIUS, UnitGroupRt};
 use crate::venue::field::FloorField;
 use crate::venue::geometry::point_in_polygon;
 use crate::venue::geometry::{Segment, polygon_degenerate, polygon_self_intersects};
@@ -69,6 +71,10 @@ pub struct Validated {
     pub groups: Vec<GroupRt>,
     /// Operational model parameters.
     pub model: ModelRt,
+    /// Response units.
+    pub responders: Responders,
+    /// Incident types and dispatch.
+    pub incidents: IncidentPlan,
 }
 
 /// At most this many problems are listed.
@@ -299,29 +305,27 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
             continue;
         }
         let label = format!("ring \"{}\"", r.name);
-        let ring = match (r.polygon.is_empty(), r.fence.is_empty()) {
-            (false, true) => {
-                check_polygon(&mut ck, Some(format!("\"{}\"", r.name)), &label, &r.polygon, &inside).map(|poly| {
-                    RingRt {
+        let ring =
+            match (r.polygon.is_empty(), r.fence.is_empty()) {
+                (false, true) => check_polygon(&mut ck, Some(format!("\"{}\"", r.name)), &label, &r.polygon, &inside)
+                    .map(|poly| RingRt {
                         name: r.name.clone(),
                         depth: r.level.depth(),
                         polygon: poly,
                         inside: None,
-                    }
-                })
-            }
-            (true, false) => check_fence(&mut ck, r, &label, &inside, &plain_walls, [v2(b.min), v2(b.max)]),
-            _ => {
-                ck.named(
+                    }),
+                (true, false) => check_fence(&mut ck, r, &label, &inside, &plain_walls, [v2(b.min), v2(b.max)]),
+                _ => {
+                    ck.named(
                     &r.name,
                     format!(
                         "{label}: give either `polygon` (a closed ring) or `fence` (a line from wall to wall), not {}",
                         if r.polygon.is_empty() { "neither" } else { "both" }
                     ),
                 );
-                None
-            }
-        };
+                    None
+                }
+            };
         if let Some(ring) = ring {
             segments.extend(ring.edges());
             rings.push(ring);
@@ -923,6 +927,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         .map(|t| region_of_shape(&sec, &venue.grid, &t.shape))
         .collect();
     venue.security = sec;
+    let (responders, incidents) = check_response(&mut ck, sc, &venue, s.start.0);
     if !ck.problems.is_empty() {
         return Err(ck.into_error(file));
     }
@@ -998,6 +1003,8 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         duration: s.end.0 - s.start.0,
         venue,
         groups,
+        responders,
+        incidents,
         model: ModelRt {
             time_gap: m.time_gap as f32,
             a_n: m.neighbour_strength as f32,
@@ -1239,4 +1246,280 @@ fn check_distribution(ck: &mut Checker, anchor: &str, label: &str, d: &Distribut
     if let Some(msg) = bad {
         ck.named(anchor, format!("{label}: {msg}"));
     }
+}
+
+/// Responders, incident types and dispatch: names, numbers, places (free space, reachable), and
+/// that every incident type has someone to handle it.
+fn check_response(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64) -> (Responders, IncidentPlan) {
+    let sec = &venue.security;
+    let kinds: Vec<&str> = sc.incidents.iter().map(|i| i.kind.as_str()).collect();
+    let free = |p: Vec2| venue.is_free(p) && venue.grid.walkable(p) && venue.wall_clearance(p) >= UNIT_RADIUS;
+    let mut groups = Vec::new();
+    if sc.incidents.len() > 64 {
+        ck.err(
+            Some("incidents".into()),
+            format!("at most 64 incident types, got {}", sc.incidents.len()),
+        );
+    }
+    for (gi, r) in sc.responders.iter().enumerate() {
+        let label = format!("responder \"{}\"", r.name);
+        if sc.responders[..gi].iter().any(|x| x.name == r.name) {
+            ck.named(&r.name, format!("{label} is defined twice"));
+        }
+        if r.count == 0 || r.count > 100_000 {
+            ck.named(&r.name, format!("{label}: count must be 1 to 100000, got {}", r.count));
+        }
+        let em = r.emergency_speed.unwrap_or(r.speed);
+        if !(r.speed.is_finite() && r.speed > 0.0 && r.speed <= 50.0) || !(em.is_finite() && em > 0.0 && em <= 50.0) {
+            ck.named(
+                &r.name,
+                format!(
+                    "{label}: speed and emergency_speed must be in (0, 50] m/s, got {} and {}",
+                    r.speed, em
+                ),
+            );
+        }
+        let mut handles = 0u64;
+        for h in &r.handles {
+            match kinds.iter().position(|k| k == h) {
+                Some(k) if k < 64 => handles |= 1 << k,
+                _ => ck.named(
+                    h,
+                    format!(
+                        "{label}: incident type \"{h}\" is not defined; known: {}",
+                        quote_list(kinds.iter().copied())
+                    ),
+                ),
+            }
+        }
+        let (from, to) = match &r.shift {
+            Some(sh) => {
+                if !(sh.to.0 > sh.from.0) {
+                    ck.named(
+                        &r.name,
+                        format!(
+                            "{label}: shift ends ({}) before it starts ({})",
+                            sh.to.hms(),
+                            sh.from.hms()
+                        ),
+                    );
+                }
+                (sh.from.0 - start, sh.to.0 - start)
+            }
+            None => (f64::NEG_INFINITY, f64::INFINITY),
+        };
+        let sight = r
+            .sight
+            .unwrap_or(if matches!(r.kind, UnitKind::Post | UnitKind::Volunteer) {
+                20.0
+            } else {
+                0.0
+            });
+        if !(sight.is_finite() && sight >= 0.0) {
+            ck.named(
+                &r.name,
+                format!("{label}: sight must be zero or a positive distance, got {sight}"),
+            );
+        }
+        let deployment = match &r.deployment {
+            Deployment::Post(p) => {
+                let q = v2(*p);
+                if !finite_pt(*p) || !free(q) {
+                    ck.named(
+                        &r.name,
+                        format!(
+                            "{label}: post ({}, {}) is inside a wall or obstacle or outside the bounds",
+                            p.0, p.1
+                        ),
+                    );
+                }
+                DeploymentRt::Post(q)
+            }
+            Deployment::Route { waypoints, dwell } => {
+                if waypoints.is_empty() {
+                    ck.named(&r.name, format!("{label}: a route needs at least one waypoint"));
+                }
+                if !(dwell.is_finite() && *dwell >= 0.0) {
+                    ck.named(&r.name, format!("{label}: dwell must be zero or positive, got {dwell}"));
+                }
+                let pts: Vec<Vec2> = waypoints.iter().map(|p| v2(*p)).collect();
+                for (k, (w, q)) in waypoints.iter().zip(&pts).enumerate() {
+                    if !finite_pt(*w) || !free(*q) {
+                        ck.named(
+                            &r.name,
+                            format!(
+                                "{label}: waypoint {k} ({}, {}) is inside a wall or obstacle or outside the bounds",
+                                w.0, w.1
+                            ),
+                        );
+                    } else if sec.region_at(&venue.grid, *q) != sec.region_at(&venue.grid, pts[0]) {
+                        ck.named(
+                            &r.name,
+                            format!(
+                                "{label}: waypoint {k} ({}, {}) cannot be reached from waypoint 0",
+                                w.0, w.1
+                            ),
+                        );
+                    }
+                }
+                DeploymentRt::Route {
+                    waypoints: pts,
+                    dwell: *dwell,
+                }
+            }
+            Deployment::Beat { zone, dwell } => {
+                let Some(z) = venue.zones.iter().position(|x| x.name == *zone) else {
+                    ck.named(
+                        zone,
+                        format!(
+                            "{label}: zone \"{zone}\" is not defined; known zones: {}",
+                            quote_list(venue.zones.iter().map(|z| z.name.as_str()))
+                        ),
+                    );
+                    continue;
+                };
+                if !(dwell.is_finite() && *dwell >= 0.0) {
+                    ck.named(&r.name, format!("{label}: dwell must be zero or positive, got {dwell}"));
+                }
+                // eight beat points drawn once from the zone (its largest walkable region)
+                let mut rng = crate::rng::MasterSeed(sc.sim.seed).stream(crate::rng::Purpose::Beats, gi as u64);
+                let shape = Shape::polygon(venue.zones[z].polygon.clone());
+                let mut points: Vec<Vec2> = Vec::new();
+                for _ in 0..400 {
+                    let p = shape.sample(&mut rng);
+                    if free(p)
+                        && (points.is_empty() || sec.region_at(&venue.grid, p) == sec.region_at(&venue.grid, points[0]))
+                    {
+                        points.push(p);
+                        if points.len() == 8 {
+                            break;
+                        }
+                    }
+                }
+                if points.is_empty() {
+                    ck.named(
+                        zone,
+                        format!("{label}: zone \"{zone}\" has no walkable space for a beat"),
+                    );
+                    continue;
+                }
+                DeploymentRt::Beat {
+                    zone: z,
+                    points,
+                    dwell: *dwell,
+                }
+            }
+        };
+        groups.push(UnitGroupRt {
+            name: r.name.clone(),
+            kind: r.kind,
+            count: r.count,
+            speed: r.speed as f32,
+            emergency_speed: em as f32,
+            handles,
+            shift_from: from,
+            shift_to: to,
+            deployment,
+            sight: sight as f32,
+        });
+    }
+    let mut types = Vec::new();
+    for (k, inc) in sc.incidents.iter().enumerate() {
+        let label = format!("incident \"{}\"", inc.kind);
+        if kinds[..k].contains(&inc.kind.as_str()) {
+            ck.named(&inc.kind, format!("{label} is defined twice"));
+        }
+        if k < 64 && !groups.iter().any(|g| g.handles & (1 << k) != 0) {
+            ck.named(
+                &inc.kind,
+                format!("{label}: no responder can handle it (add it to some responder's `handles`)"),
+            );
+        }
+        let rate = match &inc.rate {
+            IncidentRate::PerHour(r) | IncidentRate::PerThousandPerHour(r) => {
+                if !(r.is_finite() && *r >= 0.0) {
+                    ck.named(&inc.kind, format!("{label}: rate must be zero or positive, got {r}"));
+                }
+                if matches!(inc.rate, IncidentRate::PerHour(_)) {
+                    RateRt::PerSecond(r / 3600.0)
+                } else {
+                    RateRt::PerPersonSecond(r / 3600.0 / 1000.0)
+                }
+            }
+            IncidentRate::At(times) => {
+                let mut ts: Vec<f64> = times.iter().map(|c| c.0 - start).collect();
+                ts.sort_by(f64::total_cmp);
+                RateRt::At(ts)
+            }
+        };
+        let location = match &inc.location {
+            IncidentLocation::Crowd => LocationRt::Crowd,
+            IncidentLocation::Zones(zs) => {
+                let mut idx = Vec::new();
+                for z in zs {
+                    match venue.zones.iter().position(|x| x.name == *z) {
+                        Some(i) => idx.push(i),
+                        None => ck.named(z, format!("{label}: zone \"{z}\" is not defined")),
+                    }
+                }
+                if zs.is_empty() {
+                    ck.named(&inc.kind, format!("{label}: Zones([]) names no zone"));
+                }
+                LocationRt::Zones(idx)
+            }
+            IncidentLocation::Hotspots(pts) => {
+                if pts.is_empty() {
+                    ck.named(&inc.kind, format!("{label}: Hotspots([]) names no place"));
+                }
+                for p in pts {
+                    if !finite_pt(*p) || !free(v2(*p)) {
+                        ck.named(
+                            &inc.kind,
+                            format!(
+                                "{label}: hotspot ({}, {}) is inside a wall or obstacle or outside the bounds",
+                                p.0, p.1
+                            ),
+                        );
+                    }
+                }
+                LocationRt::Hotspots(pts.iter().map(|p| v2(*p)).collect())
+            }
+        };
+        if inc.units == 0 {
+            ck.named(&inc.kind, format!("{label}: units must be at least 1"));
+        }
+        check_distribution(ck, &inc.kind, &format!("{label}: on_scene"), &inc.on_scene, false);
+        check_distribution(
+            ck,
+            &inc.kind,
+            &format!("{label}: report_delay"),
+            &inc.report_delay,
+            false,
+        );
+        types.push(IncidentTypeRt {
+            kind: inc.kind.clone(),
+            rate,
+            location,
+            units: inc.units,
+            on_scene: inc.on_scene.clone(),
+            report_delay: inc.report_delay.clone(),
+        });
+    }
+    if sc.dispatch.thresholds.iter().any(|t| !(t.is_finite() && *t > 0.0)) {
+        ck.err(
+            Some("thresholds".into()),
+            format!(
+                "dispatch.thresholds must be positive seconds, got {:?}",
+                sc.dispatch.thresholds
+            ),
+        );
+    }
+    (
+        Responders { groups },
+        IncidentPlan {
+            types,
+            policy: sc.dispatch.policy,
+            thresholds: sc.dispatch.thresholds.clone(),
+        },
+    )
 }

@@ -1,0 +1,200 @@
+//! The response part of the report: per incident times and their parts, statistics per type and
+//! overall with the share answered within each threshold, waiting incidents, unit utilisation.
+
+use super::{IncidentPlan, IncidentState};
+use crate::metrics::report::{Stats, round};
+use crate::responders::{Responders, Unit};
+use bevy::prelude::*;
+use serde::Serialize;
+
+/// Response times of a set of incidents.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ResponseStats {
+    /// Incident type (or "all").
+    pub kind: String,
+    /// Incidents that happened.
+    pub occurred: u64,
+    /// Reached by a unit.
+    pub answered: u64,
+    /// Work finished.
+    pub resolved: u64,
+    /// Arrival of the first unit − occurrence, s.
+    pub response_s: Stats,
+    /// Occurrence to report, s.
+    pub detection_delay_s: Stats,
+    /// Report to first dispatch, s.
+    pub dispatch_wait_s: Stats,
+    /// First dispatch to first arrival, s.
+    pub travel_s: Stats,
+    /// Share of answered incidents answered within each threshold (same order as `thresholds_s`).
+    pub within: Vec<f64>,
+}
+
+/// One incident.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IncidentRow {
+    /// Id.
+    pub id: u32,
+    /// Type.
+    pub kind: String,
+    /// Place.
+    pub x: f64,
+    /// Place.
+    pub y: f64,
+    /// s after the start.
+    pub occurred: f64,
+    /// s after the start.
+    pub reported: f64,
+    /// Seen by a unit on the spot.
+    pub seen: bool,
+    /// s after the start.
+    pub dispatched: Option<f64>,
+    /// s after the start.
+    pub arrived: Option<f64>,
+    /// s after the start.
+    pub resolved: Option<f64>,
+    /// arrived − occurred, s.
+    pub response_s: Option<f64>,
+}
+
+/// One unit group.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UnitReport {
+    /// Group name.
+    pub name: String,
+    /// Units.
+    pub count: u64,
+    /// Busy (en route or on scene) / on duty.
+    pub utilisation: f64,
+}
+
+/// The response section.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ResponseReport {
+    /// Thresholds, s.
+    pub thresholds_s: Vec<f64>,
+    /// All incidents.
+    pub overall: ResponseStats,
+    /// Per type.
+    pub by_type: Vec<ResponseStats>,
+    /// Incidents resolved, in progress and waiting for a unit at the end.
+    pub resolved_at_end: u64,
+    /// In progress at the end.
+    pub in_progress_at_end: u64,
+    /// Waiting for a free unit at the end.
+    pub waiting_at_end: u64,
+    /// Incidents that had to wait for a free unit, and how long, s.
+    pub waited_for_unit_s: Stats,
+    /// Per unit group.
+    pub units: Vec<UnitReport>,
+    /// Every incident (first 1,000).
+    pub incidents: Vec<IncidentRow>,
+}
+
+fn stats_for(kind: &str, recs: &[&super::IncidentRec], thresholds: &[f64], t_end: f64) -> ResponseStats {
+    let answered: Vec<&&super::IncidentRec> = recs.iter().filter(|r| r.arrived.is_some_and(|a| a <= t_end)).collect();
+    let resp: Vec<f64> = answered
+        .iter()
+        .filter_map(|r| r.arrived.map(|a| a - r.occurred))
+        .collect();
+    ResponseStats {
+        kind: kind.to_string(),
+        occurred: recs.len() as u64,
+        answered: answered.len() as u64,
+        resolved: recs.iter().filter(|r| r.resolved.is_some_and(|x| x <= t_end)).count() as u64,
+        response_s: Stats::of(resp.iter().copied()),
+        detection_delay_s: Stats::of(
+            recs.iter()
+                .filter(|r| r.reported <= t_end)
+                .map(|r| r.reported - r.occurred),
+        ),
+        dispatch_wait_s: Stats::of(recs.iter().filter_map(|r| r.dispatched.map(|d| d - r.reported))),
+        travel_s: Stats::of(answered.iter().filter_map(|r| Some(r.arrived? - r.dispatched?))),
+        within: thresholds
+            .iter()
+            .map(|&th| {
+                if resp.is_empty() {
+                    0.0
+                } else {
+                    round(resp.iter().filter(|&&x| x <= th).count() as f64 / resp.len() as f64)
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Builds the section (None without responders and incidents).
+pub fn build(world: &mut World, t_end: f64) -> Option<ResponseReport> {
+    let plan = world.get_resource::<IncidentPlan>()?.clone();
+    let responders = world.get_resource::<Responders>()?.clone();
+    if plan.types.is_empty() && responders.groups.is_empty() {
+        return None;
+    }
+    let mut busy = vec![(0.0f64, 0.0f64); responders.groups.len()];
+    for u in world.query::<&Unit>().iter(world) {
+        busy[u.group as usize].0 += u.busy_s;
+        busy[u.group as usize].1 += u.duty_s;
+    }
+    let st = world.resource::<IncidentState>();
+    let all: Vec<&super::IncidentRec> = st.recs.iter().collect();
+    let th = &plan.thresholds;
+    let waited: Vec<f64> = st
+        .recs
+        .iter()
+        .filter_map(|r| r.dispatched.map(|d| d - r.reported))
+        .filter(|w| *w > 1e-9)
+        .collect();
+    Some(ResponseReport {
+        thresholds_s: th.clone(),
+        overall: stats_for("all", &all, th, t_end),
+        by_type: plan
+            .types
+            .iter()
+            .enumerate()
+            .map(|(k, ty)| {
+                let recs: Vec<&super::IncidentRec> = st.recs.iter().filter(|r| r.kind as usize == k).collect();
+                stats_for(&ty.kind, &recs, th, t_end)
+            })
+            .collect(),
+        resolved_at_end: st
+            .recs
+            .iter()
+            .filter(|r| r.resolved.is_some_and(|x| x <= t_end))
+            .count() as u64,
+        in_progress_at_end: st
+            .recs
+            .iter()
+            .filter(|r| r.dispatched.is_some() && !r.resolved.is_some_and(|x| x <= t_end))
+            .count() as u64,
+        waiting_at_end: st.recs.iter().filter(|r| r.dispatched.is_none()).count() as u64,
+        waited_for_unit_s: Stats::of(waited.into_iter()),
+        units: responders
+            .groups
+            .iter()
+            .zip(&busy)
+            .map(|(g, (b, d))| UnitReport {
+                name: g.name.clone(),
+                count: u64::from(g.count),
+                utilisation: round(if *d > 0.0 { b / d } else { 0.0 }),
+            })
+            .collect(),
+        incidents: st
+            .recs
+            .iter()
+            .take(1000)
+            .map(|r| IncidentRow {
+                id: r.id,
+                kind: plan.types[r.kind as usize].kind.clone(),
+                x: round(f64::from(r.at.x)),
+                y: round(f64::from(r.at.y)),
+                occurred: round(r.occurred),
+                reported: round(r.reported),
+                seen: r.seen,
+                dispatched: r.dispatched.map(round),
+                arrived: r.arrived.map(round),
+                resolved: r.resolved.filter(|x| *x <= t_end).map(round),
+                response_s: r.arrived.map(|a| round(a - r.occurred)),
+            })
+            .collect(),
+    })
+}

@@ -1,0 +1,349 @@
+//! Responders plugin: owns the response units (patrols, posts, medical teams, volunteers), their
+//! deployment (post, route, beat), their movement on the walkable area (floor fields towards
+//! each goal, cached; slowed by the crowd they push through, by Weidmann's relation) and their
+//! shifts. Incidents and dispatch live in [`crate::incidents`].
+
+use crate::crowd::Position;
+use crate::crowd::step::constrain;
+use crate::metrics::Metrics;
+use crate::scenario::model::{Distribution, UnitKind};
+use crate::schedule::{SimClock, SimStep, SimSystems};
+use crate::venue::Venue;
+use crate::venue::field::FloorField;
+use crate::venue::geometry::{Segment, segments_intersect};
+use crate::venue::{Shape, grid::NavGrid};
+use bevy::prelude::*;
+use std::collections::BTreeMap;
+
+/// Body radius of a unit for the wall constraint, m.
+pub const UNIT_RADIUS: f32 = 0.25;
+
+/// Where idle units of a group are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeploymentRt {
+    /// At a post.
+    Post(Vec2),
+    /// Round a loop of waypoints.
+    Route {
+        /// Waypoints.
+        waypoints: Vec<Vec2>,
+        /// Stop at each, s.
+        dwell: f64,
+    },
+    /// Between points of a zone.
+    Beat {
+        /// Zone index.
+        zone: usize,
+        /// Points to walk between (drawn once from the zone).
+        points: Vec<Vec2>,
+        /// Stop at each, s.
+        dwell: f64,
+    },
+}
+
+/// A group of units at run time.
+#[derive(Debug, Clone)]
+pub struct UnitGroupRt {
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: UnitKind,
+    /// Units.
+    pub count: u32,
+    /// Patrol speed, m/s.
+    pub speed: f32,
+    /// Emergency speed, m/s.
+    pub emergency_speed: f32,
+    /// Incident types handled (bit per type).
+    pub handles: u64,
+    /// On duty from, s after the start.
+    pub shift_from: f64,
+    /// Until.
+    pub shift_to: f64,
+    /// Deployment.
+    pub deployment: DeploymentRt,
+    /// Sight radius, m.
+    pub sight: f32,
+}
+
+/// What a unit is doing.
+#[derive(Component, Debug, Clone, Copy, PartialEq)]
+pub enum Task {
+    /// Not on duty.
+    OffShift,
+    /// On its post, route or beat; `leg` is the waypoint it heads for; waits until `until`.
+    Patrol {
+        /// Waypoint index.
+        leg: usize,
+        /// Dwell until, s.
+        until: f64,
+    },
+    /// Heading for an incident.
+    EnRoute {
+        /// Incident id.
+        incident: u32,
+    },
+    /// Working at an incident until `until`.
+    OnScene {
+        /// Incident id.
+        incident: u32,
+        /// Until, s.
+        until: f64,
+    },
+}
+
+impl Task {
+    /// Free to be dispatched.
+    pub fn available(&self) -> bool {
+        matches!(self, Task::Patrol { .. })
+    }
+}
+
+/// A response unit.
+#[derive(Component, Debug, Clone)]
+pub struct Unit {
+    /// Stable id.
+    pub id: u32,
+    /// Group index.
+    pub group: u16,
+    /// Seconds spent en route or on scene.
+    pub busy_s: f64,
+    /// Seconds on duty.
+    pub duty_s: f64,
+}
+
+/// Floor fields of fixed goals (posts, waypoints), by raster cell, computed when first needed.
+#[derive(Resource, Debug, Default)]
+pub struct GoalFields {
+    fields: BTreeMap<usize, FloorField>,
+}
+
+impl GoalFields {
+    /// The field leading to the cell of `goal` (pure distance, no wall penalty).
+    pub fn get(&mut self, grid: &NavGrid, goal: Vec2) -> Option<&FloorField> {
+        let cell = grid.cell_of(goal)?;
+        Some(
+            self.fields
+                .entry(cell)
+                .or_insert_with(|| FloorField::compute(grid, &Shape::Circle(goal, 0.0), 0.0)),
+        )
+    }
+}
+
+/// Groups of units and the crowd-slowdown switch.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct Responders {
+    /// Groups.
+    pub groups: Vec<UnitGroupRt>,
+}
+
+impl Responders {
+    /// The deployment goal of `leg` for a unit of `group` (index `k` within the group).
+    pub fn goal(&self, group: usize, leg: usize) -> Vec2 {
+        match &self.groups[group].deployment {
+            DeploymentRt::Post(p) => *p,
+            DeploymentRt::Route { waypoints, .. } => waypoints[leg % waypoints.len()],
+            DeploymentRt::Beat { points, .. } => points[leg % points.len()],
+        }
+    }
+
+    /// Dwell at a deployment goal, s.
+    pub fn dwell(&self, group: usize) -> f64 {
+        match &self.groups[group].deployment {
+            DeploymentRt::Post(_) => f64::INFINITY,
+            DeploymentRt::Route { dwell, .. } | DeploymentRt::Beat { dwell, .. } => *dwell,
+        }
+    }
+
+    /// Number of goals of the deployment.
+    pub fn legs(&self, group: usize) -> usize {
+        match &self.groups[group].deployment {
+            DeploymentRt::Post(_) => 1,
+            DeploymentRt::Route { waypoints, .. } => waypoints.len(),
+            DeploymentRt::Beat { points, .. } => points.len(),
+        }
+    }
+}
+
+/// Speed factor in a crowd of density `rho` (persons/m²): Weidmann's v(ρ)/v0, at least 0.1.
+pub fn crowd_factor(rho: f64) -> f32 {
+    if rho <= 0.0 {
+        return 1.0;
+    }
+    let f = 1.0 - (-1.913 * (1.0 / rho - 1.0 / 5.4)).exp();
+    f.clamp(0.1, 1.0) as f32
+}
+
+/// Whether a unit could walk the straight line from `a` to `b`: no wall or obstacle edge crosses
+/// it or comes closer than the unit's radius.
+pub fn line_of_sight(venue: &Venue, a: Vec2, b: Vec2) -> bool {
+    let len = a.distance(b);
+    let n = (len / 1.5).ceil().max(1.0) as usize;
+    let path = Segment { a, b };
+    for k in 0..=n {
+        let q = a.lerp(b, k as f32 / n as f32);
+        for s in venue.walls.near(q) {
+            if segments_intersect(a, b, s.a, s.b) {
+                return false;
+            }
+            // closest approach of two non-crossing segments is at an endpoint of one of them
+            let d = path
+                .distance(s.a)
+                .min(path.distance(s.b))
+                .min(s.distance(a))
+                .min(s.distance(b));
+            if d < UNIT_RADIUS * 0.999 && s.distance(a) >= UNIT_RADIUS * 0.999 {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Where to head for on the way to `goal`: the goal itself when in sight, else the farthest point
+/// in sight along the floor field's steepest descent (up to 30 m ahead). This pulls the path
+/// straight, so units travel the geodesic rather than the raster's 8 directions.
+pub fn aim(venue: &Venue, field: &FloorField, p: Vec2, goal: Vec2) -> Vec2 {
+    if line_of_sight(venue, p, goal) {
+        return goal;
+    }
+    let g = &venue.grid;
+    let Some(mut c) = g.cell_of(p) else {
+        return p + field.direction(g, p);
+    };
+    let mut best = p + field.direction(g, p) * g.h;
+    let steps = (30.0 / g.h) as usize;
+    for k in 0..steps {
+        let mut next = c;
+        g.neighbours(c, |j, _| {
+            if field.cost[j] < field.cost[next] {
+                next = j;
+            }
+        });
+        if next == c {
+            break;
+        }
+        c = next;
+        if k % 4 == 3 {
+            let q = g.center(c % g.nx, c / g.nx);
+            if line_of_sight(venue, p, q) {
+                best = q;
+            } else {
+                break;
+            }
+        }
+    }
+    best
+}
+
+/// Moves a unit one step towards `goal` along `field` at `speed`, slowed by the crowd. Returns
+/// the new position and, if it reached the goal during the step, the time that took (s).
+pub fn step_towards(
+    venue: &Venue,
+    metrics: &Metrics,
+    field: &FloorField,
+    p: Vec2,
+    goal: Vec2,
+    speed: f32,
+    dt: f32,
+) -> (Vec2, Option<f32>) {
+    let v = speed * crowd_factor(metrics.density_at(p));
+    let reach = v * dt;
+    let target = aim(venue, field, p, goal);
+    let d = p.distance(target);
+    if target == goal && d <= reach {
+        return (goal, Some(d / v));
+    }
+    let dir = (target - p).normalize_or_zero();
+    let next = constrain(venue, p, p + dir * reach, UNIT_RADIUS);
+    if next.distance(p) < 0.5 * reach {
+        // the straight aim is blocked (a wall end in the way): follow the floor field instead
+        let dir = field.direction(&venue.grid, p);
+        return (constrain(venue, p, p + dir * reach, UNIT_RADIUS), None);
+    }
+    (next, None)
+}
+
+/// Spawns the units (all groups) at their first deployment goal, spread along routes.
+pub fn spawn_units(world: &mut World) {
+    let responders = world.resource::<Responders>().clone();
+    let mut id = 0u32;
+    for (gi, g) in responders.groups.iter().enumerate() {
+        let legs = responders.legs(gi).max(1);
+        for k in 0..g.count {
+            let leg = (k as usize * legs) / g.count.max(1) as usize;
+            let p = responders.goal(gi, leg);
+            world.spawn((
+                Unit {
+                    id,
+                    group: gi as u16,
+                    busy_s: 0.0,
+                    duty_s: 0.0,
+                },
+                Position(p),
+                Task::OffShift,
+            ));
+            id += 1;
+        }
+    }
+}
+
+/// Responders plugin.
+pub struct RespondersPlugin;
+
+impl Plugin for RespondersPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<GoalFields>()
+            .add_systems(SimStep, patrol.in_set(SimSystems::Respond));
+    }
+}
+
+/// Units on duty walk their post, route or beat; shifts start and end.
+fn patrol(
+    clock: Res<SimClock>,
+    venue: Res<Venue>,
+    metrics: Res<Metrics>,
+    responders: Res<Responders>,
+    mut fields: ResMut<GoalFields>,
+    mut q: Query<(&mut Unit, &mut Position, &mut Task)>,
+) {
+    let t = clock.t();
+    let dt = clock.dt;
+    for (mut u, mut p, mut task) in &mut q {
+        let gi = u.group as usize;
+        let g = &responders.groups[gi];
+        let on_duty = t >= g.shift_from && t < g.shift_to;
+        if on_duty {
+            u.duty_s += dt;
+        }
+        match *task {
+            Task::OffShift if on_duty => *task = Task::Patrol { leg: 0, until: 0.0 },
+            Task::Patrol { .. } if !on_duty => *task = Task::OffShift,
+            Task::Patrol { leg, until } => {
+                let goal = responders.goal(gi, leg);
+                if p.0.distance(goal) <= 1e-3 {
+                    if until == 0.0 {
+                        *task = Task::Patrol {
+                            leg,
+                            until: t + responders.dwell(gi),
+                        };
+                    } else if t >= until {
+                        *task = Task::Patrol {
+                            leg: (leg + 1) % responders.legs(gi).max(1),
+                            until: 0.0,
+                        };
+                    }
+                } else if let Some(field) = fields.get(&venue.grid, goal) {
+                    p.0 = step_towards(&venue, &metrics, field, p.0, goal, g.speed, dt as f32).0;
+                }
+            }
+            Task::EnRoute { .. } | Task::OnScene { .. } => u.busy_s += dt,
+            Task::OffShift => {}
+        }
+    }
+}
+
+/// Draws a value (re-exported for incidents).
+pub fn sample(d: &Distribution, rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
+    crate::crowd::spawn::sample(d, rng)
+}

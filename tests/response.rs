@@ -1,0 +1,185 @@
+//! Responders and incidents: response time = distance / speed in the open, the geodesic round a
+//! wall, dispatch by travel time, a crowd slows units down, no incident is lost, bad input named.
+
+mod common;
+
+use cordon::prelude::*;
+
+fn response(r: &Report) -> &cordon::incidents::report::ResponseReport {
+    r.response.as_ref().unwrap_or_else(|| panic!("no response section"))
+}
+
+#[test]
+fn open_venue_response_time_is_distance_over_speed() {
+    let v = common::load("response_open.ron");
+    let r = common::sim(&v, 1).run(|_, _| {});
+    let inc = &response(&r).incidents;
+    assert_eq!(inc.len(), 3);
+    // the patrol starts every trip from its post at (10, 50), at 2 m/s
+    for (row, (x, y)) in inc.iter().zip([(70.0f64, 50.0f64), (10.0, 90.0), (60.0, 80.0)]) {
+        let expect = ((x - 10.0).powi(2) + (y - 50.0).powi(2)).sqrt() / 2.0;
+        let got = row.response_s.unwrap_or(f64::NAN);
+        eprintln!("incident at ({x}, {y}): {got:.3} s, distance/speed {expect:.3} s");
+        assert!((got - expect).abs() < 0.02 * expect, "{got} vs {expect}");
+    }
+}
+
+const WALLED: &str = r#"Scenario(
+    name: "walled",
+    sim: (dt: 0.05, start: "10:00", end: "10:05", stop_when_empty: false),
+    venue: (
+        bounds: (min: (0, 0), max: (100, 100)),
+        walls: [(name: "wall", points: [(40, 0), (40, 80)])],
+    ),
+    responders: [RESPONDERS],
+    dispatch: (policy: POLICY),
+    incidents: [(kind: "medical", rate: At(["10:00:10"]), location: Hotspots([(INCIDENT)]), on_scene: Fixed(10))],
+)"#;
+
+fn walled(responders: &str, policy: &str, incident: &str) -> Report {
+    let text = WALLED
+        .replace("RESPONDERS", responders)
+        .replace("POLICY", policy)
+        .replace("INCIDENT", incident);
+    let v = common::from_text(&text);
+    common::sim(&v, 1).run(|_, _| {})
+}
+
+#[test]
+fn round_a_wall_the_trip_follows_the_geodesic() {
+    let r = walled(
+        r#"(name: "p", kind: FootPatrol, speed: 2.0, handles: ["medical"], deployment: Post((10, 50)))"#,
+        "NearestByTravelTime",
+        "70, 50",
+    );
+    let got = response(&r).incidents[0].response_s.unwrap_or(f64::NAN);
+    // shortest path: (10,50) → the wall's end (40,80) → (70,50)
+    let geodesic = 2.0 * (30.0f64 * 30.0 + 30.0 * 30.0).sqrt();
+    let expect = geodesic / 2.0;
+    eprintln!(
+        "round the wall: {got:.2} s, geodesic/speed {expect:.2} s, straight {:.2} s",
+        60.0 / 2.0
+    );
+    assert!((got - expect).abs() < 0.05 * expect, "{got} vs {expect}");
+    assert!(got > 30.0 * 1.2);
+}
+
+#[test]
+fn dispatch_sends_the_unit_with_the_shortest_travel_time() {
+    // A is 10 m from the incident in a straight line but behind the wall (≈ 120 m round it);
+    // B is 35 m away on the same side.
+    let units = r#"(name: "A", kind: FootPatrol, speed: 2.0, handles: ["medical"], deployment: Post((35, 20))),
+        (name: "B", kind: FootPatrol, speed: 2.0, handles: ["medical"], deployment: Post((80, 20)))"#;
+    let by_time = walled(units, "NearestByTravelTime", "45, 20");
+    let t = response(&by_time).incidents[0].response_s.unwrap_or(f64::NAN);
+    assert!(
+        (t - 17.5).abs() < 0.02 * 17.5,
+        "travel-time dispatch should send B (17.5 s), got {t}"
+    );
+    let by_distance = walled(units, "NearestByDistance", "45, 20");
+    let d = response(&by_distance).incidents[0].response_s.unwrap_or(f64::NAN);
+    assert!(d > 50.0, "straight-line dispatch sends A round the wall, got {d}");
+}
+
+#[test]
+fn a_dense_crowd_slows_the_trip_down() {
+    let base = r#"Scenario(
+    name: "crowded",
+    sim: (dt: 0.05, start: "10:00", end: "10:05", stop_when_empty: false),
+    venue: (
+        bounds: (min: (0, 0), max: (100, 60)),
+        sources: [(name: "band", area: Polygon([(40, 1), (60, 1), (60, 59), (40, 59)]))],
+        targets: [(name: "far", area: Polygon([(98, 0), (100, 0), (100, 2), (98, 2)]))],
+    ),
+    crowd: [CROWD],
+    responders: [(name: "p", kind: FootPatrol, speed: 2.0, handles: ["medical"], deployment: Post((10, 30)))],
+    incidents: [(kind: "medical", rate: At(["10:00:20"]), location: Hotspots([(90, 30)]), on_scene: Fixed(10))],
+)"#;
+    let run = |crowd: &str| {
+        let v = common::from_text(&base.replace("CROWD", crowd));
+        let r = common::sim(&v, 1).run(|_, _| {});
+        response(&r).incidents[0].response_s.unwrap_or(f64::NAN)
+    };
+    let empty = run("");
+    let crowded = run(
+        r#"(name: "c", source: "band", arrivals: Initial(2500), destinations: [(target: "far")], speed: Fixed(0.05))"#,
+    );
+    eprintln!("80 m trip: empty {empty:.1} s, through 2.2 /m² {crowded:.1} s");
+    assert!((empty - 40.0).abs() < 0.8);
+    assert!(crowded > 1.2 * empty, "{crowded} vs {empty}");
+}
+
+#[test]
+fn no_incident_is_lost() {
+    let text = std::fs::read_to_string(common::scenario_path("response_open.ron"))
+        .unwrap_or_default()
+        .replace(
+            r#"rate: At(["10:00:10", "10:02:00", "10:05:00"]),
+            location: Hotspots([(70, 50), (10, 90), (60, 80)]),"#,
+            r#"rate: PerHour(90), location: Hotspots([(70, 50), (10, 90), (60, 80), (90, 10)]),"#,
+        );
+    assert!(text.contains("PerHour(90)"));
+    let v = common::from_text(&text);
+    let r = common::sim(&v, 4).run(|_, _| {});
+    let resp = response(&r);
+    let o = &resp.overall;
+    assert!(o.occurred >= 5, "{o:?}");
+    assert!(
+        resp.waiting_at_end > 0 || resp.waited_for_unit_s.count > 0,
+        "one unit should be overloaded"
+    );
+    assert_eq!(
+        resp.resolved_at_end + resp.in_progress_at_end + resp.waiting_at_end,
+        o.occurred
+    );
+}
+
+#[test]
+fn bad_response_input_is_named() {
+    let good = std::fs::read_to_string(common::scenario_path("response_open.ron")).unwrap_or_default();
+    let with_wall = good.replace("venue: (bounds: (min: (0, 0), max: (100, 100))),", "venue: (bounds: (min: (0, 0), max: (100, 100)), obstacles: [(name: \"kiosk\", polygon: [(8, 48), (12, 48), (12, 52), (8, 52)])]),");
+    let cases: Vec<(String, &str)> = vec![
+        (with_wall, "post (10, 50) is inside a wall"),
+        (
+            good.replace("emergency_speed: 2.0", "emergency_speed: 0.0"),
+            "speed and emergency_speed must be in (0, 50]",
+        ),
+        (
+            good.replace(r#"rate: At(["10:00:10", "10:02:00", "10:05:00"])"#, "rate: PerHour(-1)"),
+            "rate must be zero or positive",
+        ),
+        (
+            good.replace(r#"handles: ["medical"]"#, r#"handles: []"#),
+            "incident \"medical\": no responder can handle it",
+        ),
+        (
+            good.replace(
+                "deployment: Post((10, 50))",
+                "deployment: Route(waypoints: [(10, 50), (150, 50)])",
+            ),
+            "waypoint 1 (150, 50) is inside a wall or obstacle or outside the bounds",
+        ),
+    ];
+    for (text, expect) in cases {
+        assert_ne!(text, good, "case did not apply: {expect}");
+        let msg = parse_str(&text, "t.ron")
+            .and_then(|sc| validate(&sc, "t.ron", Some(&text)).map(|_| ()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(msg.contains(expect), "expected {expect:?} in\n{msg}");
+    }
+    // a waypoint walled off from the others
+    let walled = good
+        .replace("venue: (bounds: (min: (0, 0), max: (100, 100))),", "venue: (bounds: (min: (0, 0), max: (100, 100)), walls: [(name: \"box\", points: [(80, 80), (80, 99.9)]), (name: \"lid\", points: [(80, 80), (99.9, 80)])]),")
+        .replace("deployment: Post((10, 50))", "deployment: Route(waypoints: [(10, 50), (90, 90)])");
+    let msg = parse_str(&walled, "t.ron")
+        .and_then(|sc| validate(&sc, "t.ron", Some(&walled)).map(|_| ()))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        msg.contains("waypoint 1 (90, 90) cannot be reached from waypoint 0"),
+        "{msg}"
+    );
+}

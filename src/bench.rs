@@ -45,6 +45,9 @@ pub struct BenchArgs {
     /// Skip the bottleneck.
     #[arg(long)]
     pub no_bottleneck: bool,
+    /// Skip the coverage overhead check.
+    #[arg(long)]
+    pub no_coverage: bool,
     /// Also write the results as JSON here.
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,
@@ -214,6 +217,33 @@ pub fn longest_gap(times: &[f64]) -> f64 {
     times.windows(2).map(|w| w[1] - w[0]).fold(0.0, f64::max)
 }
 
+/// Scenario (c): the response demo (plaza with patrols and incidents).
+pub const RESPONSE_DEMO: &str = include_str!("../scenarios/response_demo.ron");
+
+/// Wall seconds of the response demo with coverage at its default interval and with it off
+/// (best of `reps` runs each).
+pub fn coverage_overhead(threads: usize, reps: usize) -> Result<(f64, f64)> {
+    let mut best = [f64::INFINITY; 2];
+    for _ in 0..reps {
+        for (k, interval) in [10.0, 0.0].into_iter().enumerate() {
+            let mut sc = parse_str(RESPONSE_DEMO, "scenarios/response_demo.ron")?;
+            sc.metrics.coverage_interval = interval;
+            let v = validate(&sc, "scenarios/response_demo.ron", None)?;
+            let mut sim = Simulation::new(
+                &v,
+                &SimOptions {
+                    threads,
+                    ..Default::default()
+                },
+            );
+            let t0 = Instant::now();
+            let _ = sim.run(|_, _| {});
+            best[k] = best[k].min(t0.elapsed().as_secs_f64());
+        }
+    }
+    Ok((best[0], best[1]))
+}
+
 /// Runs the benchmark and prints a table.
 pub fn run(args: &BenchArgs) -> Result<()> {
     let mut square = Vec::new();
@@ -280,8 +310,17 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             bottle.push(r);
         }
     }
+    let mut coverage = None;
+    if !args.no_coverage {
+        let (on, off) = coverage_overhead(args.threads, 3)?;
+        say!(
+            "(c) response demo, coverage every 10 s vs off (best of 3): {on:.3} s vs {off:.3} s, slowdown {:+.1}%",
+            100.0 * (on / off - 1.0)
+        );
+        coverage = Some(serde_json::json!({ "with_coverage_s": on, "without_s": off, "slowdown": on / off - 1.0 }));
+    }
     if let Some(path) = &args.json {
-        let body = serde_json::json!({ "open_square": square, "bottleneck": bottle });
+        let body = serde_json::json!({ "open_square": square, "bottleneck": bottle, "coverage": coverage });
         crate::metrics::report::write_atomic(
             path,
             format!("{}\n", serde_json::to_string_pretty(&body).unwrap_or_default()).as_bytes(),

@@ -115,6 +115,15 @@ impl Plugin for CordonPlugin {
         world.insert_resource(crate::incidents::IncidentState::new(&v.incidents, seed));
         world.insert_resource(v.incidents.clone());
         world.insert_resource(v.responders.clone());
+        let mt = &v.scenario.metrics;
+        if !v.responders.groups.is_empty() && mt.coverage_interval > 0.0 {
+            world.insert_resource(crate::responders::coverage::Coverage::new(
+                &v.venue,
+                mt.coverage_cell as f32,
+                mt.coverage_interval,
+                v.incidents.thresholds.clone(),
+            ));
+        }
         crate::responders::spawn_units(world);
         let cfg = CrowdConfig {
             groups: v.groups.clone(),
@@ -229,7 +238,11 @@ impl Simulation {
         if self.stop_when_empty && tick > 0 && self.world().resource::<ArrivalQueue>().exhausted() {
             let w = self.app.world_mut();
             let present = w.query_filtered::<(), With<Agent>>().iter(w).len();
-            if present == 0 {
+            let t = w.resource::<SimClock>().t();
+            let open_incidents = w
+                .get_resource::<crate::incidents::IncidentState>()
+                .is_some_and(|st| st.open(t) > 0);
+            if present == 0 && !open_incidents {
                 return Some("everyone left");
             }
         }

@@ -183,3 +183,36 @@ fn bad_response_input_is_named() {
         "{msg}"
     );
 }
+
+#[test]
+fn one_static_unit_covers_a_disc_of_radius_v_times_t() {
+    let text = r#"Scenario(
+    name: "coverage",
+    sim: (dt: 0.1, start: "10:00", end: "10:01", stop_when_empty: false),
+    venue: (bounds: (min: (0, 0), max: (200, 200))),
+    responders: [(name: "post", kind: Post, speed: 1.0, handles: ["medical"], deployment: Post((100, 100)))],
+    incidents: [(kind: "medical", rate: PerHour(0), location: Hotspots([(50, 50)]), on_scene: Fixed(10))],
+    dispatch: (thresholds: [20, 40, 60]),
+    metrics: (coverage_interval: 10.0, coverage_cell: 1.0),
+)"#;
+    let v = common::from_text(text);
+    let r = common::sim(&v, 1).run(|_, _| {});
+    let cov = response(&r).coverage.as_ref().unwrap_or_else(|| panic!("no coverage"));
+    assert_eq!(cov.samples.len(), 6);
+    for th in &cov.thresholds {
+        let expect = std::f64::consts::PI * th.threshold_s * th.threshold_s / (200.0 * 200.0);
+        eprintln!(
+            "T = {} s: area coverage {:.4}, π(vT)²/A {expect:.4}",
+            th.threshold_s, th.area_mean
+        );
+        assert!(
+            (th.area_mean - expect).abs() < 0.03 * expect,
+            "{} vs {expect}",
+            th.area_mean
+        );
+        assert_eq!(
+            th.area_min, th.area_mean,
+            "a static unit gives the same coverage every sample"
+        );
+    }
+}

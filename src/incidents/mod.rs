@@ -114,6 +114,11 @@ pub struct IncidentState {
 }
 
 impl IncidentState {
+    /// Incidents not yet resolved at time `t` (unreported, waiting or in progress).
+    pub fn open(&self, t: f64) -> usize {
+        self.recs.iter().filter(|r| r.resolved.is_none_or(|x| x > t)).count()
+    }
+
     /// Fresh state.
     pub fn new(plan: &IncidentPlan, seed: MasterSeed) -> IncidentState {
         IncidentState {

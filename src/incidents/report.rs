@@ -87,6 +87,9 @@ pub struct ResponseReport {
     pub waited_for_unit_s: Stats,
     /// Per unit group.
     pub units: Vec<UnitReport>,
+    /// Coverage by free units (absent when turned off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<crate::responders::coverage::CoverageReport>,
     /// Every incident (first 1,000).
     pub incidents: Vec<IncidentRow>,
 }
@@ -135,6 +138,9 @@ pub fn build(world: &mut World, t_end: f64) -> Option<ResponseReport> {
         busy[u.group as usize].0 += u.busy_s;
         busy[u.group as usize].1 += u.duty_s;
     }
+    let coverage = world
+        .get_resource::<crate::responders::coverage::Coverage>()
+        .map(|c| c.report());
     let st = world.resource::<IncidentState>();
     let all: Vec<&super::IncidentRec> = st.recs.iter().collect();
     let th = &plan.thresholds;
@@ -178,6 +184,7 @@ pub fn build(world: &mut World, t_end: f64) -> Option<ResponseReport> {
                 utilisation: round(if *d > 0.0 { b / d } else { 0.0 }),
             })
             .collect(),
+        coverage,
         incidents: st
             .recs
             .iter()

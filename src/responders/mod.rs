@@ -1,7 +1,9 @@
 //! Responders plugin: owns the response units (patrols, posts, medical teams, volunteers), their
 //! deployment (post, route, beat), their movement on the walkable area (floor fields towards
 //! each goal, cached; slowed by the crowd they push through, by Weidmann's relation) and their
-//! shifts. Incidents and dispatch live in [`crate::incidents`].
+//! shifts. Incidents and dispatch live in [`crate::incidents`]; coverage in [`coverage`].
+
+pub mod coverage;
 
 use crate::crowd::Position;
 use crate::crowd::step::constrain;
@@ -294,7 +296,8 @@ pub struct RespondersPlugin;
 impl Plugin for RespondersPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<GoalFields>()
-            .add_systems(SimStep, patrol.in_set(SimSystems::Respond));
+            .add_systems(SimStep, patrol.in_set(SimSystems::Respond))
+            .add_systems(SimStep, coverage::sample_coverage.in_set(SimSystems::Measure));
     }
 }
 

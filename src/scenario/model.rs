@@ -854,6 +854,16 @@ pub struct MetricsSettings {
     /// Time-to-enter above which a visitor counts as waiting too long, s (default 1800).
     #[serde(default = "d_wait_limit")]
     pub wait_limit: f64,
+    /// Seconds between coverage samples when there are responders (default 10; 0 turns coverage off).
+    #[serde(default = "d_cov_interval")]
+    pub coverage_interval: f64,
+    /// Cell edge of the coverage raster, m (default 2.0).
+    #[serde(default = "d_density_cell")]
+    pub coverage_cell: f64,
+}
+
+fn d_cov_interval() -> f64 {
+    10.0
 }
 
 fn d_wait_limit() -> f64 {
@@ -881,6 +891,8 @@ impl Default for MetricsSettings {
             density_cell: d_density_cell(),
             critical_density: d_critical(),
             wait_limit: d_wait_limit(),
+            coverage_interval: d_cov_interval(),
+            coverage_cell: d_density_cell(),
         }
     }
 }

@@ -631,11 +631,33 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         ("density_cell", mt.density_cell),
         ("critical_density", mt.critical_density),
         ("wait_limit", mt.wait_limit),
+        ("coverage_cell", mt.coverage_cell),
     ] {
         if !(val.is_finite() && val > 0.0) {
             ck.err(
                 Some(name.into()),
                 format!("metrics.{name} must be a positive number, got {val}"),
+            );
+        }
+    }
+    if !(mt.coverage_interval.is_finite() && mt.coverage_interval >= 0.0) {
+        ck.err(
+            Some("coverage_interval".into()),
+            format!(
+                "metrics.coverage_interval must be zero (off) or positive seconds, got {}",
+                mt.coverage_interval
+            ),
+        );
+    }
+    if bounds_ok && mt.coverage_cell.is_finite() && mt.coverage_cell > 0.0 {
+        let cells = ((b.max.0 - b.min.0) / mt.coverage_cell).ceil() * ((b.max.1 - b.min.1) / mt.coverage_cell).ceil();
+        if cells > 4_000_000.0 {
+            ck.err(
+                Some("coverage_cell".into()),
+                format!(
+                    "metrics.coverage_cell = {} m is too fine for the venue (over 4 million cells)",
+                    mt.coverage_cell
+                ),
             );
         }
     }

@@ -1,0 +1,385 @@
+//! Coverage: how much of the venue, and of the crowd, a free unit can reach within each
+//! response-time threshold. Every `coverage_interval` seconds one travel-time field is computed
+//! from all available units on a coarse raster of the walkable area (walls rasterised so they
+//! block), by Dijkstra over a 32-direction stencil (moves up to 3 cells, checked cell by cell
+//! for walls), which keeps distances within about 1% of straight-line ones in open space. Units
+//! of different speeds are grouped by speed; the field is the minimum over the groups.
+
+use super::{Responders, Task, Unit};
+use crate::crowd::{Position, Standing, Walking};
+use crate::metrics::report::round;
+use crate::schedule::SimClock;
+use crate::venue::Venue;
+use crate::venue::grid::NavGrid;
+use bevy::prelude::*;
+use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+/// One stencil move: offset, length in cells, and the cells it passes through.
+#[derive(Debug, Clone)]
+struct Move {
+    dx: isize,
+    dy: isize,
+    len: f32,
+    through: Vec<(isize, isize)>,
+}
+
+fn stencil() -> Vec<Move> {
+    let mut out = Vec::new();
+    for dx in -3isize..=3 {
+        for dy in -3isize..=3 {
+            if (dx, dy) == (0, 0) || gcd(dx.unsigned_abs(), dy.unsigned_abs()) != 1 {
+                continue;
+            }
+            // cells the segment between the two centres passes through (dense sampling)
+            let mut through = Vec::new();
+            let n = 24;
+            for k in 1..n {
+                let f = k as f32 / n as f32;
+                let (x, y) = (
+                    (dx as f32 * f + 0.5).floor() as isize,
+                    (dy as f32 * f + 0.5).floor() as isize,
+                );
+                // also the neighbours a corner-touching line grazes
+                for c in [(x, y)] {
+                    if c != (0, 0) && c != (dx, dy) && !through.contains(&c) {
+                        through.push(c);
+                    }
+                }
+            }
+            if dx != 0 && dy != 0 && dx.abs() == 1 && dy.abs() == 1 {
+                through.push((dx, 0));
+                through.push((0, dy));
+            }
+            out.push(Move {
+                dx,
+                dy,
+                len: ((dx * dx + dy * dy) as f32).sqrt(),
+                through,
+            });
+        }
+    }
+    out
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// One coverage sample.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CoverageSample {
+    /// s after the start.
+    pub t: f64,
+    /// Units available.
+    pub units: u64,
+    /// Share of walkable area within each threshold.
+    pub area: Vec<f64>,
+    /// Share of present visitors within each threshold (None when nobody is present).
+    pub crowd: Vec<Option<f64>>,
+}
+
+/// Coverage raster, samples and per-cell accumulators.
+#[derive(Resource, Debug)]
+pub struct Coverage {
+    grid: NavGrid,
+    moves: Vec<Move>,
+    /// Seconds between samples.
+    pub interval: f64,
+    /// Thresholds, s.
+    pub thresholds: Vec<f64>,
+    /// Samples.
+    pub samples: Vec<CoverageSample>,
+    sum: Vec<f64>,
+    worst: Vec<f32>,
+    n: u64,
+    time: Vec<f32>,
+    dist: Vec<f32>,
+    /// Per cell, bit m set when stencil move m leads to a free cell past free cells only.
+    allowed: Vec<u32>,
+    /// Per move, the index offset it adds.
+    offset: Vec<isize>,
+}
+
+impl Coverage {
+    /// A coverage raster of `cell` metres over the venue.
+    pub fn new(venue: &Venue, cell: f32, interval: f64, thresholds: Vec<f64>) -> Coverage {
+        let grid = NavGrid::build(venue.min, venue.max, cell, &venue.walls.segments, &venue.obstacles);
+        let n = grid.nx * grid.ny;
+        let moves = stencil();
+        let (nx, ny) = (grid.nx as isize, grid.ny as isize);
+        let free = |x: isize, y: isize| x >= 0 && y >= 0 && x < nx && y < ny && !grid.blocked[(y * nx + x) as usize];
+        let allowed = (0..n)
+            .map(|i| {
+                let (x, y) = ((i % grid.nx) as isize, (i / grid.nx) as isize);
+                let mut bits = 0u32;
+                if free(x, y) {
+                    for (k, m) in moves.iter().enumerate() {
+                        if free(x + m.dx, y + m.dy) && m.through.iter().all(|&(ox, oy)| free(x + ox, y + oy)) {
+                            bits |= 1 << k;
+                        }
+                    }
+                }
+                bits
+            })
+            .collect();
+        let offset = moves.iter().map(|m| m.dy * nx + m.dx).collect();
+        Coverage {
+            allowed,
+            offset,
+            grid,
+            moves,
+            interval,
+            thresholds,
+            samples: Vec::new(),
+            sum: vec![0.0; n],
+            worst: vec![0.0; n],
+            n: 0,
+            time: vec![f32::INFINITY; n],
+            dist: vec![f32::INFINITY; n],
+        }
+    }
+
+    /// Travel time (s) from the nearest available unit to `p`, at the last sample.
+    pub fn time_at(&self, p: Vec2) -> f32 {
+        let Some(i) = self.grid.cell_of(p) else {
+            return f32::INFINITY;
+        };
+        if !self.grid.blocked[i] {
+            return self.time[i];
+        }
+        // a person next to a wall stands in a cell the coarse raster blocks: use its neighbours
+        let g = &self.grid;
+        let (x, y) = (i % g.nx, i / g.nx);
+        let mut best = f32::INFINITY;
+        for yy in y.saturating_sub(1)..=(y + 1).min(g.ny - 1) {
+            for xx in x.saturating_sub(1)..=(x + 1).min(g.nx - 1) {
+                let j = yy * g.nx + xx;
+                if !g.blocked[j] {
+                    best = best.min(self.time[j]);
+                }
+            }
+        }
+        best
+    }
+
+    /// Distance field (cells × h) from `sources` by Dijkstra over the stencil.
+    fn distances(&mut self, sources: &[Vec2]) {
+        let g = &self.grid;
+        let (nx, ny) = (g.nx as isize, g.ny as isize);
+        self.dist.iter_mut().for_each(|d| *d = f32::INFINITY);
+        let mut heap = BinaryHeap::new();
+        let free = |x: isize, y: isize| x >= 0 && y >= 0 && x < nx && y < ny && !g.blocked[(y * nx + x) as usize];
+        for &s in sources {
+            let Some(i) = g.cell_of(s).filter(|&i| !g.blocked[i]) else {
+                continue;
+            };
+            // the unit's cell and every stencil neighbour it can see get exact distances, so the
+            // field starts from the unit's true position, not its cell centre
+            let (x, y) = ((i % g.nx) as isize, (i / g.nx) as isize);
+            let seeds = std::iter::once((x, y)).chain(
+                self.moves
+                    .iter()
+                    .filter(|m| free(x + m.dx, y + m.dy) && m.through.iter().all(|&(ox, oy)| free(x + ox, y + oy)))
+                    .map(|m| (x + m.dx, y + m.dy)),
+            );
+            for (sx, sy) in seeds {
+                let j = (sy * nx + sx) as usize;
+                let d = g.center(sx as usize, sy as usize).distance(s);
+                if d < self.dist[j] {
+                    self.dist[j] = d;
+                    heap.push(Reverse((d.to_bits(), j)));
+                }
+            }
+        }
+        while let Some(Reverse((key, i))) = heap.pop() {
+            let di = f32::from_bits(key);
+            if di > self.dist[i] {
+                continue;
+            }
+            let mut bits = self.allowed[i];
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let j = (i as isize + self.offset[k]) as usize;
+                let nd = di + self.moves[k].len * g.h;
+                if nd < self.dist[j] {
+                    self.dist[j] = nd;
+                    heap.push(Reverse((nd.to_bits(), j)));
+                }
+            }
+        }
+    }
+
+    /// One sample from the available units (position, speed) and the visitors' positions.
+    pub fn sample(&mut self, t: f64, units: &[(Vec2, f32)], visitors: &[Vec2]) {
+        self.time.iter_mut().for_each(|x| *x = f32::INFINITY);
+        let mut speeds: Vec<f32> = units.iter().map(|u| u.1).collect();
+        speeds.sort_by(f32::total_cmp);
+        speeds.dedup();
+        for v in speeds {
+            let sources: Vec<Vec2> = units.iter().filter(|u| u.1 == v).map(|u| u.0).collect();
+            self.distances(&sources);
+            for (tm, d) in self.time.iter_mut().zip(&self.dist) {
+                *tm = tm.min(d / v);
+            }
+        }
+        let free_cells = self.grid.blocked.iter().filter(|b| !**b).count().max(1);
+        let area = self
+            .thresholds
+            .iter()
+            .map(|&th| {
+                let within = self
+                    .time
+                    .iter()
+                    .zip(&self.grid.blocked)
+                    .filter(|(tm, b)| !**b && f64::from(**tm) <= th)
+                    .count();
+                round(within as f64 / free_cells as f64)
+            })
+            .collect();
+        let crowd = self
+            .thresholds
+            .iter()
+            .map(|&th| {
+                (!visitors.is_empty()).then(|| {
+                    round(
+                        visitors.iter().filter(|p| f64::from(self.time_at(**p)) <= th).count() as f64
+                            / visitors.len() as f64,
+                    )
+                })
+            })
+            .collect();
+        for (k, b) in self.grid.blocked.iter().enumerate() {
+            if !b {
+                let tm = self.time[k].min(1e6);
+                self.sum[k] += f64::from(tm);
+                self.worst[k] = self.worst[k].max(tm);
+            }
+        }
+        self.n += 1;
+        self.samples.push(CoverageSample {
+            t: round(t),
+            units: units.len() as u64,
+            area,
+            crowd,
+        });
+    }
+}
+
+/// Summary of one threshold.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ThresholdCoverage {
+    /// Threshold, s.
+    pub threshold_s: f64,
+    /// Mean area coverage.
+    pub area_mean: f64,
+    /// Lowest area coverage and when.
+    pub area_min: f64,
+    /// When, s after the start.
+    pub area_min_t: f64,
+    /// Mean crowd coverage (over samples with visitors present).
+    pub crowd_mean: Option<f64>,
+    /// Lowest crowd coverage.
+    pub crowd_min: Option<f64>,
+    /// When.
+    pub crowd_min_t: Option<f64>,
+}
+
+/// The coverage section.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CoverageReport {
+    /// Seconds between samples.
+    pub interval_s: f64,
+    /// Per threshold.
+    pub thresholds: Vec<ThresholdCoverage>,
+    /// Coverage raster: cell size, columns, rows, origin.
+    pub grid_cell_m: f64,
+    /// Columns.
+    pub grid_nx: u64,
+    /// Rows.
+    pub grid_ny: u64,
+    /// Mean travel time per cell over the samples, s (row by row from the lower-left; null for walls
+    /// and places no unit can reach).
+    pub grid_mean_s: Vec<Option<f64>>,
+    /// Samples.
+    pub samples: Vec<CoverageSample>,
+}
+
+impl Coverage {
+    /// The report section.
+    pub fn report(&self) -> CoverageReport {
+        let thresholds = self
+            .thresholds
+            .iter()
+            .enumerate()
+            .map(|(k, &th)| {
+                let n = self.samples.len().max(1) as f64;
+                let (mut amin, mut amin_t) = (f64::INFINITY, 0.0);
+                let (mut cmin, mut cmin_t, mut csum, mut cn) = (f64::INFINITY, 0.0, 0.0, 0u64);
+                for s in &self.samples {
+                    if s.area[k] < amin {
+                        (amin, amin_t) = (s.area[k], s.t);
+                    }
+                    if let Some(c) = s.crowd[k] {
+                        csum += c;
+                        cn += 1;
+                        if c < cmin {
+                            (cmin, cmin_t) = (c, s.t);
+                        }
+                    }
+                }
+                ThresholdCoverage {
+                    threshold_s: th,
+                    area_mean: round(self.samples.iter().map(|s| s.area[k]).sum::<f64>() / n),
+                    area_min: if amin.is_finite() { amin } else { 0.0 },
+                    area_min_t: amin_t,
+                    crowd_mean: (cn > 0).then(|| round(csum / cn as f64)),
+                    crowd_min: (cn > 0).then_some(cmin),
+                    crowd_min_t: (cn > 0).then_some(cmin_t),
+                }
+            })
+            .collect();
+        CoverageReport {
+            interval_s: self.interval,
+            thresholds,
+            grid_cell_m: f64::from(self.grid.h),
+            grid_nx: self.grid.nx as u64,
+            grid_ny: self.grid.ny as u64,
+            grid_mean_s: (0..self.sum.len())
+                .map(|k| {
+                    let m = self.sum[k] / self.n.max(1) as f64;
+                    (!self.grid.blocked[k] && self.n > 0 && m < 1e5).then(|| (m * 10.0).round() / 10.0)
+                })
+                .collect(),
+            samples: self.samples.clone(),
+        }
+    }
+}
+
+/// Takes a coverage sample every interval.
+#[allow(clippy::type_complexity)]
+pub fn sample_coverage(
+    clock: Res<SimClock>,
+    responders: Res<Responders>,
+    coverage: Option<ResMut<Coverage>>,
+    units: Query<(&Unit, &Position, &Task)>,
+    visitors: Query<&Position, Or<(With<Walking>, With<Standing>)>>,
+) {
+    let Some(mut cov) = coverage else { return };
+    let every = ((cov.interval / clock.dt).round() as u64).max(1);
+    let tick = clock.tick + 1;
+    if tick % every != 0 {
+        return;
+    }
+    let mut free: Vec<(u32, Vec2, f32)> = units
+        .iter()
+        .filter(|(_, _, task)| task.available())
+        .map(|(u, p, _)| (u.id, p.0, responders.groups[u.group as usize].emergency_speed))
+        .collect();
+    free.sort_unstable_by_key(|f| f.0);
+    let free: Vec<(Vec2, f32)> = free.into_iter().map(|f| (f.1, f.2)).collect();
+    let people: Vec<Vec2> = visitors.iter().map(|p| p.0).collect();
+    cov.sample(clock.t_end(), &free, &people);
+}

@@ -216,3 +216,52 @@ fn one_static_unit_covers_a_disc_of_radius_v_times_t() {
         );
     }
 }
+
+#[test]
+fn units_cross_rings_only_through_checkpoints() {
+    let text = r#"Scenario(
+    name: "ring-response",
+    sim: (dt: 0.05, start: "10:00", end: "10:03", stop_when_empty: false),
+    venue: (bounds: (min: (0, 0), max: (100, 100))),
+    rings: [(name: "fence", polygon: [(40, 10), (90, 10), (90, 90), (40, 90)])],
+    checkpoints: [(name: "gate", ring: "fence", position: (40, 50), lanes: 2, service: Fixed(5))],
+    responders: [(name: "p", kind: FootPatrol, speed: 2.0, handles: ["medical"], deployment: Post((10, 50)))],
+    incidents: [(kind: "medical", rate: At(["10:00:10"]), location: Hotspots([(70, 50)]), on_scene: Fixed(20))],
+    dispatch: (thresholds: [60]),
+)"#;
+    let v = common::from_text(text);
+    let ring = v.venue.security.rings[0].clone();
+    let gate = v.venue.security.checkpoints[0].pos;
+    let mut sim = common::sim(&v, 1);
+    let mut inside_before: Option<bool> = None;
+    let mut crossings = 0;
+    while sim.finished().is_none() {
+        sim.step();
+        let w = sim.world_mut();
+        let p = w
+            .query::<(&cordon::responders::Unit, &cordon::crowd::Position)>()
+            .iter(w)
+            .next()
+            .map(|x| x.1.0)
+            .unwrap_or_default();
+        let inside = ring.is_inside(p);
+        if inside_before.is_some_and(|b| b != inside) {
+            assert!(
+                p.distance(gate) < 4.0,
+                "the unit crossed the ring away from the gate at {p}"
+            );
+            crossings += 1;
+        }
+        inside_before = Some(inside);
+    }
+    assert_eq!(crossings, 2, "in to the incident and out back to the post");
+    let r = sim.report("test");
+    let t = response(&r).incidents[0].response_s.unwrap_or(f64::NAN);
+    eprintln!("through the gate: {t:.2} s (about 59 m at 2 m/s)");
+    assert!((27.0..33.0).contains(&t), "{t}");
+    // coverage sees through the gate too: inside the ring is covered within 60 s
+    let cov = response(&r).coverage.as_ref().unwrap_or_else(|| panic!("no coverage"));
+    let first = &cov.samples[0];
+    assert_eq!(first.units, 1, "the unit is free at the first sample");
+    assert!(first.area[0] > 0.95, "{first:?}");
+}

@@ -8,7 +8,7 @@ pub mod report;
 
 use crate::crowd::{Position, Walking};
 use crate::metrics::Metrics;
-use crate::responders::{DeploymentRt, Responders, Task, Unit, step_towards};
+use crate::responders::{DeploymentRt, Responders, Task, Unit, route_cost, travel};
 use crate::rng::{MasterSeed, Purpose};
 use crate::scenario::model::{DispatchPolicy, Distribution};
 use crate::schedule::{SimClock, SimStep, SimSystems};
@@ -97,6 +97,8 @@ pub struct IncidentRec {
     pub on_scene: u32,
     /// Units sent.
     pub units: Vec<u32>,
+    /// Walkable region of the place.
+    pub region: u32,
     field: Option<FloorField>,
 }
 
@@ -250,6 +252,7 @@ fn generate(
                 to_send: ty.units,
                 on_scene: 0,
                 units: Vec::new(),
+                region: venue.security.region_at(&venue.grid, at),
                 field: None,
             });
             st.unreported.push(id);
@@ -314,7 +317,9 @@ fn report_and_dispatch(
             let speed = f64::from(responders.groups[g as usize].emergency_speed);
             match plan.policy {
                 DispatchPolicy::NearestByDistance => f64::from(p.distance(rec.at)) / speed,
-                _ => field.map_or(f64::INFINITY, |f| f64::from(f.cost_interp(&venue.grid, p)) / speed),
+                _ => field.map_or(f64::INFINITY, |f| {
+                    f64::from(route_cost(&venue, f, p, rec.region).0) / speed
+                }),
             }
         };
         let in_zone = |i: usize| -> bool {
@@ -390,7 +395,7 @@ fn travel_and_work(
                 let just_sent = rec.dispatched.is_some_and(|d| d >= t);
                 if let Some(field) = rec.field.as_ref().filter(|_| !just_sent) {
                     let g = &responders.groups[u.group as usize];
-                    let (np, reached) = step_towards(&venue, &metrics, field, p.0, rec.at, g.emergency_speed, dt);
+                    let (np, reached) = travel(&venue, &metrics, field, p.0, rec.at, rec.region, g.emergency_speed, dt);
                     p.0 = np;
                     arrived_at = reached.map(|used| t - f64::from(dt) + f64::from(used));
                 }

@@ -10,6 +10,7 @@ use crate::crowd::{Position, Standing, Walking};
 use crate::metrics::report::round;
 use crate::schedule::SimClock;
 use crate::venue::Venue;
+use crate::venue::geometry::Segment;
 use crate::venue::grid::NavGrid;
 use bevy::prelude::*;
 use serde::Serialize;
@@ -105,7 +106,47 @@ pub struct Coverage {
 impl Coverage {
     /// A coverage raster of `cell` metres over the venue.
     pub fn new(venue: &Venue, cell: f32, interval: f64, thresholds: Vec<f64>) -> Coverage {
-        let grid = NavGrid::build(venue.min, venue.max, cell, &venue.walls.segments, &venue.obstacles);
+        // units pass rings through checkpoint lanes: open each ring edge over the pen's width
+        let ring_edges: Vec<Segment> = venue.security.rings.iter().flat_map(|r| r.edges()).collect();
+        let mut segments: Vec<Segment> = venue
+            .walls
+            .segments
+            .iter()
+            .filter(|s| !ring_edges.contains(s))
+            .copied()
+            .collect();
+        for e in &ring_edges {
+            let len = e.a.distance(e.b);
+            let dir = (e.b - e.a) / len.max(1e-6);
+            let mut gaps: Vec<(f32, f32)> = venue
+                .security
+                .checkpoints
+                .iter()
+                .filter(|c| e.distance(c.pos) < 1e-3)
+                .map(|c| {
+                    let t = (c.pos - e.a).dot(dir);
+                    (t - c.width() / 2.0 - cell, t + c.width() / 2.0 + cell)
+                })
+                .collect();
+            gaps.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let mut from = 0.0f32;
+            for (g0, g1) in gaps {
+                if g0 > from {
+                    segments.push(Segment {
+                        a: e.a + dir * from,
+                        b: e.a + dir * g0.min(len),
+                    });
+                }
+                from = from.max(g1);
+            }
+            if from < len {
+                segments.push(Segment {
+                    a: e.a + dir * from,
+                    b: e.b,
+                });
+            }
+        }
+        let grid = NavGrid::build(venue.min, venue.max, cell, &segments, &venue.obstacles);
         let n = grid.nx * grid.ny;
         let moves = stencil();
         let (nx, ny) = (grid.nx as isize, grid.ny as isize);

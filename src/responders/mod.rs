@@ -266,6 +266,82 @@ pub fn step_towards(
     (next, None)
 }
 
+/// Distance (m, along floor fields) from `p` to the goal of `field` lying in walkable region
+/// `goal_region`, passing checkpoint lanes where rings lie between; and the first checkpoint to
+/// pass with its direction (`true`: inwards). Units cross rings only through checkpoints.
+pub fn route_cost(venue: &Venue, field: &FloorField, p: Vec2, goal_region: u32) -> (f32, Option<(u16, bool)>) {
+    route_cost_depth(venue, field, p, goal_region, 8)
+}
+
+fn route_cost_depth(
+    venue: &Venue,
+    field: &FloorField,
+    p: Vec2,
+    goal_region: u32,
+    depth: u32,
+) -> (f32, Option<(u16, bool)>) {
+    let sec = &venue.security;
+    let from = sec.region_at(&venue.grid, p);
+    if from == goal_region || sec.checkpoints.is_empty() || depth == 0 {
+        return (field.cost_interp(&venue.grid, p), None);
+    }
+    let Some(hops) = sec
+        .next_hop
+        .get(from as usize)
+        .and_then(|h| h.get(goal_region as usize))
+    else {
+        return (f32::INFINITY, None);
+    };
+    let mut best = (f32::INFINITY, None);
+    for &k in hops {
+        let cp = &sec.checkpoints[k as usize];
+        let inbound = cp.outer_region == from;
+        let near =
+            venue.fields[if inbound { cp.pen_field } else { cp.inner_field } as usize].cost_interp(&venue.grid, p);
+        let far = if inbound {
+            cp.inner_spot(cp.lanes / 2)
+        } else {
+            cp.outer_exit_area().center()
+        };
+        let rest = route_cost_depth(venue, field, far, goal_region, depth - 1).0;
+        if near + rest < best.0 {
+            best = (near + rest, Some((k, inbound)));
+        }
+    }
+    best
+}
+
+/// One step of a unit towards `goal` (in region `goal_region`, field `field`), through a
+/// checkpoint's lanes when a ring lies between. Returns the new position and, if it reached the
+/// goal during the step, the time that took.
+#[allow(clippy::too_many_arguments)]
+pub fn travel(
+    venue: &Venue,
+    metrics: &Metrics,
+    field: &FloorField,
+    p: Vec2,
+    goal: Vec2,
+    goal_region: u32,
+    speed: f32,
+    dt: f32,
+) -> (Vec2, Option<f32>) {
+    let Some((k, inbound)) = route_cost(venue, field, p, goal_region).1 else {
+        return step_towards(venue, metrics, field, p, goal, speed, dt);
+    };
+    let cp = &venue.security.checkpoints[k as usize];
+    let mid = cp.lanes / 2;
+    let (gate, near_field, far) = if inbound {
+        (cp.lane_spot(mid), cp.pen_field, cp.inner_spot(mid))
+    } else {
+        (cp.inner_spot(mid), cp.inner_field, cp.outer_exit_area().center())
+    };
+    if p.distance(gate) <= 1.5 {
+        // through the lane (units are waved through, not screened)
+        return (far, None);
+    }
+    step_towards(venue, metrics, &venue.fields[near_field as usize], p, gate, speed, dt)
+}
+
 /// Spawns the units (all groups) at their first deployment goal, spread along routes.
 pub fn spawn_units(world: &mut World) {
     let responders = world.resource::<Responders>().clone();
@@ -337,7 +413,8 @@ fn patrol(
                         };
                     }
                 } else if let Some(field) = fields.get(&venue.grid, goal) {
-                    p.0 = step_towards(&venue, &metrics, field, p.0, goal, g.speed, dt as f32).0;
+                    let region = venue.security.region_at(&venue.grid, goal);
+                    p.0 = travel(&venue, &metrics, field, p.0, goal, region, g.speed, dt as f32).0;
                 }
             }
             Task::EnRoute { .. } | Task::OnScene { .. } => u.busy_s += dt,

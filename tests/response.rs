@@ -266,3 +266,42 @@ fn units_cross_rings_only_through_checkpoints() {
     assert_eq!(last.units, 1);
     assert!(last.area[0] > 0.95, "{last:?}");
 }
+
+#[test]
+fn an_incident_gets_the_unit_kinds_it_needs() {
+    let text = r#"Scenario(
+    name: "needs",
+    sim: (dt: 0.05, start: "10:00", end: "10:05", stop_when_empty: false),
+    venue: (bounds: (min: (0, 0), max: (100, 100))),
+    responders: [
+        (name: "foot", kind: FootPatrol, count: 2, speed: 2.0, handles: ["fight"], deployment: Post((50, 40))),
+        (name: "medic", kind: Medical, speed: 2.0, handles: ["fight"], deployment: Post((50, 10))),
+    ],
+    incidents: [(kind: "fight", rate: At(["10:00:10"]), location: Hotspots([(50, 50)]),
+                 needs: [(kind: Medical, count: 1), (kind: FootPatrol, count: 1)], on_scene: Fixed(30))],
+)"#;
+    let v = common::from_text(text);
+    let r = common::sim(&v, 1).run(|_, _| {});
+    let inc = &response(&r).incidents[0];
+    // the foot patrol (10 m) arrives first; the work starts when the medic (40 m) is there too
+    let arrived = inc.arrived.unwrap_or(f64::NAN) - inc.occurred;
+    let resolved = inc.resolved.unwrap_or(f64::NAN) - inc.occurred;
+    assert!((arrived - 5.0).abs() < 0.1, "first arrival {arrived}");
+    assert!(
+        (resolved - 50.0).abs() < 0.2,
+        "resolved after {resolved} s (medic 20 s + 30 s on scene)"
+    );
+    let units = &response(&r).units;
+    assert!(units[0].utilisation > 0.0 && units[1].utilisation > 0.0);
+    // a plan without enough units of a needed kind is rejected
+    let bad = text.replace("(kind: Medical, count: 1)", "(kind: Medical, count: 2)");
+    let msg = parse_str(&bad, "t.ron")
+        .and_then(|sc| validate(&sc, "t.ron", Some(&bad)).map(|_| ()))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        msg.contains("needs 2 Medical units that handle it, the plan has 1"),
+        "{msg}"
+    );
+}

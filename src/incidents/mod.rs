@@ -10,7 +10,7 @@ use crate::crowd::{Position, Walking};
 use crate::metrics::Metrics;
 use crate::responders::{DeploymentRt, Responders, Task, Unit, route_cost, travel};
 use crate::rng::{MasterSeed, Purpose};
-use crate::scenario::model::{DispatchPolicy, Distribution};
+use crate::scenario::model::{DispatchPolicy, Distribution, UnitKind};
 use crate::schedule::{SimClock, SimStep, SimSystems};
 use crate::venue::field::FloorField;
 use crate::venue::{Shape, Venue};
@@ -51,8 +51,8 @@ pub struct IncidentTypeRt {
     pub rate: RateRt,
     /// Location model.
     pub location: LocationRt,
-    /// Units needed.
-    pub units: u32,
+    /// Units needed, per kind (None: any kind that handles the type).
+    pub needs: Vec<(Option<UnitKind>, u32)>,
     /// On-scene time, s.
     pub on_scene: Distribution,
     /// Report delay when nobody sees it, s.
@@ -93,6 +93,8 @@ pub struct IncidentRec {
     pub resolved: Option<f64>,
     /// Units still to send.
     pub to_send: u32,
+    /// Still to send per unit kind (None: any kind that handles the type).
+    pub needs: Vec<(Option<UnitKind>, u32)>,
     /// Units on scene.
     pub on_scene: u32,
     /// Units sent.
@@ -249,7 +251,8 @@ fn generate(
                 dispatched: None,
                 arrived: None,
                 resolved: None,
-                to_send: ty.units,
+                to_send: ty.needs.iter().map(|n| n.1).sum(),
+                needs: ty.needs.clone(),
                 on_scene: 0,
                 units: Vec::new(),
                 region: venue.security.region_at(&venue.grid, at),
@@ -345,9 +348,19 @@ fn report_and_dispatch(
                 .then(a.1.total_cmp(&b.1))
                 .then(free[a.2].0.cmp(&free[b.2].0))
         });
+        // fill each still-open need (a unit kind, or any kind) with the best-ranked free units
         let mut sent = Vec::new();
-        for &(_, _, i) in ranked.iter().take(rec.to_send as usize) {
-            sent.push(i);
+        for need in rec.needs.iter_mut() {
+            for &(_, _, i) in &ranked {
+                if need.1 == 0 {
+                    break;
+                }
+                let kind = responders.groups[free[i].1 as usize].kind;
+                if !sent.contains(&i) && need.0.is_none_or(|k| k == kind) {
+                    sent.push(i);
+                    need.1 -= 1;
+                }
+            }
         }
         if sent.is_empty() {
             still_waiting.push_back(id);

@@ -142,9 +142,13 @@ pub struct IncidentSpec {
     pub rate: IncidentRate,
     /// Where.
     pub location: IncidentLocation,
-    /// Units needed at the scene (default 1).
+    /// Units needed at the scene, of any kind that handles this type (default 1; ignored when
+    /// `needs` is given).
     #[serde(default = "d_one")]
     pub units: u32,
+    /// Units needed by kind, e.g. `[(kind: Medical, count: 1), (kind: FootPatrol, count: 2)]`.
+    #[serde(default)]
+    pub needs: Vec<Need>,
     /// Time on scene once the units are there, s.
     pub on_scene: Distribution,
     /// Delay before an incident nobody sees is reported, s (default Fixed(0)).
@@ -154,6 +158,16 @@ pub struct IncidentSpec {
 
 fn d_no_delay() -> Distribution {
     Distribution::Fixed(0.0)
+}
+
+/// Units of one kind an incident needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Need {
+    /// Unit kind.
+    pub kind: UnitKind,
+    /// How many (≥ 1).
+    pub count: u32,
 }
 
 /// How often incidents happen.

@@ -1510,6 +1510,30 @@ fn check_response(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64) ->
         if inc.units == 0 {
             ck.named(&inc.kind, format!("{label}: units must be at least 1"));
         }
+        let mut needs: Vec<(Option<UnitKind>, u32)> = Vec::new();
+        for n in &inc.needs {
+            if n.count == 0 {
+                ck.named(&inc.kind, format!("{label}: needs {:?} with count 0", n.kind));
+            }
+            let have: u32 = groups
+                .iter()
+                .filter(|g| g.kind == n.kind && k < 64 && g.handles & (1 << k) != 0)
+                .map(|g| g.count)
+                .sum();
+            if have < n.count {
+                ck.named(
+                    &inc.kind,
+                    format!(
+                        "{label}: needs {} {:?} units that handle it, the plan has {have}",
+                        n.count, n.kind
+                    ),
+                );
+            }
+            needs.push((Some(n.kind), n.count));
+        }
+        if needs.is_empty() {
+            needs.push((None, inc.units.max(1)));
+        }
         check_distribution(ck, &inc.kind, &format!("{label}: on_scene"), &inc.on_scene, false);
         check_distribution(
             ck,
@@ -1522,7 +1546,7 @@ fn check_response(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64) ->
             kind: inc.kind.clone(),
             rate,
             location,
-            units: inc.units,
+            needs,
             on_scene: inc.on_scene.clone(),
             report_delay: inc.report_delay.clone(),
         });

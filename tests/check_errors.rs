@@ -200,6 +200,9 @@ fn fuzz_never_panics() {
         GOOD,
         include_str!("scenarios/bottleneck.ron"),
         include_str!("scenarios/rimea6_corner.ron"),
+        include_str!("scenarios/three_rings.ron"),
+        include_str!("scenarios/fence.ron"),
+        include_str!("../scenarios/response_demo.ron"),
     ];
     let tokens: &[&str] = &[
         "(",
@@ -224,7 +227,7 @@ fn fuzz_never_panics() {
         "99999999999999999999",
     ];
     let (mut accepted, mut rejected) = (0, 0);
-    for case in 0..3000 {
+    for case in 0..4000 {
         let text: String = if case % 10 == 0 {
             let n = rng.random_range(0..400);
             (0..n).map(|_| rng.random_range(0u8..128) as char).collect()

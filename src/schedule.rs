@@ -19,9 +19,9 @@ pub enum SimSystems {
     Move,
     /// Screening checkpoints: joining queues, screening, interception.
     Checkpoint,
-    /// Responders (reserved).
+    /// Responders on duty patrol, stand their posts, start and end shifts.
     Respond,
-    /// Incidents (reserved).
+    /// Incidents happen, are reported and dispatched; units travel and work.
     Incident,
     /// Metrics sample the new state.
     Measure,

@@ -319,7 +319,15 @@ fn report_and_dispatch(
             let (_, g, p) = free[i];
             let speed = f64::from(responders.groups[g as usize].emergency_speed);
             match plan.policy {
-                DispatchPolicy::NearestByDistance => f64::from(p.distance(rec.at)) / speed,
+                // straight-line distance ranks; a unit that cannot get there at all is skipped
+                DispatchPolicy::NearestByDistance => {
+                    let reachable = field.is_some_and(|f| route_cost(&venue, f, p, rec.region).0.is_finite());
+                    if reachable {
+                        f64::from(p.distance(rec.at))
+                    } else {
+                        f64::INFINITY
+                    }
+                }
                 _ => field.map_or(f64::INFINITY, |f| {
                     f64::from(route_cost(&venue, f, p, rec.region).0) / speed
                 }),

@@ -81,7 +81,7 @@ pub struct ResponseReport {
     pub resolved_at_end: u64,
     /// In progress at the end.
     pub in_progress_at_end: u64,
-    /// Waiting for a free unit at the end.
+    /// Not yet dispatched at the end (unreported, or waiting for a free unit).
     pub waiting_at_end: u64,
     /// Incidents that had to wait for a free unit, and how long, s.
     pub waited_for_unit_s: Stats,

@@ -93,7 +93,7 @@ pub struct Coverage {
     /// Samples.
     pub samples: Vec<CoverageSample>,
     sum: Vec<f64>,
-    worst: Vec<f32>,
+    reached: Vec<u32>,
     n: u64,
     time: Vec<f32>,
     dist: Vec<f32>,
@@ -175,7 +175,7 @@ impl Coverage {
             thresholds,
             samples: Vec::new(),
             sum: vec![0.0; n],
-            worst: vec![0.0; n],
+            reached: vec![0; n],
             n: 0,
             time: vec![f32::INFINITY; n],
             dist: vec![f32::INFINITY; n],
@@ -293,10 +293,9 @@ impl Coverage {
             })
             .collect();
         for (k, b) in self.grid.blocked.iter().enumerate() {
-            if !b {
-                let tm = self.time[k].min(1e6);
-                self.sum[k] += f64::from(tm);
-                self.worst[k] = self.worst[k].max(tm);
+            if !b && self.time[k].is_finite() {
+                self.sum[k] += f64::from(self.time[k]);
+                self.reached[k] += 1;
             }
         }
         self.n += 1;
@@ -335,14 +334,14 @@ pub struct CoverageReport {
     pub interval_s: f64,
     /// Per threshold.
     pub thresholds: Vec<ThresholdCoverage>,
-    /// Coverage raster: cell size, columns, rows, origin.
+    /// Coverage raster cell size, m (origin: the venue's lower-left corner).
     pub grid_cell_m: f64,
     /// Columns.
     pub grid_nx: u64,
     /// Rows.
     pub grid_ny: u64,
-    /// Mean travel time per cell over the samples, s (row by row from the lower-left; null for walls
-    /// and places no unit can reach).
+    /// Mean travel time per cell over the samples in which some free unit could reach it, s (row
+    /// by row from the lower-left; null for walls and places never reached).
     pub grid_mean_s: Vec<Option<f64>>,
     /// Samples.
     pub samples: Vec<CoverageSample>,
@@ -385,13 +384,12 @@ impl Coverage {
         CoverageReport {
             interval_s: self.interval,
             thresholds,
-            grid_cell_m: f64::from(self.grid.h),
+            grid_cell_m: round(f64::from(self.grid.h)),
             grid_nx: self.grid.nx as u64,
             grid_ny: self.grid.ny as u64,
             grid_mean_s: (0..self.sum.len())
                 .map(|k| {
-                    let m = self.sum[k] / self.n.max(1) as f64;
-                    (!self.grid.blocked[k] && self.n > 0 && m < 1e5).then(|| (m * 10.0).round() / 10.0)
+                    (self.reached[k] > 0).then(|| (self.sum[k] / f64::from(self.reached[k]) * 10.0).round() / 10.0)
                 })
                 .collect(),
             samples: self.samples.clone(),

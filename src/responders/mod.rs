@@ -112,6 +112,8 @@ pub struct Unit {
     pub busy_s: f64,
     /// Seconds on duty.
     pub duty_s: f64,
+    /// The deployment goal it starts its duty at (units of a group are spread along it).
+    pub home_leg: usize,
 }
 
 /// Floor fields of fixed goals (posts, waypoints), by raster cell, computed when first needed.
@@ -357,6 +359,7 @@ pub fn spawn_units(world: &mut World) {
                     group: gi as u16,
                     busy_s: 0.0,
                     duty_s: 0.0,
+                    home_leg: leg,
                 },
                 Position(p),
                 Task::OffShift,
@@ -396,7 +399,12 @@ fn patrol(
             u.duty_s += dt;
         }
         match *task {
-            Task::OffShift if on_duty => *task = Task::Patrol { leg: 0, until: 0.0 },
+            Task::OffShift if on_duty => {
+                *task = Task::Patrol {
+                    leg: u.home_leg,
+                    until: 0.0,
+                }
+            }
             Task::Patrol { .. } if !on_duty => *task = Task::OffShift,
             Task::Patrol { leg, until } => {
                 let goal = responders.goal(gi, leg);

@@ -162,22 +162,14 @@ fn bad_response_input_is_named() {
     ];
     for (text, expect) in cases {
         assert_ne!(text, good, "case did not apply: {expect}");
-        let msg = parse_str(&text, "t.ron")
-            .and_then(|sc| validate(&sc, "t.ron", Some(&text)).map(|_| ()))
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let msg = common::error_of(&text);
         assert!(msg.contains(expect), "expected {expect:?} in\n{msg}");
     }
     // a waypoint walled off from the others
     let walled = good
         .replace("venue: (bounds: (min: (0, 0), max: (100, 100))),", "venue: (bounds: (min: (0, 0), max: (100, 100)), walls: [(name: \"box\", points: [(80, 80), (80, 99.9)]), (name: \"lid\", points: [(80, 80), (99.9, 80)])]),")
         .replace("deployment: Post((10, 50))", "deployment: Route(waypoints: [(10, 50), (90, 90)])");
-    let msg = parse_str(&walled, "t.ron")
-        .and_then(|sc| validate(&sc, "t.ron", Some(&walled)).map(|_| ()))
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let msg = common::error_of(&walled);
     assert!(
         msg.contains("waypoint 1 (90, 90) cannot be reached from waypoint 0"),
         "{msg}"
@@ -295,11 +287,7 @@ fn an_incident_gets_the_unit_kinds_it_needs() {
     assert!(units[0].utilisation > 0.0 && units[1].utilisation > 0.0);
     // a plan without enough units of a needed kind is rejected
     let bad = text.replace("(kind: Medical, count: 1)", "(kind: Medical, count: 2)");
-    let msg = parse_str(&bad, "t.ron")
-        .and_then(|sc| validate(&sc, "t.ron", Some(&bad)).map(|_| ()))
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let msg = common::error_of(&bad);
     assert!(
         msg.contains("needs 2 Medical units that handle it, the plan has 1"),
         "{msg}"

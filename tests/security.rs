@@ -115,18 +115,10 @@ fn nobody_crosses_a_ring_except_through_a_lane_and_queues_conserve_people() {
 fn a_fence_must_reach_the_walls() {
     let good = std::fs::read_to_string(common::scenario_path("fence.ron")).unwrap_or_default();
     let text = good.replacen("fence: [(0.2, 20)", "fence: [(2.0, 20)", 1);
-    let msg = parse_str(&text, "t.ron")
-        .and_then(|sc| validate(&sc, "t.ron", Some(&text)).map(|_| ()))
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let msg = common::error_of(&text);
     assert!(msg.contains("ring \"fence\": the fence is not closed"), "{msg}");
     let text = good.replacen(", inside: (30, 35)", "", 1);
-    let msg = parse_str(&text, "t.ron")
-        .and_then(|sc| validate(&sc, "t.ron", Some(&text)).map(|_| ()))
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let msg = common::error_of(&text);
     assert!(msg.contains("a fence needs `inside`"), "{msg}");
 }
 
@@ -218,11 +210,7 @@ fn bad_security_input_is_named() {
         .map_or(a, |k| a + k + "        ),\n".len());
     assert!(b > a, "could not cut the hall gate out");
     let text = format!("{}{}", &good[..a], &good[b..]);
-    let msg = parse_str(&text, "t.ron")
-        .and_then(|sc| validate(&sc, "t.ron", Some(&text)).map(|_| ()))
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let msg = common::error_of(&text);
     assert!(
         msg.contains("\"hall\" cannot be reached from source \"metro\""),
         "{msg}"

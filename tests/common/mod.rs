@@ -48,3 +48,12 @@ pub fn positions(sim: &mut Simulation) -> Vec<(u32, bevy::math::Vec2)> {
     v.sort_by_key(|x| x.0);
     v
 }
+
+/// The error text of scenario text that should fail `check` (empty if it passes).
+pub fn error_of(text: &str) -> String {
+    parse_str(text, "t.ron")
+        .and_then(|sc| validate(&sc, "t.ron", Some(text)).map(|_| ()))
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+}

@@ -145,17 +145,32 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let b = indicatif::ProgressBar::new(sim.end_ticks());
                 b.set_style(
                     indicatif::ProgressStyle::with_template(
-                        "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} steps ({eta} left)",
+                        "{spinner} [{elapsed_precise}] {bar:30} {msg} ({eta} left)",
                     )
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                 );
                 b
             });
-            let report = sim.run(|tick, _| {
-                if let Some(b) = &bar {
-                    b.set_position(tick);
+            // step here rather than in Simulation::run so the bar can show the sim clock and headcount
+            let ended_by = loop {
+                if let Some(why) = sim.finished() {
+                    break why;
                 }
-            });
+                sim.step();
+                if let Some(b) = &bar {
+                    let clock = *sim.world().resource::<cordon::schedule::SimClock>();
+                    if clock.tick % 256 == 0 {
+                        let w = sim.world_mut();
+                        let present = w.query::<&cordon::crowd::Agent>().iter(w).len();
+                        b.set_position(clock.tick);
+                        b.set_message(format!(
+                            "{} · {present} present",
+                            cordon::scenario::model::ClockTime(clock.start + clock.t()).hms()
+                        ));
+                    }
+                }
+            };
+            let report = sim.report(ended_by);
             if let Some(b) = bar {
                 b.finish_and_clear();
             }

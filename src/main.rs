@@ -175,9 +175,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 b.finish_and_clear();
             }
             let path = out.join("report.json");
+            let csv = out.join("timeseries.csv");
+            write_atomic(&csv, cordon::metrics::csv::timeseries(&report).as_bytes())
+                .with_context(|| format!("writing {}", csv.display()))?;
             write_atomic(&path, report.to_json().as_bytes()).with_context(|| format!("writing {}", path.display()))?;
             say!("{}", report.summary().trim_end());
-            say!("  report: {}", path.display());
+            say!("  report: {} (and timeseries.csv)", path.display());
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Validate { model, seeds } => {

@@ -66,3 +66,25 @@ fn packed_cell_gives_its_density_level_and_an_episode() {
             .all(|row| row.spawned == 25 && row.present == 25 && row.exited == 0)
     );
 }
+
+#[test]
+fn timeseries_csv_has_a_row_per_sample_and_a_column_per_zone_and_checkpoint() {
+    let v = common::load("three_rings.ron");
+    let r = common::sim(&v, 11).run(|_, _| {});
+    let csv = cordon::metrics::csv::timeseries(&r);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), r.series.len() + 1);
+    let head: Vec<&str> = lines[0].split(',').collect();
+    assert!(
+        head.contains(&"density_hall") && head.contains(&"queue_outer-gate") && head.contains(&"queue_hall-gate"),
+        "{head:?}"
+    );
+    for l in &lines[1..] {
+        assert_eq!(l.split(',').count(), head.len(), "ragged row: {l}");
+    }
+    // the headcount columns are the report's series
+    let present = head.iter().position(|h| *h == "present").unwrap_or(0);
+    for (l, row) in lines[1..].iter().zip(&r.series) {
+        assert_eq!(l.split(',').nth(present), Some(row.present.to_string().as_str()));
+    }
+}

@@ -2,6 +2,7 @@
 //! per-zone peak and mean density, Fruin level of service, critical-density episodes) and turns
 //! everything into the [`report::Report`] at the end of a run.
 
+pub mod csv;
 pub mod report;
 pub mod security;
 
@@ -47,6 +48,8 @@ pub struct SeriesRow {
     pub exited: u64,
     /// Persons due but not yet placed at a full source.
     pub waiting: u64,
+    /// Mean density of each zone at the latest density sample, persons/m² (zone order).
+    pub zone_density: Vec<f64>,
 }
 
 /// Per-zone accumulators.
@@ -351,6 +354,11 @@ pub fn push_series(m: &mut Metrics, t: f64, start: f64, counters: &CrowdCounters
         queued: h.queued,
         exited: counters.exited,
         waiting: h.waiting,
+        zone_density: m
+            .zones
+            .iter()
+            .map(|z| report::round(if z.area > 0.0 { z.count_now as f64 / z.area } else { 0.0 }))
+            .collect(),
     });
 }
 

@@ -132,6 +132,12 @@ impl CheckpointRt {
             None => (k / self.per_row, k % self.per_row, self.per_row),
         };
         let row = row.min(self.rows.saturating_sub(1));
+        // a serpentine: every other row runs the other way, so moving up one place is one step
+        let col = if lane.is_none() && row % 2 == 1 {
+            per_row - 1 - col
+        } else {
+            col
+        };
         let s = self.spacing;
         let lateral = (col as f32 - (per_row as f32 - 1.0) / 2.0) * s.min(self.width() / per_row as f32);
         self.pos + self.out * 0.5 + self.qdir * (0.3 + row as f32 * s) + side * lateral

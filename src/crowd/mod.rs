@@ -422,6 +422,7 @@ fn route(
     mut commands: Commands,
     clock: Res<SimClock>,
     venue: Res<Venue>,
+    cfg: Res<CrowdConfig>,
     mut q: Query<(Entity, &Agent, &Position, &mut Walking)>,
     mut counters: ResMut<CrowdCounters>,
     mut log: ResMut<CrowdLog>,
@@ -442,11 +443,10 @@ fn route(
                 if a.items != 0 {
                     log.undetected_arrivals.push((t, w.target, a.items));
                 }
-                if a.dwell > 0.0 {
-                    commands
-                        .entity(e)
-                        .remove::<Walking>()
-                        .insert(Dwelling { until: t + a.dwell });
+                let leave_at = cfg.groups[a.group as usize].leave_at;
+                if a.dwell > 0.0 || leave_at.is_some_and(|l| l > t) {
+                    let until = leave_at.map_or(t, |l| l.max(t)) + a.dwell;
+                    commands.entity(e).remove::<Walking>().insert(Dwelling { until });
                 } else if let Some(x) = a.exit {
                     w.target = x;
                     w.leg = Leg::ToExit;

@@ -642,6 +642,10 @@ pub struct CrowdGroup {
     /// How long they stay at the destination (out of the walking crowd). None: no stay.
     #[serde(default)]
     pub dwell: Option<Distribution>,
+    /// Stay at the destination until this clock time (an event's end: everyone leaves together);
+    /// `dwell`, if also given, is added on top as each person's spread.
+    #[serde(default)]
+    pub leave_at: Option<ClockTime>,
     /// Where they leave after the stay, with weights. Empty: they leave at the destination.
     #[serde(default)]
     pub exits: Vec<Choice>,

@@ -27,6 +27,8 @@ pub struct GroupRt {
     pub destinations: Vec<(usize, f64)>,
     /// Stay at the destination.
     pub dwell: Option<Distribution>,
+    /// Stay until this time, s after the start (then `dwell` on top).
+    pub leave_at: Option<f64>,
     /// `(target index, weight)`; empty: leave at the destination.
     pub exits: Vec<(usize, f64)>,
     /// Free-speed distribution.
@@ -810,6 +812,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
                 arrivals: g.arrivals.clone(),
                 destinations,
                 dwell: g.dwell.clone(),
+                leave_at: g.leave_at.map(|c| c.0 - s.start.0),
                 exits,
                 speed: g.speed.clone(),
                 radius: g.radius as f32,

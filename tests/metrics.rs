@@ -88,3 +88,46 @@ fn timeseries_csv_has_a_row_per_sample_and_a_column_per_zone_and_checkpoint() {
         assert_eq!(l.split(',').nth(present), Some(row.present.to_string().as_str()));
     }
 }
+
+#[test]
+fn a_standing_crowd_packs_the_square_and_leaves_at_the_end() {
+    let text = r#"Scenario(
+    name: "stand",
+    sim: (dt: 0.05, start: "23:50", end: "24:10"),
+    venue: (
+        bounds: (min: (0, 0), max: (60, 40)),
+        zones: [(name: "middle", polygon: [(25, 15), (35, 15), (35, 25), (25, 25)])],
+        sources: [(name: "street", area: Polygon([(1, 1), (59, 1), (59, 4), (1, 4)]))],
+        targets: [
+            (name: "square", area: Polygon([(15, 10), (45, 10), (45, 35), (15, 35)])),
+            (name: "out", area: Polygon([(0.2, 0.2), (59.8, 0.2), (59.8, 0.8), (0.2, 0.8)])),
+        ],
+    ),
+    crowd: [(name: "c", source: "street", arrivals: Count(count: 600, from: "23:50", to: "23:55"),
+             destinations: [(target: "square")], stand: true, leave_at: "24:00", exits: [(target: "out")])],
+    metrics: (series_interval: 60.0),
+)"#;
+    let v = common::from_text(text);
+    let mut sim = common::sim(&v, 3);
+    // at 23:59 everyone is standing in the square, packed towards its middle
+    for _ in 0..(540.0 / 0.05) as usize {
+        sim.step();
+    }
+    let w = sim.world_mut();
+    let standing = w
+        .query_filtered::<&cordon::crowd::Position, bevy::prelude::With<cordon::crowd::Standing>>()
+        .iter(w)
+        .count();
+    // a few late-comers stay pushing at the edge of the packed crowd
+    assert!(standing >= 570, "almost everyone should stand by 23:59, got {standing}");
+    let r = sim.run(|_, _| {});
+    let middle = &r.zones[0];
+    assert!(
+        middle.peak_density > 2.0,
+        "the middle should fill up: {}",
+        middle.peak_density
+    );
+    // and at 00:00 the standing crowd leaves
+    assert!(r.totals.exited >= 570, "{:?}", r.totals);
+    assert!(r.time_in_venue_s.p50 > 300.0);
+}

@@ -79,6 +79,16 @@ pub struct Via {
     pub inbound: bool,
 }
 
+/// The agent has reached a place where it stays standing (a viewing area): it walks on into the
+/// place until the crowd stops it (or it reaches the middle), then stands there.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Settling {
+    /// When it arrived.
+    pub since: f64,
+    /// Its speed towards the middle, smoothed over about 2 s, m/s.
+    pub slow_s: f64,
+}
+
 /// The agent needs its way planned (set on appearing, after a stay, after a checkpoint).
 #[derive(Component, Debug, Clone, Copy, Default)]
 pub struct NeedsRoute;
@@ -224,7 +234,10 @@ impl Plugin for CrowdPlugin {
                 SimStep,
                 (spawn_arrivals, reenter_from_stay).chain().in_set(SimSystems::Spawn),
             )
-            .add_systems(SimStep, route.in_set(SimSystems::Route).in_set(RouteSystems))
+            .add_systems(
+                SimStep,
+                (route, settle).chain().in_set(SimSystems::Route).in_set(RouteSystems),
+            )
             .add_systems(SimStep, move_agents.in_set(SimSystems::Move));
     }
 }
@@ -368,7 +381,7 @@ fn reenter_from_stay(
     mut commands: Commands,
     clock: Res<SimClock>,
     venue: Res<Venue>,
-    q: Query<(Entity, &Agent, &Dwelling)>,
+    q: Query<(Entity, &Agent, &Dwelling, Has<Standing>)>,
     mut rng: ResMut<CrowdRng>,
     mut buf: ResMut<CrowdBuffer>,
     mut counters: ResMut<CrowdCounters>,
@@ -378,12 +391,33 @@ fn reenter_from_stay(
     let buf = &mut *buf;
     let mut due: Vec<(u32, Entity)> = q
         .iter()
-        .filter(|(_, _, d)| d.until <= t)
-        .map(|(e, a, _)| (a.id, e))
+        .filter(|(_, _, d, _)| d.until <= t)
+        .map(|(e, a, _, _)| (a.id, e))
         .collect();
     due.sort_unstable();
     for (_, e) in due {
-        let Ok((_, a, _)) = q.get(e) else { continue };
+        let Ok((_, a, _, standing)) = q.get(e) else { continue };
+        if standing {
+            // a standing crowd walks off from where it stands (or leaves there if it has no exit)
+            match a.exit {
+                Some(x) => {
+                    commands.entity(e).remove::<(Dwelling, Standing)>().insert((
+                        Walking {
+                            target: x,
+                            leg: Leg::ToExit,
+                            via: None,
+                        },
+                        NeedsRoute,
+                    ));
+                }
+                None => {
+                    commands.entity(e).despawn();
+                    counters.exited += 1;
+                    log.exits.push((t, a.destination, t - a.spawned_at));
+                }
+            }
+            continue;
+        }
         match a.exit {
             None => {
                 commands.entity(e).despawn();
@@ -423,7 +457,7 @@ fn route(
     clock: Res<SimClock>,
     venue: Res<Venue>,
     cfg: Res<CrowdConfig>,
-    mut q: Query<(Entity, &Agent, &Position, &mut Walking)>,
+    mut q: Query<(Entity, &Agent, &Position, &mut Walking), Without<Settling>>,
     mut counters: ResMut<CrowdCounters>,
     mut log: ResMut<CrowdLog>,
 ) {
@@ -443,7 +477,16 @@ fn route(
                 if a.items != 0 {
                     log.undetected_arrivals.push((t, w.target, a.items));
                 }
-                let leave_at = cfg.groups[a.group as usize].leave_at;
+                let group = &cfg.groups[a.group as usize];
+                let leave_at = group.leave_at;
+                if group.stand {
+                    // walk on into the place until the crowd there stops you, then stand
+                    commands.entity(e).insert(Settling {
+                        since: t,
+                        slow_s: f64::from(a.v0),
+                    });
+                    continue;
+                }
                 if a.dwell > 0.0 || leave_at.is_some_and(|l| l > t) {
                     let until = leave_at.map_or(t, |l| l.max(t)) + a.dwell;
                     commands.entity(e).remove::<Walking>().insert(Dwelling { until });
@@ -462,6 +505,32 @@ fn route(
                 counters.exited += 1;
                 log.exits.push((t, w.target, t - a.spawned_at));
             }
+        }
+    }
+}
+
+fn settle(
+    mut commands: Commands,
+    clock: Res<SimClock>,
+    cfg: Res<CrowdConfig>,
+    venue: Res<Venue>,
+    mut q: Query<(Entity, &Agent, &Position, &Velocity, &mut Settling)>,
+) {
+    let t = clock.t();
+    for (e, a, p, v, mut st) in &mut q {
+        // progress towards the middle, not just any movement: sliding round others does not count
+        let centre = venue.targets[a.destination as usize].shape.center_near(p.0);
+        let inward = f64::from(v.0.dot((centre - p.0).normalize_or_zero()));
+        // smoothed over about 2 s: pushing and sliding in a packed crowd averages out
+        st.slow_s += (inward - st.slow_s) * (cfg.dt / 2.0).min(1.0);
+        if (t - st.since >= 1.0 && st.slow_s < 0.1 * f64::from(a.v0)) || p.0.distance(centre) < 1.0 {
+            let g = &cfg.groups[a.group as usize];
+            let until = g.leave_at.map_or(t, |l| l.max(t)) + a.dwell;
+            commands.entity(e).remove::<(Walking, Settling)>().insert((
+                Standing,
+                Dwelling { until },
+                Velocity::default(),
+            ));
         }
     }
 }

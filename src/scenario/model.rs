@@ -646,6 +646,11 @@ pub struct CrowdGroup {
     /// `dwell`, if also given, is added on top as each person's spread.
     #[serde(default)]
     pub leave_at: Option<ClockTime>,
+    /// Stay standing in the destination (a viewing area, a square) instead of going inside it:
+    /// people walk in until the crowd stops them, stand (taking space), and leave at `leave_at`
+    /// plus `dwell` (default false).
+    #[serde(default)]
+    pub stand: bool,
     /// Where they leave after the stay, with weights. Empty: they leave at the destination.
     #[serde(default)]
     pub exits: Vec<Choice>,

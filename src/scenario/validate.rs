@@ -29,6 +29,8 @@ pub struct GroupRt {
     pub dwell: Option<Distribution>,
     /// Stay until this time, s after the start (then `dwell` on top).
     pub leave_at: Option<f64>,
+    /// Stand in the destination rather than go inside.
+    pub stand: bool,
     /// `(target index, weight)`; empty: leave at the destination.
     pub exits: Vec<(usize, f64)>,
     /// Free-speed distribution.
@@ -813,6 +815,7 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
                 destinations,
                 dwell: g.dwell.clone(),
                 leave_at: g.leave_at.map(|c| c.0 - s.start.0),
+                stand: g.stand,
                 exits,
                 speed: g.speed.clone(),
                 radius: g.radius as f32,
@@ -959,10 +962,30 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
 
     // Floor fields (targets, then each checkpoint's pen and inner side), then reachability.
     let wall_buffer = sc.model.wall_buffer as f32;
+    // A place where people stand (a viewing area) leads to its middle, so that the cost still
+    // falls inside it and people further in hold back those behind: the crowd packs outwards.
+    let stand_targets: Vec<usize> = groups
+        .iter()
+        .filter(|g| g.stand)
+        .flat_map(|g| g.destinations.iter().map(|d| d.0))
+        .collect();
     let mut fields: Vec<FloorField> = venue
         .targets
         .iter()
-        .map(|t| FloorField::compute(&venue.grid, &t.shape, wall_buffer))
+        .enumerate()
+        .map(|(i, t)| {
+            if stand_targets.contains(&i) {
+                let middles = match &t.shape {
+                    Shape::Multi(parts) => {
+                        Shape::Multi(parts.iter().map(|p| Shape::Circle(p.center(), 0.75)).collect())
+                    }
+                    other => Shape::Circle(other.center(), 0.75),
+                };
+                FloorField::compute(&venue.grid, &middles, wall_buffer)
+            } else {
+                FloorField::compute(&venue.grid, &t.shape, wall_buffer)
+            }
+        })
         .collect();
     for cp in &venue.security.checkpoints {
         fields.push(FloorField::compute(&venue.grid, &cp.pen, wall_buffer));

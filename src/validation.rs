@@ -22,7 +22,7 @@ pub fn positions(sim: &mut Simulation) -> Vec<(u32, Vec2)> {
 
 /// Weidmann (1993): v(ρ) = 1.34 [1 − exp(−1.913 (1/ρ − 1/5.4))].
 pub fn weidmann(rho: f64) -> f64 {
-    1.34 * (1.0 - (-1.913 * (1.0 / rho - 1.0 / 5.4)).exp())
+    1.34 * crate::crowd::weidmann_factor(rho)
 }
 
 /// Corridor of width `w` and length `len` (+2 m exit strip) filled with a jittered hexagonal

@@ -15,6 +15,12 @@ use neighbours::NeighbourGrid;
 use rand_chacha::ChaCha8Rng;
 use spawn::PlacedThisStep;
 
+/// Weidmann's (1993) fundamental diagram as a share of the free speed:
+/// v(ρ)/v0 = 1 − exp(−1.913 (1/ρ − 1/5.4)), ρ in persons/m².
+pub fn weidmann_factor(rho: f64) -> f64 {
+    1.0 - (-1.913 * (1.0 / rho - 1.0 / 5.4)).exp()
+}
+
 /// A visitor.
 #[derive(Component, Debug, Clone)]
 pub struct Agent {

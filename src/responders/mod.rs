@@ -174,8 +174,7 @@ pub fn crowd_factor(rho: f64) -> f32 {
     if rho <= 0.0 {
         return 1.0;
     }
-    let f = 1.0 - (-1.913 * (1.0 / rho - 1.0 / 5.4)).exp();
-    f.clamp(0.1, 1.0) as f32
+    crate::crowd::weidmann_factor(rho).clamp(0.1, 1.0) as f32
 }
 
 /// Whether a unit could walk the straight line from `a` to `b`: no wall or obstacle edge crosses

@@ -96,6 +96,7 @@ fn main() -> ExitCode {
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::Check { files } => {
+            cordon::sim::init_compute_pool(0);
             let mut bad = 0;
             for f in &files {
                 match scenario::load_and_validate(f) {
@@ -124,6 +125,8 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             executor,
             quiet,
         } => {
+            // the pool also computes the floor fields while the scenario is validated
+            cordon::sim::init_compute_pool(threads);
             let v: Validated = match &file {
                 Some(f) => scenario::load_and_validate(f)?,
                 None => scenario::default_scenario()?,

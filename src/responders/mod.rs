@@ -219,7 +219,7 @@ pub fn aim(venue: &Venue, field: &FloorField, p: Vec2, goal: Vec2) -> Vec2 {
     for k in 0..steps {
         let mut next = c;
         g.neighbours(c, |j, _| {
-            if field.cost[j] < field.cost[next] {
+            if field.cell_cost(g, j) < field.cell_cost(g, next) {
                 next = j;
             }
         });

@@ -969,32 +969,28 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
         .filter(|g| g.stand)
         .flat_map(|g| g.destinations.iter().map(|d| d.0))
         .collect();
-    let mut fields: Vec<FloorField> = venue
+    let mut shapes: Vec<Shape> = venue
         .targets
         .iter()
         .enumerate()
         .map(|(i, t)| {
             if stand_targets.contains(&i) {
-                let middles = match &t.shape {
+                match &t.shape {
                     Shape::Multi(parts) => {
                         Shape::Multi(parts.iter().map(|p| Shape::Circle(p.center(), 0.75)).collect())
                     }
                     other => Shape::Circle(other.center(), 0.75),
-                };
-                FloorField::compute(&venue.grid, &middles, wall_buffer)
+                }
             } else {
-                FloorField::compute(&venue.grid, &t.shape, wall_buffer)
+                t.shape.clone()
             }
         })
         .collect();
     for cp in &venue.security.checkpoints {
-        fields.push(FloorField::compute(&venue.grid, &cp.pen, wall_buffer));
-        fields.push(FloorField::compute(
-            &venue.grid,
-            &Shape::Circle(cp.inner_spot(cp.lanes / 2), 0.75),
-            wall_buffer,
-        ));
+        shapes.push(cp.pen.clone());
+        shapes.push(Shape::Circle(cp.inner_spot(cp.lanes / 2), 0.75));
     }
+    let fields = compute_fields(&venue.grid, &shapes, wall_buffer);
     venue.fields = fields;
     for g in &groups {
         let src = &venue.sources[g.source];
@@ -1594,4 +1590,31 @@ fn check_response(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64) ->
             thresholds: sc.dispatch.thresholds.clone(),
         },
     )
+}
+
+/// Floor fields towards each shape, computed in parallel on the compute task pool when one is
+/// set up (each field is independent, so the result does not depend on the thread count).
+fn compute_fields(grid: &NavGrid, shapes: &[Shape], wall_buffer: f32) -> Vec<FloorField> {
+    use bevy::tasks::ComputeTaskPool;
+    match ComputeTaskPool::try_get() {
+        Some(pool) if pool.thread_num() > 0 && shapes.len() > 1 => {
+            let workers = pool.thread_num() + 1;
+            let mut out: Vec<Option<FloorField>> = vec![None; shapes.len()];
+            let chunk = shapes.len().div_ceil(workers);
+            pool.scope(|s| {
+                for (outs, ins) in out.chunks_mut(chunk).zip(shapes.chunks(chunk)) {
+                    s.spawn(async move {
+                        for (o, sh) in outs.iter_mut().zip(ins) {
+                            *o = Some(FloorField::compute(grid, sh, wall_buffer));
+                        }
+                    });
+                }
+            });
+            out.into_iter().map(|f| f.expect("every field computed")).collect()
+        }
+        _ => shapes
+            .iter()
+            .map(|sh| FloorField::compute(grid, sh, wall_buffer))
+            .collect(),
+    }
 }

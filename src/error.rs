@@ -24,6 +24,14 @@ pub enum CordonError {
         /// Each problem starts with `file[:line:column]: ` and names the element and what is wrong.
         problems: Vec<String>,
     },
+    /// Drawing a figure failed.
+    #[error("{file}: cannot draw: {message}")]
+    Figure {
+        /// Figure file name.
+        file: String,
+        /// Cause.
+        message: String,
+    },
     /// Writing output failed.
     #[error("{path}: cannot write: {source}")]
     Write {

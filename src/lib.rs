@@ -8,6 +8,7 @@ pub mod bench;
 pub mod checkpoint;
 pub mod crowd;
 pub mod error;
+pub mod figures;
 pub mod incidents;
 pub mod metrics;
 pub mod responders;

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use cordon::metrics::report::write_atomic;
+use cordon::metrics::report::write_all_atomic;
 use cordon::scenario::{self, Validated};
 use cordon::{SimOptions, Simulation};
 use std::io::IsTerminal;
@@ -155,9 +155,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 b
             });
             // step here rather than in Simulation::run so the bar can show the sim clock and headcount
+            // Ctrl-C stops the run between steps; nothing is written then
+            let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            {
+                let flag = interrupted.clone();
+                let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+            }
             let ended_by = loop {
                 if let Some(why) = sim.finished() {
                     break why;
+                }
+                if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+                    break "interrupted";
                 }
                 sim.step();
                 if let Some(b) = &bar {
@@ -177,13 +186,43 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             if let Some(b) = bar {
                 b.finish_and_clear();
             }
-            let path = out.join("report.json");
-            let csv = out.join("timeseries.csv");
-            write_atomic(&csv, cordon::metrics::csv::timeseries(&report).as_bytes())
-                .with_context(|| format!("writing {}", csv.display()))?;
-            write_atomic(&path, report.to_json().as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+            if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+                anyhow::bail!("interrupted at {}: nothing written", ended_by);
+            }
+            let start = sim.world().resource::<cordon::schedule::SimClock>().start;
+            let figures = cordon::figures::render(sim.world(), &report)?;
+            let mut settings = vec![
+                (
+                    "scenario file".to_string(),
+                    file.as_ref()
+                        .map_or("built-in default".into(), |f| f.display().to_string()),
+                ),
+                (
+                    "run until".into(),
+                    until.map_or("scenario end".into(), |u| format!("{u} s")),
+                ),
+                ("visitor groups".into(), v.groups.len().to_string()),
+                ("checkpoints".into(), v.venue.security.checkpoints.len().to_string()),
+                ("cell size".into(), format!("{} m", v.venue.grid.h)),
+            ];
+            settings.push(("cordon".into(), env!("CARGO_PKG_VERSION").into()));
+            let html = cordon::figures::html::page(&report, start, &v.scenario.description, &settings, &figures);
+            let mut files = vec![
+                ("report.json".to_string(), report.to_json().into_bytes()),
+                (
+                    "timeseries.csv".to_string(),
+                    cordon::metrics::csv::timeseries(&report).into_bytes(),
+                ),
+            ];
+            files.extend(figures.iter().map(|f| (f.file.clone(), f.png.clone())));
+            files.push(("report.html".to_string(), html.into_bytes()));
+            write_all_atomic(&out, &files).with_context(|| format!("writing the report into {}", out.display()))?;
             say!("{}", report.summary().trim_end());
-            say!("  report: {} (and timeseries.csv)", path.display());
+            say!(
+                "  report: {} (report.json, timeseries.csv, {} figures)",
+                out.join("report.html").display(),
+                figures.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Validate { model, seeds } => {

@@ -106,6 +106,8 @@ pub struct Metrics {
     /// Walkable area per density cell, m².
     cell_area: Vec<f64>,
     counts: Vec<u32>,
+    /// Highest density seen per cell, persons/m².
+    cell_peak: Vec<f32>,
     touched: Vec<usize>,
     cell_zone_start: Vec<u32>,
     cell_zone_items: Vec<u16>,
@@ -183,6 +185,7 @@ impl Metrics {
             dny,
             cell_area,
             counts: vec![0; dnx * dny],
+            cell_peak: vec![0.0; dnx * dny],
             touched: Vec::new(),
             cell_zone_start,
             cell_zone_items,
@@ -193,6 +196,18 @@ impl Metrics {
             peak_present: (0, 0.0),
             zone_names: venue.zones.iter().map(|z| z.name.clone()).collect(),
         }
+    }
+
+    /// The peak-density raster: origin, cell size, columns, rows and the highest density seen per
+    /// cell (cells with less than 0.5 m² of walkable area are left at 0).
+    pub fn peak_raster(&self) -> (Vec2, f32, usize, usize, &[f32]) {
+        (
+            self.origin,
+            self.settings.density_cell as f32,
+            self.dnx,
+            self.dny,
+            &self.cell_peak,
+        )
     }
 
     fn cell_center(&self, c: usize) -> Vec2 {
@@ -242,6 +257,9 @@ impl Metrics {
         for k in 0..self.touched.len() {
             let c = self.touched[k];
             let d = self.density(c);
+            if d as f32 > self.cell_peak[c] && self.cell_area[c] >= 0.5 {
+                self.cell_peak[c] = d as f32;
+            }
             let (s, e) = (self.cell_zone_start[c] as usize, self.cell_zone_start[c + 1] as usize);
             for zi in s..e {
                 let z = &mut self.zones[self.cell_zone_items[zi] as usize];

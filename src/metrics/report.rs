@@ -485,3 +485,39 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     }
     Ok(())
 }
+
+/// Writes several files into `dir` all or nothing: every file goes to a temp file first, and only
+/// when all are written are they renamed into place (on failure the temp files are removed).
+pub fn write_all_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| CordonError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let tmp_of = |name: &str| dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut written: Vec<PathBuf> = Vec::new();
+    for (name, contents) in files {
+        let tmp = tmp_of(name);
+        let res = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(contents)?;
+            f.sync_all()
+        })();
+        written.push(tmp.clone());
+        if let Err(source) = res {
+            for t in &written {
+                let _ = std::fs::remove_file(t);
+            }
+            return Err(CordonError::Write {
+                path: dir.join(name),
+                source,
+            });
+        }
+    }
+    for ((name, _), tmp) in files.iter().zip(&written) {
+        std::fs::rename(tmp, dir.join(name)).map_err(|source| CordonError::Write {
+            path: dir.join(name),
+            source,
+        })?;
+    }
+    Ok(())
+}

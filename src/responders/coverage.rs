@@ -81,6 +81,21 @@ pub struct CoverageSample {
     pub crowd: Vec<Option<f64>>,
 }
 
+/// Per-cell coverage maps at one threshold (for the report's figures).
+#[derive(Debug)]
+pub struct CoverageMaps<'a> {
+    /// The coverage raster (blocked cells are walls).
+    pub grid: &'a NavGrid,
+    /// Threshold, s.
+    pub threshold_s: f64,
+    /// Travel time per cell at the worst sample, s (infinite where no unit could reach).
+    pub worst: &'a [f32],
+    /// When the worst sample was taken, s after the start.
+    pub worst_t: f64,
+    /// Share of samples in which each cell was within the threshold.
+    pub share: Vec<f32>,
+}
+
 /// Coverage raster, samples and per-cell accumulators.
 #[derive(Resource, Debug)]
 pub struct Coverage {
@@ -94,6 +109,13 @@ pub struct Coverage {
     pub samples: Vec<CoverageSample>,
     sum: Vec<f64>,
     reached: Vec<u32>,
+    /// Index of the threshold the maps use (180 s when listed, else the middle one).
+    map_k: usize,
+    /// Per cell, samples in which it was within the map threshold.
+    within_map: Vec<u32>,
+    /// Travel times at the sample with the lowest area coverage at the map threshold.
+    worst: Vec<f32>,
+    worst_area: f64,
     n: u64,
     time: Vec<f32>,
     dist: Vec<f32>,
@@ -166,6 +188,10 @@ impl Coverage {
             })
             .collect();
         let offset = moves.iter().map(|m| m.dy * nx + m.dx).collect();
+        let map_k = thresholds
+            .iter()
+            .position(|&t| (t - 180.0).abs() < 1e-9)
+            .unwrap_or(thresholds.len() / 2);
         Coverage {
             allowed,
             offset,
@@ -176,10 +202,35 @@ impl Coverage {
             samples: Vec::new(),
             sum: vec![0.0; n],
             reached: vec![0; n],
+            map_k,
+            within_map: vec![0; n],
+            worst: vec![f32::INFINITY; n],
+            worst_area: f64::INFINITY,
             n: 0,
             time: vec![f32::INFINITY; n],
             dist: vec![f32::INFINITY; n],
         }
+    }
+
+    /// Maps for the figures: the raster, the map threshold (s), the per-cell travel times at the
+    /// worst sample and its time, and the per-cell share of samples within the threshold.
+    pub fn maps(&self) -> Option<CoverageMaps<'_>> {
+        let th = *self.thresholds.get(self.map_k)?;
+        if self.n == 0 {
+            return None;
+        }
+        let worst_t = self
+            .samples
+            .iter()
+            .find(|s| s.area.get(self.map_k) == Some(&self.worst_area))
+            .map_or(0.0, |s| s.t);
+        Some(CoverageMaps {
+            grid: &self.grid,
+            threshold_s: th,
+            worst: &self.worst,
+            worst_t,
+            share: self.within_map.iter().map(|&w| w as f32 / self.n as f32).collect(),
+        })
     }
 
     /// Travel time (s) from the nearest available unit to `p`, at the last sample.
@@ -292,11 +343,22 @@ impl Coverage {
                 })
             })
             .collect();
+        let map_th = self.thresholds.get(self.map_k).copied().unwrap_or(180.0);
         for (k, b) in self.grid.blocked.iter().enumerate() {
             if !b && self.time[k].is_finite() {
                 self.sum[k] += f64::from(self.time[k]);
                 self.reached[k] += 1;
+                if f64::from(self.time[k]) <= map_th {
+                    self.within_map[k] += 1;
+                }
             }
+        }
+        let a: &Vec<f64> = &area;
+        if let Some(&am) = a.get(self.map_k)
+            && am < self.worst_area
+        {
+            self.worst_area = am;
+            self.worst.copy_from_slice(&self.time);
         }
         self.n += 1;
         self.samples.push(CoverageSample {

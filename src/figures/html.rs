@@ -1,0 +1,273 @@
+//! `report.html`: one self-contained page (figures embedded as data URIs) with the headline table,
+//! the figures and the run's scenario, seed and settings. Readable in a browser with no server.
+
+use super::Figure;
+use crate::metrics::report::Report;
+use crate::scenario::model::ClockTime;
+
+/// Escapes text for HTML.
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// Standard base64 (RFC 4648, with padding).
+pub fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut o = String::with_capacity(data.len().div_ceil(3) * 4);
+    for ch in data.chunks(3) {
+        let b = [ch[0], *ch.get(1).unwrap_or(&0), *ch.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for k in 0..4 {
+            if k <= ch.len() {
+                o.push(T[((n >> (18 - 6 * k)) & 63) as usize] as char);
+            } else {
+                o.push('=');
+            }
+        }
+    }
+    o
+}
+
+/// One row of the headline table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Headline {
+    /// What is measured.
+    pub metric: String,
+    /// The value with its unit.
+    pub value: String,
+    /// Where and when, or how it is defined.
+    pub note: String,
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// The headline figures of a report (rows for sections the run does not have are left out).
+pub fn headlines(r: &Report, start_s: f64) -> Vec<Headline> {
+    let clock = |t: f64| ClockTime(start_s + t).hms();
+    let mut rows = Vec::new();
+    let mut row = |metric: &str, value: String, note: String| {
+        rows.push(Headline {
+            metric: metric.into(),
+            value,
+            note,
+        })
+    };
+    row(
+        "Visitors",
+        format!("{} entered", r.totals.spawned),
+        format!(
+            "{} left; peak {} present at {}",
+            r.totals.exited,
+            r.totals.peak_present,
+            clock(r.totals.peak_present_t)
+        ),
+    );
+    if let Some(s) = &r.security {
+        let t = &s.time_to_enter_s;
+        row(
+            "Time to enter, p90",
+            format!("{:.0} s ({:.1} min)", t.p90, t.p90 / 60.0),
+            format!(
+                "first queue to last ring passed; n = {}, p50 {:.0} s, max {:.0} s; {} over the {:.0} s limit{}",
+                t.count,
+                t.p50,
+                t.max,
+                s.over_wait_limit,
+                s.wait_limit_s,
+                s.share_over_wait_limit
+                    .map_or(String::new(), |x| format!(" ({})", pct(x)))
+            ),
+        );
+        if let Some(c) = s
+            .checkpoints
+            .iter()
+            .max_by(|a, b| a.queue_max.cmp(&b.queue_max).then(b.name.cmp(&a.name)))
+        {
+            row(
+                "Worst queue",
+                format!("{} persons", c.queue_max),
+                format!(
+                    "{} at {}; its wait p90 {:.0} s",
+                    c.name,
+                    clock(c.queue_max_t),
+                    c.wait_s.p90
+                ),
+            );
+        }
+        for it in &s.items {
+            row(
+                &format!("Interception ({})", it.item),
+                it.interception_rate.map_or("n/a".into(), pct),
+                format!(
+                    "{} of {} carriers intercepted; {} undetected reached the innermost ring",
+                    it.intercepted, it.carriers, it.undetected_reached_innermost
+                ),
+            );
+        }
+    }
+    if let Some(resp) = &r.response {
+        let o = &resp.overall;
+        row(
+            "Response time, p90",
+            format!("{:.0} s", o.response_s.p90),
+            format!(
+                "{} incidents, {} answered; p50 {:.0} s, max {:.0} s",
+                o.occurred, o.answered, o.response_s.p50, o.response_s.max
+            ),
+        );
+        let within: Vec<String> = resp
+            .thresholds_s
+            .iter()
+            .zip(&o.within)
+            .map(|(t, w)| format!("{:.0} min: {}", t / 60.0, pct(*w)))
+            .collect();
+        row(
+            "Response compliance",
+            within.join(" · "),
+            "share of answered incidents with a unit on scene within each threshold".into(),
+        );
+        if let Some(cov) = &resp.coverage {
+            let pick = cov
+                .thresholds
+                .iter()
+                .find(|t| (t.threshold_s - 180.0).abs() < 1e-9)
+                .or(cov.thresholds.get(cov.thresholds.len() / 2));
+            if let Some(t) = pick {
+                row(
+                    &format!("Minimum coverage at {:.0} s", t.threshold_s),
+                    format!("{} of the area", pct(t.area_min)),
+                    format!(
+                        "at {}; mean {}{}",
+                        clock(t.area_min_t),
+                        pct(t.area_mean),
+                        match (t.crowd_min, t.crowd_min_t) {
+                            (Some(c), Some(ct)) => format!("; crowd: minimum {} at {}", pct(c), clock(ct)),
+                            _ => String::new(),
+                        }
+                    ),
+                );
+            }
+        }
+    }
+    if let Some(z) = r.zones.iter().max_by(|a, b| a.peak_density.total_cmp(&b.peak_density)) {
+        row(
+            "Peak density",
+            format!("{:.2} persons/m² (LOS {})", z.peak_density, z.peak_los),
+            format!("{} at {} (densest cell of the zone)", z.name, clock(z.peak_t)),
+        );
+    }
+    if let Some(z) = r
+        .zones
+        .iter()
+        .max_by(|a, b| (a.los_s.e + a.los_s.f).total_cmp(&(b.los_s.e + b.los_s.f)))
+    {
+        row(
+            "Time at LOS E/F",
+            format!("{:.0} s", z.los_s.e + z.los_s.f),
+            format!(
+                "{} (the zone with the most); {} critical-density episodes above {} /m² in all",
+                z.name, r.critical_density.episodes_total, r.critical_density.threshold
+            ),
+        );
+    }
+    rows
+}
+
+/// The whole page. `settings` are extra (name, value) lines about the run (file, threads, ...).
+pub fn page(r: &Report, start_s: f64, description: &str, settings: &[(String, String)], figures: &[Figure]) -> String {
+    let mut h = String::new();
+    let title = format!("Cordon report: {}", r.run.scenario);
+    h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    h += &format!("<title>{}</title>\n", escape(&title));
+    h += "<style>\nbody{font-family:system-ui,sans-serif;margin:2em auto;max-width:1250px;color:#222;padding:0 1em}\n\
+          table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.35em .7em;text-align:left;vertical-align:top}\n\
+          th{background:#f0f0f0}td.v{font-weight:bold;white-space:nowrap}figure{margin:2em 0}img{max-width:100%;border:1px solid #ddd}\n\
+          figcaption{color:#555;margin-top:.4em}.muted{color:#666}\n</style>\n</head>\n<body>\n";
+    h += &format!("<h1>{}</h1>\n", escape(&title));
+    if !description.is_empty() {
+        h += &format!("<p>{}</p>\n", escape(description));
+    }
+    h += &format!(
+        "<p class=\"muted\">Seed {} · {} → {} · dt {} s · {} steps · {} s simulated · ended by {}</p>\n",
+        r.run.seed,
+        escape(&r.run.start),
+        escape(&r.run.end),
+        r.run.dt,
+        r.run.steps,
+        r.run.simulated_s,
+        escape(&r.run.ended_by)
+    );
+    h += "<h2>Headline</h2>\n<table id=\"headline\">\n<tr><th>Metric</th><th>Value</th><th>Detail</th></tr>\n";
+    for row in headlines(r, start_s) {
+        h += &format!(
+            "<tr><td>{}</td><td class=\"v\">{}</td><td>{}</td></tr>\n",
+            escape(&row.metric),
+            escape(&row.value),
+            escape(&row.note)
+        );
+    }
+    h += "</table>\n<h2>Figures</h2>\n";
+    for f in figures {
+        h += &format!(
+            "<figure id=\"{}\">\n<h3>{}</h3>\n<img alt=\"{}\" src=\"data:image/png;base64,{}\">\n<figcaption>{} (also <a href=\"{}\">{}</a>)</figcaption>\n</figure>\n",
+            escape(f.file.trim_end_matches(".png")),
+            escape(&f.title),
+            escape(&f.title),
+            base64(&f.png),
+            escape(&f.caption),
+            escape(&f.file),
+            escape(&f.file)
+        );
+    }
+    h += "<h2>Run settings</h2>\n<table id=\"settings\">\n";
+    let mut all: Vec<(String, String)> = vec![
+        ("scenario".into(), r.run.scenario.clone()),
+        ("seed".into(), r.run.seed.to_string()),
+        ("step dt".into(), format!("{} s", r.run.dt)),
+        ("clock".into(), format!("{} → {}", r.run.start, r.run.end)),
+    ];
+    all.extend(settings.iter().cloned());
+    for (k, v) in all {
+        h += &format!("<tr><th>{}</th><td>{}</td></tr>\n", escape(&k), escape(&v));
+    }
+    h += "</table>\n<p class=\"muted\">Every number on this page comes from the simulation run; the full record is in report.json and timeseries.csv beside this file.</p>\n</body>\n</html>\n";
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (i, o) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(i.as_bytes()), o);
+        }
+    }
+
+    #[test]
+    fn escape_neutralises_markup() {
+        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+}

@@ -169,9 +169,22 @@ pub fn time_square(n: usize, steps: u64, threads: usize) -> Result<SquareResult>
 
 /// Runs scenario (b) to the end and measures its flow.
 pub fn run_bottleneck(seed: u64, threads: usize, model: Option<&ModelParams>) -> Result<BottleneckResult> {
+    run_bottleneck_at(seed, threads, model, None)
+}
+
+/// [`run_bottleneck`] with another step length `dt` (s).
+pub fn run_bottleneck_at(
+    seed: u64,
+    threads: usize,
+    model: Option<&ModelParams>,
+    dt: Option<f64>,
+) -> Result<BottleneckResult> {
     let mut sc = bottleneck(seed);
     if let Some(m) = model {
         sc.model = m.clone();
+    }
+    if let Some(dt) = dt {
+        sc.sim.dt = dt;
     }
     let v = validate(&sc, "tests/scenarios/bottleneck.ron", Some(BOTTLENECK))?;
     let mut sim = Simulation::new(

@@ -65,6 +65,9 @@ enum Cmd {
         /// Bottleneck seeds.
         #[arg(long, default_value_t = 5)]
         seeds: u64,
+        /// Step length, s (the fundamental diagram's reference runs use 0.05, the bottleneck 0.01).
+        #[arg(long, default_value_t = 0.05)]
+        dt: f64,
     },
 }
 
@@ -225,11 +228,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Validate { model, seeds } => {
+        Cmd::Validate { model, seeds, dt } => {
             let m: cordon::scenario::model::ModelParams = ron::from_str(&model).context("--model")?;
             say!("fundamental diagram (4 m x 100 m corridor, Lagrangian, t 10..40 s)");
             for rho in [0.5, 1.0, 2.0, 3.0, 4.0, 5.0] {
-                let (speed, dens) = cordon::validation::measure_fd(rho, &m)?;
+                let (speed, dens) = cordon::validation::measure_fd_at(rho, &m, dt)?;
                 say!(
                     "  rho {rho:>3}: measured {dens:.2} /m2, speed {speed:.3} m/s, Weidmann at that density {:.3}, diff {:+.3}",
                     cordon::validation::weidmann(dens),
@@ -238,7 +241,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             say!("bottleneck 1 m x 2 m, 150 agents");
             for seed in 1..=seeds {
-                let r = cordon::bench::run_bottleneck(seed, 1, Some(&m))?;
+                let r = cordon::bench::run_bottleneck_at(seed, 1, Some(&m), Some(dt))?;
                 say!(
                     "  seed {seed}: flow {:.3} /s, evacuation {:.1} s, longest gap {:.2} s",
                     r.flow_steady,

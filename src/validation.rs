@@ -68,10 +68,16 @@ pub fn corridor_fd(rho: f64, w: f64, len: f64, seed: u64) -> String {
 /// Lagrangian measurement over agents that start in the middle of the crowd: mean speed over
 /// `[t0, t1]` and the mean density around them (agents within ±5 m of their mean x, per m²).
 pub fn measure_fd(rho: f64, model: &ModelParams) -> Result<(f64, f64)> {
+    measure_fd_at(rho, model, 0.05)
+}
+
+/// [`measure_fd`] with another step length `dt` (s).
+pub fn measure_fd_at(rho: f64, model: &ModelParams, dt: f64) -> Result<(f64, f64)> {
     let (w, len) = (4.0, 100.0);
     let text = corridor_fd(rho, w, len, 7);
     let mut sc = parse_str(&text, "<rimea-4>")?;
     sc.model = model.clone();
+    sc.sim.dt = dt;
     let v = validate(&sc, "<rimea-4>", Some(&text))?;
     let mut sim = Simulation::new(
         &v,
@@ -87,7 +93,6 @@ pub fn measure_fd(rho: f64, model: &ModelParams) -> Result<(f64, f64)> {
         .filter(|(_, p)| p.x > 45.0 && p.x < 55.0)
         .map(|(id, _)| *id)
         .collect();
-    let dt = 0.05;
     let (t0, t1) = (10.0, 40.0);
     let mut prev: Option<Vec<(u32, Vec2)>> = None;
     let (mut speed_sum, mut speed_n) = (0.0, 0u64);

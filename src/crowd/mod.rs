@@ -114,6 +114,18 @@ impl Agent {
     }
 }
 
+/// Ends of stays, earliest first, so a step looks only at the stays that are over (not at every
+/// dweller): (end as f64 bits, agent id, entity). Ends are ≥ 0, so their bits order like them.
+#[derive(Resource, Debug, Default)]
+pub struct DwellQueue(std::collections::BinaryHeap<std::cmp::Reverse<(u64, u32, Entity)>>);
+
+impl DwellQueue {
+    /// Schedules the end of a stay.
+    pub fn push(&mut self, until: f64, id: u32, e: Entity) {
+        self.0.push(std::cmp::Reverse((until.max(0.0).to_bits(), id, e)));
+    }
+}
+
 /// The agent is staying inside its destination (out of the walking crowd) until `until`.
 #[derive(Component, Debug, Clone, Copy)]
 pub struct Dwelling {
@@ -235,6 +247,7 @@ pub struct CrowdPlugin;
 impl Plugin for CrowdPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<CrowdCounters>()
+            .init_resource::<DwellQueue>()
             .init_resource::<CrowdLog>()
             .add_systems(
                 SimStep,
@@ -392,16 +405,25 @@ fn reenter_from_stay(
     mut buf: ResMut<CrowdBuffer>,
     mut counters: ResMut<CrowdCounters>,
     mut log: ResMut<CrowdLog>,
+    mut queue: ResMut<DwellQueue>,
 ) {
     let t = clock.t();
     let buf = &mut *buf;
-    let mut due: Vec<(u32, Entity)> = q
-        .iter()
-        .filter(|(_, _, d, _)| d.until <= t)
-        .map(|(e, a, _, _)| (a.id, e))
-        .collect();
-    due.sort_unstable();
-    for (_, e) in due {
+    // stays that are over, in agent id order
+    let mut due: Vec<(u32, Entity, f64)> = Vec::new();
+    while let Some(std::cmp::Reverse((bits, id, e))) = queue.0.peek().copied() {
+        let until = f64::from_bits(bits);
+        if until > t {
+            break;
+        }
+        queue.0.pop();
+        // skip entries that no longer match the agent's stay
+        if q.get(e).is_ok_and(|(_, _, d, _)| d.until.max(0.0).to_bits() == bits) {
+            due.push((id, e, until));
+        }
+    }
+    due.sort_unstable_by_key(|d| d.0);
+    for (id, e, until) in due {
         let Ok((_, a, _, standing)) = q.get(e) else { continue };
         if standing {
             // a standing crowd walks off from where it stands (or leaves there if it has no exit)
@@ -452,6 +474,9 @@ fn reenter_from_stay(
                         },
                         NeedsRoute,
                     ));
+                } else {
+                    // no free spot yet: try again next step
+                    queue.push(until, id, e);
                 }
             }
         }
@@ -466,6 +491,7 @@ fn route(
     mut q: Query<(Entity, &Agent, &Position, &mut Walking), Without<Settling>>,
     mut counters: ResMut<CrowdCounters>,
     mut log: ResMut<CrowdLog>,
+    mut dwell: ResMut<DwellQueue>,
 ) {
     let t = clock.t();
     for (e, a, p, mut w) in &mut q {
@@ -496,6 +522,7 @@ fn route(
                 if a.dwell > 0.0 || leave_at.is_some_and(|l| l > t) {
                     let until = leave_at.map_or(t, |l| l.max(t)) + a.dwell;
                     commands.entity(e).remove::<Walking>().insert(Dwelling { until });
+                    dwell.push(until, a.id, e);
                 } else if let Some(x) = a.exit {
                     w.target = x;
                     w.leg = Leg::ToExit;
@@ -521,6 +548,7 @@ fn settle(
     cfg: Res<CrowdConfig>,
     venue: Res<Venue>,
     mut q: Query<(Entity, &Agent, &Position, &Velocity, &mut Settling)>,
+    mut dwell: ResMut<DwellQueue>,
 ) {
     let t = clock.t();
     for (e, a, p, v, mut st) in &mut q {
@@ -537,6 +565,7 @@ fn settle(
                 Dwelling { until },
                 Velocity::default(),
             ));
+            dwell.push(until, a.id, e);
         }
     }
 }

@@ -1,11 +1,19 @@
 //! Uniform-grid neighbour search: agents are counting-sorted by cell every step into reused
 //! buffers (no allocation once warm), so each cell's agents sit contiguously in memory.
+//!
+//! The sort is two-level so a step costs O(agents + occupied blocks), not O(cells): cells are
+//! grouped in row blocks of [`BLOCK`]; block offsets are a prefix sum over blocks, and only the
+//! blocks holding agents get per-cell offsets. On a 1.4 × 1.1 km site the grid has ~400k cells,
+//! which a full per-step prefix sum would touch whatever the crowd.
 
 use bevy::math::Vec2;
 
 /// Cells searched on each side of an agent's cell (cells of range / REACH). 1 (3 × 3 cells of the
 /// full range) measured fewer instructions per step than 2 (5 × 5 half-size cells) at 2 /m².
 pub const REACH: usize = 1;
+
+/// Cells per block of the two-level sort.
+pub const BLOCK: usize = 64;
 
 /// Agents bucketed by a uniform grid, stored in cell order.
 #[derive(Debug, Default, Clone)]
@@ -18,8 +26,14 @@ pub struct NeighbourGrid {
     pub nx: usize,
     /// Rows.
     pub ny: usize,
-    /// `starts[c]..starts[c + 1]` are the sorted slots of cell `c`.
-    pub starts: Vec<u32>,
+    /// First slot of each block (`nblocks + 1` entries, the last one is the agent count).
+    block_start: Vec<u32>,
+    /// Agents per block (0: the block's cells are all empty).
+    block_count: Vec<u32>,
+    /// Blocks holding agents this step.
+    occupied: Vec<u32>,
+    /// Per cell: agents in the cells of its block before it (valid in occupied blocks only).
+    local: Vec<u32>,
     /// Slot to agent index (in the unsorted input).
     pub order: Vec<u32>,
     /// Positions in slot order.
@@ -36,13 +50,27 @@ impl NeighbourGrid {
         let cell = range / REACH as f32;
         let nx = (((max.x - min.x) / cell).ceil() as usize).max(1);
         let ny = (((max.y - min.y) / cell).ceil() as usize).max(1);
+        let nb = (nx * ny).div_ceil(BLOCK) + 1;
         NeighbourGrid {
             origin: min,
             cell,
             nx,
             ny,
-            starts: vec![0; nx * ny + 1],
+            block_start: vec![0; nb + 1],
+            block_count: vec![0; nb + 1],
+            local: vec![0; nb * BLOCK],
             ..Default::default()
+        }
+    }
+
+    /// First sorted slot of cell `c` (`c` may be one past the last cell).
+    #[inline(always)]
+    fn start(&self, c: usize) -> usize {
+        let b = c / BLOCK;
+        if self.block_count[b] == 0 {
+            self.block_start[b] as usize
+        } else {
+            (self.block_start[b] + self.local[c]) as usize
         }
     }
 
@@ -64,22 +92,55 @@ impl NeighbourGrid {
             (y * self.nx + x) as u32
         }));
         self.cell_of = cell_of;
-        self.starts.iter_mut().for_each(|s| *s = 0);
-        for &c in &self.cell_of {
-            self.starts[c as usize + 1] += 1;
+        // blocks: clear last step's counts, count, prefix over blocks
+        for &b in &self.occupied {
+            self.block_count[b as usize] = 0;
         }
-        for c in 0..self.nx * self.ny {
-            self.starts[c + 1] += self.starts[c];
+        self.occupied.clear();
+        for &c in &self.cell_of {
+            let b = c as usize / BLOCK;
+            if self.block_count[b] == 0 {
+                self.occupied.push(b as u32);
+            }
+            self.block_count[b] += 1;
+        }
+        let mut acc = 0u32;
+        for b in 0..self.block_count.len() {
+            self.block_start[b] = acc;
+            acc += self.block_count[b];
+        }
+        *self.block_start.last_mut().expect("at least one block") = acc;
+        // cells of occupied blocks: exclusive prefix of their counts within the block
+        for &b in &self.occupied {
+            let b = b as usize;
+            self.local[b * BLOCK..(b + 1) * BLOCK].iter_mut().for_each(|x| *x = 0);
+        }
+        for &c in &self.cell_of {
+            if (c as usize + 1) % BLOCK != 0 {
+                self.local[c as usize + 1] += 1;
+            }
+        }
+        for &b in &self.occupied {
+            let b = b as usize;
+            for c in b * BLOCK + 1..(b + 1) * BLOCK {
+                self.local[c] += self.local[c - 1];
+            }
         }
         self.order.resize(n, 0);
         self.pos.resize(n, Vec2::ZERO);
         self.radius.resize(n, 0.0);
+        // place in input order (stable: equal cells keep input order); the cursor counts the
+        // agents already placed in each cell
         let mut cursor = std::mem::take(&mut self.cursor);
-        cursor.clear();
-        cursor.extend_from_slice(&self.starts[..self.nx * self.ny]);
+        cursor.resize(self.local.len(), 0);
+        for &b in &self.occupied {
+            let b = b as usize;
+            cursor[b * BLOCK..(b + 1) * BLOCK].iter_mut().for_each(|x| *x = 0);
+        }
         for (i, &c) in self.cell_of.iter().enumerate() {
-            let slot = cursor[c as usize] as usize;
-            cursor[c as usize] += 1;
+            let c = c as usize;
+            let slot = self.start(c) + cursor[c] as usize;
+            cursor[c] += 1;
             self.order[slot] = i as u32;
             self.pos[slot] = pos[i];
             self.radius[slot] = radius[i];
@@ -98,8 +159,8 @@ impl NeighbourGrid {
         let x1 = (cx + REACH).min(self.nx - 1);
         for y in y0..=y1 {
             let row = y * self.nx;
-            let s = self.starts[row + x0] as usize;
-            let e = self.starts[row + x1 + 1] as usize;
+            let s = self.start(row + x0);
+            let e = self.start(row + x1 + 1);
             for k in s..e {
                 f(k);
             }

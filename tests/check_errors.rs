@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use std::path::Path;
 use std::process::Command;
 
-const GOOD: &str = include_str!("../scenarios/default.ron");
+const GOOD: &str = include_str!("../scenarios/entrance_plaza.ron");
 
 fn check_text(text: &str) -> Result<(), CordonError> {
     let sc = parse_str(text, "t.ron")?;
@@ -160,7 +160,7 @@ fn every_shipped_scenario_passes_check() {
 fn cli_exit_codes() {
     let bin = env!("CARGO_BIN_EXE_cordon");
     let ok = Command::new(bin)
-        .args(["check", "scenarios/default.ron"])
+        .args(["check", "scenarios/entrance_plaza.ron"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();

@@ -169,6 +169,7 @@ fn nobody_ends_a_step_inside_an_obstacle_in_the_default_scenario() {
     let v = cordon::scenario::default_scenario().unwrap_or_else(|e| panic!("{e}"));
     let mut sim = common::sim(&v, 42);
     let obstacles = v.venue.obstacles.clone();
+    let (lo, hi) = (v.venue.min, v.venue.max);
     let mut checked = 0u64;
     for _ in 0..4000 {
         sim.step();
@@ -180,7 +181,7 @@ fn nobody_ends_a_step_inside_an_obstacle_in_the_default_scenario() {
                 p.0
             );
             assert!(
-                p.0.x > 0.0 && p.0.y > 0.0 && p.0.x < 120.0 && p.0.y < 80.0,
+                p.0.x > lo.x && p.0.y > lo.y && p.0.x < hi.x && p.0.y < hi.y,
                 "agent outside the bounds at {}",
                 p.0
             );

@@ -1,5 +1,5 @@
 //! Every shipped scenario under `scenarios/` passes `check` and runs (shortened to its first
-//! simulated minutes), producing a report; the built-in default is the file `scenarios/default.ron`.
+//! simulated minutes), producing a report; the built-in default is the file `scenarios/import_expo.ron`.
 
 mod common;
 
@@ -39,8 +39,8 @@ fn every_shipped_scenario_runs() {
 }
 
 #[test]
-fn the_built_in_default_is_scenarios_default_ron() {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.ron"))
+fn the_built_in_default_is_the_import_expo() {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/import_expo.ron"))
         .unwrap_or_default();
     assert_eq!(text, cordon::scenario::DEFAULT_SCENARIO);
 }

@@ -587,7 +587,7 @@ fn move_agents(
         b.radius.push(a.radius);
         // a standing agent (v0 = 0) takes space but is not moved
         b.v0.push(if w.is_some() { a.v0 } else { 0.0 });
-        b.target.push(w.map_or(0, |w| w.target));
+        b.target.push(w.map_or(step::STANDING, |w| w.target));
         b.vel.push(v.0);
     }
     let n = b.pos.len();

@@ -13,7 +13,7 @@ use bevy::math::Vec2;
 pub const REACH: usize = 1;
 
 /// Cells per block of the two-level sort.
-pub const BLOCK: usize = 64;
+pub const BLOCK: usize = 16;
 
 /// Agents bucketed by a uniform grid, stored in cell order.
 #[derive(Debug, Default, Clone)]
@@ -105,11 +105,10 @@ impl NeighbourGrid {
             self.block_count[b] += 1;
         }
         let mut acc = 0u32;
-        for b in 0..self.block_count.len() {
-            self.block_start[b] = acc;
-            acc += self.block_count[b];
+        for (s, &c) in self.block_start.iter_mut().zip(&self.block_count) {
+            *s = acc;
+            acc += c;
         }
-        *self.block_start.last_mut().expect("at least one block") = acc;
         // cells of occupied blocks: exclusive prefix of their counts within the block
         for &b in &self.occupied {
             let b = b as usize;
@@ -122,8 +121,10 @@ impl NeighbourGrid {
         }
         for &b in &self.occupied {
             let b = b as usize;
-            for c in b * BLOCK + 1..(b + 1) * BLOCK {
-                self.local[c] += self.local[c - 1];
+            let mut acc = 0u32;
+            for x in &mut self.local[b * BLOCK..(b + 1) * BLOCK] {
+                acc += *x;
+                *x = acc;
             }
         }
         self.order.resize(n, 0);

@@ -57,9 +57,20 @@ pub struct Prepared {
 #[inline]
 pub fn prepare_slot(grid: &NeighbourGrid, target: &[u16], venue: &Venue, slot: usize) -> Prepared {
     let t = target[grid.order[slot] as usize];
+    if t == STANDING {
+        // not moved, and on nobody's route: a walker judges it on its own field
+        return Prepared {
+            cost: f32::INFINITY,
+            target: STANDING,
+            dir: Vec2::ZERO,
+        };
+    }
     let (cost, dir) = venue.fields[t as usize].sample(&venue.grid, grid.pos[slot]);
     Prepared { cost, target: t, dir }
 }
+
+/// Target index marking a standing agent (no floor field of its own).
+pub const STANDING: u16 = u16::MAX;
 
 /// `e^x` to about 1e-7 relative error without a libm call: `2^(x log2 e)` split into the
 /// nearest integer power (exponent bits) and a degree-6 Taylor polynomial for the fraction in

@@ -5,9 +5,9 @@ use crate::error::{CordonError, ParseError, Result};
 use std::path::Path;
 
 /// The built-in default scenario, embedded in the binary.
-pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.ron");
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/import_expo.ron");
 /// Name shown for the built-in scenario in messages.
-pub const DEFAULT_SCENARIO_FILE: &str = "<built-in>/scenarios/default.ron";
+pub const DEFAULT_SCENARIO_FILE: &str = "<built-in>/scenarios/import_expo.ron";
 
 /// Reads and parses a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario> {

@@ -251,3 +251,51 @@ fn a_capped_queue_stays_at_its_limit_and_everyone_gets_through() {
     );
     assert!(sec.time_to_enter_s.count > 2000);
 }
+
+#[test]
+fn a_full_pen_makes_newcomers_wait_outside_it_not_on_top_of_each_other() {
+    // the gate opens only after 4 minutes; 300 people arrive in the first 3 minutes, but its pen
+    // (10 m x 4 m at 0.6 m spacing = 16 rows of 6) has 96 places
+    let text = include_str!("scenarios/fence.ron")
+        .replace(
+            "service: Fixed(4.0), queue: (length: 10, width: 4))",
+            "service: Fixed(4.0), open: \"10:04\", queue: (length: 10, width: 4))",
+        )
+        .replace("end: \"10:08\"", "end: \"10:14\"");
+    assert!(text.contains("open: \"10:04\""));
+    let v = common::from_text(&text);
+    let cap = v.venue.security.checkpoints[0].capacity();
+    assert_eq!(cap, 96);
+    let mut sim = common::sim(&v, 5);
+    let mut worst_overlap = f32::INFINITY;
+    let mut most_queued = 0;
+    while sim.finished().is_none() {
+        sim.step();
+        let w = sim.world_mut();
+        let mut slots: Vec<bevy::math::Vec2> = w
+            .query::<&cordon::checkpoint::systems::Queued>()
+            .iter(w)
+            .map(|q| q.slot)
+            .collect();
+        most_queued = most_queued.max(slots.len());
+        slots.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
+        for i in 0..slots.len() {
+            for j in i + 1..slots.len().min(i + 40) {
+                worst_overlap = worst_overlap.min(slots[i].distance(slots[j]));
+            }
+        }
+    }
+    assert!(most_queued <= cap, "{most_queued} queued in a pen of {cap} places");
+    assert!(
+        most_queued >= cap - 6,
+        "the pen never filled up ({most_queued}); the test is too light"
+    );
+    assert!(
+        worst_overlap > 0.5,
+        "two queued people were given places {worst_overlap} m apart"
+    );
+    let r = sim.report("end");
+    let sec = security(&r);
+    assert!(sec.checkpoints[0].held_steps > 0, "nobody waited outside the full pen");
+    assert_eq!(sec.checkpoints[0].served, 300, "everyone gets through once it opens");
+}

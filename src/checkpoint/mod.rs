@@ -143,6 +143,15 @@ impl CheckpointRt {
         self.pos + self.out * 0.5 + self.qdir * (0.3 + row as f32 * s) + side * lateral
     }
 
+    /// Places in the pen or holding area: a queue longer than this waits outside it.
+    pub fn capacity(&self) -> usize {
+        if self.slots.is_empty() {
+            (self.rows * self.per_row).max(1)
+        } else {
+            self.slots.len()
+        }
+    }
+
     /// Width of the pen, m.
     pub fn width(&self) -> f32 {
         self.per_row as f32 * self.spacing

@@ -278,10 +278,15 @@ fn join_or_pass(
             commands.entity(e).insert(NeedsRoute);
             continue;
         }
-        let full = cp
-            .max_queue
-            .is_some_and(|m| state.queues[k].queued() as u64 >= u64::from(m));
-        if full {
+        let queued = state.queues[k].queued();
+        let over_max = cp.max_queue.is_some_and(|m| queued as u64 >= u64::from(m));
+        // a pen holds only its places: beyond them people wait outside it, pressing at its mouth
+        let pen_full = queued >= cp.capacity();
+        if pen_full && !over_max {
+            state.records[k].held += 1;
+            continue;
+        }
+        if over_max {
             match cp.when_full {
                 WhenFull::Hold => state.records[k].held += 1,
                 WhenFull::Divert => {

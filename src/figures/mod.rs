@@ -418,11 +418,11 @@ fn chart_canvas() -> (u32, u32, Vec<u8>) {
     (w, h, vec![255u8; (w * h * 3) as usize])
 }
 
-fn hhmm(start: f64) -> impl Fn(&f64) -> String {
-    move |t: &f64| {
-        let s = ClockTime(start + t).hms();
-        s.get(..5).map_or(s.clone(), |x| x.to_string())
-    }
+/// Axis label of a clock time given in hours after midnight (the axis is in hours so the tick
+/// marks fall on round clock times).
+fn hhmm(hours: &f64) -> String {
+    let s = ClockTime(hours * 3600.0).hms();
+    s.get(..5).map_or(s.clone(), |x| x.to_string())
 }
 
 fn response_cdf(report: &Report) -> Result<Option<Figure>> {
@@ -523,7 +523,15 @@ fn time_chart(
     start: f64,
     lines: &[(String, Vec<(f64, f64)>)],
 ) -> Result<Vec<u8>> {
-    let xmax = lines.iter().flat_map(|l| l.1.iter().map(|p| p.0)).fold(1.0, f64::max);
+    // x in hours after midnight
+    let hours = |t: f64| (start + t) / 3600.0;
+    let xmin = hours(0.0);
+    let xmax = lines
+        .iter()
+        .flat_map(|l| l.1.iter().map(|p| p.0))
+        .fold(1.0, f64::max)
+        .max(1.0);
+    let xmax = hours(xmax);
     let ymax = lines.iter().flat_map(|l| l.1.iter().map(|p| p.1)).fold(1.0, f64::max) * 1.08;
     let (w, h, mut buf) = chart_canvas();
     {
@@ -533,14 +541,13 @@ fn time_chart(
             .margin(15)
             .x_label_area_size(45)
             .y_label_area_size(65)
-            .build_cartesian_2d(0f64..xmax, 0f64..ymax)
+            .build_cartesian_2d(xmin..xmax, 0f64..ymax)
             .map_err(|e| err(file, e))?;
-        let fmt = hhmm(start);
         chart
             .configure_mesh()
             .x_desc("clock time")
             .y_desc(y_desc)
-            .x_label_formatter(&fmt)
+            .x_label_formatter(&hhmm)
             .y_label_formatter(&|y| format!("{y:.0}"))
             .label_style((FONT, 13))
             .draw()
@@ -548,7 +555,10 @@ fn time_chart(
         for (k, (name, pts)) in lines.iter().enumerate() {
             let c = SERIES[k % SERIES.len()];
             let s = chart
-                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|p| (hours(p.0), p.1)),
+                    c.stroke_width(2),
+                ))
                 .map_err(|e| err(file, e))?;
             if k < 12 {
                 s.label(name.clone())

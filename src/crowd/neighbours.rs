@@ -15,6 +15,16 @@ pub const REACH: usize = 1;
 /// Cells per block of the two-level sort.
 pub const BLOCK: usize = 16;
 
+/// Zeroes block `b` of a per-cell array (a fixed-size store, not a memset call).
+#[inline(always)]
+fn zero_block(v: &mut [u32], b: usize) {
+    if let Some(chunk) = v.get_mut(b * BLOCK..(b + 1) * BLOCK)
+        && let Ok(arr) = <&mut [u32; BLOCK]>::try_from(chunk)
+    {
+        *arr = [0; BLOCK];
+    }
+}
+
 /// Agents bucketed by a uniform grid, stored in cell order.
 #[derive(Debug, Default, Clone)]
 pub struct NeighbourGrid {
@@ -112,7 +122,7 @@ impl NeighbourGrid {
         // cells of occupied blocks: exclusive prefix of their counts within the block
         for &b in &self.occupied {
             let b = b as usize;
-            self.local[b * BLOCK..(b + 1) * BLOCK].iter_mut().for_each(|x| *x = 0);
+            zero_block(&mut self.local, b);
         }
         for &c in &self.cell_of {
             if (c as usize + 1) % BLOCK != 0 {
@@ -136,7 +146,7 @@ impl NeighbourGrid {
         cursor.resize(self.local.len(), 0);
         for &b in &self.occupied {
             let b = b as usize;
-            cursor[b * BLOCK..(b + 1) * BLOCK].iter_mut().for_each(|x| *x = 0);
+            zero_block(&mut cursor, b);
         }
         for (i, &c) in self.cell_of.iter().enumerate() {
             let c = c as usize;

@@ -32,6 +32,9 @@ pub enum CordonError {
         /// Cause.
         message: String,
     },
+    /// The viewer failed (window, renderer or screenshot).
+    #[error("viewer: {0}")]
+    Viewer(String),
     /// Writing output failed.
     #[error("{path}: cannot write: {source}")]
     Write {

@@ -18,6 +18,8 @@ pub mod schedule;
 pub mod sim;
 pub mod validation;
 pub mod venue;
+#[cfg(feature = "viewer")]
+pub mod viewer;
 
 pub use error::{CordonError, Result};
 pub use sim::{CordonPlugin, SimOptions, Simulation, build_app};

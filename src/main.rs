@@ -55,6 +55,27 @@ enum Cmd {
         #[arg(long)]
         quiet: bool,
     },
+    /// Watch a scenario in a window (no FILE: the built-in default); saving the file reloads it.
+    #[cfg(feature = "viewer")]
+    View {
+        /// Scenario file (RON).
+        file: Option<PathBuf>,
+        /// Seed (default: the scenario's `sim.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write a screenshot to this PNG at `--at` and exit.
+        #[arg(long)]
+        screenshot: Option<PathBuf>,
+        /// Simulated seconds after the start at which the screenshot is taken.
+        #[arg(long, default_value_t = 0.0)]
+        at: f64,
+        /// Window width, pixels.
+        #[arg(long, default_value_t = 1280)]
+        width: u32,
+        /// Window height, pixels.
+        #[arg(long, default_value_t = 900)]
+        height: u32,
+    },
     /// Time the engine on the reference scenarios (open square with pillars, bottleneck).
     Bench(cordon::bench::BenchArgs),
     /// Run the model validation set (fundamental diagram, bottleneck flow) and print a table.
@@ -104,12 +125,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             for f in &files {
                 match scenario::load_and_validate(f) {
                     Ok(v) => say!(
-                        "ok: {}: scenario \"{}\" ({} groups, {} targets, {} zones)",
+                        "ok: {}: scenario \"{}\" ({} groups, {} targets, {} zones; {} cells, {} floor fields in {:.0} MB)",
                         f.display(),
                         v.scenario.name,
                         v.groups.len(),
                         v.venue.targets.len(),
-                        v.venue.zones.len()
+                        v.venue.zones.len(),
+                        v.venue.grid.nx * v.venue.grid.ny,
+                        v.venue.fields.len(),
+                        v.venue.fields.iter().map(|f| f.bytes()).sum::<usize>() as f64 / 1e6
                     ),
                     Err(e) => {
                         bad += 1;
@@ -249,6 +273,27 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     r.longest_gap_s
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        #[cfg(feature = "viewer")]
+        Cmd::View {
+            file,
+            seed,
+            screenshot,
+            at,
+            width,
+            height,
+        } => {
+            if !(at.is_finite() && at >= 0.0) {
+                anyhow::bail!("--at must be a non-negative number of seconds, got {at}");
+            }
+            cordon::viewer::run(cordon::viewer::ViewerOptions {
+                file,
+                seed,
+                screenshot,
+                at,
+                size: (width, height),
+            })?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Bench(args) => {

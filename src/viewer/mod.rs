@@ -1,0 +1,609 @@
+//! The 2D viewer (`cordon view`, cargo feature `viewer`): owns the window, the camera, the drawing
+//! of the venue, visitors, units and incidents, the time controls, hot reload of the scenario
+//! file and the screenshot mode. It reads the simulation's world and never writes to it: the
+//! simulation is a [`Simulation`] of its own (its own `App` and `World`), stepped from here at the
+//! chosen speed, so the run is the same one `cordon run` makes.
+//!
+//! Visitors are drawn as one mesh (two triangles each, vertex-coloured by state) rebuilt every
+//! frame, not one entity per dot; walls, rings, units and incidents are gizmo lines.
+
+use crate::checkpoint::systems::{Queued, Screening};
+use crate::crowd::{Agent, Leg, Position, Standing, Walking};
+use crate::error::{CordonError, Result};
+use crate::incidents::IncidentState;
+use crate::responders::{Responders, Task, Unit};
+use crate::scenario::Validated;
+use crate::scenario::model::{ClockTime, UnitKind};
+use crate::schedule::SimClock;
+use crate::sim::{SimOptions, Simulation};
+use crate::venue::Venue;
+use bevy::asset::RenderAssetUsages;
+use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
+use bevy::mesh::{Indices, PrimitiveTopology};
+use bevy::prelude::*;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::window::{PrimaryWindow, WindowResolution};
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// What `cordon view` was asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ViewerOptions {
+    /// Scenario file (None: the built-in default; then there is nothing to hot-reload).
+    pub file: Option<PathBuf>,
+    /// Seed override.
+    pub seed: Option<u64>,
+    /// Screenshot mode: write this PNG and exit.
+    pub screenshot: Option<PathBuf>,
+    /// Screenshot mode: sim seconds after the start to run to first.
+    pub at: f64,
+    /// Window size, pixels.
+    pub size: (u32, u32),
+}
+
+/// Loads the scenario of `opts` (the file, or the built-in default).
+fn load(opts: &ViewerOptions) -> Result<Validated> {
+    match &opts.file {
+        Some(f) => crate::scenario::load_and_validate(f),
+        None => crate::scenario::default_scenario(),
+    }
+}
+
+fn new_sim(v: &Validated, seed: Option<u64>) -> Simulation {
+    Simulation::new(
+        v,
+        &SimOptions {
+            seed,
+            ..Default::default()
+        },
+    )
+}
+
+/// The running simulation and the viewer's own state (not `Send`: it owns an `App`).
+struct Run {
+    sim: Simulation,
+    venue: Venue,
+    /// Sim seconds the display is at (the sim is stepped up to it).
+    shown_t: f64,
+}
+
+/// Time controls, hot reload and screenshot state.
+#[derive(Resource)]
+struct Controls {
+    paused: bool,
+    speed: f64,
+    step_once: bool,
+    file: Option<PathBuf>,
+    seed: Option<u64>,
+    mtime: Option<SystemTime>,
+    since_poll: f32,
+    error: Option<String>,
+    screenshot: Option<PathBuf>,
+    frames_waited: u32,
+    requested: bool,
+}
+
+/// The visitors' mesh.
+#[derive(Resource)]
+struct AgentMesh(Handle<Mesh>);
+
+/// The text panel.
+#[derive(Component)]
+struct Panel;
+
+const SPEEDS: [f64; 9] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+
+/// Opens the window and runs until it is closed (or, in screenshot mode, the PNG is written).
+pub fn run(opts: ViewerOptions) -> Result<()> {
+    crate::sim::init_compute_pool(0);
+    let v = load(&opts)?;
+    let mut sim = new_sim(&v, opts.seed);
+    let screenshot = opts.screenshot.clone();
+    if screenshot.is_some() {
+        // screenshot mode: run headless to the requested time first, as fast as possible
+        let dt = sim.world().resource::<SimClock>().dt;
+        let steps = (opts.at / dt).round() as u64;
+        for _ in 0..steps {
+            if sim.finished().is_some() {
+                break;
+            }
+            sim.step();
+        }
+    }
+    let shown_t = sim.world().resource::<SimClock>().t();
+    let venue = v.venue.clone();
+    let mtime = opts
+        .file
+        .as_ref()
+        .and_then(|f| std::fs::metadata(f).ok())
+        .and_then(|m| m.modified().ok());
+    let title = format!("Cordon: {}", v.scenario.name);
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin {
+        primary_window: Some(Window {
+            title,
+            resolution: WindowResolution::new(opts.size.0, opts.size.1),
+            ..default()
+        }),
+        ..default()
+    }))
+    .insert_non_send(Run { sim, venue, shown_t })
+    .insert_resource(Controls {
+        paused: false,
+        speed: 1.0,
+        step_once: false,
+        file: opts.file.clone(),
+        seed: opts.seed,
+        mtime,
+        since_poll: 0.0,
+        error: None,
+        screenshot,
+        frames_waited: 0,
+        requested: false,
+    })
+    .insert_resource(ClearColor(Color::srgb(0.97, 0.97, 0.96)))
+    .add_systems(Startup, setup)
+    .add_systems(
+        Update,
+        (
+            keys,
+            camera_input,
+            hot_reload,
+            advance,
+            draw_venue,
+            draw_agents,
+            draw_units,
+            panel,
+            screenshot_mode,
+        )
+            .chain(),
+    );
+    let exit = app.run();
+    match exit {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => Err(CordonError::Viewer(format!("the viewer exited with code {code}"))),
+    }
+}
+
+fn setup(
+    mut commands: Commands,
+    run: NonSend<Run>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    mut materials: ResMut<Assets<ColorMaterial>>,
+    window: Single<&Window, With<PrimaryWindow>>,
+) {
+    let (min, max) = (run.venue.min, run.venue.max);
+    let centre = (min + max) * 0.5;
+    let size = (max - min).max(Vec2::splat(1.0));
+    let scale = (size.x / window.width()).max(size.y / window.height()) * 1.05;
+    commands.spawn((
+        Camera2d,
+        Transform::from_xyz(centre.x, centre.y, 0.0),
+        Projection::Orthographic(OrthographicProjection {
+            scale,
+            ..OrthographicProjection::default_2d()
+        }),
+    ));
+    let mesh = meshes.add(empty_mesh());
+    commands.spawn((
+        Mesh2d(mesh.clone()),
+        MeshMaterial2d(materials.add(ColorMaterial::from(Color::WHITE))),
+        Transform::from_xyz(0.0, 0.0, 1.0),
+    ));
+    commands.insert_resource(AgentMesh(mesh));
+    commands.spawn((
+        Panel,
+        Text::new(""),
+        TextFont::from_font_size(14.0),
+        TextColor(Color::srgb(0.1, 0.1, 0.1)),
+        BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.85)),
+        Node {
+            position_type: PositionType::Absolute,
+            top: Val::Px(8.0),
+            left: Val::Px(8.0),
+            padding: UiRect::all(Val::Px(6.0)),
+            ..default()
+        },
+    ));
+}
+
+fn empty_mesh() -> Mesh {
+    let mut m = Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::default());
+    m.insert_attribute(Mesh::ATTRIBUTE_POSITION, Vec::<[f32; 3]>::new());
+    m.insert_attribute(Mesh::ATTRIBUTE_COLOR, Vec::<[f32; 4]>::new());
+    m.insert_indices(Indices::U32(Vec::new()));
+    m
+}
+
+fn restart(run: &mut Run, c: &mut Controls, v: &Validated) {
+    run.sim = new_sim(v, c.seed);
+    run.venue = v.venue.clone();
+    run.shown_t = 0.0;
+    c.error = None;
+}
+
+fn keys(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>) {
+    if keys.just_pressed(KeyCode::Space) {
+        c.paused = !c.paused;
+    }
+    if keys.just_pressed(KeyCode::Period) {
+        c.paused = true;
+        c.step_once = true;
+    }
+    let k = SPEEDS.iter().position(|s| (*s - c.speed).abs() < 1e-9).unwrap_or(2);
+    if keys.just_pressed(KeyCode::Equal) || keys.just_pressed(KeyCode::NumpadAdd) {
+        c.speed = SPEEDS[(k + 1).min(SPEEDS.len() - 1)];
+    }
+    if keys.just_pressed(KeyCode::Minus) || keys.just_pressed(KeyCode::NumpadSubtract) {
+        c.speed = SPEEDS[k.saturating_sub(1)];
+    }
+    if keys.just_pressed(KeyCode::KeyR) {
+        let opts = ViewerOptions {
+            file: c.file.clone(),
+            ..default()
+        };
+        match load(&opts) {
+            Ok(v) => restart(&mut run, &mut c, &v),
+            Err(e) => c.error = Some(e.to_string()),
+        }
+    }
+}
+
+fn camera_input(
+    keys: Res<ButtonInput<KeyCode>>,
+    buttons: Res<ButtonInput<MouseButton>>,
+    motion: Res<AccumulatedMouseMotion>,
+    scroll: Res<AccumulatedMouseScroll>,
+    run: NonSend<Run>,
+    window: Single<&Window, With<PrimaryWindow>>,
+    cam: Single<(&mut Transform, &mut Projection), With<Camera2d>>,
+) {
+    let (mut tf, mut proj) = cam.into_inner();
+    let Projection::Orthographic(ortho) = proj.as_mut() else {
+        return;
+    };
+    if buttons.pressed(MouseButton::Left) && motion.delta != Vec2::ZERO {
+        tf.translation.x -= motion.delta.x * ortho.scale;
+        tf.translation.y += motion.delta.y * ortho.scale;
+    }
+    if scroll.delta.y != 0.0 {
+        ortho.scale = (ortho.scale * (1.0 - 0.1 * scroll.delta.y.clamp(-5.0, 5.0))).clamp(0.005, 100.0);
+    }
+    if keys.just_pressed(KeyCode::KeyF) {
+        let (min, max) = (run.venue.min, run.venue.max);
+        let c = (min + max) * 0.5;
+        let size = (max - min).max(Vec2::splat(1.0));
+        tf.translation.x = c.x;
+        tf.translation.y = c.y;
+        ortho.scale = (size.x / window.width()).max(size.y / window.height()) * 1.05;
+    }
+}
+
+fn hot_reload(time: Res<Time>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>) {
+    c.since_poll += time.delta_secs();
+    if c.since_poll < 0.25 || c.screenshot.is_some() {
+        return;
+    }
+    c.since_poll = 0.0;
+    let Some(file) = c.file.clone() else { return };
+    let m = std::fs::metadata(&file).ok().and_then(|m| m.modified().ok());
+    if m.is_none() || m == c.mtime {
+        return;
+    }
+    c.mtime = m;
+    // a new plan: restart with it if it is valid, else keep the old run and show the error
+    match crate::scenario::load_and_validate(&file) {
+        Ok(v) => restart(&mut run, &mut c, &v),
+        Err(e) => c.error = Some(e.to_string()),
+    }
+}
+
+fn advance(time: Res<Time>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>) {
+    if c.screenshot.is_some() {
+        return;
+    }
+    let dt = run.sim.world().resource::<SimClock>().dt;
+    if c.step_once {
+        c.step_once = false;
+        if run.sim.finished().is_none() {
+            run.sim.step();
+        }
+        run.shown_t = run.sim.world().resource::<SimClock>().t();
+        return;
+    }
+    if c.paused {
+        return;
+    }
+    // decoupled from the frame rate: as many fixed steps as the speed asks for, within a budget
+    run.shown_t += f64::from(time.delta_secs().min(0.1)) * c.speed;
+    let started = std::time::Instant::now();
+    while run.sim.world().resource::<SimClock>().t() + dt <= run.shown_t {
+        if run.sim.finished().is_some() {
+            run.shown_t = run.sim.world().resource::<SimClock>().t();
+            break;
+        }
+        run.sim.step();
+        if started.elapsed().as_millis() > 40 {
+            // the machine cannot keep up at this speed: let the display fall behind
+            run.shown_t = run.sim.world().resource::<SimClock>().t();
+            break;
+        }
+    }
+}
+
+fn draw_venue(mut gizmos: Gizmos, run: NonSend<Run>) {
+    let v = &run.venue;
+    let wall = Color::srgb(0.3, 0.3, 0.3);
+    for s in &v.walls.segments {
+        gizmos.line_2d(s.a, s.b, wall);
+    }
+    for o in &v.obstacles {
+        for k in 0..o.len() {
+            gizmos.line_2d(o[k], o[(k + 1) % o.len()], wall);
+        }
+    }
+    for z in &v.zones {
+        let p = &z.polygon;
+        for k in 0..p.len() {
+            gizmos.line_2d(p[k], p[(k + 1) % p.len()], Color::srgba(0.5, 0.5, 0.7, 0.35));
+        }
+    }
+    for r in &v.security.rings {
+        let c = match r.depth {
+            1 => Color::srgb(0.15, 0.3, 0.85),
+            2 => Color::srgb(0.5, 0.2, 0.8),
+            _ => Color::srgb(0.8, 0.2, 0.5),
+        };
+        for e in r.edges() {
+            gizmos.line_2d(e.a, e.b, c);
+        }
+    }
+    for cp in &v.security.checkpoints {
+        // the lanes as a bar along the ring, the queue pen as its outline
+        let half = cp.along * cp.width() * 0.5;
+        gizmos.line_2d(cp.pos - half, cp.pos + half, Color::BLACK);
+        if let crate::venue::Shape::Polygon(pts, _, _) = &cp.pen {
+            for k in 0..pts.len() {
+                gizmos.line_2d(pts[k], pts[(k + 1) % pts.len()], Color::srgba(0.9, 0.5, 0.0, 0.6));
+            }
+        }
+    }
+    for t in &v.targets {
+        let c = t.shape.center();
+        gizmos.circle_2d(Isometry2d::from_translation(c), 1.5, Color::srgb(0.1, 0.6, 0.2));
+    }
+    for s in &v.sources {
+        let c = s.shape.center();
+        gizmos.circle_2d(Isometry2d::from_translation(c), 1.5, Color::srgb(0.9, 0.5, 0.1));
+    }
+}
+
+/// Colour of a visitor by state.
+fn state_colour(walking: Option<&Walking>, queued: bool, screening: bool, standing: bool) -> [f32; 4] {
+    if screening {
+        [0.85, 0.1, 0.1, 1.0]
+    } else if queued {
+        [0.95, 0.55, 0.0, 1.0]
+    } else if standing {
+        [0.1, 0.6, 0.3, 1.0]
+    } else if walking.is_some_and(|w| w.leg == Leg::ToExit) {
+        [0.55, 0.2, 0.7, 1.0]
+    } else {
+        [0.1, 0.35, 0.85, 1.0]
+    }
+}
+
+fn draw_agents(
+    mut run: NonSendMut<Run>,
+    mesh: Res<AgentMesh>,
+    mut meshes: ResMut<Assets<Mesh>>,
+    cam: Single<&Projection, With<Camera2d>>,
+) {
+    let px = match cam.into_inner() {
+        Projection::Orthographic(o) => o.scale,
+        _ => 1.0,
+    };
+    let w = run.sim.world_mut();
+    let mut q = w.query::<(
+        &Agent,
+        &Position,
+        Option<&Walking>,
+        Has<Queued>,
+        Has<Screening>,
+        Has<Standing>,
+    )>();
+    let mut pos: Vec<[f32; 3]> = Vec::new();
+    let mut col: Vec<[f32; 4]> = Vec::new();
+    for (a, p, walking, queued, screening, standing) in q.iter(w) {
+        if walking.is_none() && !queued && !screening && !standing {
+            continue; // staying inside a hall: not drawn
+        }
+        // at least 1.5 pixels across, so a whole site stays readable
+        let h = a.radius.max(0.75 * px);
+        let c = state_colour(walking, queued, screening, standing);
+        let (x, y) = (p.0.x, p.0.y);
+        pos.extend_from_slice(&[
+            [x - h, y - h, 0.0],
+            [x + h, y - h, 0.0],
+            [x + h, y + h, 0.0],
+            [x - h, y + h, 0.0],
+        ]);
+        col.extend_from_slice(&[c, c, c, c]);
+    }
+    let n = pos.len() as u32 / 4;
+    let mut idx = Vec::with_capacity(n as usize * 6);
+    for k in 0..n {
+        let b = k * 4;
+        idx.extend_from_slice(&[b, b + 1, b + 2, b, b + 2, b + 3]);
+    }
+    if let Some(mut m) = meshes.get_mut(&mesh.0) {
+        m.insert_attribute(Mesh::ATTRIBUTE_POSITION, pos);
+        m.insert_attribute(Mesh::ATTRIBUTE_COLOR, col);
+        m.insert_indices(Indices::U32(idx));
+    }
+}
+
+fn draw_units(mut gizmos: Gizmos, mut run: NonSendMut<Run>) {
+    let t = run.sim.world().resource::<SimClock>().t();
+    let w = run.sim.world_mut();
+    let groups = w
+        .get_resource::<Responders>()
+        .map(|r| r.groups.clone())
+        .unwrap_or_default();
+    let incidents: Vec<(Vec2, f64, bool)> = w
+        .get_resource::<IncidentState>()
+        .map(|s| {
+            s.recs
+                .iter()
+                .filter(|r| r.resolved.is_none() && r.occurred <= t)
+                .map(|r| (r.at, t - r.occurred, r.arrived.is_some()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let all: Vec<(Vec2, f64, bool)> = w
+        .get_resource::<IncidentState>()
+        .map(|s| s.recs.iter().map(|r| (r.at, r.occurred, r.arrived.is_some())).collect())
+        .unwrap_or_default();
+    let mut q = w.query::<(&Unit, &Position, &Task)>();
+    for (u, p, task) in q.iter(w) {
+        let Some(g) = groups.get(u.group as usize) else {
+            continue;
+        };
+        let at = Isometry2d::from_translation(p.0);
+        match g.kind {
+            UnitKind::FootPatrol => gizmos.rect_2d(at, Vec2::splat(3.0), Color::srgb(0.0, 0.2, 0.6)),
+            UnitKind::BikePatrol => {
+                gizmos.circle_2d(at, 2.0, Color::srgb(0.0, 0.5, 0.9));
+            }
+            UnitKind::Vehicle => gizmos.rect_2d(at, Vec2::new(5.0, 2.5), Color::srgb(0.1, 0.1, 0.1)),
+            UnitKind::Medical => {
+                gizmos.line_2d(p.0 - Vec2::X * 2.0, p.0 + Vec2::X * 2.0, Color::srgb(0.9, 0.0, 0.0));
+                gizmos.line_2d(p.0 - Vec2::Y * 2.0, p.0 + Vec2::Y * 2.0, Color::srgb(0.9, 0.0, 0.0));
+            }
+            UnitKind::Post => gizmos.rect_2d(at, Vec2::splat(4.0), Color::srgb(0.2, 0.2, 0.2)),
+            UnitKind::Volunteer => {
+                gizmos.circle_2d(at, 1.0, Color::srgb(0.9, 0.7, 0.0));
+            }
+        }
+        if let Task::EnRoute { incident } = task
+            && let Some(i) = all.get(*incident as usize)
+        {
+            gizmos.line_2d(p.0, i.0, Color::srgba(0.9, 0.0, 0.0, 0.6));
+        }
+    }
+    for (at, age, attended) in incidents {
+        // a marker that grows redder with age: yellow when new, red after 5 minutes
+        let k = (age / 300.0).clamp(0.0, 1.0) as f32;
+        let c = Color::srgb(1.0, 0.85 * (1.0 - k), 0.0);
+        let iso = Isometry2d::from_translation(at);
+        gizmos.circle_2d(iso, 4.0, c);
+        if !attended {
+            gizmos.circle_2d(iso, 6.0, c);
+        }
+    }
+}
+
+fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mut Text, With<Panel>>) {
+    let clock = *run.sim.world().resource::<SimClock>();
+    let w = run.sim.world_mut();
+    let walking = w.query_filtered::<(), With<Walking>>().iter(w).len();
+    let queued = w.query_filtered::<(), With<Queued>>().iter(w).len();
+    let present = w.query::<&Agent>().iter(w).len();
+    let open = w
+        .get_resource::<IncidentState>()
+        .map_or(0, |s| s.recs.iter().filter(|r| r.resolved.is_none()).count());
+    let mut s = format!(
+        "{}  {}  x{}\npresent {present} | walking {walking} | queueing {queued} | open incidents {open}\n\
+         Space pause | . step | +/- speed | R restart | F fit | drag pan | wheel zoom",
+        ClockTime(clock.start + clock.t()).hms(),
+        if c.paused { "paused" } else { "running" },
+        c.speed
+    );
+    if let Some(e) = &c.error {
+        s += &format!("\nscenario not reloaded:\n{e}");
+    }
+    if c.screenshot.is_some() {
+        c.paused = true;
+    }
+    text.0 = s;
+}
+
+fn screenshot_mode(mut commands: Commands, mut c: ResMut<Controls>, mut exit: MessageWriter<AppExit>) {
+    let Some(path) = c.screenshot.clone() else { return };
+    if c.requested {
+        return;
+    }
+    // give the renderer a few frames to upload the mesh and lay out the text
+    c.frames_waited += 1;
+    if c.frames_waited < 5 {
+        return;
+    }
+    c.requested = true;
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |ev: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+            let img = &ev.image;
+            let (w, h) = (img.width(), img.height());
+            let res = write_png(
+                &path,
+                img.data.as_deref().unwrap_or(&[]),
+                w,
+                h,
+                img.texture_descriptor.format,
+            );
+            match res {
+                Ok(()) => {
+                    exit.write(AppExit::Success);
+                }
+                Err(e) => {
+                    error!("{e}");
+                    exit.write(AppExit::from_code(3));
+                }
+            }
+        },
+    );
+    let _ = &mut exit;
+}
+
+/// Writes RGBA or BGRA pixels as an RGB PNG, atomically.
+fn write_png(
+    path: &std::path::Path,
+    data: &[u8],
+    w: u32,
+    h: u32,
+    format: bevy::render::render_resource::TextureFormat,
+) -> Result<()> {
+    use bevy::render::render_resource::TextureFormat as F;
+    let bgra = matches!(format, F::Bgra8Unorm | F::Bgra8UnormSrgb);
+    if data.len() < (w * h * 4) as usize {
+        return Err(CordonError::Viewer(format!(
+            "screenshot of {w}x{h} has only {} bytes",
+            data.len()
+        )));
+    }
+    let mut rgb = Vec::with_capacity((w * h * 3) as usize);
+    for px in data.chunks_exact(4).take((w * h) as usize) {
+        if bgra {
+            rgb.extend_from_slice(&[px[2], px[1], px[0]]);
+        } else {
+            rgb.extend_from_slice(&[px[0], px[1], px[2]]);
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, w, h);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut wr = enc.write_header().map_err(|e| CordonError::Viewer(e.to_string()))?;
+        wr.write_image_data(&rgb)
+            .map_err(|e| CordonError::Viewer(e.to_string()))?;
+    }
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "screenshot.png".into());
+    crate::metrics::report::write_all_atomic(dir, &[(name, out)])
+}

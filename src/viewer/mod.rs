@@ -528,7 +528,7 @@ fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mu
     text.0 = s;
 }
 
-fn screenshot_mode(mut commands: Commands, mut c: ResMut<Controls>, mut exit: MessageWriter<AppExit>) {
+fn screenshot_mode(mut commands: Commands, mut c: ResMut<Controls>) {
     let Some(path) = c.screenshot.clone() else { return };
     if c.requested {
         return;
@@ -561,7 +561,6 @@ fn screenshot_mode(mut commands: Commands, mut c: ResMut<Controls>, mut exit: Me
             }
         },
     );
-    let _ = &mut exit;
 }
 
 /// Writes RGBA or BGRA pixels as an RGB PNG, atomically.

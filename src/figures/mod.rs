@@ -9,7 +9,6 @@
 
 pub mod html;
 
-use crate::checkpoint::Security;
 use crate::error::{CordonError, Result};
 use crate::metrics::report::Report;
 use crate::metrics::{Metrics, fruin_level};
@@ -199,17 +198,7 @@ fn draw_venue<DB: DrawingBackend>(
     for s in &venue.walls.segments {
         let _ = area.draw(&PathElement::new(vec![f.px(s.a), f.px(s.b)], WALL.stroke_width(1)));
     }
-    draw_security(area, &venue.security, f, labels);
-}
-
-fn draw_security<DB: DrawingBackend>(
-    area: &DrawingArea<DB, plotters::coord::Shift>,
-    sec: &Security,
-    f: &Frame,
-    labels: bool,
-) where
-    DB::ErrorType: 'static,
-{
+    let sec = &venue.security;
     for r in &sec.rings {
         for e in r.edges() {
             let _ = area.draw(&PathElement::new(vec![f.px(e.a), f.px(e.b)], RING.stroke_width(2)));

@@ -279,6 +279,29 @@ fn camera_input(
     }
 }
 
+/// What a look at the scenario file found.
+enum Reload {
+    /// Not saved since the last look.
+    Unchanged,
+    /// Saved and valid: restart with it.
+    Restart(Box<Validated>),
+    /// Saved but invalid: the error, with file:line:column.
+    Invalid(String),
+}
+
+/// Looks at `file`'s modification time; when it changed since `last`, validates it again.
+fn check_reload(file: &std::path::Path, last: &mut Option<SystemTime>) -> Reload {
+    let m = std::fs::metadata(file).ok().and_then(|m| m.modified().ok());
+    if m.is_none() || m == *last {
+        return Reload::Unchanged;
+    }
+    *last = m;
+    match crate::scenario::load_and_validate(file) {
+        Ok(v) => Reload::Restart(Box::new(v)),
+        Err(e) => Reload::Invalid(e.to_string()),
+    }
+}
+
 fn hot_reload(time: Res<Time>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>) {
     c.since_poll += time.delta_secs();
     if c.since_poll < 0.25 || c.screenshot.is_some() {
@@ -286,16 +309,14 @@ fn hot_reload(time: Res<Time>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>
     }
     c.since_poll = 0.0;
     let Some(file) = c.file.clone() else { return };
-    let m = std::fs::metadata(&file).ok().and_then(|m| m.modified().ok());
-    if m.is_none() || m == c.mtime {
-        return;
-    }
-    c.mtime = m;
+    let mut mtime = c.mtime;
     // a new plan: restart with it if it is valid, else keep the old run and show the error
-    match crate::scenario::load_and_validate(&file) {
-        Ok(v) => restart(&mut run, &mut c, &v),
-        Err(e) => c.error = Some(e.to_string()),
+    match check_reload(&file, &mut mtime) {
+        Reload::Unchanged => {}
+        Reload::Restart(v) => restart(&mut run, &mut c, &v),
+        Reload::Invalid(e) => c.error = Some(e),
     }
+    c.mtime = mtime;
 }
 
 fn advance(time: Res<Time>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>) {
@@ -605,4 +626,54 @@ fn write_png(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "screenshot.png".into());
     crate::metrics::report::write_all_atomic(dir, &[(name, out)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn save(path: &std::path::Path, text: &str, at: SystemTime) {
+        std::fs::write(path, text).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(at)
+            .unwrap();
+    }
+
+    #[test]
+    fn a_saved_file_restarts_when_valid_and_reports_line_and_column_when_not() {
+        let dir = std::env::temp_dir().join(format!("cordon-reload-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("plan.ron");
+        let good = include_str!("../../scenarios/entrance_plaza.ron");
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        save(&path, good, t0);
+        let mut last = Some(t0);
+        assert!(matches!(check_reload(&path, &mut last), Reload::Unchanged));
+        // a typo: the old run goes on, the error names the place
+        save(
+            &path,
+            &good.replace("dt: 0.05", "dt: 0.05,,"),
+            t0 + Duration::from_secs(1),
+        );
+        match check_reload(&path, &mut last) {
+            Reload::Invalid(e) => assert!(e.contains("plan.ron:") && e.contains(":8:"), "{e}"),
+            _ => panic!("an invalid file must not restart the run"),
+        }
+        assert!(matches!(check_reload(&path, &mut last), Reload::Unchanged));
+        // fixed, with another seed: restart with the new plan
+        save(
+            &path,
+            &good.replace("seed: 42", "seed: 43"),
+            t0 + Duration::from_secs(2),
+        );
+        match check_reload(&path, &mut last) {
+            Reload::Restart(v) => assert_eq!(v.scenario.sim.seed, 43),
+            _ => panic!("a valid save must restart the run"),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -190,3 +190,45 @@ impl NeighbourGrid {
         hit
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_exactly_the_agents_in_the_three_by_three_cells_across_block_edges() {
+        // 37 x 23 cells of 1 m: rows are not a multiple of the block size, so blocks straddle rows
+        let mut g = NeighbourGrid::new(Vec2::ZERO, Vec2::new(37.0, 23.0), 1.0);
+        let mut state = 12345u64;
+        let mut rnd = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        for round in 0..3 {
+            // few agents (sparse blocks), then many; the same grid is reused
+            let n = [40, 400, 3][round];
+            let pos: Vec<Vec2> = (0..n).map(|_| Vec2::new(rnd() * 37.0, rnd() * 23.0)).collect();
+            let radius = vec![0.2; n];
+            g.rebuild(&pos, &radius);
+            for (slot, &i) in g.order.iter().enumerate() {
+                assert_eq!(g.pos[slot], pos[i as usize]);
+            }
+            for probe in &pos {
+                let mut found: Vec<u32> = Vec::new();
+                g.for_each_near(*probe, |k| found.push(g.order[k]));
+                found.sort_unstable();
+                let (cx, cy) = g.xy(*probe);
+                let mut want: Vec<u32> = (0..n as u32)
+                    .filter(|&j| {
+                        let (x, y) = g.xy(pos[j as usize]);
+                        x.abs_diff(cx) <= REACH && y.abs_diff(cy) <= REACH
+                    })
+                    .collect();
+                want.sort_unstable();
+                assert_eq!(found, want, "round {round}");
+            }
+        }
+    }
+}

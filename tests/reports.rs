@@ -4,12 +4,23 @@
 mod common;
 
 use cordon::figures::{self, html};
+use cordon::prelude::Report;
 use std::path::Path;
 use std::process::Command;
 
 fn shipped(name: &str) -> cordon::prelude::Validated {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
     cordon::scenario::load_and_validate(&p).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Runs a shipped scenario to its end and renders its figures; returns the names too.
+fn run_and_render(name: &str, seed: u64) -> (cordon::prelude::Validated, Report, Vec<figures::Figure>, Vec<String>) {
+    let v = shipped(name);
+    let mut sim = common::sim(&v, seed);
+    let report = sim.run(|_, _| {});
+    let figs = figures::render(sim.world(), &report).expect("figures render");
+    let names = figs.iter().map(|f| f.file.clone()).collect();
+    (v, report, figs, names)
 }
 
 /// Decodes a PNG into (width, height, RGB pixels).
@@ -29,11 +40,7 @@ fn has_colour(rgb: &[u8], c: (u8, u8, u8)) -> bool {
 
 #[test]
 fn figures_show_the_run_and_the_page_embeds_them() {
-    let v = shipped("response_demo.ron");
-    let mut sim = common::sim(&v, 7);
-    let report = sim.run(|_, _| {});
-    let figs = figures::render(sim.world(), &report).expect("figures render");
-    let names: Vec<&str> = figs.iter().map(|f| f.file.as_str()).collect();
+    let (v, report, figs, names) = run_and_render("response_demo.ron", 7);
     assert_eq!(names, ["density_map.png", "coverage_map.png", "response_cdf.png"]);
 
     // the density map colours cells by the Fruin level the zones reached: the highest zone level
@@ -92,11 +99,7 @@ fn figures_show_the_run_and_the_page_embeds_them() {
 
 #[test]
 fn security_runs_get_queue_and_throughput_figures() {
-    let v = shipped("entrance_checkpoints.ron");
-    let mut sim = common::sim(&v, 3);
-    let report = sim.run(|_, _| {});
-    let figs = figures::render(sim.world(), &report).expect("figures render");
-    let names: Vec<&str> = figs.iter().map(|f| f.file.as_str()).collect();
+    let (_, report, _, names) = run_and_render("entrance_checkpoints.ron", 3);
     assert_eq!(names, ["density_map.png", "queues.png", "throughput.png"]);
     let rows = html::headlines(&report, 0.0);
     let sec = report.security.as_ref().unwrap();

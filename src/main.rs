@@ -188,6 +188,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 let flag = interrupted.clone();
                 let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
             }
+            let started = std::time::Instant::now();
             let ended_by = loop {
                 if let Some(why) = sim.finished() {
                     break why;
@@ -196,6 +197,24 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     break "interrupted";
                 }
                 sim.step();
+                if bar.is_none() && !quiet {
+                    // not a terminal (a log file, a batch job): a plain line every 10 simulated minutes
+                    let clock = *sim.world().resource::<cordon::schedule::SimClock>();
+                    let every = (600.0 / clock.dt).round().max(1.0) as u64;
+                    if clock.tick % every == 0 {
+                        let w = sim.world_mut();
+                        let present = w.query::<&cordon::crowd::Agent>().iter(w).len();
+                        let walking = w
+                            .query_filtered::<(), bevy::prelude::With<cordon::crowd::Walking>>()
+                            .iter(w)
+                            .len();
+                        eprintln!(
+                            "{} · {present} present · {walking} walking · {:.0} s elapsed",
+                            cordon::scenario::model::ClockTime(clock.start + clock.t()).hms(),
+                            started.elapsed().as_secs_f64()
+                        );
+                    }
+                }
                 if let Some(b) = &bar {
                     let clock = *sim.world().resource::<cordon::schedule::SimClock>();
                     if clock.tick % 256 == 0 {

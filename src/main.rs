@@ -75,6 +75,16 @@ enum Cmd {
         /// Window height, pixels.
         #[arg(long, default_value_t = 900)]
         height: u32,
+        /// Overlays on at the start: density, coverage60, coverage180, coverage300, trails, queues
+        /// (repeat the flag or separate with commas).
+        #[arg(long)]
+        overlay: Vec<String>,
+        /// Simulation speed at the start (×0.25 … ×64).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Measure the frame rate over this many frames (after 30 warm-up frames), print it, exit.
+        #[arg(long)]
+        bench_frames: Option<u32>,
     },
     /// Time the engine on the reference scenarios (open square with pillars, bottleneck).
     Bench(cordon::bench::BenchArgs),
@@ -302,9 +312,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             at,
             width,
             height,
+            overlay,
+            speed,
+            bench_frames,
         } => {
             if !(at.is_finite() && at >= 0.0) {
                 anyhow::bail!("--at must be a non-negative number of seconds, got {at}");
+            }
+            if ![0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0].contains(&speed) {
+                anyhow::bail!("--speed must be one of 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64; got {speed}");
             }
             cordon::viewer::run(cordon::viewer::ViewerOptions {
                 file,
@@ -312,6 +328,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 screenshot,
                 at,
                 size: (width, height),
+                overlays: cordon::viewer::overlay::Overlays::parse(&overlay)?,
+                bench_frames,
+                speed,
             })?;
             Ok(ExitCode::SUCCESS)
         }

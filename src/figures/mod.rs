@@ -36,7 +36,8 @@ pub struct Figure {
 }
 
 const FONT: &str = "sans-serif";
-static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+/// DejaVu Sans (licence beside it in assets/fonts), for figures and the viewer.
+pub static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 static REGISTER: Once = Once::new();
 
 fn register_font() {

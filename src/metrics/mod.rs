@@ -210,6 +210,34 @@ impl Metrics {
         )
     }
 
+    /// The density raster's origin, cell size, columns and rows.
+    pub fn raster(&self) -> (Vec2, f32, usize, usize) {
+        (self.origin, self.settings.density_cell as f32, self.dnx, self.dny)
+    }
+
+    /// Density (persons/m² of walkable area) per raster cell for the given positions, the way the
+    /// samples count it, without touching the run's records (for a live display).
+    pub fn density_of(&self, positions: impl Iterator<Item = Vec2>) -> Vec<f32> {
+        let dc = self.settings.density_cell as f32;
+        let mut counts = vec![0u32; self.dnx * self.dny];
+        for p in positions {
+            let x = (((p.x - self.origin.x) / dc).max(0.0) as usize).min(self.dnx - 1);
+            let y = (((p.y - self.origin.y) / dc).max(0.0) as usize).min(self.dny - 1);
+            counts[y * self.dnx + x] += 1;
+        }
+        counts
+            .iter()
+            .zip(&self.cell_area)
+            .map(|(&n, &a)| {
+                if n == 0 {
+                    0.0
+                } else {
+                    (f64::from(n) / a.max(0.5)) as f32
+                }
+            })
+            .collect()
+    }
+
     fn cell_center(&self, c: usize) -> Vec2 {
         let dc = self.settings.density_cell as f32;
         self.origin + Vec2::new(((c % self.dnx) as f32 + 0.5) * dc, ((c / self.dnx) as f32 + 0.5) * dc)

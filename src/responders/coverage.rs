@@ -233,6 +233,12 @@ impl Coverage {
         })
     }
 
+    /// The raster and the travel time (s) from the nearest available unit to each of its cells
+    /// at the last sample (infinite where none can reach).
+    pub fn times(&self) -> (&NavGrid, &[f32]) {
+        (&self.grid, &self.time)
+    }
+
     /// Travel time (s) from the nearest available unit to `p`, at the last sample.
     pub fn time_at(&self, p: Vec2) -> f32 {
         let Some(i) = self.grid.cell_of(p) else {
@@ -474,13 +480,20 @@ pub fn sample_coverage(
     if tick % every != 0 {
         return;
     }
+    let free = available_units(&responders, units.iter());
+    let people: Vec<Vec2> = visitors.iter().map(|p| p.0).collect();
+    cov.sample(clock.t_end(), &free, &people);
+}
+
+/// Position and emergency speed of every unit free to respond, in unit id order.
+pub fn available_units<'a>(
+    responders: &Responders,
+    units: impl Iterator<Item = (&'a Unit, &'a Position, &'a Task)>,
+) -> Vec<(Vec2, f32)> {
     let mut free: Vec<(u32, Vec2, f32)> = units
-        .iter()
         .filter(|(_, _, task)| task.available())
         .map(|(u, p, _)| (u.id, p.0, responders.groups[u.group as usize].emergency_speed))
         .collect();
     free.sort_unstable_by_key(|f| f.0);
-    let free: Vec<(Vec2, f32)> = free.into_iter().map(|f| (f.1, f.2)).collect();
-    let people: Vec<Vec2> = visitors.iter().map(|p| p.0).collect();
-    cov.sample(clock.t_end(), &free, &people);
+    free.into_iter().map(|f| (f.1, f.2)).collect()
 }

@@ -5,7 +5,11 @@
 //! chosen speed, so the run is the same one `cordon run` makes.
 //!
 //! Visitors are drawn as one mesh (two triangles each, vertex-coloured by state) rebuilt every
-//! frame, not one entity per dot; walls, rings, units and incidents are gizmo lines.
+//! frame, not one entity per dot; walls, rings, units and incidents are gizmo lines. Overlays
+//! live in [`overlay`], the side panel and click-to-inspect in [`panel`].
+
+pub mod overlay;
+pub mod panel;
 
 use crate::checkpoint::systems::{Queued, Screening};
 use crate::crowd::{Agent, Leg, Position, Standing, Walking};
@@ -39,6 +43,13 @@ pub struct ViewerOptions {
     pub at: f64,
     /// Window size, pixels.
     pub size: (u32, u32),
+    /// Overlays on at the start (and in the screenshot).
+    pub overlays: overlay::Overlays,
+    /// Frame-rate measurement: run this many frames at the chosen speed, print the frame rate,
+    /// exit.
+    pub bench_frames: Option<u32>,
+    /// Speed at the start (×).
+    pub speed: f64,
 }
 
 /// Loads the scenario of `opts` (the file, or the built-in default).
@@ -63,9 +74,45 @@ fn new_sim(v: &Validated, seed: Option<u64>) -> Simulation {
 struct Run {
     sim: Simulation,
     venue: Venue,
+    /// Bumped at every restart (overlays and labels are made again for the new run).
+    generation: u64,
+    /// Trails recorded while running ahead to `--at` (taken by the overlays).
+    trails: Option<overlay::TrailBook>,
     /// Sim seconds the display is at (the sim is stepped up to it).
     shown_t: f64,
 }
+
+/// The side panel and the inspector's state.
+#[derive(Resource, Default)]
+struct Inspect {
+    pick: Option<panel::Pick>,
+    /// Cursor travel since the button went down (a click moves less than a few pixels).
+    drag: f32,
+    /// Wall time since the metrics text was made, s.
+    since: f32,
+    metrics: String,
+}
+
+/// Frame-rate measurement.
+#[derive(Resource, Default)]
+struct Bench {
+    frames: Option<u32>,
+    seen: u32,
+    started: Option<std::time::Instant>,
+    agents: usize,
+}
+
+/// The metrics side panel.
+#[derive(Component)]
+struct SidePanel;
+
+/// The legend.
+#[derive(Component)]
+struct Legend;
+
+/// A checkpoint's label (index).
+#[derive(Component)]
+struct CpLabel(usize);
 
 /// Time controls, hot reload and screenshot state.
 #[derive(Resource)]
@@ -91,6 +138,17 @@ struct AgentMesh(Handle<Mesh>);
 #[derive(Component)]
 struct Panel;
 
+/// DejaVu Sans (the figures' font, embedded): Bevy's default font lacks · ≤ – and the like.
+#[derive(Resource, Clone)]
+struct UiFont(Handle<Font>);
+
+fn font(f: &UiFont, size: f32) -> TextFont {
+    TextFont {
+        font: f.0.clone().into(),
+        ..TextFont::from_font_size(size)
+    }
+}
+
 const SPEEDS: [f64; 9] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 
 /// Opens the window and runs until it is closed (or, in screenshot mode, the PNG is written).
@@ -99,15 +157,20 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
     let v = load(&opts)?;
     let mut sim = new_sim(&v, opts.seed);
     let screenshot = opts.screenshot.clone();
-    if screenshot.is_some() {
-        // screenshot mode: run headless to the requested time first, as fast as possible
+    let mut trails = overlay::TrailBook::default();
+    if opts.at > 0.0 {
+        // run headless to the requested time first, as fast as possible
         let dt = sim.world().resource::<SimClock>().dt;
         let steps = (opts.at / dt).round() as u64;
-        for _ in 0..steps {
+        let trail_from = ((opts.at - overlay::TrailBook::span_s()) / dt).max(0.0) as u64;
+        for k in 0..steps {
             if sim.finished().is_some() {
                 break;
             }
             sim.step();
+            if opts.overlays.trails && k >= trail_from {
+                trails.record(sim.world_mut());
+            }
         }
     }
     let shown_t = sim.world().resource::<SimClock>().t();
@@ -127,10 +190,22 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
         }),
         ..default()
     }))
-    .insert_non_send(Run { sim, venue, shown_t })
+    .insert_non_send(Run {
+        sim,
+        venue,
+        generation: 1,
+        trails: Some(trails),
+        shown_t,
+    })
+    .insert_resource(opts.overlays)
+    .init_resource::<Inspect>()
+    .insert_resource(Bench {
+        frames: opts.bench_frames,
+        ..default()
+    })
     .insert_resource(Controls {
         paused: false,
-        speed: 1.0,
+        speed: opts.speed,
         step_once: false,
         file: opts.file.clone(),
         seed: opts.seed,
@@ -147,14 +222,23 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
         Update,
         (
             keys,
+            overlay::overlay_keys,
+            click,
             camera_input,
             hot_reload,
+            respawn_after_restart,
             advance,
+            overlay::update_rasters,
             draw_venue,
+            overlay::queue_bars,
+            overlay::trails,
             draw_agents,
             draw_units,
+            labels,
             panel,
+            side_panel,
             screenshot_mode,
+            bench,
         )
             .chain(),
     );
@@ -170,8 +254,11 @@ fn setup(
     run: NonSend<Run>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut materials: ResMut<Assets<ColorMaterial>>,
+    mut fonts: ResMut<Assets<Font>>,
     window: Single<&Window, With<PrimaryWindow>>,
 ) {
+    let ui_font = UiFont(fonts.add(Font::from_bytes(crate::figures::FONT_BYTES.to_vec())));
+    commands.insert_resource(ui_font.clone());
     let (min, max) = (run.venue.min, run.venue.max);
     let centre = (min + max) * 0.5;
     let size = (max - min).max(Vec2::splat(1.0));
@@ -194,7 +281,7 @@ fn setup(
     commands.spawn((
         Panel,
         Text::new(""),
-        TextFont::from_font_size(14.0),
+        font(&ui_font, 14.0),
         TextColor(Color::srgb(0.1, 0.1, 0.1)),
         BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.85)),
         Node {
@@ -205,6 +292,202 @@ fn setup(
             ..default()
         },
     ));
+    commands.spawn((
+        SidePanel,
+        Text::new(""),
+        font(&ui_font, 13.0),
+        TextColor(Color::srgb(0.1, 0.1, 0.1)),
+        BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.85)),
+        Node {
+            position_type: PositionType::Absolute,
+            top: Val::Px(8.0),
+            right: Val::Px(8.0),
+            max_width: Val::Px(430.0),
+            padding: UiRect::all(Val::Px(6.0)),
+            ..default()
+        },
+    ));
+    commands.spawn((
+        Legend,
+        Text::new(""),
+        font(&ui_font, 12.0),
+        TextColor(Color::srgb(0.1, 0.1, 0.1)),
+        BackgroundColor(Color::srgba(1.0, 1.0, 1.0, 0.85)),
+        Node {
+            position_type: PositionType::Absolute,
+            bottom: Val::Px(8.0),
+            left: Val::Px(8.0),
+            padding: UiRect::all(Val::Px(6.0)),
+            ..default()
+        },
+    ));
+}
+
+/// After a start or restart: the overlay textures, the viewer's coverage raster and the
+/// checkpoint labels are made for the new run (camera and overlay choices stay).
+#[allow(clippy::too_many_arguments)]
+fn respawn_after_restart(
+    mut commands: Commands,
+    mut run: NonSendMut<Run>,
+    mut images: ResMut<Assets<Image>>,
+    mut inspect: ResMut<Inspect>,
+    ui_font: Res<UiFont>,
+    mut seen: Local<u64>,
+    old: Query<
+        Entity,
+        Or<(
+            With<overlay::DensitySprite>,
+            With<overlay::CoverageSprite>,
+            With<CpLabel>,
+        )>,
+    >,
+) {
+    if *seen == run.generation {
+        return;
+    }
+    *seen = run.generation;
+    for e in &old {
+        commands.entity(e).despawn();
+    }
+    let st = overlay::spawn_overlays(&mut commands, &mut images, &mut run);
+    commands.insert_resource(st);
+    for (k, cp) in run.venue.security.checkpoints.iter().enumerate() {
+        commands.spawn((
+            CpLabel(k),
+            Text2d::new(cp.name.clone()),
+            font(&ui_font, 11.0),
+            TextColor(Color::srgb(0.05, 0.05, 0.05)),
+            Transform::from_translation((cp.pos + cp.out * 4.0).extend(6.0)),
+        ));
+    }
+    inspect.pick = None;
+}
+
+/// Checkpoint labels: name, lanes and live queue, kept 11 px high whatever the zoom.
+fn labels(
+    run: NonSend<Run>,
+    cam: Single<&Projection, With<Camera2d>>,
+    mut q: Query<(&CpLabel, &mut Text2d, &mut Transform)>,
+) {
+    let scale = match cam.into_inner() {
+        Projection::Orthographic(o) => o.scale,
+        _ => 1.0,
+    };
+    let w = run.sim.world();
+    let state = w.get_resource::<crate::checkpoint::CheckpointState>();
+    for (l, mut text, mut tf) in &mut q {
+        let Some(cp) = run.venue.security.checkpoints.get(l.0) else {
+            continue;
+        };
+        let queued = state.map_or(0, |s| s.queues[l.0].queued());
+        let s = format!("{} {}L q{queued}", cp.name, cp.lanes);
+        if text.0 != s {
+            text.0 = s;
+        }
+        tf.scale = Vec3::splat(scale);
+        tf.translation = (cp.pos + cp.out * (3.0 + 8.0 * scale)).extend(6.0);
+    }
+}
+
+/// The side panel: live metrics (made twice a second) and what is picked.
+fn side_panel(
+    time: Res<Time>,
+    mut run: NonSendMut<Run>,
+    mut inspect: ResMut<Inspect>,
+    st: Option<Res<overlay::OverlayState>>,
+    o: Res<overlay::Overlays>,
+    mut text: Single<&mut Text, (With<SidePanel>, Without<Legend>)>,
+    mut legend: Single<&mut Text, (With<Legend>, Without<SidePanel>)>,
+    mut gizmos: Gizmos,
+) {
+    let run = &mut *run;
+    inspect.since += time.delta_secs();
+    if inspect.since >= 0.5 || inspect.metrics.is_empty() {
+        inspect.since = 0.0;
+        let cov = st.as_ref().and_then(|s| s.coverage.as_ref());
+        inspect.metrics = panel::metrics_text(run.sim.world_mut(), &run.venue, cov);
+    }
+    let mut s = inspect.metrics.clone();
+    if let Some(p) = inspect.pick {
+        s += "\n\nSELECTED\n";
+        s += &panel::describe(run.sim.world_mut(), &run.venue, p);
+        if let Some(at) = panel::pick_position(run.sim.world(), &run.venue, p) {
+            gizmos.circle_2d(Isometry2d::from_translation(at), 3.0, Color::srgb(1.0, 0.0, 1.0));
+        }
+    } else {
+        s += "\n\nclick a visitor, unit, checkpoint or zone to inspect it";
+    }
+    text.0 = s;
+    let cov_t = st.as_ref().filter(|s| s.coverage_t.is_finite()).map(|s| s.coverage_t);
+    legend.0 = overlay::legend(&o, cov_t);
+}
+
+/// A click (press and release without dragging) picks what is under the cursor.
+fn click(
+    buttons: Res<ButtonInput<MouseButton>>,
+    motion: Res<AccumulatedMouseMotion>,
+    mut run: NonSendMut<Run>,
+    mut inspect: ResMut<Inspect>,
+    window: Single<&Window, With<PrimaryWindow>>,
+    cam: Single<(&Camera, &GlobalTransform, &Projection), With<Camera2d>>,
+) {
+    if buttons.just_pressed(MouseButton::Left) {
+        inspect.drag = 0.0;
+    }
+    if buttons.pressed(MouseButton::Left) {
+        inspect.drag += motion.delta.length();
+    }
+    if !buttons.just_released(MouseButton::Left) || inspect.drag > 5.0 {
+        return;
+    }
+    let (camera, gt, proj) = cam.into_inner();
+    let scale = match proj {
+        Projection::Orthographic(o) => o.scale,
+        _ => 1.0,
+    };
+    let Some(cursor) = window.cursor_position() else {
+        return;
+    };
+    let Ok(p) = camera.viewport_to_world_2d(gt, cursor) else {
+        return;
+    };
+    let run = &mut *run;
+    let reach = (8.0 * scale).max(1.0);
+    inspect.pick = match panel::pick(run.sim.world_mut(), &run.venue, p, reach) {
+        panel::Pick::None => None,
+        other => Some(other),
+    };
+}
+
+/// Frame-rate measurement (`--bench-frames N`): after 30 warm-up frames, times N frames and
+/// prints the rate and the number of visitors drawn, then exits.
+fn bench(mut b: ResMut<Bench>, mut run: NonSendMut<Run>, mut exit: MessageWriter<AppExit>) {
+    let Some(n) = b.frames else { return };
+    b.seen += 1;
+    if b.seen == 30 {
+        b.started = Some(std::time::Instant::now());
+        let w = run.sim.world_mut();
+        b.agents = w
+            .query_filtered::<(), (
+                With<Agent>,
+                Or<(With<Walking>, With<Queued>, With<Screening>, With<Standing>)>,
+            )>()
+            .iter(w)
+            .len();
+    }
+    if b.seen == 30 + n
+        && let Some(t0) = b.started
+    {
+        let s = t0.elapsed().as_secs_f64();
+        let clock = *run.sim.world().resource::<SimClock>();
+        println!(
+            "{n} frames in {s:.2} s: {:.1} fps with {} visitors drawn (sim at {})",
+            f64::from(n) / s,
+            b.agents,
+            ClockTime(clock.start + clock.t()).hms()
+        );
+        exit.write(AppExit::Success);
+    }
 }
 
 fn empty_mesh() -> Mesh {
@@ -219,6 +502,7 @@ fn restart(run: &mut Run, c: &mut Controls, v: &Validated) {
     run.sim = new_sim(v, c.seed);
     run.venue = v.venue.clone();
     run.shown_t = 0.0;
+    run.generation += 1;
     c.error = None;
 }
 
@@ -240,6 +524,7 @@ fn keys(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: NonSe
     if keys.just_pressed(KeyCode::KeyR) {
         let opts = ViewerOptions {
             file: c.file.clone(),
+            speed: 1.0,
             ..default()
         };
         match load(&opts) {

@@ -78,6 +78,8 @@ struct Run {
     generation: u64,
     /// Trails recorded while running ahead to `--at` (taken by the overlays).
     trails: Option<overlay::TrailBook>,
+    /// A saved scenario being validated in the background.
+    pending: Option<std::sync::mpsc::Receiver<Reload>>,
     /// Sim seconds the display is at (the sim is stepped up to it).
     shown_t: f64,
 }
@@ -154,6 +156,8 @@ const SPEEDS: [f64; 9] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 /// Opens the window and runs until it is closed (or, in screenshot mode, the PNG is written).
 pub fn run(opts: ViewerOptions) -> Result<()> {
     crate::sim::init_compute_pool(0);
+    // hot reload revalidates often: keep the floor fields for the next validation
+    crate::scenario::validate::keep_fields_for_reuse(opts.file.is_some() && opts.screenshot.is_none());
     let v = load(&opts)?;
     let mut sim = new_sim(&v, opts.seed);
     let screenshot = opts.screenshot.clone();
@@ -195,6 +199,7 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
         venue,
         generation: 1,
         trails: Some(trails),
+        pending: None,
         shown_t,
     })
     .insert_resource(opts.overlays)
@@ -574,32 +579,64 @@ enum Reload {
     Invalid(String),
 }
 
-/// Looks at `file`'s modification time; when it changed since `last`, validates it again.
-fn check_reload(file: &std::path::Path, last: &mut Option<SystemTime>) -> Reload {
+/// Whether `file` was saved since `last` (and remembers the new time).
+fn saved_since(file: &std::path::Path, last: &mut Option<SystemTime>) -> bool {
     let m = std::fs::metadata(file).ok().and_then(|m| m.modified().ok());
     if m.is_none() || m == *last {
-        return Reload::Unchanged;
+        return false;
     }
     *last = m;
+    true
+}
+
+/// Validates `file` again.
+fn revalidate(file: &std::path::Path) -> Reload {
     match crate::scenario::load_and_validate(file) {
         Ok(v) => Reload::Restart(Box::new(v)),
         Err(e) => Reload::Invalid(e.to_string()),
     }
 }
 
+/// Looks at `file`'s modification time; when it changed since `last`, validates it again.
+#[cfg(test)]
+fn check_reload(file: &std::path::Path, last: &mut Option<SystemTime>) -> Reload {
+    if saved_since(file, last) {
+        revalidate(file)
+    } else {
+        Reload::Unchanged
+    }
+}
+
+/// Polls the file every 0.25 s; a save is validated on a thread of its own (the run and the
+/// window go on meanwhile), then the run restarts with the new plan or shows the error.
 fn hot_reload(time: Res<Time>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>) {
+    if let Some(rx) = &run.pending {
+        match rx.try_recv() {
+            Ok(Reload::Restart(v)) => {
+                run.pending = None;
+                restart(&mut run, &mut c, &v);
+            }
+            Ok(Reload::Invalid(e)) => {
+                run.pending = None;
+                c.error = Some(e);
+            }
+            Ok(Reload::Unchanged) | Err(std::sync::mpsc::TryRecvError::Disconnected) => run.pending = None,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {}
+        }
+    }
     c.since_poll += time.delta_secs();
-    if c.since_poll < 0.25 || c.screenshot.is_some() {
+    if c.since_poll < 0.25 || c.screenshot.is_some() || run.pending.is_some() {
         return;
     }
     c.since_poll = 0.0;
     let Some(file) = c.file.clone() else { return };
     let mut mtime = c.mtime;
-    // a new plan: restart with it if it is valid, else keep the old run and show the error
-    match check_reload(&file, &mut mtime) {
-        Reload::Unchanged => {}
-        Reload::Restart(v) => restart(&mut run, &mut c, &v),
-        Reload::Invalid(e) => c.error = Some(e),
+    if saved_since(&file, &mut mtime) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(revalidate(&file));
+        });
+        run.pending = Some(rx);
     }
     c.mtime = mtime;
 }
@@ -825,6 +862,9 @@ fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mu
         if c.paused { "paused" } else { "running" },
         c.speed
     );
+    if run.pending.is_some() {
+        s += "\nvalidating the saved scenario…";
+    }
     if let Some(e) = &c.error {
         s += &format!("\nscenario not reloaded:\n{e}");
     }

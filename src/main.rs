@@ -85,6 +85,9 @@ enum Cmd {
         /// Measure the frame rate over this many frames (after 30 warm-up frames), print it, exit.
         #[arg(long)]
         bench_frames: Option<u32>,
+        /// Start paused.
+        #[arg(long)]
+        paused: bool,
     },
     /// Time the engine on the reference scenarios (open square with pillars, bottleneck).
     Bench(cordon::bench::BenchArgs),
@@ -315,6 +318,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             overlay,
             speed,
             bench_frames,
+            paused,
         } => {
             if !(at.is_finite() && at >= 0.0) {
                 anyhow::bail!("--at must be a non-negative number of seconds, got {at}");
@@ -331,6 +335,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 overlays: cordon::viewer::overlay::Overlays::parse(&overlay)?,
                 bench_frames,
                 speed,
+                paused,
             })?;
             Ok(ExitCode::SUCCESS)
         }

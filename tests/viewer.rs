@@ -52,3 +52,79 @@ fn screenshot_of_the_default_scenario_shows_the_crowd() {
     assert!(blue > 500, "only {blue} blue (walking-visitor) pixels");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Takes a screenshot with `args` and returns its pixels.
+fn shot(name: &str, args: &[&str]) -> Vec<[u8; 3]> {
+    let bin = env!("CARGO_BIN_EXE_cordon");
+    let dir = std::env::temp_dir().join(format!("cordon-view-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png_path = dir.join("view.png");
+    let out = Command::new(bin)
+        .arg("view")
+        .args(args)
+        .args(["--width", "800", "--height", "600", "--screenshot"])
+        .arg(&png_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cordon view {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&png_path).unwrap();
+    let mut r = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size()];
+    let info = r.next_frame(&mut buf).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    buf[..info.buffer_size()]
+        .chunks(3)
+        .map(|p| [p[0], p[1], p[2]])
+        .collect()
+}
+
+#[test]
+#[ignore = "needs a display: CI runs it under xvfb-run"]
+fn overlays_change_the_picture_where_they_should() {
+    // density: the Fruin colours (green for the light crowd of this plan) appear only with it on
+    let plan = "scenarios/entrance_checkpoints.ron";
+    let greenish = |px: &[[u8; 3]]| {
+        px.iter()
+            .filter(|p| p[1] > 100 && i32::from(p[1]) > i32::from(p[0]) + 40 && i32::from(p[1]) > i32::from(p[2]) + 25)
+            .count()
+    };
+    let plain = shot("plain", &[plan, "--at", "900"]);
+    let density = shot("density", &[plan, "--at", "900", "--overlay", "density"]);
+    // (without it only the small target markers are green)
+    let (g0, g1) = (greenish(&plain), greenish(&density));
+    assert!(g0 < 300, "{g0} green pixels without the overlay");
+    assert!(
+        g1 > g0 + 1000,
+        "{g1} green pixels with the density overlay, {g0} without"
+    );
+    // coverage: the response demo's patrols reach the whole site within 180 s, so the overlay
+    // tints every walkable pixel green (pale: it is translucent) and none red
+    let tint = |px: &[[u8; 3]], k: usize, o: [usize; 2]| {
+        px.iter()
+            .filter(|p| i32::from(p[k]) > i32::from(p[o[0]]) + 10 && i32::from(p[k]) > i32::from(p[o[1]]) + 8)
+            .count()
+    };
+    let demo = "scenarios/response_demo.ron";
+    let bare = shot("bare", &[demo, "--at", "600"]);
+    let cov = shot("coverage", &[demo, "--at", "600", "--overlay", "coverage180"]);
+    let (g0, g1) = (tint(&bare, 1, [0, 2]), tint(&cov, 1, [0, 2]));
+    assert!(
+        g1 > g0 + 100_000,
+        "{g1} green-tinted pixels with coverage on, {g0} without"
+    );
+    assert!(
+        tint(&cov, 0, [1, 2]) < 2000,
+        "uncovered (red) pixels where every cell is covered"
+    );
+    // an unknown overlay is refused before any window opens
+    let out = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(["view", plan, "--overlay", "heat", "--screenshot", "/nonexistent/x.png"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown overlay `heat`"));
+}

@@ -50,6 +50,8 @@ pub struct ViewerOptions {
     pub bench_frames: Option<u32>,
     /// Speed at the start (×).
     pub speed: f64,
+    /// Start paused.
+    pub paused: bool,
 }
 
 /// Loads the scenario of `opts` (the file, or the built-in default).
@@ -209,7 +211,7 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
         ..default()
     })
     .insert_resource(Controls {
-        paused: false,
+        paused: opts.paused,
         speed: opts.speed,
         step_once: false,
         file: opts.file.clone(),
@@ -422,9 +424,15 @@ fn side_panel(
     } else {
         s += "\n\nclick a visitor, unit, checkpoint or zone to inspect it";
     }
-    text.0 = s;
+    // only changed text is laid out again (text layout is costly on a software renderer)
+    if text.0 != s {
+        text.0 = s;
+    }
     let cov_t = st.as_ref().filter(|s| s.coverage_t.is_finite()).map(|s| s.coverage_t);
-    legend.0 = overlay::legend(&o, cov_t);
+    let l = overlay::legend(&o, cov_t);
+    if legend.0 != l {
+        legend.0 = l;
+    }
 }
 
 /// A click (press and release without dragging) picks what is under the cursor.
@@ -572,6 +580,7 @@ fn camera_input(
 /// What a look at the scenario file found.
 enum Reload {
     /// Not saved since the last look.
+    #[cfg_attr(not(test), allow(dead_code))]
     Unchanged,
     /// Saved and valid: restart with it.
     Restart(Box<Validated>),
@@ -871,7 +880,9 @@ fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mu
     if c.screenshot.is_some() {
         c.paused = true;
     }
-    text.0 = s;
+    if text.0 != s {
+        text.0 = s;
+    }
 }
 
 fn screenshot_mode(mut commands: Commands, mut c: ResMut<Controls>) {

@@ -177,7 +177,7 @@ pub(super) fn spawn_overlays(commands: &mut Commands, images: &mut Assets<Image>
     let density_img = images.add(blank_image(nx, ny));
     commands.spawn((
         DensitySprite,
-        raster_sprite(density_img.clone(), origin, cell, nx, ny, 0.5),
+        raster_sprite(density_img.clone(), origin, cell, nx, ny, 2.0),
         Visibility::Hidden,
     ));
     let coverage = w

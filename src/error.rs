@@ -35,6 +35,9 @@ pub enum CordonError {
     /// The viewer failed (window, renderer or screenshot).
     #[error("viewer: {0}")]
     Viewer(String),
+    /// A batch's parameters are wrong (a bad --set/--sweep path or value, a bad shard).
+    #[error("{0}")]
+    Batch(String),
     /// Writing output failed.
     #[error("{path}: cannot write: {source}")]
     Write {
@@ -50,7 +53,7 @@ impl CordonError {
     pub fn is_invalid_input(&self) -> bool {
         matches!(
             self,
-            CordonError::Parse(_) | CordonError::Invalid { .. } | CordonError::Io { .. }
+            CordonError::Parse(_) | CordonError::Invalid { .. } | CordonError::Io { .. } | CordonError::Batch(_)
         )
     }
 }

@@ -4,6 +4,7 @@
 //! [`scenario`] parses and validates it, [`sim`] turns it into an ECS world stepped at a fixed
 //! dt in the [`schedule::SimStep`] schedule, and [`metrics`] reports what happened.
 
+pub mod batch;
 pub mod bench;
 pub mod checkpoint;
 pub mod crowd;

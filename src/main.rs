@@ -92,6 +92,57 @@ enum Cmd {
     /// Time the engine on the reference scenarios (open square with pillars, bottleneck).
     Bench(cordon::bench::BenchArgs),
     /// Run the model validation set (fundamental diagram, bottleneck flow) and print a table.
+    /// Monte Carlo replications of a scenario and its variants, in parallel or sharded.
+    Batch {
+        /// Scenario file (RON); none: the built-in default.
+        file: Option<PathBuf>,
+        /// Replications per sweep point.
+        #[arg(long, default_value_t = 10)]
+        runs: u64,
+        /// Base seed S (default: the scenario's); replication k of point p uses a seed from (S, p, k).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Change a field for every run: PATH=VALUE, e.g. checkpoints[name="S2"].lanes=10.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        sets: Vec<String>,
+        /// Sweep a field over values: PATH=V1,V2,... (several sweeps form a grid).
+        #[arg(long = "sweep", value_name = "PATH=V1,V2,...")]
+        sweeps: Vec<String>,
+        /// Replications run at once (default: the core count).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Stop each run after this many simulated seconds.
+        #[arg(long)]
+        until: Option<f64>,
+        /// Output folder (default out/<scenario>-batch).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Run only shard I of N (I/N, 0-based; or `auto` from SLURM_ARRAY_TASK_ID and
+        /// SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX and CORDON_SHARDS/JOB_COMPLETIONS);
+        /// writes shard-I-of-N.json for `cordon merge`.
+        #[arg(long)]
+        shard: Option<String>,
+        /// Print a Slurm job-array script for this batch (and a merge job after it) and exit.
+        #[arg(long)]
+        emit_sbatch: bool,
+        /// Array tasks for --emit-sbatch (default: replications, at most 100).
+        #[arg(long)]
+        shards: Option<u64>,
+        /// No progress bar.
+        #[arg(long)]
+        quiet: bool,
+    },
+    /// Merge the shard files of a sharded batch into the outputs of an unsharded one.
+    Merge {
+        /// Folder holding shard-I-of-N.json.
+        dir: PathBuf,
+        /// Number of shards N.
+        #[arg(long)]
+        expect: u64,
+        /// Output folder (default: DIR).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     Validate {
         /// Model parameters to try, as RON, e.g. "(time_gap: 0.6)".
         #[arg(long, default_value = "()")]
@@ -339,9 +390,322 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Batch {
+            file,
+            runs,
+            seed,
+            sets,
+            sweeps,
+            jobs,
+            until,
+            out,
+            shard,
+            emit_sbatch,
+            shards,
+            quiet,
+        } => batch(BatchArgs {
+            file,
+            runs,
+            seed,
+            sets,
+            sweeps,
+            jobs,
+            until,
+            out,
+            shard,
+            emit_sbatch,
+            shards,
+            quiet,
+        }),
+        Cmd::Merge { dir, expect, out } => {
+            let (spec, rows) = cordon::batch::merge(&dir, expect)?;
+            let out = out.unwrap_or(dir);
+            let sum = cordon::batch::output::write(&out, &spec, &rows)?;
+            print!("{}", cordon::batch::output::table(&sum));
+            println!(
+                "merged {} replications from {expect} shards into {}",
+                rows.len(),
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Bench(args) => {
             cordon::bench::run(&args)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+struct BatchArgs {
+    file: Option<PathBuf>,
+    runs: u64,
+    seed: Option<u64>,
+    sets: Vec<String>,
+    sweeps: Vec<String>,
+    jobs: Option<usize>,
+    until: Option<f64>,
+    out: Option<PathBuf>,
+    shard: Option<String>,
+    emit_sbatch: bool,
+    shards: Option<u64>,
+    quiet: bool,
+}
+
+fn split_assignment(text: &str, flag: &str) -> Result<(String, String)> {
+    let (p, v) = text
+        .split_once('=')
+        .filter(|(p, _)| !p.trim().is_empty())
+        .ok_or_else(|| cordon::CordonError::Batch(format!("{flag} {text}: expected PATH=VALUE")))?;
+    // a filter's `=` is inside brackets: split at the first `=` outside them
+    let mut depth = 0i32;
+    for (i, ch) in text.char_indices() {
+        match ch {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            '=' if depth == 0 => return Ok((text[..i].trim().to_string(), text[i + 1..].trim().to_string())),
+            _ => {}
+        }
+    }
+    Ok((p.trim().to_string(), v.trim().to_string()))
+}
+
+/// Splits sweep values at commas outside brackets and quotes.
+fn split_values(text: &str) -> Vec<String> {
+    let (mut out, mut cur, mut depth, mut quoted) = (Vec::new(), String::new(), 0i32, false);
+    for ch in text.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            '[' | '(' | '{' if !quoted => depth += 1,
+            ']' | ')' | '}' if !quoted => depth -= 1,
+            ',' if depth == 0 && !quoted => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(ch);
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn batch(a: BatchArgs) -> Result<ExitCode> {
+    use cordon::batch::{self, BatchSpec, Shard, path};
+    if a.runs == 0 {
+        anyhow::bail!(cordon::CordonError::Batch("--runs must be at least 1".into()));
+    }
+    if let Some(u) = a.until
+        && !(u.is_finite() && u > 0.0)
+    {
+        anyhow::bail!(cordon::CordonError::Batch(format!(
+            "--until must be a positive number of seconds, got {u}"
+        )));
+    }
+    // validation computes floor fields on the pool; the runs themselves are one thread each
+    cordon::sim::init_compute_pool(0);
+    let (base, file_label) = match &a.file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f).map_err(|source| cordon::CordonError::Io {
+                path: f.clone(),
+                source,
+            })?;
+            let label = f.display().to_string();
+            (scenario::parse_str(&text, &label)?, label)
+        }
+        None => (scenario::default_scenario()?.scenario, "built-in default".to_string()),
+    };
+    let mut sets = Vec::new();
+    for s in &a.sets {
+        let (p, v) = split_assignment(s, "--set")?;
+        path::parse(&p)?;
+        sets.push((p, path::parse_value(&v)));
+    }
+    let mut sweeps = Vec::new();
+    for s in &a.sweeps {
+        let (p, v) = split_assignment(s, "--sweep")?;
+        path::parse(&p)?;
+        let vals: Vec<serde_json::Value> = split_values(&v).iter().map(|x| path::parse_value(x)).collect();
+        if vals.is_empty() {
+            anyhow::bail!(cordon::CordonError::Batch(format!("--sweep {s}: no values")));
+        }
+        sweeps.push((p, vals));
+    }
+    let spec = BatchSpec {
+        file: a.file.as_ref().map(|f| f.display().to_string()),
+        scenario: base.name.clone(),
+        runs: a.runs,
+        seed: a.seed.unwrap_or(base.sim.seed),
+        until: a.until,
+        sets,
+        sweeps,
+    };
+    let out = batch::out_dir(a.out.clone(), &spec.scenario);
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    if a.emit_sbatch {
+        print!("{}", sbatch_script(&a, &spec, &out)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    // every variant is checked before anything runs
+    let variants = batch::variants(&spec, &base, &file_label)?;
+    let shard = a
+        .shard
+        .as_deref()
+        .map(|s| Shard::parse(s, |k| std::env::var(k).ok()))
+        .transpose()?;
+    let todo: Vec<u64> = (0..spec.total()).filter(|&g| shard.is_none_or(|s| s.owns(g))).collect();
+    let bar = (!a.quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(todo.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs ({eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let started = std::time::Instant::now();
+    let total = todo.len() as u64;
+    let quiet = a.quiet;
+    let done = |n: u64| {
+        if let Some(b) = &bar {
+            b.set_position(n);
+        } else if !quiet {
+            eprintln!(
+                "{n}/{total} runs done, {:.0} s elapsed",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    };
+    let rows = batch::run_all(&spec, &variants, &todo, jobs, &done);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let failed = rows.iter().filter(|r| r.error.is_some()).count();
+    match shard {
+        Some(s) => {
+            let f = batch::ShardFile {
+                spec: spec.clone(),
+                shard: s.index,
+                of: s.of,
+                rows,
+            };
+            let name = batch::shard_name(s.index, s.of);
+            let bytes = serde_json::to_vec_pretty(&f)?;
+            cordon::metrics::report::write_all_atomic(&out, &[(name.clone(), bytes)])?;
+            println!(
+                "shard {} of {}: {} replications in {:.1} s -> {}",
+                s.index,
+                s.of,
+                f.rows.len(),
+                started.elapsed().as_secs_f64(),
+                out.join(name).display()
+            );
+        }
+        None => {
+            let sum = batch::output::write(&out, &spec, &rows)?;
+            print!("{}", batch::output::table(&sum));
+            println!(
+                "{} replications ({} sweep points x {}) on {jobs} jobs in {:.1} s -> {}",
+                rows.len(),
+                spec.points(),
+                spec.runs,
+                started.elapsed().as_secs_f64(),
+                out.display()
+            );
+        }
+    }
+    Ok(if failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Quotes a word for a POSIX shell.
+fn sh(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn sbatch_script(a: &BatchArgs, spec: &cordon::batch::BatchSpec, out: &std::path::Path) -> Result<String> {
+    let exe = std::env::current_exe()?;
+    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let cwd = std::env::current_dir()?;
+    let abs = |p: &std::path::Path| if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) };
+    let out = abs(out);
+    let n = a
+        .shards
+        .unwrap_or_else(|| spec.total().min(100))
+        .clamp(1, spec.total().max(1));
+    let cpus = a.jobs.unwrap_or(1).max(1);
+    let mut args = vec![sh(&exe.display().to_string()), "batch".to_string()];
+    if let Some(f) = &a.file {
+        args.push(sh(&abs(f).display().to_string()));
+    }
+    args.push(format!("--runs {}", spec.runs));
+    args.push(format!("--seed {}", spec.seed));
+    for s in &a.sets {
+        args.push(format!("--set {}", sh(s)));
+    }
+    for s in &a.sweeps {
+        args.push(format!("--sweep {}", sh(s)));
+    }
+    if let Some(u) = spec.until {
+        args.push(format!("--until {u}"));
+    }
+    args.push(format!("--out {}", sh(&out.display().to_string())));
+    args.push("--jobs \"${SLURM_CPUS_PER_TASK:-1}\" --shard auto --quiet".into());
+    let run = args.join(" ");
+    let merge = format!(
+        "{} merge {} --expect {n}",
+        sh(&exe.display().to_string()),
+        sh(&out.display().to_string())
+    );
+    let logs = sh(&out.join("logs").display().to_string());
+    Ok(format!(
+        r#"#!/bin/bash
+# Cordon batch on Slurm: {total} replications ({points} sweep points x {runs}) as a job array of
+# {n} tasks, then a merge job that starts when every task succeeded. Submit with: bash THIS_FILE
+set -euo pipefail
+mkdir -p {logs}
+array_id=$(sbatch --parsable <<'ARRAY'
+#!/bin/bash
+#SBATCH --job-name=cordon-{name}
+#SBATCH --array=0-{last}
+#SBATCH --cpus-per-task={cpus}
+#SBATCH --output={logs}/shard-%a.out
+{run}
+ARRAY
+)
+array_id=${{array_id%%;*}}
+merge_id=$(sbatch --parsable --dependency=afterok:$array_id <<'MERGE'
+#!/bin/bash
+#SBATCH --job-name=cordon-{name}-merge
+#SBATCH --cpus-per-task=1
+#SBATCH --output={logs}/merge.out
+{merge}
+MERGE
+)
+echo "submitted array job $array_id ({n} tasks) and merge job ${{merge_id%%;*}}; results in {outq}"
+"#,
+        total = spec.total(),
+        points = spec.points(),
+        runs = spec.runs,
+        last = n - 1,
+        name = sh(&spec.scenario),
+        outq = sh(&out.display().to_string()),
+    ))
 }

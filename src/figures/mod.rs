@@ -647,3 +647,90 @@ fn throughput(world: &World, report: &Report, start: f64) -> Result<Option<Figur
         png,
     }))
 }
+
+/// One line of a sweep chart: its name and, per x position, (mean, CI low, CI high).
+pub type SweepSeries = (String, Vec<(usize, f64, f64, f64)>);
+
+/// A metric against a swept parameter: the mean per sweep value with its 95% confidence band,
+/// one line per combination of the other swept parameters (`cordon batch`).
+pub fn sweep_chart(
+    file: &str,
+    caption: &str,
+    x_desc: &str,
+    x_labels: &[String],
+    series: &[SweepSeries],
+) -> Result<Vec<u8>> {
+    register_font();
+    let n = x_labels.len().max(1);
+    let (lo, hi) = series
+        .iter()
+        .flat_map(|s| s.1.iter())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.2), b.max(p.3)));
+    let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+    let pad = ((hi - lo) * 0.08).max(1e-6 + lo.abs() * 0.02);
+    let (ymin, ymax) = (lo - pad, hi + pad);
+    let (w, h, mut buf) = chart_canvas();
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let mut chart = ChartBuilder::on(&root)
+            .caption(caption, (FONT, 18))
+            .margin(15)
+            .x_label_area_size(45)
+            .y_label_area_size(75)
+            .build_cartesian_2d(-0.3f64..(n as f64 - 0.7), ymin..ymax)
+            .map_err(|e| err(file, e))?;
+        let labels = x_labels.to_vec();
+        chart
+            .configure_mesh()
+            .x_desc(x_desc)
+            .y_desc("mean, 95% confidence band")
+            .x_labels(n.min(12))
+            .x_label_formatter(&move |x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    labels.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .label_style((FONT, 13))
+            .draw()
+            .map_err(|e| err(file, e))?;
+        for (k, (name, pts)) in series.iter().enumerate() {
+            let c = SERIES[k % SERIES.len()];
+            let band: Vec<(f64, f64)> = pts
+                .iter()
+                .map(|p| (p.0 as f64, p.3))
+                .chain(pts.iter().rev().map(|p| (p.0 as f64, p.2)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))
+                .map_err(|e| err(file, e))?;
+            chart
+                .draw_series(pts.iter().map(|p| Circle::new((p.0 as f64, p.1), 4, c.filled())))
+                .map_err(|e| err(file, e))?;
+            let s = chart
+                .draw_series(LineSeries::new(
+                    pts.iter().map(|p| (p.0 as f64, p.1)),
+                    c.stroke_width(2),
+                ))
+                .map_err(|e| err(file, e))?;
+            if !name.is_empty() && k < 12 {
+                s.label(name.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+            }
+        }
+        if series.iter().any(|s| !s.0.is_empty()) {
+            chart
+                .configure_series_labels()
+                .label_font((FONT, 12))
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(|e| err(file, e))?;
+        }
+        root.present().map_err(|e| err(file, e))?;
+    }
+    encode_png(file, &buf, w, h)
+}

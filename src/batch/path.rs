@@ -1,0 +1,210 @@
+//! Scenario paths for `--set` and `--sweep`: `checkpoints[name="S2"].lanes`, `responders[0].count`,
+//! `crowd[2].arrivals`, `sim.dt`. A path walks the scenario as plain data (its serde form): field
+//! names, list indices, and `[field="value"]` to pick the list element whose field equals the
+//! value. Values are JSON or RON literals (`12`, `0.5`, `true`, `"S2"`, `[1, 2]`); anything else is
+//! taken as a string.
+
+use crate::error::{CordonError, Result};
+use serde_json::Value;
+
+/// One step of a path.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// A field of a struct.
+    Field(String),
+    /// An element of a list by position.
+    Index(usize),
+    /// The element of a list whose `field` equals `value`.
+    Where(String, String),
+}
+
+/// Parses `a.b[3].c[name="x"].d`.
+pub fn parse(path: &str) -> Result<Vec<Step>> {
+    let bad = |why: &str| CordonError::Batch(format!("bad path `{path}`: {why}"));
+    let mut steps = Vec::new();
+    let mut rest = path.trim();
+    if rest.is_empty() {
+        return Err(bad("empty"));
+    }
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']').ok_or_else(|| bad("`[` without `]`"))?;
+            let inner = r[..end].trim();
+            if let Some((k, v)) = inner.split_once('=') {
+                let v = v.trim().trim_matches('"');
+                let k = k.trim();
+                if k.is_empty() {
+                    return Err(bad("empty field name in a filter"));
+                }
+                steps.push(Step::Where(k.to_string(), v.to_string()));
+            } else {
+                let i = inner
+                    .parse::<usize>()
+                    .map_err(|_| bad(&format!("`[{inner}]` is neither an index nor a field=\"value\" filter")))?;
+                steps.push(Step::Index(i));
+            }
+            rest = &r[end + 1..];
+            rest = rest.strip_prefix('.').unwrap_or(rest);
+        } else {
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            let name = &rest[..end];
+            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(bad(&format!("`{name}` is not a field name")));
+            }
+            steps.push(Step::Field(name.to_string()));
+            rest = &rest[end..];
+            rest = rest.strip_prefix('.').unwrap_or(rest);
+        }
+    }
+    Ok(steps)
+}
+
+/// Parses a value: JSON, else RON, else the text as a string.
+pub fn parse_value(text: &str) -> Value {
+    let t = text.trim();
+    if let Ok(v) = serde_json::from_str::<Value>(t) {
+        return v;
+    }
+    if let Ok(v) = ron::from_str::<Value>(t) {
+        return v;
+    }
+    Value::String(t.to_string())
+}
+
+/// Replaces the value at `path` in `doc` (which must exist: a path never adds fields).
+pub fn set(doc: &mut Value, path: &str, steps: &[Step], value: Value) -> Result<()> {
+    let mut cur = doc;
+    let mut walked = String::new();
+    for st in steps {
+        let here = if walked.is_empty() {
+            "the scenario".to_string()
+        } else {
+            format!("`{walked}`")
+        };
+        cur = match st {
+            Step::Field(name) => {
+                walked += &if walked.is_empty() {
+                    name.clone()
+                } else {
+                    format!(".{name}")
+                };
+                match cur {
+                    Value::Object(m) => {
+                        let keys: Vec<String> = m.keys().cloned().collect();
+                        m.get_mut(name).ok_or_else(|| {
+                            CordonError::Batch(format!(
+                                "path `{path}`: {here} has no field `{name}` (it has: {})",
+                                keys.join(", ")
+                            ))
+                        })?
+                    }
+                    _ => {
+                        return Err(CordonError::Batch(format!(
+                            "path `{path}`: {here} is not a structure, so it has no field `{name}`"
+                        )));
+                    }
+                }
+            }
+            Step::Index(i) => {
+                walked += &format!("[{i}]");
+                match cur {
+                    Value::Array(a) => {
+                        let n = a.len();
+                        a.get_mut(*i).ok_or_else(|| {
+                            CordonError::Batch(format!("path `{path}`: {here} has {n} elements, no [{i}]"))
+                        })?
+                    }
+                    _ => return Err(CordonError::Batch(format!("path `{path}`: {here} is not a list"))),
+                }
+            }
+            Step::Where(k, v) => {
+                walked += &format!("[{k}=\"{v}\"]");
+                match cur {
+                    Value::Array(a) => {
+                        let names: Vec<String> = a
+                            .iter()
+                            .filter_map(|e| e.get(k).map(|x| x.as_str().map_or(x.to_string(), str::to_string)))
+                            .collect();
+                        a.iter_mut()
+                            .find(|e| {
+                                e.get(k)
+                                    .is_some_and(|x| x.as_str() == Some(v.as_str()) || x.to_string() == *v)
+                            })
+                            .ok_or_else(|| {
+                                CordonError::Batch(format!(
+                                    "path `{path}`: no element of {here} has {k} = \"{v}\" (there are: {})",
+                                    names.join(", ")
+                                ))
+                            })?
+                    }
+                    _ => return Err(CordonError::Batch(format!("path `{path}`: {here} is not a list"))),
+                }
+            }
+        };
+    }
+    *cur = value;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_parse_fields_indices_and_filters() {
+        assert_eq!(
+            parse(r#"checkpoints[name="South-1"].lanes"#).unwrap(),
+            vec![
+                Step::Field("checkpoints".into()),
+                Step::Where("name".into(), "South-1".into()),
+                Step::Field("lanes".into())
+            ]
+        );
+        assert_eq!(
+            parse("responders[0].count").unwrap(),
+            vec![
+                Step::Field("responders".into()),
+                Step::Index(0),
+                Step::Field("count".into())
+            ]
+        );
+        assert!(parse("a..b").is_err());
+        assert!(parse("a[x").is_err());
+        assert!(parse("a[-1]").is_err());
+    }
+
+    #[test]
+    fn set_replaces_and_names_what_is_missing() {
+        let mut d = json!({"checkpoints": [{"name": "A", "lanes": 4}, {"name": "B", "lanes": 6}], "sim": {"dt": 0.05}});
+        let p = r#"checkpoints[name="B"].lanes"#;
+        set(&mut d, p, &parse(p).unwrap(), json!(9)).unwrap();
+        assert_eq!(d["checkpoints"][1]["lanes"], json!(9));
+        set(&mut d, "sim.dt", &parse("sim.dt").unwrap(), parse_value("0.1")).unwrap();
+        assert_eq!(d["sim"]["dt"], json!(0.1));
+        let p = r#"checkpoints[name="C"].lanes"#;
+        let e = set(&mut d, p, &parse(p).unwrap(), json!(1)).unwrap_err().to_string();
+        assert!(e.contains(r#"name = "C""#) && e.contains("A, B"), "{e}");
+        let e = set(&mut d, "sim.dtt", &parse("sim.dtt").unwrap(), json!(1))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no field `dtt`") && e.contains("dt"), "{e}");
+        let e = set(
+            &mut d,
+            "checkpoints[5].lanes",
+            &parse("checkpoints[5].lanes").unwrap(),
+            json!(1),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("2 elements"), "{e}");
+    }
+
+    #[test]
+    fn values_are_json_then_ron_then_text() {
+        assert_eq!(parse_value("12"), json!(12));
+        assert_eq!(parse_value("\"x\""), json!("x"));
+        assert_eq!(parse_value("[1, 2]"), json!([1, 2]));
+        assert_eq!(parse_value("South-1"), json!("South-1"));
+    }
+}

@@ -12,6 +12,7 @@ pub mod error;
 pub mod figures;
 pub mod incidents;
 pub mod metrics;
+pub mod optimize;
 pub mod responders;
 pub mod rng;
 pub mod scenario;

@@ -262,6 +262,13 @@ impl Coverage {
         best
     }
 
+    /// Walking distance (m) from `from` to every cell of the raster (infinite where it cannot
+    /// reach or the cell is blocked), the same field the coverage samples use.
+    pub fn distances_from(&mut self, from: &[Vec2]) -> Vec<f32> {
+        self.distances(from);
+        self.dist.clone()
+    }
+
     /// Distance field (cells × h) from `sources` by Dijkstra over the stencil.
     fn distances(&mut self, sources: &[Vec2]) {
         let g = &self.grid;

@@ -1,0 +1,322 @@
+//! The fast surrogates the optimiser searches with before it verifies by simulation:
+//!
+//! - **Posts** (maximal covering location, Church & ReVelle 1974; expected covering with busy
+//!   units, Daskin 1983; or the demand-weighted p90 travel time): demand per raster cell (crowd
+//!   density from a baseline run, or walkable area), walking time from every candidate point to
+//!   every cell, greedy placement then 1-swap local search. Ties are broken by the
+//!   demand-weighted mean time, so a symmetric hall gets its post in the middle.
+//! - **Lanes** (marginal analysis): per checkpoint the arrival rate in each time window of the
+//!   baseline run and the service rate per lane; lanes go one at a time to the checkpoint whose
+//!   expected queueing (Erlang C, M/M/c) over the day drops most.
+
+use crate::checkpoint::queueing::mmc_wait;
+
+/// What the posts should achieve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PostObjective {
+    /// Most demand within `threshold` s of the nearest post (MCLP).
+    Coverage {
+        /// Threshold, s.
+        threshold: f32,
+    },
+    /// Most demand covered when each post is busy with probability `busy` (MEXCLP).
+    Expected {
+        /// Threshold, s.
+        threshold: f32,
+        /// Share of the time a unit is busy.
+        busy: f32,
+    },
+    /// Lowest demand-weighted 90th percentile of the time from the nearest post.
+    P90,
+}
+
+/// A posts problem: demand per cell, and per candidate and post its travel time to each cell.
+pub struct PostProblem {
+    /// Demand per cell (persons or m², any unit).
+    pub demand: Vec<f32>,
+    /// `times[c][cell]`: travel time (s) from candidate `c` at unit speed 1 m/s (metres).
+    pub dist: Vec<Vec<f32>>,
+    /// Speed of each post's unit, m/s.
+    pub speeds: Vec<f32>,
+    /// Objective.
+    pub objective: PostObjective,
+}
+
+impl PostProblem {
+    /// Score of a plan (candidate per post): higher is better.
+    pub fn score(&self, plan: &[usize]) -> f64 {
+        let total: f64 = self.demand.iter().map(|&d| f64::from(d)).sum::<f64>().max(1e-12);
+        let n = self.demand.len();
+        let mut best = vec![f32::INFINITY; n];
+        let mut within = vec![0u32; n];
+        let th = match self.objective {
+            PostObjective::Coverage { threshold } | PostObjective::Expected { threshold, .. } => threshold,
+            PostObjective::P90 => f32::INFINITY,
+        };
+        for (k, &c) in plan.iter().enumerate() {
+            let v = self.speeds[k].max(1e-6);
+            for (i, &d) in self.dist[c].iter().enumerate() {
+                let t = d / v;
+                if t < best[i] {
+                    best[i] = t;
+                }
+                if t <= th {
+                    within[i] += 1;
+                }
+            }
+        }
+        // mean time over reachable demand, as a small tie-breaker
+        let mut mean = 0.0f64;
+        let mut reach = 0.0f64;
+        for i in 0..n {
+            if self.demand[i] > 0.0 && best[i].is_finite() {
+                mean += f64::from(self.demand[i]) * f64::from(best[i]);
+                reach += f64::from(self.demand[i]);
+            }
+        }
+        let mean = if reach > 0.0 { mean / reach } else { 1e9 };
+        let tie = 1e-6 * mean;
+        match self.objective {
+            PostObjective::Coverage { .. } => {
+                let cov: f64 = (0..n)
+                    .filter(|&i| within[i] > 0)
+                    .map(|i| f64::from(self.demand[i]))
+                    .sum();
+                cov / total - tie
+            }
+            PostObjective::Expected { busy, .. } => {
+                let q = f64::from(busy.clamp(0.0, 0.999));
+                let cov: f64 = (0..n)
+                    .filter(|&i| within[i] > 0)
+                    .map(|i| f64::from(self.demand[i]) * (1.0 - q.powi(within[i] as i32)))
+                    .sum();
+                cov / total - tie
+            }
+            PostObjective::P90 => {
+                let mut v: Vec<(f32, f32)> = (0..n)
+                    .filter(|&i| self.demand[i] > 0.0)
+                    .map(|i| (best[i], self.demand[i]))
+                    .collect();
+                v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let target = 0.9 * v.iter().map(|x| f64::from(x.1)).sum::<f64>();
+                let mut acc = 0.0;
+                let mut p90 = f64::INFINITY;
+                for (t, d) in v {
+                    acc += f64::from(d);
+                    if acc >= target - 1e-9 {
+                        p90 = f64::from(t);
+                        break;
+                    }
+                }
+                -p90 - tie
+            }
+        }
+    }
+
+    /// Greedy placement (each post in turn where it adds most), then 1-swap local search until
+    /// no single move improves. Returns the plan and its score; `start` seeds the search.
+    pub fn solve(&self, start: Option<&[usize]>) -> (Vec<usize>, f64) {
+        let m = self.speeds.len();
+        let nc = self.dist.len();
+        let mut plan: Vec<usize> = match start {
+            Some(s) => s.to_vec(),
+            None => {
+                let mut p: Vec<usize> = Vec::with_capacity(m);
+                for _ in 0..m {
+                    let mut best = (f64::NEG_INFINITY, 0);
+                    for c in 0..nc {
+                        let mut trial = p.clone();
+                        trial.push(c);
+                        // posts not yet placed do not count
+                        let s = self.partial_score(&trial);
+                        if s > best.0 {
+                            best = (s, c);
+                        }
+                    }
+                    p.push(best.1);
+                }
+                p
+            }
+        };
+        let mut score = self.score(&plan);
+        loop {
+            let mut improved = false;
+            for k in 0..m {
+                for c in 0..nc {
+                    if c == plan[k] {
+                        continue;
+                    }
+                    let old = plan[k];
+                    plan[k] = c;
+                    let s = self.score(&plan);
+                    if s > score + 1e-12 {
+                        score = s;
+                        improved = true;
+                    } else {
+                        plan[k] = old;
+                    }
+                }
+            }
+            if !improved {
+                break;
+            }
+        }
+        (plan, score)
+    }
+
+    /// Score of the first `plan.len()` posts only.
+    fn partial_score(&self, plan: &[usize]) -> f64 {
+        let sub = PostProblem {
+            demand: self.demand.clone(),
+            dist: self.dist.clone(),
+            speeds: self.speeds[..plan.len()].to_vec(),
+            objective: self.objective,
+        };
+        sub.score(plan)
+    }
+}
+
+/// A lanes problem: per checkpoint the arrival rate (persons/s) in each window and the mean
+/// service time per person (s).
+pub struct LaneProblem {
+    /// `rates[k][w]`: arrivals per second at checkpoint `k` in window `w`.
+    pub rates: Vec<Vec<f64>>,
+    /// Window length, s.
+    pub window: f64,
+    /// Mean service time per checkpoint, s.
+    pub service: Vec<f64>,
+    /// Fewest lanes per checkpoint.
+    pub min_lanes: Vec<u32>,
+}
+
+impl LaneProblem {
+    /// Expected person-seconds of queueing at checkpoint `k` with `c` lanes over the day (an
+    /// overloaded window counts its excess arrivals as waiting the rest of the window).
+    pub fn queueing(&self, k: usize, c: u32) -> f64 {
+        let mu = 1.0 / self.service[k].max(1e-9);
+        self.rates[k]
+            .iter()
+            .map(|&lam| {
+                if lam <= 0.0 {
+                    return 0.0;
+                }
+                let rho = lam / (f64::from(c) * mu);
+                if rho < 0.999
+                    && let Some(wq) = mmc_wait(lam, mu, c)
+                {
+                    lam * self.window * wq
+                } else {
+                    // overload: the backlog grows through the window
+                    let excess = lam - f64::from(c) * mu * 0.999;
+                    0.5 * excess * self.window * self.window + lam * self.window * 3600.0
+                }
+            })
+            .sum()
+    }
+
+    /// Marginal analysis: start from the minimum, give each further lane to the checkpoint whose
+    /// queueing drops most, until `budget` lanes are placed. Ties go to the lower index.
+    pub fn solve(&self, budget: u32) -> Vec<u32> {
+        let mut lanes = self.min_lanes.clone();
+        let mut used: u32 = lanes.iter().sum();
+        while used < budget {
+            let mut best = (f64::NEG_INFINITY, 0);
+            for k in 0..lanes.len() {
+                let gain = self.queueing(k, lanes[k]) - self.queueing(k, lanes[k] + 1);
+                if gain > best.0 + 1e-12 {
+                    best = (gain, k);
+                }
+            }
+            lanes[best.1] += 1;
+            used += 1;
+        }
+        lanes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A w × h room of 1 m cells: distances from cell (cx, cy) (Chebyshev-free Euclidean).
+    fn room(w: usize, h: usize) -> (Vec<f32>, Vec<Vec<f32>>) {
+        let n = w * h;
+        let demand = vec![1.0; n];
+        let dist = (0..n)
+            .map(|c| {
+                let (cx, cy) = ((c % w) as f32, (c / w) as f32);
+                (0..n)
+                    .map(|i| ((i % w) as f32 - cx).hypot((i / w) as f32 - cy))
+                    .collect()
+            })
+            .collect();
+        (demand, dist)
+    }
+
+    #[test]
+    fn one_post_in_a_symmetric_hall_goes_to_the_middle() {
+        let (demand, dist) = room(11, 7);
+        for objective in [
+            PostObjective::Coverage { threshold: 4.0 },
+            PostObjective::Expected {
+                threshold: 4.0,
+                busy: 0.3,
+            },
+            PostObjective::P90,
+        ] {
+            let p = PostProblem {
+                demand: demand.clone(),
+                dist: dist.clone(),
+                speeds: vec![1.0],
+                objective,
+            };
+            let (plan, _) = p.solve(None);
+            assert_eq!((plan[0] % 11, plan[0] / 11), (5, 3), "{objective:?}");
+        }
+    }
+
+    #[test]
+    fn two_posts_in_two_equal_rooms_take_one_each() {
+        // two 5 x 5 rooms joined by nothing (unreachable from each other)
+        let (d1, dist1) = room(5, 5);
+        let n = 25;
+        let demand: Vec<f32> = d1.iter().chain(d1.iter()).copied().collect();
+        let mut dist = Vec::new();
+        for c in 0..2 * n {
+            let mut row = vec![f32::INFINITY; 2 * n];
+            let (room_c, local) = (c / n, c % n);
+            for i in 0..n {
+                row[room_c * n + i] = dist1[local][i];
+            }
+            dist.push(row);
+        }
+        let p = PostProblem {
+            demand,
+            dist,
+            speeds: vec![1.0, 1.0],
+            objective: PostObjective::Coverage { threshold: 3.0 },
+        };
+        let (mut plan, score) = p.solve(None);
+        plan.sort_unstable();
+        assert_eq!(plan, vec![12, n + 12], "one in the middle of each room");
+        assert!((score - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn lanes_are_split_in_proportion_to_demand() {
+        // 300 /h, 600 /h and 900 /h at 30 s per person: 2.5, 5 and 7.5 busy lanes
+        let p = LaneProblem {
+            rates: vec![vec![300.0 / 3600.0], vec![600.0 / 3600.0], vec![900.0 / 3600.0]],
+            window: 3600.0,
+            service: vec![30.0; 3],
+            min_lanes: vec![1; 3],
+        };
+        let lanes = p.solve(18);
+        assert_eq!(lanes.iter().sum::<u32>(), 18);
+        assert!(lanes[0] < lanes[1] && lanes[1] < lanes[2], "{lanes:?}");
+        // within one lane of the proportional split 3 : 6 : 9
+        for (got, want) in lanes.iter().zip([3, 6, 9]) {
+            assert!((i64::from(*got) - want).abs() <= 1, "{lanes:?}");
+        }
+    }
+}

@@ -132,6 +132,50 @@ enum Cmd {
         #[arg(long)]
         quiet: bool,
     },
+    /// Propose post positions or lane counts by fast surrogates, then verify by simulation.
+    Optimize {
+        /// Scenario file (RON).
+        file: PathBuf,
+        /// coverage (MCLP), mexclp (busy units), response-p90 (posts) or enter-p90 (lanes).
+        #[arg(long, default_value = "coverage")]
+        objective: cordon::optimize::Objective,
+        /// Coverage threshold, s.
+        #[arg(long, default_value_t = 180.0)]
+        threshold: f64,
+        /// Post groups that may move (comma-separated; default: every group at a post).
+        #[arg(long, value_delimiter = ',')]
+        posts: Vec<String>,
+        /// Spacing of candidate post positions, m (default: ~300 candidates).
+        #[arg(long)]
+        spacing: Option<f64>,
+        /// Checkpoints whose lanes may change (comma-separated; default: all with arrivals).
+        #[arg(long, value_delimiter = ',')]
+        lanes: Vec<String>,
+        /// Total lanes to share out (default: their current total).
+        #[arg(long)]
+        lane_budget: Option<u32>,
+        /// Share of the time a unit is busy, for mexclp.
+        #[arg(long, default_value_t = 0.2)]
+        busy: f64,
+        /// Verification replications per plan.
+        #[arg(long, default_value_t = 5)]
+        verify_runs: u64,
+        /// Surrogate plans verified besides the input plan.
+        #[arg(long, default_value_t = 2)]
+        top: usize,
+        /// Simulated seconds per run.
+        #[arg(long)]
+        until: Option<f64>,
+        /// Base seed (default: the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Parallel runs (default: the core count).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Output folder (default out/<scenario>-optimize).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Merge the shard files of a sharded batch into the outputs of an unsharded one.
     Merge {
         /// Folder holding shard-I-of-N.json.
@@ -417,6 +461,40 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             shards,
             quiet,
         }),
+        Cmd::Optimize {
+            file,
+            objective,
+            threshold,
+            posts,
+            spacing,
+            lanes,
+            lane_budget,
+            busy,
+            verify_runs,
+            top,
+            until,
+            seed,
+            jobs,
+            out,
+        } => {
+            let opts = cordon::optimize::OptimizeOptions {
+                objective,
+                threshold,
+                posts,
+                spacing,
+                lanes,
+                lane_budget,
+                busy,
+                verify_runs,
+                top,
+                until,
+                seed,
+                jobs: jobs
+                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+                    .max(1),
+            };
+            optimize(&file, &opts, out)
+        }
         Cmd::Merge { dir, expect, out } => {
             let (spec, rows) = cordon::batch::merge(&dir, expect)?;
             let out = out.unwrap_or(dir);
@@ -708,4 +786,81 @@ echo "submitted array job $array_id ({n} tasks) and merge job ${{merge_id%%;*}};
         name = sh(&spec.scenario),
         outq = sh(&out.display().to_string()),
     ))
+}
+
+fn optimize(
+    file: &std::path::Path,
+    opts: &cordon::optimize::OptimizeOptions,
+    out: Option<PathBuf>,
+) -> Result<ExitCode> {
+    use cordon::optimize as opt;
+    cordon::sim::init_compute_pool(0);
+    let label = file.display().to_string();
+    let text = std::fs::read_to_string(file).map_err(|source| cordon::CordonError::Io {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let sc = scenario::parse_str(&text, &label)?;
+    let v = scenario::validate(&sc, &label, Some(&text))?;
+    let out = out.unwrap_or_else(|| PathBuf::from("out").join(format!("{}-optimize", sc.name)));
+    let cell = sc.metrics.coverage_cell as f32;
+    let mut cov = cordon::responders::coverage::Coverage::new(&v.venue, cell, 1.0, vec![opts.threshold]);
+    let seed = opts.seed.unwrap_or(sc.sim.seed);
+    eprintln!("baseline run for the demand ...");
+    let base = opt::baseline(&v, &cov, seed, opts.until);
+    eprintln!("surrogate search ...");
+    let plans = opt::propose(&sc, &v, opts, &base, &mut cov)?;
+    let n = (plans.len() as u64 + 1) * opts.verify_runs.max(1);
+    eprintln!(
+        "verifying the input plan and {} candidate(s): {n} runs ...",
+        plans.len()
+    );
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(n);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs ({eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let done = |k: u64| {
+        if let Some(b) = &bar {
+            b.set_position(k);
+        }
+    };
+    let outcome = opt::verify(&sc, &label, opts, plans, &done)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let chosen = &outcome.plans[outcome.chosen];
+    let new_text = opt::edit_text(&text, &chosen.plan.changes)?;
+    // the edited text must still be the plan the verification ran
+    let check = scenario::parse_str(&new_text, &label)?;
+    scenario::validate(&check, &label, Some(&new_text))?;
+    let stem = file
+        .file_stem()
+        .map_or("plan".into(), |s| s.to_string_lossy().into_owned());
+    let mut files = vec![
+        (format!("{stem}.optimized.ron"), new_text.into_bytes()),
+        ("optimize.json".to_string(), serde_json::to_vec_pretty(&outcome)?),
+        ("optimize.md".to_string(), opt::comparison_md(&outcome).into_bytes()),
+    ];
+    if !matches!(opts.objective, opt::Objective::EnterP90) {
+        let before = opt::nearest_times(&mut cov, &opt::posts_of(&sc));
+        let after = opt::nearest_times(&mut cov, &opt::posts_of(&check));
+        files.push((
+            "coverage_before_after.png".into(),
+            opt::coverage_maps_png(&cov, &before, &after)?,
+        ));
+    }
+    cordon::metrics::report::write_all_atomic(&out, &files)?;
+    print!("{}", opt::comparison_md(&outcome));
+    println!(
+        "\nwrote {} into {}",
+        files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", "),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

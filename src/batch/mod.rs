@@ -266,7 +266,7 @@ pub fn variants(spec: &BatchSpec, base: &Scenario, file: &str) -> Result<Vec<Val
 }
 
 /// Runs one replication: [`run_one`], or a stand-in in tests.
-pub type Runner = dyn Fn(&BatchSpec, &[Validated], u64) -> RunRow + Sync;
+pub type Runner<'a> = dyn Fn(&BatchSpec, &[Validated], u64) -> RunRow + Sync + 'a;
 
 /// Runs the replications `todo` (global indices) on `jobs` threads; `done(n)` after each.
 pub fn run_all(
@@ -287,7 +287,7 @@ pub fn run_all_with(
     todo: &[u64],
     jobs: usize,
     done: &(dyn Fn(u64) + Sync),
-    runner: &Runner,
+    runner: &Runner<'_>,
 ) -> Vec<RunRow> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -381,7 +381,9 @@ pub fn objective_value(obj: Objective, threshold: f64, r: &Report) -> Option<f64
 /// Name of the simulated objective.
 pub fn metric_name(obj: Objective, threshold: f64) -> String {
     match obj {
-        Objective::Coverage | Objective::Mexclp => format!("mean crowd coverage within {threshold:.0} s"),
+        Objective::Coverage | Objective::Mexclp => {
+            format!("mean coverage within {threshold:.0} s (of the crowd; of the area without one)")
+        }
         Objective::ResponseP90 => "response time p90 (s)".into(),
         Objective::EnterP90 => "time to enter p90 (s)".into(),
     }

@@ -214,6 +214,11 @@ pub struct CrowdBuffer {
     target: Vec<u16>,
     vel: Vec<Vec2>,
     pre: Vec<step::Prepared>,
+    ids: Vec<u32>,
+    /// Per input index: what the agent's last floor-field sample read (kept across steps; the
+    /// agent id in it tells whether the index still holds the same agent).
+    memo: Vec<crate::venue::field::SampleMemo>,
+    prep: Vec<(step::Prepared, crate::venue::field::SampleMemo)>,
     out: Vec<(Vec2, Vec2)>,
     new_pos: Vec<Vec2>,
     new_vel: Vec<Vec2>,
@@ -582,7 +587,9 @@ fn move_agents(
     b.v0.clear();
     b.target.clear();
     b.vel.clear();
+    b.ids.clear();
     for (a, p, v, w) in &q {
+        b.ids.push(a.id);
         b.pos.push(p.0);
         b.radius.push(a.radius);
         // a standing agent (v0 = 0) takes space but is not moved
@@ -593,9 +600,17 @@ fn move_agents(
     let n = b.pos.len();
     b.grid.rebuild(&b.pos, &b.radius);
     let (venue, tasks) = (&*venue, cfg.tasks);
+    b.prep.resize(n, Default::default());
+    let (grid, target, ids, memo) = (&b.grid, &b.target, &b.ids, &b.memo);
+    step::par_fill(&mut b.prep, tasks, |k| {
+        step::prepare_slot(grid, target, ids, memo, venue, k)
+    });
     b.pre.resize(n, step::Prepared::default());
-    let (grid, target) = (&b.grid, &b.target);
-    step::par_fill(&mut b.pre, tasks, |k| step::prepare_slot(grid, target, venue, k));
+    b.memo.resize(n, Default::default());
+    for (slot, (pre, m)) in b.prep.iter().enumerate() {
+        b.pre[slot] = *pre;
+        b.memo[b.grid.order[slot] as usize] = *m;
+    }
     b.out.resize(n, (Vec2::ZERO, Vec2::ZERO));
     let input = step::StepInput {
         grid: &b.grid,

@@ -8,6 +8,7 @@
 use super::neighbours::NeighbourGrid;
 use crate::scenario::validate::ModelRt;
 use crate::venue::Venue;
+use crate::venue::field::SampleMemo;
 use crate::venue::geometry::segments_intersect;
 use bevy::math::Vec2;
 use bevy::tasks::ComputeTaskPool;
@@ -53,20 +54,32 @@ pub struct Prepared {
     pub dir: Vec2,
 }
 
-/// First pass: an agent's cost-to-go and direction on its own floor field, and its target, by slot.
+/// First pass: an agent's cost-to-go and direction on its own floor field, and its target, by
+/// slot. `ids` and `memo` are by input index: the agent's id and what its last sample read
+/// (returned updated, for the caller to keep).
 #[inline]
-pub fn prepare_slot(grid: &NeighbourGrid, target: &[u16], venue: &Venue, slot: usize) -> Prepared {
-    let t = target[grid.order[slot] as usize];
+pub fn prepare_slot(
+    grid: &NeighbourGrid,
+    target: &[u16],
+    ids: &[u32],
+    memo: &[SampleMemo],
+    venue: &Venue,
+    slot: usize,
+) -> (Prepared, SampleMemo) {
+    let i = grid.order[slot] as usize;
+    let t = target[i];
+    let mut m = memo.get(i).copied().unwrap_or_default();
     if t == STANDING {
         // not moved, and on nobody's route: a walker judges it on its own field
-        return Prepared {
+        let p = Prepared {
             cost: f32::INFINITY,
             target: STANDING,
             dir: Vec2::ZERO,
         };
+        return (p, m);
     }
-    let (cost, dir) = venue.fields[t as usize].sample(&venue.grid, grid.pos[slot]);
-    Prepared { cost, target: t, dir }
+    let (cost, dir) = venue.fields[t as usize].sample_memo(&venue.grid, grid.pos[slot], ids[i], t, &mut m);
+    (Prepared { cost, target: t, dir }, m)
 }
 
 /// Target index marking a standing agent (no floor field of its own).

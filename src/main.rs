@@ -807,7 +807,8 @@ fn optimize(
     let mut cov = cordon::responders::coverage::Coverage::new(&v.venue, cell, 1.0, vec![opts.threshold]);
     let seed = opts.seed.unwrap_or(sc.sim.seed);
     eprintln!("baseline run for the demand ...");
-    let base = opt::baseline(&v, &cov, seed, opts.until);
+    let movable = opt::movable_groups(&sc, &opts.posts);
+    let base = opt::baseline(&v, &mut cov, seed, opts.until, &movable, opts.threshold);
     eprintln!("surrogate search ...");
     let plans = opt::propose(&sc, &v, opts, &base, &mut cov)?;
     let n = (plans.len() as u64 + 1) * opts.verify_runs.max(1);

@@ -122,11 +122,33 @@ pub struct Baseline {
     pub joined: Vec<Vec<u64>>,
     /// Window, s.
     pub window: f64,
+    /// Per coverage cell, the share of samples (every 300 s) in which a free unit of the groups
+    /// that stay put reached it within the threshold.
+    pub fixed_cover: Vec<f32>,
+}
+
+/// Responder groups the optimiser may move: those deployed at a post (only the named ones
+/// when names are given).
+pub fn movable_groups(sc: &Scenario, names: &[String]) -> Vec<usize> {
+    sc.responders
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| matches!(r.deployment, Deployment::Post(_)))
+        .filter(|(_, r)| names.is_empty() || names.contains(&r.name))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Runs the input plan once, sampling where the crowd is (every 60 s) and how many join each
 /// checkpoint's queue (per 15-minute window).
-pub fn baseline(v: &Validated, cov: &Coverage, seed: u64, until: Option<f64>) -> Baseline {
+pub fn baseline(
+    v: &Validated,
+    cov: &mut Coverage,
+    seed: u64,
+    until: Option<f64>,
+    movable: &[usize],
+    threshold: f64,
+) -> Baseline {
     let mut sim = Simulation::new(
         v,
         &SimOptions {
@@ -136,8 +158,11 @@ pub fn baseline(v: &Validated, cov: &Coverage, seed: u64, until: Option<f64>) ->
             multi_threaded_executor: false,
         },
     );
-    let (g, _) = cov.times();
-    let mut crowd = vec![0.0f32; g.nx * g.ny];
+    let g = cov.times().0.clone();
+    let ncell = g.nx * g.ny;
+    let mut crowd = vec![0.0f32; ncell];
+    let mut fixed_hits = vec![0u32; ncell];
+    let mut fixed_samples = 0u32;
     let window = 900.0;
     let ncp = v.venue.security.checkpoints.len();
     let mut joined = vec![Vec::new(); ncp];
@@ -158,6 +183,26 @@ pub fn baseline(v: &Validated, cov: &Coverage, seed: u64, until: Option<f64>) ->
                 }
             }
         }
+        if tick % (5 * every) == 0 {
+            // where the units that stay put are: coverage they already give
+            let w = sim.world_mut();
+            let resp = w.get_resource::<crate::responders::Responders>().cloned();
+            if let Some(resp) = resp {
+                let mut q = w.query::<(&crate::responders::Unit, &Position, &crate::responders::Task)>();
+                let fixed: Vec<(Vec2, f32)> = q
+                    .iter(w)
+                    .filter(|(u, _, t)| t.available() && !movable.contains(&(u.group as usize)))
+                    .map(|(u, p, _)| (p.0, resp.groups[u.group as usize].emergency_speed))
+                    .collect();
+                if !fixed.is_empty() {
+                    let times = nearest_times(cov, &fixed);
+                    for (h, t) in fixed_hits.iter_mut().zip(&times) {
+                        *h += u32::from(f64::from(*t) <= threshold);
+                    }
+                }
+                fixed_samples += 1;
+            }
+        }
         if tick % per_window == 0
             && let Some(cs) = sim.world().get_resource::<CheckpointState>()
         {
@@ -168,7 +213,22 @@ pub fn baseline(v: &Validated, cov: &Coverage, seed: u64, until: Option<f64>) ->
             }
         }
     }
-    Baseline { crowd, joined, window }
+    let fixed_cover = fixed_hits
+        .iter()
+        .map(|&h| {
+            if fixed_samples > 0 {
+                h as f32 / fixed_samples as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    Baseline {
+        crowd,
+        joined,
+        window,
+        fixed_cover,
+    }
 }
 
 fn bad(msg: String) -> CordonError {
@@ -204,11 +264,12 @@ pub fn propose(
     let mut plans = Vec::new();
     match opts.objective {
         Objective::Coverage | Objective::Mexclp | Objective::ResponseP90 => {
+            let movable = movable_groups(sc, &opts.posts);
             let groups: Vec<(usize, Vec2, f32)> = sc
                 .responders
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| opts.posts.is_empty() || opts.posts.contains(&r.name))
+                .filter(|(i, _)| movable.contains(i))
                 .filter_map(|(i, r)| match r.deployment {
                     Deployment::Post(p) => Some((
                         i,
@@ -256,6 +317,7 @@ pub fn propose(
             };
             let problem = PostProblem {
                 demand,
+                base: base.fixed_cover.clone(),
                 dist,
                 speeds: groups.iter().map(|g| g.2).collect(),
                 objective,

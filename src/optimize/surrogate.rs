@@ -34,6 +34,9 @@ pub enum PostObjective {
 pub struct PostProblem {
     /// Demand per cell (persons or m², any unit).
     pub demand: Vec<f32>,
+    /// Per cell, the share of the time other units (that stay put) already cover it (empty:
+    /// none); counts for the covering objectives.
+    pub base: Vec<f32>,
     /// `times[c][cell]`: travel time (s) from candidate `c` at unit speed 1 m/s (metres).
     pub dist: Vec<Vec<f32>>,
     /// Speed of each post's unit, m/s.
@@ -79,16 +82,24 @@ impl PostProblem {
         match self.objective {
             PostObjective::Coverage { .. } => {
                 let cov: f64 = (0..n)
-                    .filter(|&i| within[i] > 0)
-                    .map(|i| f64::from(self.demand[i]))
+                    .map(|i| {
+                        let c = if within[i] > 0 {
+                            1.0
+                        } else {
+                            self.base.get(i).copied().unwrap_or(0.0)
+                        };
+                        f64::from(self.demand[i]) * f64::from(c)
+                    })
                     .sum();
                 cov / total - tie
             }
             PostObjective::Expected { busy, .. } => {
                 let q = f64::from(busy.clamp(0.0, 0.999));
                 let cov: f64 = (0..n)
-                    .filter(|&i| within[i] > 0)
-                    .map(|i| f64::from(self.demand[i]) * (1.0 - q.powi(within[i] as i32)))
+                    .map(|i| {
+                        let other = f64::from(self.base.get(i).copied().unwrap_or(0.0));
+                        f64::from(self.demand[i]) * (1.0 - (1.0 - other) * q.powi(within[i] as i32))
+                    })
                     .sum();
                 cov / total - tie
             }
@@ -168,6 +179,7 @@ impl PostProblem {
     fn partial_score(&self, plan: &[usize]) -> f64 {
         let sub = PostProblem {
             demand: self.demand.clone(),
+            base: self.base.clone(),
             dist: self.dist.clone(),
             speeds: self.speeds[..plan.len()].to_vec(),
             objective: self.objective,
@@ -266,6 +278,7 @@ mod tests {
         ] {
             let p = PostProblem {
                 demand: demand.clone(),
+                base: vec![],
                 dist: dist.clone(),
                 speeds: vec![1.0],
                 objective,
@@ -292,6 +305,7 @@ mod tests {
         }
         let p = PostProblem {
             demand,
+            base: vec![],
             dist,
             speeds: vec![1.0, 1.0],
             objective: PostObjective::Coverage { threshold: 3.0 },
@@ -300,6 +314,23 @@ mod tests {
         plan.sort_unstable();
         assert_eq!(plan, vec![12, n + 12], "one in the middle of each room");
         assert!((score - 1.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_post_goes_where_the_units_that_stay_put_do_not_reach() {
+        // 21 x 5 room; the left 11 columns are always covered by a patrol that stays
+        let (demand, dist) = room(21, 5);
+        let base: Vec<f32> = (0..21 * 5).map(|i| if i % 21 <= 10 { 1.0 } else { 0.0 }).collect();
+        let p = PostProblem {
+            demand,
+            base,
+            dist,
+            speeds: vec![1.0],
+            objective: PostObjective::Coverage { threshold: 5.0 },
+        };
+        let (plan, _) = p.solve(None);
+        let x = plan[0] % 21;
+        assert!(x >= 13, "post at column {x}: in the covered half");
     }
 
     #[test]

@@ -91,47 +91,8 @@ enum Cmd {
     },
     /// Time the engine on the reference scenarios (open square with pillars, bottleneck).
     Bench(cordon::bench::BenchArgs),
-    /// Run the model validation set (fundamental diagram, bottleneck flow) and print a table.
     /// Monte Carlo replications of a scenario and its variants, in parallel or sharded.
-    Batch {
-        /// Scenario file (RON); none: the built-in default.
-        file: Option<PathBuf>,
-        /// Replications per sweep point.
-        #[arg(long, default_value_t = 10)]
-        runs: u64,
-        /// Base seed S (default: the scenario's); replication k of point p uses a seed from (S, p, k).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Change a field for every run: PATH=VALUE, e.g. checkpoints[name="S2"].lanes=10.
-        #[arg(long = "set", value_name = "PATH=VALUE")]
-        sets: Vec<String>,
-        /// Sweep a field over values: PATH=V1,V2,... (several sweeps form a grid).
-        #[arg(long = "sweep", value_name = "PATH=V1,V2,...")]
-        sweeps: Vec<String>,
-        /// Replications run at once (default: the core count).
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Stop each run after this many simulated seconds.
-        #[arg(long)]
-        until: Option<f64>,
-        /// Output folder (default out/<scenario>-batch).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Run only shard I of N (I/N, 0-based; or `auto` from SLURM_ARRAY_TASK_ID and
-        /// SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX and CORDON_SHARDS/JOB_COMPLETIONS);
-        /// writes shard-I-of-N.json for `cordon merge`.
-        #[arg(long)]
-        shard: Option<String>,
-        /// Print a Slurm job-array script for this batch (and a merge job after it) and exit.
-        #[arg(long)]
-        emit_sbatch: bool,
-        /// Array tasks for --emit-sbatch (default: replications, at most 100).
-        #[arg(long)]
-        shards: Option<u64>,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
-    },
+    Batch(BatchArgs),
     /// Propose post positions or lane counts by fast surrogates, then verify by simulation.
     Optimize {
         /// Scenario file (RON).
@@ -187,6 +148,7 @@ enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the model validation set (fundamental diagram, bottleneck flow) and print a table.
     Validate {
         /// Model parameters to try, as RON, e.g. "(time_gap: 0.6)".
         #[arg(long, default_value = "()")]
@@ -434,33 +396,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             })?;
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Batch {
-            file,
-            runs,
-            seed,
-            sets,
-            sweeps,
-            jobs,
-            until,
-            out,
-            shard,
-            emit_sbatch,
-            shards,
-            quiet,
-        } => batch(BatchArgs {
-            file,
-            runs,
-            seed,
-            sets,
-            sweeps,
-            jobs,
-            until,
-            out,
-            shard,
-            emit_sbatch,
-            shards,
-            quiet,
-        }),
+        Cmd::Batch(args) => batch(args),
         Cmd::Optimize {
             file,
             objective,
@@ -514,18 +450,44 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
     }
 }
 
+#[derive(clap::Args)]
 struct BatchArgs {
+    /// Scenario file (RON); none: the built-in default.
     file: Option<PathBuf>,
+    /// Replications per sweep point.
+    #[arg(long, default_value_t = 10)]
     runs: u64,
+    /// Base seed S (default: the scenario's); replication k of point p uses a seed from (S, p, k).
+    #[arg(long)]
     seed: Option<u64>,
+    /// Change a field for every run: PATH=VALUE, e.g. checkpoints[name="S2"].lanes=10.
+    #[arg(long = "set", value_name = "PATH=VALUE")]
     sets: Vec<String>,
+    /// Sweep a field over values: PATH=V1,V2,... (several sweeps form a grid).
+    #[arg(long = "sweep", value_name = "PATH=V1,V2,...")]
     sweeps: Vec<String>,
+    /// Replications run at once (default: the core count).
+    #[arg(long)]
     jobs: Option<usize>,
+    /// Stop each run after this many simulated seconds.
+    #[arg(long)]
     until: Option<f64>,
+    /// Output folder (default out/<scenario>-batch).
+    #[arg(long)]
     out: Option<PathBuf>,
+    /// Run only shard I of N (I/N, 0-based; or `auto` from SLURM_ARRAY_TASK_ID and
+    /// SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX and CORDON_SHARDS/JOB_COMPLETIONS);
+    /// writes shard-I-of-N.json for `cordon merge`.
+    #[arg(long)]
     shard: Option<String>,
+    /// Print a Slurm job-array script for this batch (and a merge job after it) and exit.
+    #[arg(long)]
     emit_sbatch: bool,
+    /// Array tasks for --emit-sbatch (default: replications, at most 100).
+    #[arg(long)]
     shards: Option<u64>,
+    /// No progress bar.
+    #[arg(long)]
     quiet: bool,
 }
 

@@ -7,39 +7,7 @@ use std::process::Command;
 #[test]
 #[ignore = "needs a display: CI runs it under xvfb-run"]
 fn screenshot_of_the_default_scenario_shows_the_crowd() {
-    let bin = env!("CARGO_BIN_EXE_cordon");
-    let dir = std::env::temp_dir().join(format!("cordon-view-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let png_path = dir.join("view.png");
-    let out = Command::new(bin)
-        .args([
-            "view",
-            "--at",
-            "3600",
-            "--width",
-            "1280",
-            "--height",
-            "900",
-            "--screenshot",
-        ])
-        .arg(&png_path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "cordon view failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bytes = std::fs::read(&png_path).unwrap();
-    let dec = png::Decoder::new(std::io::Cursor::new(bytes));
-    let mut r = dec.read_info().unwrap();
-    let mut buf = vec![0; r.output_buffer_size()];
-    let info = r.next_frame(&mut buf).unwrap();
-    assert_eq!((info.width, info.height), (1280, 900));
-    let px: Vec<[u8; 3]> = buf[..info.buffer_size()]
-        .chunks(3)
-        .map(|p| [p[0], p[1], p[2]])
-        .collect();
+    let px = shot("default", &["--at", "3600"], (1280, 900));
     let mut colours = px.clone();
     colours.sort_unstable();
     colours.dedup();
@@ -50,11 +18,10 @@ fn screenshot_of_the_default_scenario_shows_the_crowd() {
         .filter(|p| p[2] > 150 && p[2] > p[0] + 60 && p[2] > p[1] + 30)
         .count();
     assert!(blue > 500, "only {blue} blue (walking-visitor) pixels");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Takes a screenshot with `args` and returns its pixels.
-fn shot(name: &str, args: &[&str]) -> Vec<[u8; 3]> {
+/// Takes a screenshot of `size` pixels with `args` and returns its pixels.
+fn shot(name: &str, args: &[&str], size: (u32, u32)) -> Vec<[u8; 3]> {
     let bin = env!("CARGO_BIN_EXE_cordon");
     let dir = std::env::temp_dir().join(format!("cordon-view-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -62,7 +29,13 @@ fn shot(name: &str, args: &[&str]) -> Vec<[u8; 3]> {
     let out = Command::new(bin)
         .arg("view")
         .args(args)
-        .args(["--width", "800", "--height", "600", "--screenshot"])
+        .args([
+            "--width",
+            &size.0.to_string(),
+            "--height",
+            &size.1.to_string(),
+            "--screenshot",
+        ])
         .arg(&png_path)
         .output()
         .unwrap();
@@ -75,6 +48,7 @@ fn shot(name: &str, args: &[&str]) -> Vec<[u8; 3]> {
     let mut r = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().unwrap();
     let mut buf = vec![0; r.output_buffer_size()];
     let info = r.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), size);
     let _ = std::fs::remove_dir_all(&dir);
     buf[..info.buffer_size()]
         .chunks(3)
@@ -92,8 +66,8 @@ fn overlays_change_the_picture_where_they_should() {
             .filter(|p| p[1] > 100 && i32::from(p[1]) > i32::from(p[0]) + 40 && i32::from(p[1]) > i32::from(p[2]) + 25)
             .count()
     };
-    let plain = shot("plain", &[plan, "--at", "900"]);
-    let density = shot("density", &[plan, "--at", "900", "--overlay", "density"]);
+    let plain = shot("plain", &[plan, "--at", "900"], (800, 600));
+    let density = shot("density", &[plan, "--at", "900", "--overlay", "density"], (800, 600));
     // (without it only the small target markers are green)
     let (g0, g1) = (greenish(&plain), greenish(&density));
     assert!(g0 < 300, "{g0} green pixels without the overlay");
@@ -109,8 +83,12 @@ fn overlays_change_the_picture_where_they_should() {
             .count()
     };
     let demo = "scenarios/response_demo.ron";
-    let bare = shot("bare", &[demo, "--at", "600"]);
-    let cov = shot("coverage", &[demo, "--at", "600", "--overlay", "coverage180"]);
+    let bare = shot("bare", &[demo, "--at", "600"], (800, 600));
+    let cov = shot(
+        "coverage",
+        &[demo, "--at", "600", "--overlay", "coverage180"],
+        (800, 600),
+    );
     let (g0, g1) = (tint(&bare, 1, [0, 2]), tint(&cov, 1, [0, 2]));
     assert!(
         g1 > g0 + 100_000,

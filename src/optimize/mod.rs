@@ -118,7 +118,8 @@ pub struct Outcome {
 pub struct Baseline {
     /// Visitors seen per coverage-raster cell (summed over samples).
     pub crowd: Vec<f32>,
-    /// Per checkpoint, arrivals (joined) per window.
+    /// Per checkpoint, arrivals per window: joined, plus the growth of those heading for it
+    /// (so a checkpoint that holds people outside its full pen still shows its demand).
     pub joined: Vec<Vec<u64>>,
     /// Window, s.
     pub window: f64,
@@ -167,6 +168,7 @@ pub fn baseline(
     let ncp = v.venue.security.checkpoints.len();
     let mut joined = vec![Vec::new(); ncp];
     let mut last = vec![0u64; ncp];
+    let mut last_heading = vec![0u64; ncp];
     let dt = sim.world().resource::<SimClock>().dt;
     let every = (60.0 / dt).round().max(1.0) as u64;
     let per_window = (window / dt).round().max(1.0) as u64;
@@ -203,13 +205,23 @@ pub fn baseline(
                 fixed_samples += 1;
             }
         }
-        if tick % per_window == 0
-            && let Some(cs) = sim.world().get_resource::<CheckpointState>()
-        {
+        if tick % per_window == 0 && sim.world().get_resource::<CheckpointState>().is_some() {
+            // demand, not what got in: those who joined the queue plus the growth of the crowd
+            // still on its way to (or held outside) each checkpoint
+            let w = sim.world_mut();
+            let mut heading = vec![0u64; ncp];
+            for wk in w.query::<&Walking>().iter(w) {
+                if let Some(via) = wk.via.filter(|v| v.inbound) {
+                    heading[via.cp as usize] += 1;
+                }
+            }
+            let cs = w.resource::<CheckpointState>();
             for k in 0..ncp {
                 let j = cs.records[k].joined;
-                joined[k].push(j - last[k]);
+                let grown = heading[k] as i64 - last_heading[k] as i64;
+                joined[k].push((j - last[k]).saturating_add_signed(grown));
                 last[k] = j;
+                last_heading[k] = heading[k];
             }
         }
     }

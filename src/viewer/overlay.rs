@@ -79,6 +79,8 @@ pub struct OverlayState {
     coverage_k: Option<usize>,
     /// The viewer's own coverage raster (the run's samples only every interval).
     pub coverage: Option<Coverage>,
+    /// When it was last sampled (wall clock).
+    coverage_wall: Option<std::time::Instant>,
     trails: TrailBook,
 }
 
@@ -204,6 +206,7 @@ pub(super) fn spawn_overlays(commands: &mut Commands, images: &mut Assets<Image>
         coverage_t: f64::NAN,
         coverage_k: None,
         coverage,
+        coverage_wall: None,
         trails: run.trails.take().unwrap_or_default(),
     }
 }
@@ -237,12 +240,17 @@ fn visible_positions(world: &mut World) -> Vec<Vec2> {
     q.iter(world).map(|p| p.0).collect()
 }
 
-/// Samples the viewer's coverage raster from the units free now (every 5 s of sim time at most).
-pub fn refresh_coverage(st: &mut OverlayState, world: &mut World, force: bool) {
+/// Samples the viewer's coverage raster from the units free now: at most every 5 s of sim
+/// time and every 0.5 s of wall time (at ×64 a sample per frame would cost more than the run).
+pub fn refresh_coverage(st: &mut OverlayState, world: &mut World) {
     let t = world.resource::<SimClock>().t();
-    if st.coverage.is_none() || (!force && (t - st.coverage_t).abs() < 5.0) {
+    if st.coverage.is_none()
+        || (t - st.coverage_t).abs() < 5.0
+        || st.coverage_wall.is_some_and(|w| w.elapsed().as_secs_f32() < 0.5)
+    {
         return;
     }
+    st.coverage_wall = Some(std::time::Instant::now());
     let Some(resp) = world.get_resource::<Responders>().cloned() else {
         return;
     };
@@ -292,7 +300,7 @@ pub(super) fn update_rasters(
         st.density_t = t;
     }
     let before = st.coverage_t;
-    refresh_coverage(&mut st, world, false);
+    refresh_coverage(&mut st, world);
     if let Some(k) = o.coverage
         && (st.coverage_t != before || st.coverage_k != Some(k))
         && let Some(c) = &st.coverage

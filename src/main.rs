@@ -94,49 +94,7 @@ enum Cmd {
     /// Monte Carlo replications of a scenario and its variants, in parallel or sharded.
     Batch(BatchArgs),
     /// Propose post positions or lane counts by fast surrogates, then verify by simulation.
-    Optimize {
-        /// Scenario file (RON).
-        file: PathBuf,
-        /// coverage (MCLP), mexclp (busy units), response-p90 (posts) or enter-p90 (lanes).
-        #[arg(long, default_value = "coverage")]
-        objective: cordon::optimize::Objective,
-        /// Coverage threshold, s.
-        #[arg(long, default_value_t = 180.0)]
-        threshold: f64,
-        /// Post groups that may move (comma-separated; default: every group at a post).
-        #[arg(long, value_delimiter = ',')]
-        posts: Vec<String>,
-        /// Spacing of candidate post positions, m (default: ~300 candidates).
-        #[arg(long)]
-        spacing: Option<f64>,
-        /// Checkpoints whose lanes may change (comma-separated; default: all with arrivals).
-        #[arg(long, value_delimiter = ',')]
-        lanes: Vec<String>,
-        /// Total lanes to share out (default: their current total).
-        #[arg(long)]
-        lane_budget: Option<u32>,
-        /// Share of the time a unit is busy, for mexclp.
-        #[arg(long, default_value_t = 0.2)]
-        busy: f64,
-        /// Verification replications per plan.
-        #[arg(long, default_value_t = 5)]
-        verify_runs: u64,
-        /// Surrogate plans verified besides the input plan.
-        #[arg(long, default_value_t = 2)]
-        top: usize,
-        /// Simulated seconds per run.
-        #[arg(long)]
-        until: Option<f64>,
-        /// Base seed (default: the scenario's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Parallel runs (default: the core count).
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Output folder (default out/<scenario>-optimize).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Optimize(OptimizeArgs),
     /// Merge the shard files of a sharded batch into the outputs of an unsharded one.
     Merge {
         /// Folder holding shard-I-of-N.json.
@@ -397,39 +355,22 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Batch(args) => batch(args),
-        Cmd::Optimize {
-            file,
-            objective,
-            threshold,
-            posts,
-            spacing,
-            lanes,
-            lane_budget,
-            busy,
-            verify_runs,
-            top,
-            until,
-            seed,
-            jobs,
-            out,
-        } => {
+        Cmd::Optimize(a) => {
             let opts = cordon::optimize::OptimizeOptions {
-                objective,
-                threshold,
-                posts,
-                spacing,
-                lanes,
-                lane_budget,
-                busy,
-                verify_runs,
-                top,
-                until,
-                seed,
-                jobs: jobs
-                    .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-                    .max(1),
+                objective: a.objective,
+                threshold: a.threshold,
+                posts: a.posts,
+                spacing: a.spacing,
+                lanes: a.lanes,
+                lane_budget: a.lane_budget,
+                busy: a.busy,
+                verify_runs: a.verify_runs,
+                top: a.top,
+                until: a.until,
+                seed: a.seed,
+                jobs: jobs_or_cores(a.jobs),
             };
-            optimize(&file, &opts, out)
+            optimize(&a.file, &opts, a.out)
         }
         Cmd::Merge { dir, expect, out } => {
             let (spec, rows) = cordon::batch::merge(&dir, expect)?;
@@ -448,6 +389,57 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+#[derive(clap::Args)]
+struct OptimizeArgs {
+    /// Scenario file (RON).
+    file: PathBuf,
+    /// coverage (MCLP), mexclp (busy units), response-p90 (posts) or enter-p90 (lanes).
+    #[arg(long, default_value = "coverage")]
+    objective: cordon::optimize::Objective,
+    /// Coverage threshold, s.
+    #[arg(long, default_value_t = 180.0)]
+    threshold: f64,
+    /// Post groups that may move (comma-separated; default: every group at a post).
+    #[arg(long, value_delimiter = ',')]
+    posts: Vec<String>,
+    /// Spacing of candidate post positions, m (default: ~300 candidates).
+    #[arg(long)]
+    spacing: Option<f64>,
+    /// Checkpoints whose lanes may change (comma-separated; default: all with arrivals).
+    #[arg(long, value_delimiter = ',')]
+    lanes: Vec<String>,
+    /// Total lanes to share out (default: their current total).
+    #[arg(long)]
+    lane_budget: Option<u32>,
+    /// Share of the time a unit is busy, for mexclp.
+    #[arg(long, default_value_t = 0.2)]
+    busy: f64,
+    /// Verification replications per plan.
+    #[arg(long, default_value_t = 5)]
+    verify_runs: u64,
+    /// Surrogate plans verified besides the input plan.
+    #[arg(long, default_value_t = 2)]
+    top: usize,
+    /// Simulated seconds per run.
+    #[arg(long)]
+    until: Option<f64>,
+    /// Base seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Parallel runs (default: the core count).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Output folder (default out/<scenario>-optimize).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// Parallel runs: as asked, else the core count.
+fn jobs_or_cores(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
 }
 
 #[derive(clap::Args)]
@@ -583,10 +575,7 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
         sweeps,
     };
     let out = batch::out_dir(a.out.clone(), &spec.scenario);
-    let jobs = a
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let jobs = jobs_or_cores(a.jobs);
     if a.emit_sbatch {
         print!("{}", sbatch_script(&a, &spec, &out)?);
         return Ok(ExitCode::SUCCESS);

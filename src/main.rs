@@ -360,10 +360,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 objective: a.objective,
                 threshold: a.threshold,
                 posts: a.posts,
+                patrols: a.patrols,
+                within: a.within,
                 spacing: a.spacing,
                 lanes: a.lanes,
                 lane_budget: a.lane_budget,
                 busy: a.busy,
+                rounds: a.rounds,
                 verify_runs: a.verify_runs,
                 top: a.top,
                 until: a.until,
@@ -401,9 +404,16 @@ struct OptimizeArgs {
     /// Coverage threshold, s.
     #[arg(long, default_value_t = 180.0)]
     threshold: f64,
-    /// Post groups that may move (comma-separated; default: every group at a post).
+    /// Post groups that may move (comma-separated, or `all`; with neither --posts nor
+    /// --patrols: every group at a post).
     #[arg(long, value_delimiter = ',')]
     posts: Vec<String>,
+    /// Patrol groups (routes, beats) whose route or beat may change (comma-separated, or `all`).
+    #[arg(long, value_delimiter = ',')]
+    patrols: Vec<String>,
+    /// Zones the posts must stand in and the patrols may patrol (comma-separated; default: any).
+    #[arg(long, value_delimiter = ',')]
+    within: Vec<String>,
     /// Spacing of candidate post positions, m (default: ~300 candidates).
     #[arg(long)]
     spacing: Option<f64>,
@@ -413,9 +423,13 @@ struct OptimizeArgs {
     /// Total lanes to share out (default: their current total).
     #[arg(long)]
     lane_budget: Option<u32>,
-    /// Share of the time a unit is busy, for mexclp.
-    #[arg(long, default_value_t = 0.2)]
-    busy: f64,
+    /// Share of the time a unit is busy, for mexclp (default: as busy as the movable units
+    /// were in the baseline run).
+    #[arg(long)]
+    busy: Option<f64>,
+    /// Rounds of the lanes analysis: each next round measures the demand under the last plan.
+    #[arg(long, default_value_t = 2)]
+    rounds: u32,
     /// Verification replications per plan.
     #[arg(long, default_value_t = 5)]
     verify_runs: u64,
@@ -744,31 +758,17 @@ fn optimize(
     opts: &cordon::optimize::OptimizeOptions,
     out: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    use cordon::optimize as opt;
     cordon::sim::init_compute_pool(0);
     let label = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|source| cordon::CordonError::Io {
         path: file.to_path_buf(),
         source,
     })?;
-    let sc = scenario::parse_str(&text, &label)?;
-    let v = scenario::validate(&sc, &label, Some(&text))?;
-    let out = out.unwrap_or_else(|| PathBuf::from("out").join(format!("{}-optimize", sc.name)));
-    let cell = sc.metrics.coverage_cell as f32;
-    let mut cov = cordon::responders::coverage::Coverage::new(&v.venue, cell, 1.0, vec![opts.threshold]);
-    let seed = opts.seed.unwrap_or(sc.sim.seed);
-    eprintln!("baseline run for the demand ...");
-    let movable = opt::movable_groups(&sc, &opts.posts);
-    let base = opt::baseline(&v, &mut cov, seed, opts.until, &movable, opts.threshold);
-    eprintln!("surrogate search ...");
-    let plans = opt::propose(&sc, &v, opts, &base, &mut cov)?;
-    let n = (plans.len() as u64 + 1) * opts.verify_runs.max(1);
-    eprintln!(
-        "verifying the input plan and {} candidate(s): {n} runs ...",
-        plans.len()
-    );
+    let stem = file
+        .file_stem()
+        .map_or("plan".into(), |s| s.to_string_lossy().into_owned());
     let bar = std::io::stderr().is_terminal().then(|| {
-        let b = indicatif::ProgressBar::new(n);
+        let b = indicatif::ProgressBar::new(0);
         b.set_style(
             indicatif::ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs ({eta} left)",
@@ -777,38 +777,21 @@ fn optimize(
         );
         b
     });
-    let done = |k: u64| {
+    let done = |k: u64, n: u64| {
         if let Some(b) = &bar {
+            b.set_length(n);
             b.set_position(k);
         }
     };
-    let outcome = opt::verify(&sc, &label, opts, plans, &done)?;
+    let say = |s: &str| eprintln!("{s}");
+    let (outcome, files) = cordon::optimize::run(&text, &label, &stem, opts, &say, &done)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let chosen = &outcome.plans[outcome.chosen];
-    let new_text = opt::edit_text(&text, &chosen.plan.changes)?;
-    // the edited text must still be the plan the verification ran
-    let check = scenario::parse_str(&new_text, &label)?;
-    scenario::validate(&check, &label, Some(&new_text))?;
-    let stem = file
-        .file_stem()
-        .map_or("plan".into(), |s| s.to_string_lossy().into_owned());
-    let mut files = vec![
-        (format!("{stem}.optimized.ron"), new_text.into_bytes()),
-        ("optimize.json".to_string(), serde_json::to_vec_pretty(&outcome)?),
-        ("optimize.md".to_string(), opt::comparison_md(&outcome).into_bytes()),
-    ];
-    if !matches!(opts.objective, opt::Objective::EnterP90) {
-        let before = opt::nearest_times(&mut cov, &opt::posts_of(&sc));
-        let after = opt::nearest_times(&mut cov, &opt::posts_of(&check));
-        files.push((
-            "coverage_before_after.png".into(),
-            opt::coverage_maps_png(&cov, &before, &after)?,
-        ));
-    }
+    let scenario_name = cordon::scenario::parse_str(&text, &label)?.name;
+    let out = out.unwrap_or_else(|| PathBuf::from("out").join(format!("{scenario_name}-optimize")));
     cordon::metrics::report::write_all_atomic(&out, &files)?;
-    print!("{}", opt::comparison_md(&outcome));
+    print!("{}", cordon::optimize::report::comparison_md(&outcome));
     println!(
         "\nwrote {} into {}",
         files.iter().map(|f| f.0.as_str()).collect::<Vec<_>>().join(", "),

@@ -186,16 +186,20 @@ pub fn headlines(r: &Report, start_s: f64) -> Vec<Headline> {
     rows
 }
 
+/// The pages' style sheet (one `<style>` element).
+pub const STYLE: &str = "<style>\nbody{font-family:system-ui,sans-serif;margin:2em auto;max-width:1250px;color:#222;padding:0 1em}\n\
+    table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.35em .7em;text-align:left;vertical-align:top}\n\
+    th{background:#f0f0f0}td.v{font-weight:bold;white-space:nowrap}figure{margin:2em 0}img{max-width:100%;border:1px solid #ddd}\n\
+    figcaption{color:#555;margin-top:.4em}.muted{color:#666}\n</style>\n";
+
 /// The whole page. `settings` are extra (name, value) lines about the run (file, threads, ...).
 pub fn page(r: &Report, start_s: f64, description: &str, settings: &[(String, String)], figures: &[Figure]) -> String {
     let mut h = String::new();
     let title = format!("Cordon report: {}", r.run.scenario);
     h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     h += &format!("<title>{}</title>\n", escape(&title));
-    h += "<style>\nbody{font-family:system-ui,sans-serif;margin:2em auto;max-width:1250px;color:#222;padding:0 1em}\n\
-          table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.35em .7em;text-align:left;vertical-align:top}\n\
-          th{background:#f0f0f0}td.v{font-weight:bold;white-space:nowrap}figure{margin:2em 0}img{max-width:100%;border:1px solid #ddd}\n\
-          figcaption{color:#555;margin-top:.4em}.muted{color:#666}\n</style>\n</head>\n<body>\n";
+    h += STYLE;
+    h += "</head>\n<body>\n";
     h += &format!("<h1>{}</h1>\n", escape(&title));
     if !description.is_empty() {
         h += &format!("<p>{}</p>\n", escape(description));

@@ -2,6 +2,8 @@
 //! checkpoint gets, from fast surrogates over a baseline run ([`surrogate`]), then proves the
 //! proposal by Monte Carlo simulation with the batch machinery.
 
+pub mod candidates;
+pub mod report;
 pub mod surrogate;
 
 use crate::batch::{self, path};
@@ -16,9 +18,10 @@ use crate::schedule::SimClock;
 use crate::sim::{SimOptions, Simulation};
 use bevy::math::Vec2;
 use bevy::prelude::With;
+use candidates::Choice;
 use serde::Serialize;
 use serde_json::{Value, json};
-use surrogate::{LaneProblem, PostObjective, PostProblem};
+use surrogate::{LaneProblem, PostObjective, PostProblem, UnitChoices};
 
 /// What to optimise.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -55,16 +58,25 @@ pub struct OptimizeOptions {
     pub objective: Objective,
     /// Coverage threshold, s.
     pub threshold: f64,
-    /// Post groups whose position may change (empty: every group deployed at a post).
+    /// Post groups whose position may change (`all`: every one; with `patrols` empty too:
+    /// every group deployed at a post).
     pub posts: Vec<String>,
+    /// Patrol groups (routes, beats) whose route or beat may change (`all`: every one).
+    pub patrols: Vec<String>,
+    /// Zones the candidates must lie in (posts) or patrol (beats, loops); empty: anywhere,
+    /// every zone.
+    pub within: Vec<String>,
     /// Candidate spacing, m (None: about 300 candidates over the walkable area).
     pub spacing: Option<f64>,
     /// Checkpoints whose lanes may change (empty: all).
     pub lanes: Vec<String>,
     /// Total lanes (None: the plan's current total).
     pub lane_budget: Option<u32>,
-    /// Share of time a unit is busy (MEXCLP).
-    pub busy: f64,
+    /// Share of time a unit is busy (MEXCLP; None: as busy as the movable units were in the
+    /// baseline run).
+    pub busy: Option<f64>,
+    /// Rounds of the lanes analysis (the demand of round k+1 is measured under round k's plan).
+    pub rounds: u32,
     /// Verification replications per plan.
     pub verify_runs: u64,
     /// Surrogate plans verified besides the input plan.
@@ -126,18 +138,51 @@ pub struct Baseline {
     /// Per coverage cell, the share of samples (every 300 s) in which a free unit of the groups
     /// that stay put reached it within the threshold.
     pub fixed_cover: Vec<f32>,
+    /// Share of their time on duty the movable units spent en route or on scene (None: no
+    /// movable unit was on duty).
+    pub busy: Option<f64>,
 }
 
-/// Responder groups the optimiser may move: those deployed at a post (only the named ones
-/// when names are given).
-pub fn movable_groups(sc: &Scenario, names: &[String]) -> Vec<usize> {
-    sc.responders
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| matches!(r.deployment, Deployment::Post(_)))
-        .filter(|(_, r)| names.is_empty() || names.contains(&r.name))
-        .map(|(i, _)| i)
-        .collect()
+/// Responder groups the optimiser may move: the post groups named in `posts` and the patrol
+/// groups (routes, beats) named in `patrols` (`all` names every one of its kind); with both
+/// lists empty, every group deployed at a post. An unknown or wrong-kind name is an error.
+pub fn movable_groups(sc: &Scenario, posts: &[String], patrols: &[String]) -> Result<Vec<usize>> {
+    let is_post = |d: &Deployment| matches!(d, Deployment::Post(_));
+    let all_posts = posts.is_empty() && patrols.is_empty();
+    let pick = |names: &[String], want_post: bool, flag: &str| -> Result<Vec<usize>> {
+        let kind = |r: &crate::scenario::model::ResponderSpec| is_post(&r.deployment) == want_post;
+        for n in names.iter().filter(|n| *n != "all") {
+            if !sc.responders.iter().any(|r| r.name == *n && kind(r)) {
+                let of: Vec<&str> = sc
+                    .responders
+                    .iter()
+                    .filter(|r| kind(r))
+                    .map(|r| r.name.as_str())
+                    .collect();
+                return Err(bad(format!(
+                    "{flag} {n}: no responder group of that name {} (those that are: {})",
+                    if want_post {
+                        "deployed at a post"
+                    } else {
+                        "on a route or beat"
+                    },
+                    if of.is_empty() { "none".into() } else { of.join(", ") }
+                )));
+            }
+        }
+        let every = names.iter().any(|n| n == "all");
+        Ok((0..sc.responders.len())
+            .filter(|&i| kind(&sc.responders[i]) && (every || names.contains(&sc.responders[i].name)))
+            .collect())
+    };
+    let mut out = if all_posts {
+        pick(&["all".to_string()], true, "--posts")?
+    } else {
+        pick(posts, true, "--posts")?
+    };
+    out.extend(pick(patrols, false, "--patrols")?);
+    out.sort_unstable();
+    Ok(out)
 }
 
 /// Runs the input plan once, sampling where the crowd is (every 60 s) and how many join each
@@ -225,6 +270,17 @@ pub fn baseline(
             }
         }
     }
+    let busy = {
+        let w = sim.world_mut();
+        let (mut busy_s, mut duty_s) = (0.0, 0.0);
+        for u in w.query::<&crate::responders::Unit>().iter(w) {
+            if movable.contains(&(u.group as usize)) {
+                busy_s += u.busy_s;
+                duty_s += u.duty_s;
+            }
+        }
+        (duty_s > 0.0).then(|| busy_s / duty_s)
+    };
     let fixed_cover = fixed_hits
         .iter()
         .map(|&h| {
@@ -240,6 +296,7 @@ pub fn baseline(
         joined,
         window,
         fixed_cover,
+        busy,
     }
 }
 
@@ -247,22 +304,220 @@ fn bad(msg: String) -> CordonError {
     CordonError::Batch(msg)
 }
 
-/// Candidate post positions: free raster cells every `spacing` metres, plus the current posts.
-fn candidates(cov: &Coverage, spacing: Option<f64>, current: &[Vec2]) -> Vec<Vec2> {
-    let (g, _) = cov.times();
-    let free: Vec<usize> = (0..g.nx * g.ny).filter(|&i| !g.blocked[i]).collect();
-    let area = free.len() as f64 * f64::from(g.h).powi(2);
-    let s = spacing.unwrap_or_else(|| (area / 300.0).sqrt()).max(f64::from(g.h));
-    let step = ((s / f64::from(g.h)).round() as usize).max(1);
-    let mut out: Vec<Vec2> = current.to_vec();
-    for y in (step / 2..g.ny).step_by(step) {
-        for x in (step / 2..g.nx).step_by(step) {
-            if !g.blocked[y * g.nx + x] {
-                out.push(g.center(x, y));
+/// The zones of `--within`, checked against the venue.
+fn within_zones<'a>(v: &'a Validated, names: &[String]) -> Result<Vec<&'a [Vec2]>> {
+    names
+        .iter()
+        .map(|n| {
+            v.venue
+                .zones
+                .iter()
+                .find(|z| z.name == *n)
+                .map(|z| z.polygon.as_slice())
+                .ok_or_else(|| {
+                    bad(format!(
+                        "--within {n}: no zone of that name (zones: {})",
+                        v.venue
+                            .zones
+                            .iter()
+                            .map(|z| z.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// Posts and patrols: each movable group gets its choices (a post: any candidate point; a
+/// patrol: a beat or loop per zone), scored by the covering surrogate and searched by greedy
+/// placement and swaps.
+fn propose_places(
+    sc: &Scenario,
+    v: &Validated,
+    opts: &OptimizeOptions,
+    base: &Baseline,
+    cov: &mut Coverage,
+) -> Result<Vec<Plan>> {
+    let movable = movable_groups(sc, &opts.posts, &opts.patrols)?;
+    if movable.is_empty() {
+        return Err(bad(
+            "nothing to place: the plan has no responder group of the kind named (posts, patrols)".into(),
+        ));
+    }
+    let within = within_zones(v, &opts.within)?;
+    let points = candidates::post_points(cov, opts.spacing, &within);
+    // per group: its choices, its own deployment first
+    let choices: Vec<Vec<Choice>> = movable
+        .iter()
+        .map(|&gi| match sc.responders[gi].deployment {
+            Deployment::Post(p) => {
+                let mut c = vec![candidates::post(Vec2::new(p.0 as f32, p.1 as f32))];
+                c.extend(points.iter().map(|&q| candidates::post(q)));
+                c
             }
+            _ => candidates::patrol_choices(v, cov, sc, gi, &opts.within),
+        })
+        .collect();
+    if let Some((k, _)) = choices.iter().enumerate().find(|(_, c)| c.len() < 2) {
+        return Err(bad(format!(
+            "responder group \"{}\" has nowhere else to go (no candidate point or zone{})",
+            sc.responders[movable[k]].name,
+            if opts.within.is_empty() {
+                ""
+            } else {
+                " within the --within zones"
+            }
+        )));
+    }
+    // one distance row per distinct sample point
+    let mut rows: Vec<Vec2> = Vec::new();
+    let row_of = |p: Vec2, rows: &mut Vec<Vec2>| match rows.iter().position(|&q| q == p) {
+        Some(i) => i,
+        None => {
+            rows.push(p);
+            rows.len() - 1
+        }
+    };
+    let units: Vec<UnitChoices> = movable
+        .iter()
+        .zip(&choices)
+        .map(|(&gi, cs)| {
+            let r = &sc.responders[gi];
+            UnitChoices {
+                speed: r.emergency_speed.unwrap_or(r.speed) as f32,
+                count: r.count,
+                choices: cs
+                    .iter()
+                    .map(|c| c.samples.iter().map(|&p| row_of(p, &mut rows)).collect())
+                    .collect(),
+            }
+        })
+        .collect();
+    let dist: Vec<Vec<f32>> = rows.iter().map(|&p| cov.distances_from(&[p])).collect();
+    let (g, _) = cov.times();
+    let demand: Vec<f32> = if base.crowd.iter().any(|&c| c > 0.0) {
+        base.crowd.clone()
+    } else {
+        g.blocked.iter().map(|&b| if b { 0.0 } else { 1.0 }).collect()
+    };
+    let th = opts.threshold as f32;
+    let objective = match opts.objective {
+        Objective::Coverage => PostObjective::Coverage { threshold: th },
+        Objective::Mexclp => PostObjective::Expected {
+            threshold: th,
+            busy: opts.busy.or(base.busy).unwrap_or(0.0) as f32,
+        },
+        _ => PostObjective::P90,
+    };
+    let problem = PostProblem {
+        demand,
+        base: base.fixed_cover.clone(),
+        dist,
+        units,
+        objective,
+    };
+    let input = vec![0; movable.len()];
+    let input_score = problem.score(&input);
+    let mut found: Vec<(Vec<usize>, f64, &str)> = Vec::new();
+    let (a, sa) = problem.solve(None);
+    found.push((a, sa, "greedy + swaps"));
+    let (b, sb) = problem.solve(Some(&input));
+    found.push((b, sb, "swaps from the input plan"));
+    found.sort_by(|x, y| y.1.total_cmp(&x.1));
+    found.dedup_by(|x, y| x.0 == y.0);
+    let mut plans = Vec::new();
+    for (plan, score, how) in found.into_iter().take(opts.top.max(1)) {
+        if score <= input_score + 1e-12 {
+            continue;
+        }
+        let changes: Vec<(String, Value)> = movable
+            .iter()
+            .zip(&plan)
+            .enumerate()
+            .filter(|(k, (_, c))| choices[*k][**c].value != choices[*k][0].value)
+            .map(|(k, (&gi, &c))| {
+                (
+                    format!("responders[name=\"{}\"].deployment", sc.responders[gi].name),
+                    choices[k][c].value.clone(),
+                )
+            })
+            .collect();
+        if !changes.is_empty() {
+            plans.push(Plan {
+                name: how.into(),
+                changes,
+                surrogate: score,
+            });
         }
     }
-    out
+    Ok(plans)
+}
+
+/// Lanes by marginal analysis over the demand of `base`: the checkpoints whose lanes may change
+/// (`chosen`, those of `--lanes`, else every one with arrivals; `keep` fixes them, for a later
+/// round), their lanes, and the drop in expected queueing person-seconds against the lanes of
+/// `v`.
+pub fn lane_plan(
+    v: &Validated,
+    opts: &OptimizeOptions,
+    base: &Baseline,
+    keep: Option<&[usize]>,
+) -> Result<(Vec<usize>, Vec<u32>, f64)> {
+    let cps = &v.venue.security.checkpoints;
+    for n in &opts.lanes {
+        if !cps.iter().any(|c| c.name == *n) {
+            return Err(bad(format!("--lanes {n}: no checkpoint of that name")));
+        }
+    }
+    let chosen: Vec<usize> = match keep {
+        Some(k) => k.to_vec(),
+        None => (0..cps.len())
+            .filter(|&k| opts.lanes.is_empty() || opts.lanes.contains(&cps[k].name))
+            .filter(|&k| base.joined[k].iter().any(|&j| j > 0) || !opts.lanes.is_empty())
+            .collect(),
+    };
+    if chosen.is_empty() {
+        return Err(bad(
+            "nothing to allocate: no checkpoint had arrivals in the baseline run".into(),
+        ));
+    }
+    let current: u32 = chosen.iter().map(|&k| cps[k].lanes as u32).sum();
+    let budget = opts.lane_budget.unwrap_or(current);
+    if budget < chosen.len() as u32 {
+        return Err(bad(format!(
+            "--lane-budget {budget}: fewer lanes than checkpoints ({})",
+            chosen.len()
+        )));
+    }
+    let problem = LaneProblem {
+        rates: chosen
+            .iter()
+            .map(|&k| base.joined[k].iter().map(|&j| j as f64 / base.window).collect())
+            .collect(),
+        window: base.window,
+        service: chosen.iter().map(|&k| cps[k].service.mean()).collect(),
+        min_lanes: vec![1; chosen.len()],
+    };
+    let lanes = problem.solve(budget);
+    let before: f64 = chosen
+        .iter()
+        .enumerate()
+        .map(|(i, &k)| problem.queueing(i, cps[k].lanes as u32))
+        .sum();
+    let after: f64 = lanes.iter().enumerate().map(|(i, &c)| problem.queueing(i, c)).sum();
+    Ok((chosen, lanes, before - after))
+}
+
+/// The `lanes` changes of a lane plan against the lanes of `v`.
+pub fn lane_changes(v: &Validated, chosen: &[usize], lanes: &[u32]) -> Vec<(String, Value)> {
+    let cps = &v.venue.security.checkpoints;
+    chosen
+        .iter()
+        .zip(lanes)
+        .filter(|(k, c)| cps[**k].lanes as u32 != **c)
+        .map(|(&k, &c)| (format!("checkpoints[name=\"{}\"].lanes", cps[k].name), json!(c)))
+        .collect()
 }
 
 /// Proposes plans by the surrogates.
@@ -276,156 +531,21 @@ pub fn propose(
     let mut plans = Vec::new();
     match opts.objective {
         Objective::Coverage | Objective::Mexclp | Objective::ResponseP90 => {
-            let movable = movable_groups(sc, &opts.posts);
-            let groups: Vec<(usize, Vec2, f32)> = sc
-                .responders
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| movable.contains(i))
-                .filter_map(|(i, r)| match r.deployment {
-                    Deployment::Post(p) => Some((
-                        i,
-                        Vec2::new(p.0 as f32, p.1 as f32),
-                        r.emergency_speed.unwrap_or(r.speed) as f32,
-                    )),
-                    _ => None,
-                })
-                .collect();
-            for n in &opts.posts {
-                if !groups.iter().any(|g| sc.responders[g.0].name == *n) {
-                    return Err(bad(format!(
-                        "--posts {n}: no responder group of that name deployed at a post (groups: {})",
-                        sc.responders
-                            .iter()
-                            .map(|r| r.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
-                }
-            }
-            if groups.is_empty() {
-                return Err(bad(
-                    "nothing to place: the plan has no responder group deployed at a post".into(),
-                ));
-            }
-            let current: Vec<Vec2> = groups.iter().map(|g| g.1).collect();
-            let cands = candidates(cov, opts.spacing, &current);
-            let (g, _) = cov.times();
-            let any_crowd = base.crowd.iter().any(|&c| c > 0.0);
-            let demand: Vec<f32> = if any_crowd {
-                base.crowd.clone()
-            } else {
-                g.blocked.iter().map(|&b| if b { 0.0 } else { 1.0 }).collect()
-            };
-            let dist: Vec<Vec<f32>> = cands.iter().map(|&p| cov.distances_from(&[p])).collect();
-            let th = opts.threshold as f32;
-            let objective = match opts.objective {
-                Objective::Coverage => PostObjective::Coverage { threshold: th },
-                Objective::Mexclp => PostObjective::Expected {
-                    threshold: th,
-                    busy: opts.busy as f32,
-                },
-                _ => PostObjective::P90,
-            };
-            let problem = PostProblem {
-                demand,
-                base: base.fixed_cover.clone(),
-                dist,
-                speeds: groups.iter().map(|g| g.2).collect(),
-                objective,
-            };
-            let input: Vec<usize> = (0..groups.len()).collect();
-            let input_score = problem.score(&input);
-            let mut found: Vec<(Vec<usize>, f64, &str)> = Vec::new();
-            let (a, sa) = problem.solve(None);
-            found.push((a, sa, "greedy + swaps"));
-            let (b, sb) = problem.solve(Some(&input));
-            found.push((b, sb, "swaps from the input plan"));
-            found.sort_by(|x, y| y.1.total_cmp(&x.1));
-            found.dedup_by(|x, y| x.0 == y.0);
-            for (plan, score, how) in found.into_iter().take(opts.top.max(1)) {
-                if plan == input || score <= input_score + 1e-12 {
-                    continue;
-                }
-                let changes = groups
-                    .iter()
-                    .zip(&plan)
-                    .filter(|(g, c)| cands[**c] != g.1)
-                    .map(|(g, &c)| {
-                        let p = cands[c];
-                        (
-                            format!("responders[name=\"{}\"].deployment", sc.responders[g.0].name),
-                            json!({"Post": [round1(p.x), round1(p.y)]}),
-                        )
-                    })
-                    .collect();
-                plans.push(Plan {
-                    name: how.into(),
-                    changes,
-                    surrogate: score,
-                });
-            }
+            plans.extend(propose_places(sc, v, opts, base, cov)?);
         }
         Objective::EnterP90 => {
-            let cps = &v.venue.security.checkpoints;
-            let chosen: Vec<usize> = (0..cps.len())
-                .filter(|&k| opts.lanes.is_empty() || opts.lanes.contains(&cps[k].name))
-                .filter(|&k| base.joined[k].iter().any(|&j| j > 0) || !opts.lanes.is_empty())
-                .collect();
-            for n in &opts.lanes {
-                if !cps.iter().any(|c| c.name == *n) {
-                    return Err(bad(format!("--lanes {n}: no checkpoint of that name")));
-                }
-            }
-            if chosen.is_empty() {
-                return Err(bad(
-                    "nothing to allocate: no checkpoint had arrivals in the baseline run".into(),
-                ));
-            }
-            let current: u32 = chosen.iter().map(|&k| cps[k].lanes as u32).sum();
-            let budget = opts.lane_budget.unwrap_or(current);
-            if budget < chosen.len() as u32 {
-                return Err(bad(format!(
-                    "--lane-budget {budget}: fewer lanes than checkpoints ({})",
-                    chosen.len()
-                )));
-            }
-            let problem = LaneProblem {
-                rates: chosen
-                    .iter()
-                    .map(|&k| base.joined[k].iter().map(|&j| j as f64 / base.window).collect())
-                    .collect(),
-                window: base.window,
-                service: chosen.iter().map(|&k| cps[k].service.mean()).collect(),
-                min_lanes: vec![1; chosen.len()],
-            };
-            let lanes = problem.solve(budget);
-            let before: f64 = chosen
-                .iter()
-                .enumerate()
-                .map(|(i, &k)| problem.queueing(i, cps[k].lanes as u32))
-                .sum();
-            let after: f64 = lanes.iter().enumerate().map(|(i, &c)| problem.queueing(i, c)).sum();
-            let changes: Vec<(String, Value)> = chosen
-                .iter()
-                .zip(&lanes)
-                .filter(|(k, c)| cps[**k].lanes as u32 != **c)
-                .map(|(&k, &c)| (format!("checkpoints[name=\"{}\"].lanes", cps[k].name), json!(c)))
-                .collect();
+            let (chosen, lanes, gain) = lane_plan(v, opts, base, None)?;
+            let changes = lane_changes(v, &chosen, &lanes);
             if !changes.is_empty() {
                 plans.push(Plan {
-                    name: format!("marginal analysis, {budget} lanes"),
+                    name: format!("marginal analysis, {} lanes", lanes.iter().sum::<u32>()),
                     changes,
-                    surrogate: before - after,
+                    surrogate: gain,
                 });
             }
         }
     }
     Ok(plans)
-}
-
-fn round1(x: f32) -> f64 {
-    (f64::from(x) * 10.0).round() / 10.0
 }
 
 /// The simulated objective of a report.
@@ -583,6 +703,65 @@ pub fn higher_is_better(obj: Objective) -> bool {
     matches!(obj, Objective::Coverage | Objective::Mexclp)
 }
 
+/// End of the RON value starting at `s` (an identifier and its parenthesised body): the index
+/// after its closing parenthesis, skipping strings.
+fn value_end(text: &str, s: usize) -> Option<usize> {
+    let open = s + text[s..].find('(')?;
+    let (mut depth, mut in_str, mut esc) = (0i32, false, false);
+    for (i, c) in text[open..].char_indices() {
+        if in_str {
+            match c {
+                _ if esc => esc = false,
+                '\\' => esc = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// A number as the scenario files write it (no `.0` on whole numbers).
+fn num(v: &Value) -> String {
+    let x = v.as_f64().unwrap_or(0.0);
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// A deployment (plain-data form) as RON: `Post((x, y))`, `Route(waypoints: [...], dwell: d)`,
+/// `Beat(zone: "z", dwell: d)` (a zero dwell left out).
+fn deployment_ron(v: &Value) -> Option<String> {
+    let pt = |p: &Value| Some(format!("({}, {})", num(p.get(0)?), num(p.get(1)?)));
+    let dwell = |m: &Value| match m.get("dwell").and_then(Value::as_f64) {
+        Some(d) if d != 0.0 => format!(", dwell: {}", num(&json!(d))),
+        _ => String::new(),
+    };
+    if let Some(p) = v.get("Post") {
+        return Some(format!("Post({})", pt(p)?));
+    }
+    if let Some(r) = v.get("Route") {
+        let way: Option<Vec<String>> = r.get("waypoints")?.as_array()?.iter().map(pt).collect();
+        return Some(format!("Route(waypoints: [{}]{})", way?.join(", "), dwell(r)));
+    }
+    let b = v.get("Beat")?;
+    Some(format!("Beat(zone: {}{})", b.get("zone")?, dwell(b)))
+}
+
 /// Applies the chosen plan's changes to the scenario text, touching only the changed values.
 pub fn edit_text(text: &str, changes: &[(String, Value)]) -> Result<String> {
     let mut out = text.to_string();
@@ -604,35 +783,24 @@ pub fn edit_text(text: &str, changes: &[(String, Value)]) -> Result<String> {
             .map(|i| section + i)
             .ok_or_else(|| bad(format!("no element named \"{name}\" in `{list}`")))?;
         let end = out[at + 1..].find("name: \"").map_or(out.len(), |i| at + 1 + i);
+        let value_at = |key: &str| -> Result<usize> {
+            let f = out[at..end]
+                .find(key)
+                .map(|i| at + i + key.len())
+                .ok_or_else(|| bad(format!("no `{key}` for \"{name}\"")))?;
+            Ok(f + out[f..].len() - out[f..].trim_start().len())
+        };
         let (start, stop, repl) = match (field, v) {
             ("lanes", Value::Number(n)) => {
-                let f = out[at..end]
-                    .find("lanes:")
-                    .map(|i| at + i + "lanes:".len())
-                    .ok_or_else(|| bad(format!("no `lanes:` for \"{name}\"")))?;
-                let s = f + out[f..].len() - out[f..].trim_start().len();
+                let s = value_at("lanes:")?;
                 let e = s + out[s..].find(|c: char| !c.is_ascii_digit()).unwrap_or(0);
                 (s, e, n.to_string())
             }
-            ("deployment", Value::Object(m)) if m.contains_key("Post") => {
-                let xy = m["Post"].as_array().cloned().unwrap_or_default();
-                let f = out[at..end]
-                    .find("Post(")
-                    .map(|i| at + i + "Post(".len())
-                    .ok_or_else(|| bad(format!("no `Post(` for \"{name}\"")))?;
-                let close = out[f..]
-                    .find(')')
-                    .map(|i| f + i + 1)
-                    .ok_or_else(|| bad("unclosed Post".into()))?;
-                let fmt = |v: &Value| {
-                    let x = v.as_f64().unwrap_or(0.0);
-                    if x.fract() == 0.0 {
-                        format!("{x:.0}")
-                    } else {
-                        format!("{x}")
-                    }
-                };
-                (f, close, format!("({}, {})", fmt(&xy[0]), fmt(&xy[1])))
+            ("deployment", v) => {
+                let s = value_at("deployment:")?;
+                let e = value_end(&out, s).ok_or_else(|| bad(format!("unclosed deployment of \"{name}\"")))?;
+                let r = deployment_ron(v).ok_or_else(|| bad(format!("cannot write {v} as a deployment")))?;
+                (s, e, r)
             }
             _ => return Err(bad(format!("cannot edit `{p}` in the text"))),
         };
@@ -653,116 +821,166 @@ pub fn nearest_times(cov: &mut Coverage, posts: &[(Vec2, f32)]) -> Vec<f32> {
     best
 }
 
-/// Positions and emergency speeds of a scenario's post groups.
-pub fn posts_of(sc: &Scenario) -> Vec<(Vec2, f32)> {
-    sc.responders
-        .iter()
-        .filter_map(|r| match r.deployment {
-            Deployment::Post(p) => Some((
-                Vec2::new(p.0 as f32, p.1 as f32),
-                r.emergency_speed.unwrap_or(r.speed) as f32,
-            )),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Two coverage maps side by side (input plan, optimised plan): time from the nearest post per
-/// cell, ≤ 60 s dark green, ≤ 180 s light green, ≤ 300 s amber, beyond red; walls grey.
-pub fn coverage_maps_png(cov: &Coverage, before: &[f32], after: &[f32]) -> Result<Vec<u8>> {
-    let (g, _) = cov.times();
-    let scale = (600 / g.nx.max(1)).clamp(1, 8);
-    let (pw, ph) = (g.nx * scale, g.ny * scale);
-    let gap = 10;
-    let (w, h) = (2 * pw + gap, ph);
-    let mut buf = vec![255u8; w * h * 3];
-    for (panel, times) in [before, after].iter().enumerate() {
-        for y in 0..g.ny {
-            for x in 0..g.nx {
-                let i = y * g.nx + x;
-                let c: [u8; 3] = if g.blocked[i] {
-                    [150, 150, 150]
-                } else {
-                    match times[i] {
-                        t if t <= 60.0 => [26, 152, 80],
-                        t if t <= 180.0 => [145, 207, 96],
-                        t if t <= 300.0 => [253, 174, 97],
-                        _ => [215, 48, 39],
-                    }
-                };
-                for dy in 0..scale {
-                    for dx in 0..scale {
-                        let (px, py) = (panel * (pw + gap) + x * scale + dx, (g.ny - 1 - y) * scale + dy);
-                        let o = (py * w + px) * 3;
-                        buf[o..o + 3].copy_from_slice(&c);
-                    }
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, w as u32, h as u32);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc
-            .write_header()
-            .map_err(|e| CordonError::Batch(format!("coverage map: {e}")))?;
-        wr.write_image_data(&buf)
-            .map_err(|e| CordonError::Batch(format!("coverage map: {e}")))?;
-    }
-    Ok(out)
-}
-
-/// The comparison table (Markdown): each plan's objective and headline means with 95% CIs.
-pub fn comparison_md(o: &Outcome) -> String {
-    let fmt = |m: &batch::output::MetricSummary| match (m.mean, m.ci95_low, m.ci95_high) {
-        (Some(x), Some(lo), Some(hi)) => format!("{x:.3} [{lo:.3}, {hi:.3}]"),
-        (Some(x), _, _) => format!("{x:.3}"),
-        _ => "–".into(),
+/// Everything `cordon optimize` does for a scenario text: baseline run, surrogate search (for
+/// lanes, `rounds` rounds, each measuring the demand under the last round's plan), verification
+/// by simulation, and the files to write (the optimised scenario `<stem>.optimized.ron`,
+/// optimize.json, optimize.md, optimize.html and, for posts and patrols, the coverage maps).
+/// `say` gets progress lines; `done(k, n)` counts verification runs.
+pub fn run(
+    text: &str,
+    label: &str,
+    stem: &str,
+    opts: &OptimizeOptions,
+    say: &dyn Fn(&str),
+    done: &(dyn Fn(u64, u64) + Sync),
+) -> Result<(Outcome, Vec<(String, Vec<u8>)>)> {
+    let sc = crate::scenario::parse_str(text, label)?;
+    let v = crate::scenario::validate(&sc, label, Some(text))?;
+    let cell = sc.metrics.coverage_cell as f32;
+    let mut cov = Coverage::new(&v.venue, cell, 1.0, vec![opts.threshold]);
+    let seed = opts.seed.unwrap_or(sc.sim.seed);
+    let places = !matches!(opts.objective, Objective::EnterP90);
+    let movable = if places {
+        movable_groups(&sc, &opts.posts, &opts.patrols)?
+    } else {
+        vec![]
     };
-    let mut s = format!(
-        "# Plan optimisation\n\nObjective (simulated): {} ({} is better). Chosen: **{}**.\n\n",
-        o.metric,
-        if o.higher_is_better { "higher" } else { "lower" },
-        o.plans[o.chosen].plan.name
-    );
-    s += "| | ";
-    s += &o
-        .plans
-        .iter()
-        .map(|p| p.plan.name.clone())
-        .collect::<Vec<_>>()
-        .join(" | ");
-    s += " |\n|---|";
-    s += &"---|".repeat(o.plans.len());
-    s += "\n| **objective** | ";
-    s += &o.plans.iter().map(|p| fmt(&p.summary)).collect::<Vec<_>>().join(" | ");
-    s += " |\n";
-    for m in 0..batch::METRICS.len() {
-        if o.plans.iter().all(|p| p.headlines[m].mean.is_none()) {
-            continue;
+    within_zones(&v, &opts.within)?;
+    say("baseline run for the demand ...");
+    let base = baseline(&v, &mut cov, seed, opts.until, &movable, opts.threshold);
+    say("surrogate search ...");
+    let mut plans = propose(&sc, &v, opts, &base, &mut cov)?;
+    if !places {
+        let doc = batch::to_doc(&sc)?;
+        let chosen = lane_plan(&v, opts, &base, None)?.0;
+        for round in 2..=opts.rounds {
+            let Some(last) = plans.last().cloned() else { break };
+            say(&format!(
+                "lanes, round {round}: demand under the round {} plan ...",
+                round - 1
+            ));
+            let vr = batch::variant(&doc, &last.changes, label)?;
+            let b = baseline(&vr, &mut cov, seed, opts.until, &[], opts.threshold);
+            let (_, lanes, gain) = lane_plan(&vr, opts, &b, Some(&chosen))?;
+            let changes = lane_changes(&v, &chosen, &lanes);
+            if changes.is_empty() || plans.iter().any(|p| p.changes == changes) {
+                break;
+            }
+            plans.push(Plan {
+                name: format!("marginal analysis, round {round}"),
+                changes,
+                surrogate: gain,
+            });
         }
-        s += &format!("| {} | ", batch::METRICS[m]);
-        s += &o
-            .plans
-            .iter()
-            .map(|p| fmt(&p.headlines[m]))
-            .collect::<Vec<_>>()
-            .join(" | ");
-        s += " |\n";
     }
-    s += "\nChanges of each plan against the input:\n\n";
-    for p in &o.plans[1..] {
-        s += &format!("- {}: ", p.plan.name);
-        s += &p
-            .plan
-            .changes
-            .iter()
-            .map(|(k, v)| format!("`{k} = {v}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        s += "\n";
+    let n = (plans.len() as u64 + 1) * opts.verify_runs.max(1);
+    say(&format!(
+        "verifying the input plan and {} candidate(s): {n} runs ...",
+        plans.len()
+    ));
+    let outcome = verify(&sc, label, opts, plans, &|k| done(k, n))?;
+    let chosen = &outcome.plans[outcome.chosen];
+    let new_text = edit_text(text, &chosen.plan.changes)?;
+    // the edited text must still be the plan the verification ran
+    let check = crate::scenario::parse_str(&new_text, label)?;
+    crate::scenario::validate(&check, label, Some(&new_text))?;
+    let maps = if places {
+        let before = report::plan_times(&v, &mut cov, &sc);
+        let after = report::plan_times(&v, &mut cov, &check);
+        Some(report::coverage_maps_png(&cov, &before, &after)?)
+    } else {
+        None
+    };
+    let busy = match (opts.busy, base.busy) {
+        (Some(b), _) => format!("{b} (given)"),
+        (None, Some(b)) => format!("{b:.4} (the movable units in the baseline run)"),
+        (None, None) => "0 (no movable unit on duty in the baseline run)".into(),
+    };
+    let mut settings: Vec<(String, String)> = vec![
+        ("scenario file".into(), label.into()),
+        ("objective".into(), outcome.metric.clone()),
+        ("threshold".into(), format!("{} s", opts.threshold)),
+        ("verification runs per plan".into(), opts.verify_runs.max(1).to_string()),
+        ("base seed".into(), seed.to_string()),
+        (
+            "simulated".into(),
+            opts.until.map_or("the whole scenario".into(), |u| format!("{u} s")),
+        ),
+    ];
+    if places {
+        let names: Vec<&str> = movable.iter().map(|&i| sc.responders[i].name.as_str()).collect();
+        settings.push(("groups placed".into(), names.join(", ")));
+        if !opts.within.is_empty() {
+            settings.push(("within zones".into(), opts.within.join(", ")));
+        }
+        if matches!(opts.objective, Objective::Mexclp) {
+            settings.push(("busy probability".into(), busy));
+        }
+    } else {
+        settings.push(("lane analysis rounds".into(), opts.rounds.to_string()));
     }
-    s
+    let mut files = vec![
+        (format!("{stem}.optimized.ron"), new_text.into_bytes()),
+        (
+            "optimize.json".to_string(),
+            serde_json::to_vec_pretty(&outcome).map_err(|e| bad(format!("optimize.json: {e}")))?,
+        ),
+        ("optimize.md".to_string(), report::comparison_md(&outcome).into_bytes()),
+        (
+            "optimize.html".to_string(),
+            report::comparison_html(&outcome, &sc.name, &settings, maps.as_deref()).into_bytes(),
+        ),
+    ];
+    if let Some(png) = maps {
+        files.push(("coverage_before_after.png".into(), png));
+    }
+    Ok((outcome, files))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"    responders: [
+        (name: "medics", kind: Medical, count: 1, deployment: Post((4, 4))),
+        (name: "foot", kind: FootPatrol, count: 2,
+         deployment: Beat(zone: "west (old)", dwell: 10), sight: 15),
+        (name: "bikes", kind: BikePatrol, count: 2, deployment: Route(waypoints: [(0, 0), (10, 0)])),
+    ],
+"#;
+
+    #[test]
+    fn edits_touch_only_the_changed_deployments() {
+        let changes = vec![
+            (
+                "responders[name=\"foot\"].deployment".to_string(),
+                json!({"Beat": {"zone": "east", "dwell": 10.0}}),
+            ),
+            (
+                "responders[name=\"bikes\"].deployment".to_string(),
+                json!({"Route": {"waypoints": [[1.5, 2.0], [3.0, 4.0]], "dwell": 0.0}}),
+            ),
+            (
+                "responders[name=\"medics\"].deployment".to_string(),
+                json!({"Post": [20.0, 20.5]}),
+            ),
+        ];
+        let out = edit_text(TEXT, &changes).unwrap();
+        let want = TEXT
+            .replace(
+                "Beat(zone: \"west (old)\", dwell: 10)",
+                "Beat(zone: \"east\", dwell: 10)",
+            )
+            .replace(
+                "Route(waypoints: [(0, 0), (10, 0)])",
+                "Route(waypoints: [(1.5, 2), (3, 4)])",
+            )
+            .replace("Post((4, 4))", "Post((20, 20.5))");
+        assert_eq!(out, want);
+        let bad = vec![(
+            "responders[name=\"nobody\"].deployment".to_string(),
+            json!({"Post": [1, 1]}),
+        )];
+        assert!(edit_text(TEXT, &bad).is_err());
+    }
 }

@@ -30,44 +30,94 @@ pub enum PostObjective {
     P90,
 }
 
-/// A posts problem: demand per cell, and per candidate and post its travel time to each cell.
+/// One group of units to place and the deployments it may take.
+#[derive(Debug, Clone)]
+pub struct UnitChoices {
+    /// Emergency speed, m/s.
+    pub speed: f32,
+    /// Units in the group.
+    pub count: u32,
+    /// Its choices: each is the rows of [`PostProblem::dist`] where the group spends equal
+    /// shares of its time (one row for a post; points along the loop or over the zone for a
+    /// patrol).
+    pub choices: Vec<Vec<usize>>,
+}
+
+impl UnitChoices {
+    /// A group at a post that may stand at any of the `n` rows.
+    pub fn post(speed: f32, count: u32, n: usize) -> UnitChoices {
+        UnitChoices {
+            speed,
+            count,
+            choices: (0..n).map(|r| vec![r]).collect(),
+        }
+    }
+}
+
+/// A placement problem: demand per cell, walking distances from sample points to each cell, and
+/// per group to place the deployments it may take. A patrol's coverage of a cell is the share of
+/// its sample points within the threshold (its units independent of each other and of the
+/// rest), and its time to the cell is the mean over its points.
 pub struct PostProblem {
     /// Demand per cell (persons or m², any unit).
     pub demand: Vec<f32>,
     /// Per cell, the share of the time other units (that stay put) already cover it (empty:
     /// none); counts for the covering objectives.
     pub base: Vec<f32>,
-    /// `times[c][cell]`: travel time (s) from candidate `c` at unit speed 1 m/s (metres).
+    /// `dist[r][cell]`: walking distance (m) from sample point `r` to each cell.
     pub dist: Vec<Vec<f32>>,
-    /// Speed of each post's unit, m/s.
-    pub speeds: Vec<f32>,
+    /// The groups to place.
+    pub units: Vec<UnitChoices>,
     /// Objective.
     pub objective: PostObjective,
 }
 
 impl PostProblem {
-    /// Score of a plan (candidate per post): higher is better.
+    /// Score of a plan (one choice per group): higher is better.
     pub fn score(&self, plan: &[usize]) -> f64 {
-        let total: f64 = self.demand.iter().map(|&d| f64::from(d)).sum::<f64>().max(1e-12);
+        self.score_of(&self.units[..plan.len()], plan)
+    }
+
+    /// Per cell: the time from the nearest group (a patrol's mean over its points), the
+    /// expected number of units within the threshold, and the probability that none is.
+    fn reach(&self, units: &[UnitChoices], plan: &[usize], th: f32) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         let n = self.demand.len();
         let mut best = vec![f32::INFINITY; n];
-        let mut within = vec![0u32; n];
+        let mut within = vec![0.0f32; n];
+        let mut none = vec![1.0f32; n];
+        let mut mean = vec![0.0f32; n];
+        let mut hits = vec![0u32; n];
+        for (u, &c) in units.iter().zip(plan) {
+            let v = u.speed.max(1e-6);
+            let rows = &u.choices[c];
+            let m = rows.len().max(1) as f32;
+            mean.iter_mut().for_each(|x| *x = 0.0);
+            hits.iter_mut().for_each(|x| *x = 0);
+            for &r in rows {
+                for (i, &d) in self.dist[r].iter().enumerate() {
+                    let t = d / v;
+                    mean[i] += t / m;
+                    hits[i] += u32::from(t <= th);
+                }
+            }
+            for i in 0..n {
+                best[i] = best[i].min(mean[i]);
+                let p = hits[i] as f32 / m;
+                within[i] += p * u.count as f32;
+                none[i] *= (1.0 - p).powi(u.count as i32);
+            }
+        }
+        (best, within, none)
+    }
+
+    fn score_of(&self, units: &[UnitChoices], plan: &[usize]) -> f64 {
+        let total: f64 = self.demand.iter().map(|&d| f64::from(d)).sum::<f64>().max(1e-12);
+        let n = self.demand.len();
         let th = match self.objective {
             PostObjective::Coverage { threshold } | PostObjective::Expected { threshold, .. } => threshold,
             PostObjective::P90 => f32::INFINITY,
         };
-        for (k, &c) in plan.iter().enumerate() {
-            let v = self.speeds[k].max(1e-6);
-            for (i, &d) in self.dist[c].iter().enumerate() {
-                let t = d / v;
-                if t < best[i] {
-                    best[i] = t;
-                }
-                if t <= th {
-                    within[i] += 1;
-                }
-            }
-        }
+        let (best, within, none) = self.reach(units, plan, th);
         // mean time over reachable demand, as a small tie-breaker
         let mut mean = 0.0f64;
         let mut reach = 0.0f64;
@@ -79,27 +129,18 @@ impl PostProblem {
         }
         let mean = if reach > 0.0 { mean / reach } else { 1e9 };
         let tie = 1e-6 * mean;
+        let other = |i: usize| f64::from(self.base.get(i).copied().unwrap_or(0.0));
         match self.objective {
             PostObjective::Coverage { .. } => {
                 let cov: f64 = (0..n)
-                    .map(|i| {
-                        let c = if within[i] > 0 {
-                            1.0
-                        } else {
-                            self.base.get(i).copied().unwrap_or(0.0)
-                        };
-                        f64::from(self.demand[i]) * f64::from(c)
-                    })
+                    .map(|i| f64::from(self.demand[i]) * (1.0 - (1.0 - other(i)) * f64::from(none[i])))
                     .sum();
                 cov / total - tie
             }
             PostObjective::Expected { busy, .. } => {
                 let q = f64::from(busy.clamp(0.0, 0.999));
                 let cov: f64 = (0..n)
-                    .map(|i| {
-                        let other = f64::from(self.base.get(i).copied().unwrap_or(0.0));
-                        f64::from(self.demand[i]) * (1.0 - (1.0 - other) * q.powi(within[i] as i32))
-                    })
+                    .map(|i| f64::from(self.demand[i]) * (1.0 - (1.0 - other(i)) * q.powf(f64::from(within[i]))))
                     .sum();
                 cov / total - tie
             }
@@ -124,22 +165,21 @@ impl PostProblem {
         }
     }
 
-    /// Greedy placement (each post in turn where it adds most), then 1-swap local search until
-    /// no single move improves. Returns the plan and its score; `start` seeds the search.
+    /// Greedy placement (each group in turn where it adds most, the groups not yet placed not
+    /// counting), then 1-swap local search until no single change improves. Returns the plan
+    /// and its score; `start` seeds the search.
     pub fn solve(&self, start: Option<&[usize]>) -> (Vec<usize>, f64) {
-        let m = self.speeds.len();
-        let nc = self.dist.len();
+        let m = self.units.len();
         let mut plan: Vec<usize> = match start {
             Some(s) => s.to_vec(),
             None => {
                 let mut p: Vec<usize> = Vec::with_capacity(m);
-                for _ in 0..m {
+                for k in 0..m {
                     let mut best = (f64::NEG_INFINITY, 0);
-                    for c in 0..nc {
-                        let mut trial = p.clone();
-                        trial.push(c);
-                        // posts not yet placed do not count
-                        let s = self.partial_score(&trial);
+                    for c in 0..self.units[k].choices.len() {
+                        p.push(c);
+                        let s = self.score(&p);
+                        p.pop();
                         if s > best.0 {
                             best = (s, c);
                         }
@@ -153,7 +193,7 @@ impl PostProblem {
         loop {
             let mut improved = false;
             for k in 0..m {
-                for c in 0..nc {
+                for c in 0..self.units[k].choices.len() {
                     if c == plan[k] {
                         continue;
                     }
@@ -173,18 +213,6 @@ impl PostProblem {
             }
         }
         (plan, score)
-    }
-
-    /// Score of the first `plan.len()` posts only.
-    fn partial_score(&self, plan: &[usize]) -> f64 {
-        let sub = PostProblem {
-            demand: self.demand.clone(),
-            base: self.base.clone(),
-            dist: self.dist.clone(),
-            speeds: self.speeds[..plan.len()].to_vec(),
-            objective: self.objective,
-        };
-        sub.score(plan)
     }
 }
 
@@ -279,8 +307,8 @@ mod tests {
             let p = PostProblem {
                 demand: demand.clone(),
                 base: vec![],
+                units: vec![UnitChoices::post(1.0, 1, dist.len())],
                 dist: dist.clone(),
-                speeds: vec![1.0],
                 objective,
             };
             let (plan, _) = p.solve(None);
@@ -306,8 +334,8 @@ mod tests {
         let p = PostProblem {
             demand,
             base: vec![],
+            units: vec![UnitChoices::post(1.0, 1, dist.len()); 2],
             dist,
-            speeds: vec![1.0, 1.0],
             objective: PostObjective::Coverage { threshold: 3.0 },
         };
         let (mut plan, score) = p.solve(None);
@@ -324,13 +352,47 @@ mod tests {
         let p = PostProblem {
             demand,
             base,
+            units: vec![UnitChoices::post(1.0, 1, dist.len())],
             dist,
-            speeds: vec![1.0],
             objective: PostObjective::Coverage { threshold: 5.0 },
         };
         let (plan, _) = p.solve(None);
         let x = plan[0] % 21;
         assert!(x >= 13, "post at column {x}: in the covered half");
+    }
+
+    #[test]
+    fn a_patrol_beats_the_room_with_the_crowd_and_counts_by_its_share_of_points() {
+        // two 5 x 5 rooms side by side, unreachable from each other; the crowd is in room 2
+        let (d1, dist1) = room(5, 5);
+        let n = 25;
+        let demand: Vec<f32> = vec![0.0; n].into_iter().chain(d1.iter().copied()).collect();
+        let mut dist = Vec::new();
+        for c in 0..2 * n {
+            let mut row = vec![f32::INFINITY; 2 * n];
+            let (room_c, local) = (c / n, c % n);
+            for i in 0..n {
+                row[room_c * n + i] = dist1[local][i];
+            }
+            dist.push(row);
+        }
+        // a beat is its room's four corners and its middle
+        let beat = |r: usize| vec![r * n, r * n + 4, r * n + 12, r * n + 20, r * n + 24];
+        let p = PostProblem {
+            demand,
+            base: vec![],
+            dist,
+            units: vec![UnitChoices {
+                speed: 1.0,
+                count: 1,
+                choices: vec![beat(0), beat(1)],
+            }],
+            objective: PostObjective::Coverage { threshold: 0.5 },
+        };
+        assert_eq!(p.solve(Some(&[0])).0, vec![1]);
+        // within 0.5 m only the cell it stands on: 5 of 25 cells, each 1/5 of the time
+        assert!((p.score(&[1]) - 5.0 / 25.0 / 5.0).abs() < 1e-4, "{}", p.score(&[1]));
+        assert!(p.score(&[0]) < 0.0, "the empty room reaches none of the crowd");
     }
 
     #[test]

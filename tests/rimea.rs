@@ -164,6 +164,35 @@ fn bottleneck_flow_matches_measurements_on_ten_seeds() {
     }
 }
 
+/// The shipped scenarios step at 0.05 s (venues) and 0.1 s (the Import Expo): the door flow and
+/// the fundamental diagram must hold there too, not only at the 0.01 s reference step (with a
+/// stiffer repulsion, 8.0 over 0.1 m, the flow fell to 1.55 /s at 0.05 s and 1.28 /s at 0.1 s).
+#[test]
+fn bottleneck_flow_and_fundamental_diagram_hold_at_the_shipped_step_lengths() {
+    for dt in [0.05, 0.1] {
+        for seed in 1..=4 {
+            let r = cordon::bench::run_bottleneck_at(seed, 1, None, Some(dt)).unwrap_or_else(|e| panic!("{e}"));
+            eprintln!("dt {dt}, bottleneck seed {seed}: flow {:.3} /s", r.flow_steady);
+            assert_eq!(r.evacuated, 150);
+            assert!(
+                (1.6..=2.1).contains(&r.flow_steady),
+                "dt {dt}, seed {seed}: flow {} /s",
+                r.flow_steady
+            );
+        }
+        for rho in [1.0, 2.0, 3.0] {
+            let (speed, dens) =
+                cordon::validation::measure_fd_at(rho, &ModelParams::default(), dt).unwrap_or_else(|e| panic!("{e}"));
+            let expect = weidmann(dens);
+            eprintln!("dt {dt}, rho {rho}: {dens:.2} /m², {speed:.3} m/s, Weidmann {expect:.3}");
+            assert!(
+                (speed - expect).abs() <= 0.25,
+                "dt {dt}: at {dens:.2}/m² speed {speed:.3} is not within 0.25 of Weidmann {expect:.3}"
+            );
+        }
+    }
+}
+
 #[test]
 fn nobody_ends_a_step_inside_an_obstacle_in_the_default_scenario() {
     let v = cordon::scenario::default_scenario().unwrap_or_else(|e| panic!("{e}"));

@@ -5,7 +5,7 @@
 mod common;
 
 use cordon::checkpoint::queueing::mmc_wait;
-use cordon::checkpoint::{CheckpointState, Screening};
+use cordon::checkpoint::{CheckpointState, Queued, Screening};
 use cordon::crowd::{Agent, Position, Walking};
 use cordon::prelude::*;
 use std::collections::BTreeMap;
@@ -58,8 +58,8 @@ fn check_crossings(file: &str, seed: u64) -> (u64, u64) {
         steps += 1;
         let w = sim.world_mut();
         let mut now = BTreeMap::new();
-        for (a, p, screening, walking) in w
-            .query::<(&Agent, &Position, Option<&Screening>, Option<&Walking>)>()
+        for (a, p, screening, queued, walking) in w
+            .query::<(&Agent, &Position, Option<&Screening>, Option<&Queued>, Option<&Walking>)>()
             .iter(w)
         {
             let inside: Vec<bool> = rings.iter().map(|r| r.is_inside(p.0)).collect();
@@ -79,7 +79,9 @@ fn check_crossings(file: &str, seed: u64) -> (u64, u64) {
                 }
             }
             let leaving = walking.and_then(|w| w.via).is_some_and(|v| !v.inbound);
-            now.insert(a.id, (inside, screening.is_some(), leaving));
+            // in a lane, or at the head of a queue: a service shorter than the rest of the step
+            // starts and ends within one step, so the agent goes from its queue straight inside
+            now.insert(a.id, (inside, screening.is_some() || queued.is_some(), leaving));
         }
         last = now;
         // conservation in every queue: joined = served + in a lane + waiting

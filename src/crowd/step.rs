@@ -13,7 +13,9 @@ use crate::venue::geometry::segments_intersect;
 use bevy::math::Vec2;
 use bevy::tasks::ComputeTaskPool;
 
-/// Repulsion beyond this gap (m) past contact is ignored (factor below e^-7 of its strength).
+/// Repulsion beyond this gap (m) past contact is ignored; the repulsion is shifted by its value
+/// here, so it reaches zero continuously (at the default range 0.3 m, e^(-0.7/0.3) ≈ 0.1 of
+/// its strength at contact would otherwise be cut off in one jump).
 pub const REPULSION_CUTOFF: f32 = 0.7;
 /// Wall repulsion and clearance tests look this far (m) beyond the body radius.
 const WALL_LOOK: f32 = 0.3;
@@ -156,7 +158,8 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
                 let s = if k < slot { 1.0 } else { -1.0 };
                 e0.perp() * s
             };
-            rep -= u * (m.a_n * fast_exp((l - dist) / m.d_n));
+            // shifted so that it falls to zero at the cut-off instead of jumping there
+            rep -= u * (m.a_n * (fast_exp((l - dist) / m.d_n) - fast_exp(-REPULSION_CUTOFF / m.d_n)));
         }
         // Anticipatory sidestep: a slower neighbour ahead in my lane makes me veer to the side
         // away from it, so faster walkers overtake instead of queueing behind.

@@ -794,10 +794,10 @@ pub struct ModelParams {
     /// Time gap T in seconds: speed = min(v0, (s − l)/T) (default 0.5).
     #[serde(default = "d_time_gap")]
     pub time_gap: f64,
-    /// Strength a of the neighbour repulsion (default 8.0).
+    /// Strength a of the neighbour repulsion (default 2.5).
     #[serde(default = "d_nstrength")]
     pub neighbour_strength: f64,
-    /// Range D of the neighbour repulsion in metres (default 0.1).
+    /// Range D of the neighbour repulsion in metres (default 0.3).
     #[serde(default = "d_nrange")]
     pub neighbour_range: f64,
     /// Strength of the wall repulsion (default 1.0).
@@ -828,10 +828,10 @@ fn d_time_gap() -> f64 {
     0.5
 }
 fn d_nstrength() -> f64 {
-    8.0
+    2.5
 }
 fn d_nrange() -> f64 {
-    0.1
+    0.3
 }
 fn d_wstrength() -> f64 {
     1.0

@@ -13,14 +13,26 @@ fn shipped(name: &str) -> cordon::prelude::Validated {
     cordon::scenario::load_and_validate(&p).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Runs a shipped scenario to its end and renders its figures; returns the names too.
-fn run_and_render(name: &str, seed: u64) -> (cordon::prelude::Validated, Report, Vec<figures::Figure>, Vec<String>) {
+/// Runs a shipped scenario to its end and renders its figures; returns the names too, and the
+/// highest Fruin level any density cell reached.
+fn run_and_render(
+    name: &str,
+    seed: u64,
+) -> (
+    cordon::prelude::Validated,
+    Report,
+    Vec<figures::Figure>,
+    Vec<String>,
+    usize,
+) {
     let v = shipped(name);
     let mut sim = common::sim(&v, seed);
     let report = sim.run(|_, _| {});
     let figs = figures::render(sim.world(), &report).expect("figures render");
     let names = figs.iter().map(|f| f.file.clone()).collect();
-    (v, report, figs, names)
+    let (_, _, _, _, peak) = sim.world().resource::<cordon::metrics::Metrics>().peak_raster();
+    let top_cell = cordon::metrics::fruin_level(f64::from(peak.iter().copied().fold(0.0f32, f32::max)));
+    (v, report, figs, names, top_cell)
 }
 
 /// Decodes a PNG into (width, height, RGB pixels).
@@ -40,12 +52,15 @@ fn has_colour(rgb: &[u8], c: (u8, u8, u8)) -> bool {
 
 #[test]
 fn figures_show_the_run_and_the_page_embeds_them() {
-    let (v, report, figs, names) = run_and_render("response_demo.ron", 7);
+    let (v, report, figs, names, top_cell) = run_and_render("response_demo.ron", 7);
     assert_eq!(names, ["density_map.png", "coverage_map.png", "response_cdf.png"]);
 
-    // the density map colours cells by the Fruin level the zones reached: the highest zone level
-    // must appear on the map, and no level above the highest one
-    let (_, _, rgb) = decode(&figs[0].png);
+    // the density map colours cells by the Fruin level they reached: the highest zone level and
+    // the highest cell level (cells outside every zone count too) must appear on the map, and
+    // no level above the highest cell's
+    let (w, h, rgb) = decode(&figs[0].png);
+    // only the map panel (rows 40 .. h - 50): the legend below it shows every level
+    let rgb = rgb[(40 * w * 3) as usize..((h - 50) * w * 3) as usize].to_vec();
     let top = report
         .zones
         .iter()
@@ -54,7 +69,10 @@ fn figures_show_the_run_and_the_page_embeds_them() {
         .unwrap();
     let c = figures::LOS_COLOURS[top];
     assert!(has_colour(&rgb, (c.0, c.1, c.2)), "LOS {top} colour missing");
-    for k in top + 1..6 {
+    assert!(top_cell >= top);
+    let c = figures::LOS_COLOURS[top_cell];
+    assert!(has_colour(&rgb, (c.0, c.1, c.2)), "LOS {top_cell} colour missing");
+    for k in top_cell + 1..6 {
         let c = figures::LOS_COLOURS[k];
         assert!(
             !has_colour(&rgb, (c.0, c.1, c.2)),
@@ -99,7 +117,7 @@ fn figures_show_the_run_and_the_page_embeds_them() {
 
 #[test]
 fn security_runs_get_queue_and_throughput_figures() {
-    let (_, report, _, names) = run_and_render("entrance_checkpoints.ron", 3);
+    let (_, report, _, names, _) = run_and_render("entrance_checkpoints.ron", 3);
     assert_eq!(names, ["density_map.png", "queues.png", "throughput.png"]);
     let rows = html::headlines(&report, 0.0);
     let sec = report.security.as_ref().unwrap();

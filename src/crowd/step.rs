@@ -162,16 +162,23 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
             rep -= u * (m.a_n * (fast_exp((l - dist) / m.d_n) - fast_exp(-REPULSION_CUTOFF / m.d_n)));
         }
         // Anticipatory sidestep: a slower neighbour ahead in my lane makes me veer to the side
-        // away from it, so faster walkers overtake instead of queueing behind.
+        // away from it, so faster walkers overtake instead of queueing behind; one coming
+        // towards me makes me keep right (so does it), so opposing streams form lanes instead of
+        // pushing head-on.
         let gap = dist - l;
         if m.side_strength > 0.0 && gap < m.side_range {
             let ahead = e0.dot(d);
             let lat = e0.perp_dot(d);
             if ahead > 0.0 && lat.abs() < l {
-                let closing = v0 - inp.vel[g.order[k] as usize].dot(e0);
+                let along = inp.vel[g.order[k] as usize].dot(e0);
+                let closing = v0 - along;
                 if closing > 0.1 * v0 {
                     let w = (1.0 - gap.max(0.0) / m.side_range) * (closing / v0).min(1.0) * (1.0 - lat.abs() / l);
-                    let s = if lat > 0.0 || (lat == 0.0 && k < slot) {
+                    // someone in my lane heading the other way (its own floor-field direction
+                    // against mine, whether it moves or is held up): keep right, whichever side
+                    // it is on (it does the same), so the two streams settle into lanes
+                    let oncoming = inp.pre[k].dir.dot(e0) < -0.5;
+                    let s = if oncoming || lat > 0.0 || (lat == 0.0 && k < slot) {
                         1.0
                     } else {
                         -1.0

@@ -139,6 +139,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let mut side = Vec2::ZERO;
     let v0 = inp.v0[i];
     let range2 = inp.range * inp.range;
+    let rep_shift = fast_exp(-REPULSION_CUTOFF / m.d_n);
     g.for_each_near(p, |k| {
         if k == slot {
             return;
@@ -159,7 +160,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
                 e0.perp() * s
             };
             // shifted so that it falls to zero at the cut-off instead of jumping there
-            rep -= u * (m.a_n * (fast_exp((l - dist) / m.d_n) - fast_exp(-REPULSION_CUTOFF / m.d_n)));
+            rep -= u * (m.a_n * (fast_exp((l - dist) / m.d_n) - rep_shift));
         }
         // Anticipatory sidestep: a slower neighbour ahead in my lane makes me veer to the side
         // away from it, so faster walkers overtake instead of queueing behind; one coming

@@ -293,6 +293,23 @@ mod tests {
         (demand, dist)
     }
 
+    /// Two 5 × 5 rooms unreachable from each other: one room's demand, and distances from every
+    /// cell of both (cells 0..25 the first room, 25..50 the second).
+    fn two_rooms() -> (Vec<f32>, Vec<Vec<f32>>) {
+        let (d1, dist1) = room(5, 5);
+        let n = 25;
+        let mut dist = Vec::new();
+        for c in 0..2 * n {
+            let mut row = vec![f32::INFINITY; 2 * n];
+            let (room_c, local) = (c / n, c % n);
+            for i in 0..n {
+                row[room_c * n + i] = dist1[local][i];
+            }
+            dist.push(row);
+        }
+        (d1, dist)
+    }
+
     #[test]
     fn one_post_in_a_symmetric_hall_goes_to_the_middle() {
         let (demand, dist) = room(11, 7);
@@ -319,18 +336,9 @@ mod tests {
     #[test]
     fn two_posts_in_two_equal_rooms_take_one_each() {
         // two 5 x 5 rooms joined by nothing (unreachable from each other)
-        let (d1, dist1) = room(5, 5);
+        let (d1, dist) = two_rooms();
         let n = 25;
         let demand: Vec<f32> = d1.iter().chain(d1.iter()).copied().collect();
-        let mut dist = Vec::new();
-        for c in 0..2 * n {
-            let mut row = vec![f32::INFINITY; 2 * n];
-            let (room_c, local) = (c / n, c % n);
-            for i in 0..n {
-                row[room_c * n + i] = dist1[local][i];
-            }
-            dist.push(row);
-        }
         let p = PostProblem {
             demand,
             base: vec![],
@@ -364,18 +372,9 @@ mod tests {
     #[test]
     fn a_patrol_beats_the_room_with_the_crowd_and_counts_by_its_share_of_points() {
         // two 5 x 5 rooms side by side, unreachable from each other; the crowd is in room 2
-        let (d1, dist1) = room(5, 5);
+        let (d1, dist) = two_rooms();
         let n = 25;
         let demand: Vec<f32> = vec![0.0; n].into_iter().chain(d1.iter().copied()).collect();
-        let mut dist = Vec::new();
-        for c in 0..2 * n {
-            let mut row = vec![f32::INFINITY; 2 * n];
-            let (room_c, local) = (c / n, c % n);
-            for i in 0..n {
-                row[room_c * n + i] = dist1[local][i];
-            }
-            dist.push(row);
-        }
         // a beat is its room's four corners and its middle
         let beat = |r: usize| vec![r * n, r * n + 4, r * n + 12, r * n + 20, r * n + 24];
         let p = PostProblem {

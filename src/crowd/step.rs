@@ -163,16 +163,15 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
             rep -= u * (m.a_n * (fast_exp((l - dist) / m.d_n) - rep_shift));
         }
         // Anticipatory sidestep: a slower neighbour ahead in my lane makes me veer to the side
-        // away from it, so faster walkers overtake instead of queueing behind; one coming
-        // towards me makes me keep right (so does it), so opposing streams form lanes instead of
+        // away from it, so faster walkers overtake instead of queueing behind; one heading the
+        // other way makes me keep right (so does it), so opposing streams form lanes instead of
         // pushing head-on.
         let gap = dist - l;
         if m.side_strength > 0.0 && gap < m.side_range {
             let ahead = e0.dot(d);
             let lat = e0.perp_dot(d);
             if ahead > 0.0 && lat.abs() < l {
-                let along = inp.vel[g.order[k] as usize].dot(e0);
-                let closing = v0 - along;
+                let closing = v0 - inp.vel[g.order[k] as usize].dot(e0);
                 if closing > 0.1 * v0 {
                     let w = (1.0 - gap.max(0.0) / m.side_range) * (closing / v0).min(1.0) * (1.0 - lat.abs() / l);
                     // someone in my lane heading the other way (its own floor-field direction

@@ -4,6 +4,14 @@
 
 use std::process::Command;
 
+/// An empty folder of this test process under the temp dir.
+fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 const HALL: &str = r#"// a 40 x 40 m hall with one medical post in a corner
 Scenario(
     name: "hall",
@@ -47,9 +55,7 @@ const TWO_GATES: &str = r#"Scenario(
 
 #[test]
 fn lanes_move_to_the_busier_gate_and_the_wait_drops() {
-    let dir = std::env::temp_dir().join(format!("cordon-opt-lanes-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("cordon-opt-lanes");
     let plan = dir.join("gates.ron");
     std::fs::write(&plan, TWO_GATES).unwrap();
     let out = dir.join("out");
@@ -89,9 +95,7 @@ fn lanes_move_to_the_busier_gate_and_the_wait_drops() {
 
 #[test]
 fn one_post_in_a_corner_of_a_square_hall_moves_to_the_middle() {
-    let dir = std::env::temp_dir().join(format!("cordon-opt-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("cordon-opt");
     let plan = dir.join("hall.ron");
     std::fs::write(&plan, HALL).unwrap();
     let out = dir.join("out");
@@ -182,9 +186,7 @@ fn optimize_in(dir: &std::path::Path, text: &str, args: &[&str]) -> std::process
 
 #[test]
 fn a_beat_moves_to_the_square_where_the_crowd_is() {
-    let dir = std::env::temp_dir().join(format!("cordon-opt-beat-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("cordon-opt-beat");
     let res = optimize_in(
         &dir,
         SQUARES,
@@ -233,9 +235,7 @@ fn a_beat_moves_to_the_square_where_the_crowd_is() {
 
 #[test]
 fn a_post_kept_within_a_zone_stays_in_it() {
-    let dir = std::env::temp_dir().join(format!("cordon-opt-within-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("cordon-opt-within");
     // the medics, at the far end of the west square, may only stand on it: the best there is
     // its east edge, nearest the crowd
     let res = optimize_in(
@@ -281,9 +281,7 @@ fn a_post_kept_within_a_zone_stays_in_it() {
 
 #[test]
 fn unknown_groups_and_zones_are_named_and_nothing_is_written() {
-    let dir = std::env::temp_dir().join(format!("cordon-opt-bad-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("cordon-opt-bad");
     for (args, want) in [
         (
             &["--patrols", "medics"][..],

@@ -93,7 +93,7 @@ enum Cmd {
     Bench(cordon::bench::BenchArgs),
     /// Monte Carlo replications of a scenario and its variants, in parallel or sharded.
     Batch(BatchArgs),
-    /// Propose post positions or lane counts by fast surrogates, then verify by simulation.
+    /// Propose post positions, patrol beats/routes or lane counts by fast surrogates, then verify by simulation.
     Optimize(OptimizeArgs),
     /// Merge the shard files of a sharded batch into the outputs of an unsharded one.
     Merge {
@@ -788,8 +788,7 @@ fn optimize(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let scenario_name = cordon::scenario::parse_str(&text, &label)?.name;
-    let out = out.unwrap_or_else(|| PathBuf::from("out").join(format!("{scenario_name}-optimize")));
+    let out = out.unwrap_or_else(|| PathBuf::from("out").join(format!("{}-optimize", outcome.scenario)));
     cordon::metrics::report::write_all_atomic(&out, &files)?;
     print!("{}", cordon::optimize::report::comparison_md(&outcome));
     println!(

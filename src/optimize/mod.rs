@@ -116,6 +116,8 @@ pub struct Verified {
 /// The optimiser's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {
+    /// The scenario's name.
+    pub scenario: String,
     /// The simulated objective's name.
     pub metric: String,
     /// Whether a higher value is better.
@@ -691,6 +693,7 @@ pub fn verify(
         }
     }
     Ok(Outcome {
+        scenario: sc.name.clone(),
         metric: metric_name(obj, th),
         higher_is_better: higher,
         plans: verified,
@@ -928,7 +931,7 @@ pub fn run(
         ("optimize.md".to_string(), report::comparison_md(&outcome).into_bytes()),
         (
             "optimize.html".to_string(),
-            report::comparison_html(&outcome, &sc.name, &settings, maps.as_deref()).into_bytes(),
+            report::comparison_html(&outcome, &settings, maps.as_deref()).into_bytes(),
         ),
     ];
     if let Some(png) = maps {

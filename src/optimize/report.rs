@@ -137,9 +137,9 @@ fn changes_text(changes: &[(String, serde_json::Value)]) -> String {
 
 /// The comparison as one self-contained HTML page: the table, each plan's changes and the
 /// coverage maps (embedded), with the run settings.
-pub fn comparison_html(o: &Outcome, scenario: &str, settings: &[(String, String)], maps: Option<&[u8]>) -> String {
+pub fn comparison_html(o: &Outcome, settings: &[(String, String)], maps: Option<&[u8]>) -> String {
     let (names, rows) = comparison_rows(o);
-    let title = format!("Cordon plan optimisation: {scenario}");
+    let title = format!("Cordon plan optimisation: {}", o.scenario);
     let mut h = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n{STYLE}</head>\n<body>\n<h1>{}</h1>\n",
         escape(&title),

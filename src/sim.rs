@@ -41,7 +41,8 @@ pub fn init_compute_pool(threads: usize) -> usize {
             .build()
     });
     let _ = pool;
-    if want <= 1 { 1 } else { want * 2 }
+    crate::par::init(want);
+    want
 }
 
 /// The simulation as a Bevy plugin: inserts the runtime world and adds every concern's plugin.

@@ -208,16 +208,29 @@ pub struct CrowdLog {
 /// Reused buffers of the movement step (packed copy of the walking agents).
 #[derive(Resource, Debug, Default)]
 pub struct CrowdBuffer {
+    // per agent in query order
     pos: Vec<Vec2>,
     radius: Vec<f32>,
     v0: Vec<f32>,
     target: Vec<u16>,
     vel: Vec<Vec2>,
-    pre: Vec<step::Prepared>,
     ids: Vec<u32>,
-    /// Per input index: what the agent's last floor-field sample read (kept across steps; the
-    /// agent id in it tells whether the index still holds the same agent).
+    /// Query index of each agent id this step (entries of departed agents are stale).
+    index_of_id: Vec<u32>,
+    /// Per query index: its slot last step (u32::MAX: new).
+    prev_slot: Vec<u32>,
+    /// Query indices in last step's slot order, then the new agents.
+    seq: Vec<u32>,
+    // per slot (sorted by cell)
+    ids_s: Vec<u32>,
+    v0_s: Vec<f32>,
+    target_s: Vec<u16>,
+    vel_s: Vec<Vec2>,
+    pre: Vec<step::Prepared>,
+    /// By slot: what the agent's last floor-field sample read (carried to its next slot; the
+    /// agent id in it tells whether it is still the same agent).
     memo: Vec<crate::venue::field::SampleMemo>,
+    memo_next: Vec<crate::venue::field::SampleMemo>,
     prep: Vec<(step::Prepared, crate::venue::field::SampleMemo)>,
     out: Vec<(Vec2, Vec2)>,
     new_pos: Vec<Vec2>,
@@ -598,25 +611,69 @@ fn move_agents(
         b.vel.push(v.0);
     }
     let n = b.pos.len();
-    b.grid.rebuild(&b.pos, &b.radius);
+    // Visit the agents in last step's slot order (then the new ones in query order): the sort
+    // then walks the grid almost in order, and each agent's memo moves from its old slot.
+    let max_id = b.ids.iter().copied().max().map_or(0, |m| m as usize + 1);
+    if b.index_of_id.len() < max_id {
+        b.index_of_id.resize(max_id, u32::MAX);
+    }
+    for (i, &id) in b.ids.iter().enumerate() {
+        b.index_of_id[id as usize] = i as u32;
+    }
+    b.prev_slot.clear();
+    b.prev_slot.resize(n, u32::MAX);
+    b.seq.clear();
+    for (s, &id) in b.ids_s.iter().enumerate() {
+        let Some(&i) = b.index_of_id.get(id as usize) else {
+            continue;
+        };
+        let i = i as usize;
+        if i < n && b.ids[i] == id && b.prev_slot[i] == u32::MAX {
+            b.prev_slot[i] = s as u32;
+            b.seq.push(i as u32);
+        }
+    }
+    for i in 0..n {
+        if b.prev_slot[i] == u32::MAX {
+            b.seq.push(i as u32);
+        }
+    }
+    b.grid.rebuild_in(&b.seq, &b.pos, &b.radius);
+    // per-slot copies of what the step reads, and each agent's memo from its old slot
+    b.ids_s.resize(n, 0);
+    b.v0_s.resize(n, 0.0);
+    b.target_s.resize(n, 0);
+    b.vel_s.resize(n, Vec2::ZERO);
+    b.memo_next.clear();
+    b.memo_next.resize(n, Default::default());
+    for slot in 0..n {
+        let i = b.grid.order[slot] as usize;
+        b.ids_s[slot] = b.ids[i];
+        b.v0_s[slot] = b.v0[i];
+        b.target_s[slot] = b.target[i];
+        b.vel_s[slot] = b.vel[i];
+        if let Some(m) = b.memo.get(b.prev_slot[i] as usize) {
+            b.memo_next[slot] = *m;
+        }
+    }
+    std::mem::swap(&mut b.memo, &mut b.memo_next);
     let (venue, tasks) = (&*venue, cfg.tasks);
     b.prep.resize(n, Default::default());
-    let (grid, target, ids, memo) = (&b.grid, &b.target, &b.ids, &b.memo);
+    let (grid, target, ids, memo) = (&b.grid, &b.target_s, &b.ids_s, &b.memo);
     step::par_fill(&mut b.prep, tasks, |k| {
         step::prepare_slot(grid, target, ids, memo, venue, k)
     });
     b.pre.resize(n, step::Prepared::default());
-    b.memo.resize(n, Default::default());
     for (slot, (pre, m)) in b.prep.iter().enumerate() {
         b.pre[slot] = *pre;
-        b.memo[b.grid.order[slot] as usize] = *m;
+        b.memo[slot] = *m;
     }
     b.out.resize(n, (Vec2::ZERO, Vec2::ZERO));
     let input = step::StepInput {
         grid: &b.grid,
-        v0: &b.v0,
-        target: &b.target,
-        vel: &b.vel,
+        v0: &b.v0_s,
+        target: &b.target_s,
+        vel: &b.vel_s,
         venue,
         model: cfg.model,
         dt: cfg.dt as f32,

@@ -2,9 +2,10 @@
 //! buffers (no allocation once warm), so each cell's agents sit contiguously in memory.
 //!
 //! The sort is two-level so a step costs O(agents + occupied blocks), not O(cells): cells are
-//! grouped in row blocks of [`BLOCK`]; block offsets are a prefix sum over blocks, and only the
-//! blocks holding agents get per-cell offsets. On a 1.4 × 1.1 km site the grid has ~400k cells,
-//! which a full per-step prefix sum would touch whatever the crowd.
+//! grouped in row blocks of [`BLOCK`], and only the blocks holding agents get per-cell offsets,
+//! stored compactly (one [`BLOCK`]-cell record per occupied block, in block order). On a
+//! 1.4 × 1.1 km site the grid has ~700k cells; per-cell arrays over all of them (as an earlier
+//! version kept) spilled the sort out of the cache whatever the crowd.
 
 use bevy::math::Vec2;
 
@@ -15,15 +16,8 @@ pub const REACH: usize = 1;
 /// Cells per block of the two-level sort.
 pub const BLOCK: usize = 16;
 
-/// Zeroes block `b` of a per-cell array (a fixed-size store, not a memset call).
-#[inline(always)]
-fn zero_block(v: &mut [u32], b: usize) {
-    if let Some(chunk) = v.get_mut(b * BLOCK..(b + 1) * BLOCK)
-        && let Ok(arr) = <&mut [u32; BLOCK]>::try_from(chunk)
-    {
-        *arr = [0; BLOCK];
-    }
-}
+/// Marks a block without agents in `block_rec`.
+const EMPTY: u32 = u32::MAX;
 
 /// Agents bucketed by a uniform grid, stored in cell order.
 #[derive(Debug, Default, Clone)]
@@ -36,22 +30,23 @@ pub struct NeighbourGrid {
     pub nx: usize,
     /// Rows.
     pub ny: usize,
-    /// First slot of each block (`nblocks + 1` entries, the last one is the agent count).
-    block_start: Vec<u32>,
-    /// Agents per block (0: the block's cells are all empty).
-    block_count: Vec<u32>,
-    /// Blocks holding agents this step.
+    /// Per block: index of its record among the occupied blocks, or [`EMPTY`].
+    block_rec: Vec<u32>,
+    /// Occupied blocks, ascending.
     occupied: Vec<u32>,
-    /// Per cell: agents in the cells of its block before it (valid in occupied blocks only).
-    local: Vec<u32>,
+    /// Per occupied block: its first slot.
+    rec_start: Vec<u32>,
+    /// Per occupied block, [`BLOCK`] entries: for each of its cells, the slot after its last agent,
+    /// relative to the block's first slot (while sorting: the count, then the next free slot).
+    rec_end: Vec<u32>,
     /// Slot to agent index (in the unsorted input).
     pub order: Vec<u32>,
     /// Positions in slot order.
     pub pos: Vec<Vec2>,
     /// Radii in slot order.
     pub radius: Vec<f32>,
+    /// Cell of the q-th agent visited.
     cell_of: Vec<u32>,
-    cursor: Vec<u32>,
 }
 
 impl NeighbourGrid {
@@ -60,28 +55,28 @@ impl NeighbourGrid {
         let cell = range / REACH as f32;
         let nx = (((max.x - min.x) / cell).ceil() as usize).max(1);
         let ny = (((max.y - min.y) / cell).ceil() as usize).max(1);
-        let nb = (nx * ny).div_ceil(BLOCK) + 1;
+        let nb = (nx * ny).div_ceil(BLOCK);
         NeighbourGrid {
             origin: min,
             cell,
             nx,
             ny,
-            block_start: vec![0; nb + 1],
-            block_count: vec![0; nb + 1],
-            local: vec![0; nb * BLOCK],
+            block_rec: vec![EMPTY; nb],
             ..Default::default()
         }
     }
 
-    /// First sorted slot of cell `c` (`c` may be one past the last cell).
+    /// Slots of the agents in cells `c0..=c1`, which lie in one block.
     #[inline(always)]
-    fn start(&self, c: usize) -> usize {
-        let b = c / BLOCK;
-        if self.block_count[b] == 0 {
-            self.block_start[b] as usize
-        } else {
-            (self.block_start[b] + self.local[c]) as usize
+    fn span(&self, c0: usize, c1: usize) -> std::ops::Range<usize> {
+        let k = self.block_rec[c0 / BLOCK];
+        if k == EMPTY {
+            return 0..0;
         }
+        let k = k as usize;
+        let (j0, j1, base) = (c0 % BLOCK, c1 % BLOCK, self.rec_start[k]);
+        let s = if j0 == 0 { 0 } else { self.rec_end[k * BLOCK + j0 - 1] };
+        (base + s) as usize..(base + self.rec_end[k * BLOCK + j1]) as usize
     }
 
     /// Column and row of `p`, clamped to the grid.
@@ -94,69 +89,79 @@ impl NeighbourGrid {
 
     /// Re-buckets all agents (stable counting sort: equal cells keep input order).
     pub fn rebuild(&mut self, pos: &[Vec2], radius: &[f32]) {
-        let n = pos.len();
+        self.rebuild_with(pos.len(), |q| q, pos, radius);
+    }
+
+    /// Re-buckets all agents, visiting them in the order `seq` (a permutation of the input
+    /// indices): equal cells keep `seq` order. When `seq` is last step's slot order, the sort
+    /// walks its arrays almost in order (agents rarely change cell), which keeps it in cache.
+    pub fn rebuild_in(&mut self, seq: &[u32], pos: &[Vec2], radius: &[f32]) {
+        debug_assert_eq!(seq.len(), pos.len());
+        self.rebuild_with(seq.len(), |q| seq[q] as usize, pos, radius);
+    }
+
+    #[inline(always)]
+    fn rebuild_with(&mut self, n: usize, idx: impl Fn(usize) -> usize, pos: &[Vec2], radius: &[f32]) {
         let mut cell_of = std::mem::take(&mut self.cell_of);
         cell_of.clear();
-        cell_of.extend(pos.iter().map(|&p| {
-            let (x, y) = self.xy(p);
+        cell_of.extend((0..n).map(|q| {
+            let (x, y) = self.xy(pos[idx(q)]);
             (y * self.nx + x) as u32
         }));
         self.cell_of = cell_of;
-        // blocks: clear last step's counts, count, prefix over blocks
+        // occupied blocks: forget last step's, find this step's, number them in block order
         for &b in &self.occupied {
-            self.block_count[b as usize] = 0;
+            self.block_rec[b as usize] = EMPTY;
         }
         self.occupied.clear();
         for &c in &self.cell_of {
             let b = c as usize / BLOCK;
-            if self.block_count[b] == 0 {
+            if self.block_rec[b] == EMPTY {
+                self.block_rec[b] = 0;
                 self.occupied.push(b as u32);
             }
-            self.block_count[b] += 1;
+        }
+        self.occupied.sort_unstable();
+        for (k, &b) in self.occupied.iter().enumerate() {
+            self.block_rec[b as usize] = k as u32;
+        }
+        // count per cell, then each block's first slot and each cell's first slot in its block
+        let m = self.occupied.len();
+        self.rec_end.clear();
+        self.rec_end.resize(m * BLOCK, 0);
+        self.rec_start.clear();
+        self.rec_start.resize(m, 0);
+        for &c in &self.cell_of {
+            let c = c as usize;
+            self.rec_end[self.block_rec[c / BLOCK] as usize * BLOCK + c % BLOCK] += 1;
         }
         let mut acc = 0u32;
-        for (s, &c) in self.block_start.iter_mut().zip(&self.block_count) {
-            *s = acc;
-            acc += c;
-        }
-        // cells of occupied blocks: exclusive prefix of their counts within the block
-        for &b in &self.occupied {
-            let b = b as usize;
-            zero_block(&mut self.local, b);
-        }
-        for &c in &self.cell_of {
-            if (c as usize + 1) % BLOCK != 0 {
-                self.local[c as usize + 1] += 1;
+        for (k, cells) in self.rec_end.chunks_exact_mut(BLOCK).enumerate() {
+            self.rec_start[k] = acc;
+            let mut within = 0u32;
+            for x in cells {
+                let count = *x;
+                *x = within;
+                within += count;
             }
-        }
-        for &b in &self.occupied {
-            let b = b as usize;
-            let mut acc = 0u32;
-            for x in &mut self.local[b * BLOCK..(b + 1) * BLOCK] {
-                acc += *x;
-                *x = acc;
-            }
+            acc += within;
         }
         self.order.resize(n, 0);
         self.pos.resize(n, Vec2::ZERO);
         self.radius.resize(n, 0.0);
-        // place in input order (stable: equal cells keep input order); the cursor counts the
-        // agents already placed in each cell
-        let mut cursor = std::mem::take(&mut self.cursor);
-        cursor.resize(self.local.len(), 0);
-        for &b in &self.occupied {
-            let b = b as usize;
-            zero_block(&mut cursor, b);
-        }
-        for (i, &c) in self.cell_of.iter().enumerate() {
+        // place in visiting order (stable); each cell's entry advances from its first slot to
+        // the slot after its last agent
+        for (q, &c) in self.cell_of.iter().enumerate() {
             let c = c as usize;
-            let slot = self.start(c) + cursor[c] as usize;
-            cursor[c] += 1;
+            let k = self.block_rec[c / BLOCK] as usize;
+            let e = &mut self.rec_end[k * BLOCK + c % BLOCK];
+            let slot = (self.rec_start[k] + *e) as usize;
+            *e += 1;
+            let i = idx(q);
             self.order[slot] = i as u32;
             self.pos[slot] = pos[i];
             self.radius[slot] = radius[i];
         }
-        self.cursor = cursor;
     }
 
     /// Calls `f(slot)` for every agent in the cells within [`REACH`] cells of `p`'s cell, which
@@ -170,10 +175,20 @@ impl NeighbourGrid {
         let x1 = (cx + REACH).min(self.nx - 1);
         for y in y0..=y1 {
             let row = y * self.nx;
-            let s = self.start(row + x0);
-            let e = self.start(row + x1 + 1);
-            for k in s..e {
+            let (c0, c1) = (row + x0, row + x1);
+            // the cells of a row are contiguous slots within a block
+            let split = if c0 / BLOCK == c1 / BLOCK {
+                c1 + 1
+            } else {
+                (c1 / BLOCK) * BLOCK
+            };
+            for k in self.span(c0, split - 1) {
                 f(k);
+            }
+            if split <= c1 {
+                for k in self.span(split, c1) {
+                    f(k);
+                }
             }
         }
     }
@@ -206,14 +221,35 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (state >> 40) as f32 / (1u64 << 24) as f32
         };
-        for round in 0..3 {
-            // few agents (sparse blocks), then many; the same grid is reused
-            let n = [40, 400, 3][round];
+        for round in 0..6 {
+            // few agents (sparse blocks), then many; the same grid is reused; odd rounds visit
+            // the agents in reverse
+            let n = [40, 40, 400, 400, 3, 3][round];
             let pos: Vec<Vec2> = (0..n).map(|_| Vec2::new(rnd() * 37.0, rnd() * 23.0)).collect();
             let radius = vec![0.2; n];
-            g.rebuild(&pos, &radius);
+            let seq: Vec<u32> = if round % 2 == 1 {
+                (0..n as u32).rev().collect()
+            } else {
+                (0..n as u32).collect()
+            };
+            if round % 2 == 1 {
+                g.rebuild_in(&seq, &pos, &radius);
+            } else {
+                g.rebuild(&pos, &radius);
+            }
+            let cell = |p: Vec2| {
+                let (x, y) = g.xy(p);
+                y * g.nx + x
+            };
+            let rank = |i: u32| seq.iter().position(|&j| j == i);
             for (slot, &i) in g.order.iter().enumerate() {
                 assert_eq!(g.pos[slot], pos[i as usize]);
+                if slot > 0 {
+                    // slots in cell order; equal cells in visiting order
+                    let (a, b) = (g.order[slot - 1], i);
+                    let (ca, cb) = (cell(pos[a as usize]), cell(pos[b as usize]));
+                    assert!(ca < cb || (ca == cb && rank(a) < rank(b)), "round {round}, slot {slot}");
+                }
             }
             for probe in &pos {
                 let mut found: Vec<u32> = Vec::new();

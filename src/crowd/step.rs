@@ -11,7 +11,6 @@ use crate::venue::Venue;
 use crate::venue::field::SampleMemo;
 use crate::venue::geometry::segments_intersect;
 use bevy::math::Vec2;
-use bevy::tasks::ComputeTaskPool;
 
 /// Repulsion beyond this gap (m) past contact is ignored; the repulsion is shifted by its value
 /// here, so it reaches zero continuously (at the default range 0.3 m, e^(-0.7/0.3) ≈ 0.1 of
@@ -26,11 +25,11 @@ const MAX_NB: usize = 64;
 pub struct StepInput<'a> {
     /// Current positions and radii, sorted by cell.
     pub grid: &'a NeighbourGrid,
-    /// Free speed per agent (input order).
+    /// Free speed by slot.
     pub v0: &'a [f32],
-    /// Target (floor field) per agent (input order).
+    /// Target (floor field) by slot.
     pub target: &'a [u16],
-    /// Velocity of the previous step per agent (input order).
+    /// Velocity of the previous step by slot.
     pub vel: &'a [Vec2],
     /// Geometry and floor fields.
     pub venue: &'a Venue,
@@ -57,8 +56,8 @@ pub struct Prepared {
 }
 
 /// First pass: an agent's cost-to-go and direction on its own floor field, and its target, by
-/// slot. `ids` and `memo` are by input index: the agent's id and what its last sample read
-/// (returned updated, for the caller to keep).
+/// slot. `target`, `ids` and `memo` are by slot: the agent's target, id and what its last
+/// sample read (returned updated, for the caller to keep).
 #[inline]
 pub fn prepare_slot(
     grid: &NeighbourGrid,
@@ -68,9 +67,8 @@ pub fn prepare_slot(
     venue: &Venue,
     slot: usize,
 ) -> (Prepared, SampleMemo) {
-    let i = grid.order[slot] as usize;
-    let t = target[i];
-    let mut m = memo.get(i).copied().unwrap_or_default();
+    let t = target[slot];
+    let mut m = memo.get(slot).copied().unwrap_or_default();
     if t == STANDING {
         // not moved, and on nobody's route: a walker judges it on its own field
         let p = Prepared {
@@ -80,7 +78,7 @@ pub fn prepare_slot(
         };
         return (p, m);
     }
-    let (cost, dir) = venue.fields[t as usize].sample_memo(&venue.grid, grid.pos[slot], ids[i], t, &mut m);
+    let (cost, dir) = venue.fields[t as usize].sample_memo(&venue.grid, grid.pos[slot], ids[slot], t, &mut m);
     (Prepared { cost, target: t, dir }, m)
 }
 
@@ -112,7 +110,7 @@ pub fn interaction_range(max_radius: f32, max_v0: f32, model: &ModelRt) -> f32 {
 #[inline]
 pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let g = inp.grid;
-    let i = g.order[slot] as usize;
+    let i = slot;
     let p = g.pos[slot];
     if inp.v0[i] <= 0.0 {
         // standing in a queue or a lane: takes space, does not move
@@ -171,7 +169,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
             let ahead = e0.dot(d);
             let lat = e0.perp_dot(d);
             if ahead > 0.0 && lat.abs() < l {
-                let closing = v0 - inp.vel[g.order[k] as usize].dot(e0);
+                let closing = v0 - inp.vel[k].dot(e0);
                 if closing > 0.1 * v0 {
                     let w = (1.0 - gap.max(0.0) / m.side_range) * (closing / v0).min(1.0) * (1.0 - lat.abs() / l);
                     // someone in my lane heading the other way (its own floor-field direction
@@ -288,31 +286,16 @@ pub fn constrain(venue: &Venue, p: Vec2, cand: Vec2, r: f32) -> Vec2 {
     p
 }
 
-/// Fills `out[k] = f(k)` for every slot, split across the compute task pool when there is
-/// enough work. Each element depends only on `k`, so the split never changes the result.
+/// Fills `out[k] = f(k)` for every slot, split across the step's worker pool ([`crate::par`])
+/// when `tasks > 1`. Each element depends only on `k`, so the split never changes the result.
 pub fn par_fill<T: Send>(out: &mut [T], tasks: usize, f: impl Fn(usize) -> T + Sync) {
-    let n = out.len();
-    let pool = match ComputeTaskPool::try_get() {
-        Some(pool) if tasks > 1 && n >= 2048 => pool,
-        _ => {
-            for (k, o) in out.iter_mut().enumerate() {
-                *o = f(k);
-            }
-            return;
+    if tasks > 1 {
+        crate::par::fill(out, f);
+    } else {
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = f(k);
         }
-    };
-    let chunk = n.div_ceil(tasks);
-    let f = &f;
-    pool.scope(|s| {
-        for (ci, part) in out.chunks_mut(chunk).enumerate() {
-            s.spawn(async move {
-                let base = ci * chunk;
-                for (j, o) in part.iter_mut().enumerate() {
-                    *o = f(base + j);
-                }
-            });
-        }
-    });
+    }
 }
 
 #[cfg(test)]

@@ -221,20 +221,13 @@ pub struct CrowdBuffer {
     prev_slot: Vec<u32>,
     /// Query indices in last step's slot order, then the new agents.
     seq: Vec<u32>,
-    // per slot (sorted by cell)
-    ids_s: Vec<u32>,
-    v0_s: Vec<f32>,
-    target_s: Vec<u16>,
-    vel_s: Vec<Vec2>,
-    pre: Vec<step::Prepared>,
-    /// By slot: what the agent's last floor-field sample read (carried to its next slot; the
-    /// agent id in it tells whether it is still the same agent).
-    memo: Vec<crate::venue::field::SampleMemo>,
-    memo_next: Vec<crate::venue::field::SampleMemo>,
-    prep: Vec<(step::Prepared, crate::venue::field::SampleMemo)>,
+    /// Per slot: this step's first-pass records, and last step's (by last step's slot).
+    slots: Vec<step::SlotState>,
+    prev_slots: Vec<step::SlotState>,
+    /// Per slot: new position and velocity.
     out: Vec<(Vec2, Vec2)>,
-    new_pos: Vec<Vec2>,
-    new_vel: Vec<Vec2>,
+    /// Per query index: its slot this step.
+    slot_of: Vec<u32>,
     /// Neighbour grid; after a step its `pos` holds the new positions (cells may be one step stale).
     pub grid: NeighbourGrid,
     placed: PlacedThisStep,
@@ -612,7 +605,8 @@ fn move_agents(
     }
     let n = b.pos.len();
     // Visit the agents in last step's slot order (then the new ones in query order): the sort
-    // then walks the grid almost in order, and each agent's memo moves from its old slot.
+    // then walks the grid almost in order, and each agent's record moves from its old slot.
+    std::mem::swap(&mut b.slots, &mut b.prev_slots);
     let max_id = b.ids.iter().copied().max().map_or(0, |m| m as usize + 1);
     if b.index_of_id.len() < max_id {
         b.index_of_id.resize(max_id, u32::MAX);
@@ -623,7 +617,8 @@ fn move_agents(
     b.prev_slot.clear();
     b.prev_slot.resize(n, u32::MAX);
     b.seq.clear();
-    for (s, &id) in b.ids_s.iter().enumerate() {
+    for (s, st) in b.prev_slots.iter().enumerate() {
+        let id = st.pre.id;
         let Some(&i) = b.index_of_id.get(id as usize) else {
             continue;
         };
@@ -639,60 +634,36 @@ fn move_agents(
         }
     }
     b.grid.rebuild_in(&b.seq, &b.pos, &b.radius);
-    // per-slot copies of what the step reads, and each agent's memo from its old slot
-    b.ids_s.resize(n, 0);
-    b.v0_s.resize(n, 0.0);
-    b.target_s.resize(n, 0);
-    b.vel_s.resize(n, Vec2::ZERO);
-    b.memo_next.clear();
-    b.memo_next.resize(n, Default::default());
-    for slot in 0..n {
-        let i = b.grid.order[slot] as usize;
-        b.ids_s[slot] = b.ids[i];
-        b.v0_s[slot] = b.v0[i];
-        b.target_s[slot] = b.target[i];
-        b.vel_s[slot] = b.vel[i];
-        if let Some(m) = b.memo.get(b.prev_slot[i] as usize) {
-            b.memo_next[slot] = *m;
-        }
-    }
-    std::mem::swap(&mut b.memo, &mut b.memo_next);
     let (venue, tasks) = (&*venue, cfg.tasks);
-    b.prep.resize(n, Default::default());
-    let (grid, target, ids, memo) = (&b.grid, &b.target_s, &b.ids_s, &b.memo);
-    step::par_fill(&mut b.prep, tasks, |k| {
-        step::prepare_slot(grid, target, ids, memo, venue, k)
-    });
-    b.pre.resize(n, step::Prepared::default());
-    for (slot, (pre, m)) in b.prep.iter().enumerate() {
-        b.pre[slot] = *pre;
-        b.memo[slot] = *m;
-    }
+    b.slots.resize(n, step::SlotState::default());
+    let inputs = step::Inputs {
+        target: &b.target,
+        ids: &b.ids,
+        v0: &b.v0,
+        vel: &b.vel,
+        prev_slot: &b.prev_slot,
+        prev: &b.prev_slots,
+    };
+    let grid = &b.grid;
+    step::par_fill(&mut b.slots, tasks, |k| step::prepare_slot(grid, &inputs, venue, k));
     b.out.resize(n, (Vec2::ZERO, Vec2::ZERO));
     let input = step::StepInput {
         grid: &b.grid,
-        v0: &b.v0_s,
-        target: &b.target_s,
-        vel: &b.vel_s,
         venue,
         model: cfg.model,
         dt: cfg.dt as f32,
         range: cfg.range,
-        pre: &b.pre,
+        slots: &b.slots,
     };
     step::par_fill(&mut b.out, tasks, |k| step::step_slot(&input, k));
-    b.new_pos.resize(n, Vec2::ZERO);
-    b.new_vel.resize(n, Vec2::ZERO);
-    for slot in 0..n {
-        let i = b.grid.order[slot] as usize;
-        b.new_pos[i] = b.out[slot].0;
-        b.new_vel[i] = b.out[slot].1;
+    b.slot_of.resize(n, 0);
+    for (slot, &i) in b.grid.order.iter().enumerate() {
+        b.slot_of[i as usize] = slot as u32;
     }
     for (i, (_, mut p, mut v, _)) in q.iter_mut().enumerate() {
-        p.0 = b.new_pos[i];
-        v.0 = b.new_vel[i];
+        (p.0, v.0) = b.out[b.slot_of[i] as usize];
     }
-    for slot in 0..n {
-        b.grid.pos[slot] = b.out[slot].0;
+    for (gp, o) in b.grid.pos.iter_mut().zip(&b.out) {
+        *gp = o.0;
     }
 }

@@ -25,12 +25,6 @@ const MAX_NB: usize = 64;
 pub struct StepInput<'a> {
     /// Current positions and radii, sorted by cell.
     pub grid: &'a NeighbourGrid,
-    /// Free speed by slot.
-    pub v0: &'a [f32],
-    /// Target (floor field) by slot.
-    pub target: &'a [u16],
-    /// Velocity of the previous step by slot.
-    pub vel: &'a [Vec2],
     /// Geometry and floor fields.
     pub venue: &'a Venue,
     /// Model parameters.
@@ -39,12 +33,12 @@ pub struct StepInput<'a> {
     pub dt: f32,
     /// Largest distance at which a neighbour matters, m.
     pub range: f32,
-    /// Per slot: cost-to-go on its own floor field, its target and its floor-field direction
-    /// (from [`prepare_slot`]).
-    pub pre: &'a [Prepared],
+    /// Per slot: what the first pass found (from [`prepare_slot`]).
+    pub slots: &'a [SlotState],
 }
 
-/// What the first pass finds out about each agent.
+/// What the first pass finds out about each agent, with the inputs the second pass reads, so
+/// that a neighbour's state is one record in slot order.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Prepared {
     /// Cost-to-go on its own floor field.
@@ -53,33 +47,64 @@ pub struct Prepared {
     pub target: u16,
     /// Its floor-field walking direction.
     pub dir: Vec2,
+    /// Free speed, m/s (0: standing).
+    pub v0: f32,
+    /// Velocity over the previous step, m/s.
+    pub vel: Vec2,
+    /// Agent id.
+    pub id: u32,
 }
 
-/// First pass: an agent's cost-to-go and direction on its own floor field, and its target, by
-/// slot. `target`, `ids` and `memo` are by slot: the agent's target, id and what its last
-/// sample read (returned updated, for the caller to keep).
+/// An agent's record in slot order: the first pass's findings and what its floor-field sample
+/// read (carried to its next slot next step).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SlotState {
+    /// First-pass findings.
+    pub pre: Prepared,
+    /// Last floor-field sample.
+    pub memo: SampleMemo,
+}
+
+/// The agents in query order, as the first pass reads them.
+pub struct Inputs<'a> {
+    /// Target per agent ([`STANDING`] for a standing one).
+    pub target: &'a [u16],
+    /// Agent id per agent.
+    pub ids: &'a [u32],
+    /// Free speed per agent (0: standing).
+    pub v0: &'a [f32],
+    /// Velocity over the previous step per agent.
+    pub vel: &'a [Vec2],
+    /// Slot of each agent last step (`u32::MAX`: new).
+    pub prev_slot: &'a [u32],
+    /// Last step's records, by last step's slot.
+    pub prev: &'a [SlotState],
+}
+
+/// First pass, for the agent in `slot`: its cost-to-go and direction on its own floor field,
+/// gathered with what the second pass reads of it, and its floor-field sample (reusing the
+/// stencil it read last step when it is still in the same cell).
 #[inline]
-pub fn prepare_slot(
-    grid: &NeighbourGrid,
-    target: &[u16],
-    ids: &[u32],
-    memo: &[SampleMemo],
-    venue: &Venue,
-    slot: usize,
-) -> (Prepared, SampleMemo) {
-    let t = target[slot];
-    let mut m = memo.get(slot).copied().unwrap_or_default();
-    if t == STANDING {
-        // not moved, and on nobody's route: a walker judges it on its own field
-        let p = Prepared {
-            cost: f32::INFINITY,
-            target: STANDING,
-            dir: Vec2::ZERO,
-        };
-        return (p, m);
+pub fn prepare_slot(grid: &NeighbourGrid, inp: &Inputs, venue: &Venue, slot: usize) -> SlotState {
+    let i = grid.order[slot] as usize;
+    let t = inp.target[i];
+    let mut memo = inp
+        .prev
+        .get(inp.prev_slot[i] as usize)
+        .map_or_else(SampleMemo::default, |s| s.memo);
+    let mut pre = Prepared {
+        cost: f32::INFINITY,
+        target: t,
+        dir: Vec2::ZERO,
+        v0: inp.v0[i],
+        vel: inp.vel[i],
+        id: inp.ids[i],
+    };
+    // a standing agent is not moved, and is on nobody's route: a walker judges it on its own field
+    if t != STANDING {
+        (pre.cost, pre.dir) = venue.fields[t as usize].sample_memo(&venue.grid, grid.pos[slot], pre.id, t, &mut memo);
     }
-    let (cost, dir) = venue.fields[t as usize].sample_memo(&venue.grid, grid.pos[slot], ids[slot], t, &mut m);
-    (Prepared { cost, target: t, dir }, m)
+    SlotState { pre, memo }
 }
 
 /// Target index marking a standing agent (no floor field of its own).
@@ -110,9 +135,10 @@ pub fn interaction_range(max_radius: f32, max_v0: f32, model: &ModelRt) -> f32 {
 #[inline]
 pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let g = inp.grid;
-    let i = slot;
     let p = g.pos[slot];
-    if inp.v0[i] <= 0.0 {
+    let me = inp.slots[slot].pre;
+    let v0 = me.v0;
+    if v0 <= 0.0 {
         // standing in a queue or a lane: takes space, does not move
         return (p, Vec2::ZERO);
     }
@@ -120,11 +146,10 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let m = &inp.model;
     let venue = inp.venue;
 
-    let field = &venue.fields[inp.target[i] as usize];
-    let me = inp.pre[slot];
+    let field = &venue.fields[me.target as usize];
     let mut e0 = me.dir;
     if e0 == Vec2::ZERO {
-        e0 = inp.vel[i].normalize_or_zero();
+        e0 = me.vel.normalize_or_zero();
     }
 
     // Pass 1: neighbour repulsion; remember neighbours for the spacing pass.
@@ -135,7 +160,6 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let mut count = 0;
     let mut rep = Vec2::ZERO;
     let mut side = Vec2::ZERO;
-    let v0 = inp.v0[i];
     let range2 = inp.range * inp.range;
     let rep_shift = fast_exp(-REPULSION_CUTOFF / m.d_n);
     g.for_each_near(p, |k| {
@@ -169,13 +193,14 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
             let ahead = e0.dot(d);
             let lat = e0.perp_dot(d);
             if ahead > 0.0 && lat.abs() < l {
-                let closing = v0 - inp.vel[k].dot(e0);
+                let other = &inp.slots[k].pre;
+                let closing = v0 - other.vel.dot(e0);
                 if closing > 0.1 * v0 {
                     let w = (1.0 - gap.max(0.0) / m.side_range) * (closing / v0).min(1.0) * (1.0 - lat.abs() / l);
                     // someone in my lane heading the other way (its own floor-field direction
                     // against mine, whether it moves or is held up): keep right, whichever side
                     // it is on (it does the same), so the two streams settle into lanes
-                    let oncoming = inp.pre[k].dir.dot(e0) < -0.5;
+                    let oncoming = other.dir.dot(e0) < -0.5;
                     let s = if oncoming || lat > 0.0 || (lat == 0.0 && k < slot) {
                         1.0
                     } else {
@@ -215,7 +240,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     for k in 0..count {
         let d = nb_d[k];
         if e.dot(d) > 0.0 && e.perp_dot(d).abs() <= nb_l[k] && nb_s[k] < spacing {
-            let other = inp.pre[nb_k[k] as usize];
+            let other = inp.slots[nb_k[k] as usize].pre;
             let (cost_j, target_j) = (other.cost, other.target);
             let ahead = if target_j == own_target {
                 cost_j
@@ -227,7 +252,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
             }
         }
     }
-    let speed = (spacing / m.time_gap).clamp(0.0, inp.v0[i]);
+    let speed = (spacing / m.time_gap).clamp(0.0, v0);
     let cand = p + e * (speed * inp.dt);
     let next = constrain(venue, p, cand, r);
     (next, (next - p) / inp.dt)

@@ -12,7 +12,7 @@
 //! (scoped threads would be spawned per loop): this is the crate's one `unsafe` block, a read
 //! of the job pointer that is valid for as long as the caller waits (see `claim`).
 
-use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -33,6 +33,8 @@ struct Shared {
     done: AtomicUsize,
     /// Workers parked or about to park.
     sleepers: AtomicUsize,
+    /// A chunk of the current job panicked (on a worker: the caller re-raises it).
+    panicked: AtomicBool,
 }
 
 /// The pool: `threads - 1` workers plus the calling thread.
@@ -52,11 +54,6 @@ pub fn init(threads: usize) {
     }
 }
 
-/// Threads the global pool runs on (1 without a pool).
-pub fn threads() -> usize {
-    POOL.get().map_or(1, |p| p.workers.len() + 1)
-}
-
 impl Pool {
     fn new(threads: usize) -> Pool {
         let shared = Arc::new(Shared {
@@ -65,6 +62,7 @@ impl Pool {
             job: AtomicPtr::new(std::ptr::null_mut()),
             done: AtomicUsize::new(0),
             sleepers: AtomicUsize::new(0),
+            panicked: AtomicBool::new(false),
         });
         let workers = (1..threads)
             .map(|k| {
@@ -85,7 +83,7 @@ impl Pool {
 
     /// Runs `f(c)` for every chunk `c < chunks` across the pool; returns when all are done.
     fn run(&self, chunks: usize, f: Job) {
-        let Ok(_guard) = self.busy.try_lock() else {
+        let Ok(guard) = self.busy.try_lock() else {
             (0..chunks).for_each(f);
             return;
         };
@@ -94,6 +92,7 @@ impl Pool {
         s.job.store(&job as *const Job as *mut (), Ordering::Release);
         s.chunks.store(chunks, Ordering::Release);
         s.done.store(0, Ordering::Release);
+        s.panicked.store(false, Ordering::Release);
         let epoch = (s.state.load(Ordering::Acquire) >> 32) + 1;
         s.state.store(epoch << 32, Ordering::SeqCst);
         if s.sleepers.load(Ordering::SeqCst) > 0 {
@@ -107,11 +106,25 @@ impl Pool {
         }
         // every chunk is done, so no worker reads `job` any more (a late one fails its claim)
         s.job.store(std::ptr::null_mut(), Ordering::Release);
+        let panicked = s.panicked.load(Ordering::Acquire);
+        drop(guard);
+        assert!(!panicked, "a chunk of a parallel loop panicked");
     }
 }
 
-/// Takes and runs chunks of job `epoch` until none are left (or a newer job started).
+/// Takes and runs chunks of job `epoch` until none are left (or a newer job started). A panic
+/// in a chunk must neither leave `done` short (the caller would wait for ever) nor unwind the
+/// caller's frame, which holds the job, while other threads still run it: it is caught, the
+/// chunk counted as done and the panic recorded for the caller to raise once all are done.
 fn claim(s: &Shared, epoch: u64) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| claim_loop(s, epoch))).is_err() {
+        s.panicked.store(true, Ordering::Release);
+        // the chunk this thread was running when it panicked
+        s.done.fetch_add(1, Ordering::Release);
+    }
+}
+
+fn claim_loop(s: &Shared, epoch: u64) {
     loop {
         let st = s.state.load(Ordering::Acquire);
         if st >> 32 != epoch {
@@ -201,6 +214,20 @@ mod tests {
             let want: Vec<u64> = (0..n as u64).map(|k| k.wrapping_mul(2_654_435_761) ^ 7).collect();
             assert_eq!(out, want, "n = {n}");
         }
+    }
+
+    #[test]
+    fn a_panicking_chunk_is_reported_to_the_caller_not_a_hang() {
+        super::init(2);
+        let r = std::panic::catch_unwind(|| {
+            let mut out = vec![0u32; 4096];
+            super::fill(&mut out, |k| if k == 4000 { panic!("chunk {k}") } else { 1 });
+        });
+        assert!(r.is_err());
+        // the pool still works afterwards
+        let mut out = vec![0u32; 4096];
+        super::fill(&mut out, |k| k as u32);
+        assert!(out.iter().enumerate().all(|(k, &v)| v == k as u32));
     }
 
     #[test]

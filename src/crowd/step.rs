@@ -63,6 +63,27 @@ pub struct SlotState {
     pub pre: Prepared,
     /// Last floor-field sample.
     pub memo: SampleMemo,
+    /// The wall-index bucket the agent stands in, and its entries.
+    pub walls: WallMemo,
+}
+
+/// An agent's wall-index bucket and its entries, carried from step to step so that the lookup
+/// (a cache miss into a site-wide table) happens only when the agent enters another bucket.
+#[derive(Debug, Clone, Copy)]
+pub struct WallMemo {
+    /// Bucket (`u32::MAX`: none yet).
+    pub bucket: u32,
+    /// Its entries, for [`crate::venue::grid::SegmentIndex::in_range`].
+    pub range: (u32, u32),
+}
+
+impl Default for WallMemo {
+    fn default() -> Self {
+        WallMemo {
+            bucket: u32::MAX,
+            range: (0, 0),
+        }
+    }
 }
 
 /// The agents in query order, as the first pass reads them.
@@ -88,10 +109,9 @@ pub struct Inputs<'a> {
 pub fn prepare_slot(grid: &NeighbourGrid, inp: &Inputs, venue: &Venue, slot: usize) -> SlotState {
     let i = grid.order[slot] as usize;
     let t = inp.target[i];
-    let mut memo = inp
-        .prev
-        .get(inp.prev_slot[i] as usize)
-        .map_or_else(SampleMemo::default, |s| s.memo);
+    let prev = inp.prev.get(inp.prev_slot[i] as usize);
+    let mut memo = prev.map_or_else(SampleMemo::default, |s| s.memo);
+    let mut walls = prev.map_or_else(WallMemo::default, |s| s.walls);
     let mut pre = Prepared {
         cost: f32::INFINITY,
         target: t,
@@ -102,9 +122,17 @@ pub fn prepare_slot(grid: &NeighbourGrid, inp: &Inputs, venue: &Venue, slot: usi
     };
     // a standing agent is not moved, and is on nobody's route: a walker judges it on its own field
     if t != STANDING {
-        (pre.cost, pre.dir) = venue.fields[t as usize].sample_memo(&venue.grid, grid.pos[slot], pre.id, t, &mut memo);
+        let p = grid.pos[slot];
+        (pre.cost, pre.dir) = venue.fields[t as usize].sample_memo(&venue.grid, p, pre.id, t, &mut memo);
+        let b = venue.walls.bucket(p);
+        if b != walls.bucket {
+            walls = WallMemo {
+                bucket: b,
+                range: venue.walls.bucket_range(b),
+            };
+        }
     }
-    SlotState { pre, memo }
+    SlotState { pre, memo, walls }
 }
 
 /// Target index marking a standing agent (no floor field of its own).
@@ -137,6 +165,8 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let g = inp.grid;
     let p = g.pos[slot];
     let me = inp.slots[slot].pre;
+    // the walls near p (the first pass looked up p's bucket)
+    let near_walls = inp.slots[slot].walls.range;
     let v0 = me.v0;
     if v0 <= 0.0 {
         // standing in a queue or a lane: takes space, does not move
@@ -221,7 +251,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
 
     // Wall repulsion.
     let mut wrep = Vec2::ZERO;
-    for seg in venue.walls.near(p) {
+    for seg in venue.walls.in_range(near_walls) {
         let c = seg.closest(p);
         let d = p - c;
         let dist = d.length();
@@ -254,16 +284,16 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     }
     let speed = (spacing / m.time_gap).clamp(0.0, v0);
     let cand = p + e * (speed * inp.dt);
-    let next = constrain(venue, p, cand, r);
+    let next = constrain_in(venue, near_walls, p, cand, r);
     (next, (next - p) / inp.dt)
 }
 
 /// Whether moving from `p` to `q` keeps clear of every wall: no crossing, and no closer than
 /// the body radius (or than the agent already was, if it started closer).
 #[inline]
-fn move_ok(venue: &Venue, p: Vec2, q: Vec2, r: f32) -> bool {
+fn move_ok(venue: &Venue, near: (u32, u32), p: Vec2, q: Vec2, r: f32) -> bool {
     let step = p.distance(q);
-    for seg in venue.walls.near(p) {
+    for seg in venue.walls.in_range(near) {
         let dq = seg.distance(q);
         if dq < r {
             let dp = seg.distance(p);
@@ -281,7 +311,13 @@ fn move_ok(venue: &Venue, p: Vec2, q: Vec2, r: f32) -> bool {
 /// The wall constraint: take the move if clear, else slide along the offending wall, else stay.
 #[inline]
 pub fn constrain(venue: &Venue, p: Vec2, cand: Vec2, r: f32) -> Vec2 {
-    if move_ok(venue, p, cand, r) {
+    constrain_in(venue, venue.walls.bucket_range(venue.walls.bucket(p)), p, cand, r)
+}
+
+/// [`constrain`] with the entries of `p`'s wall-index bucket already looked up.
+#[inline]
+fn constrain_in(venue: &Venue, near: (u32, u32), p: Vec2, cand: Vec2, r: f32) -> Vec2 {
+    if move_ok(venue, near, p, cand, r) {
         return cand;
     }
     // Project the move off each wall it runs into (remove the component towards the wall's
@@ -292,7 +328,7 @@ pub fn constrain(venue: &Venue, p: Vec2, cand: Vec2, r: f32) -> Vec2 {
         let q = p + mv;
         let Some(seg) = venue
             .walls
-            .near(p)
+            .in_range(near)
             .filter(|s| s.distance(q) < r || segments_intersect(p, q, s.a, s.b))
             .min_by(|a, b| a.distance(q).total_cmp(&b.distance(q)))
         else {
@@ -304,7 +340,7 @@ pub fn constrain(venue: &Venue, p: Vec2, cand: Vec2, r: f32) -> Vec2 {
             break;
         }
         mv -= n * into;
-        if move_ok(venue, p, p + mv, r) {
+        if move_ok(venue, near, p, p + mv, r) {
             return p + mv;
         }
     }

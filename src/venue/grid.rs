@@ -239,19 +239,38 @@ impl SegmentIndex {
         }
     }
 
-    /// Segments near `p` (those within `margin` of its bucket).
+    /// The bucket holding `p` (clamped to the index).
     #[inline]
-    pub fn near(&self, p: Vec2) -> impl Iterator<Item = &Segment> + '_ {
+    pub fn bucket(&self, p: Vec2) -> u32 {
         let fx = ((p.x - self.origin.x) / self.cell).max(0.0);
         let fy = ((p.y - self.origin.y) / self.cell).max(0.0);
         let x = (fx as usize).min(self.nx.saturating_sub(1));
         let y = (fy as usize).min(self.ny.saturating_sub(1));
-        let b = y * self.nx + x;
-        let (s, e) = if self.starts.len() > b + 1 {
-            (self.starts[b] as usize, self.starts[b + 1] as usize)
+        (y * self.nx + x) as u32
+    }
+
+    /// Bucket `b`'s entries: a range to pass to [`Self::in_range`].
+    #[inline]
+    pub fn bucket_range(&self, b: u32) -> (u32, u32) {
+        let b = b as usize;
+        if self.starts.len() > b + 1 {
+            (self.starts[b], self.starts[b + 1])
         } else {
             (0, 0)
-        };
-        self.items[s..e].iter().map(move |&k| &self.segments[k as usize])
+        }
+    }
+
+    /// The segments of a bucket's entries (from [`Self::bucket_range`]).
+    #[inline]
+    pub fn in_range(&self, (s, e): (u32, u32)) -> impl Iterator<Item = &Segment> + '_ {
+        self.items[s as usize..e as usize]
+            .iter()
+            .map(move |&k| &self.segments[k as usize])
+    }
+
+    /// Segments near `p` (those within `margin` of its bucket).
+    #[inline]
+    pub fn near(&self, p: Vec2) -> impl Iterator<Item = &Segment> + '_ {
+        self.in_range(self.bucket_range(self.bucket(p)))
     }
 }

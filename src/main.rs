@@ -54,6 +54,9 @@ enum Cmd {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Print where the wall-clock time went, by phase of the step (for performance work).
+        #[arg(long)]
+        profile: bool,
     },
     /// Watch a scenario in a window (no FILE: the built-in default); saving the file reloads it.
     #[cfg(feature = "viewer")]
@@ -179,6 +182,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             threads,
             executor,
             quiet,
+            profile,
         } => {
             // the pool also computes the floor fields while the scenario is validated
             cordon::sim::init_compute_pool(threads);
@@ -199,6 +203,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 multi_threaded_executor: matches!(executor, Executor::Multi),
             };
             let mut sim = Simulation::new(&v, &opts);
+            if profile {
+                sim.enable_profile();
+            }
             let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
                 let b = indicatif::ProgressBar::new(sim.end_ticks());
                 b.set_style(
@@ -259,6 +266,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let report = sim.report(ended_by);
             if let Some(b) = bar {
                 b.finish_and_clear();
+            }
+            if let Some(p) = sim.profile() {
+                eprint!("{}", p.table());
             }
             if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
                 anyhow::bail!("interrupted at {}: nothing written", ended_by);

@@ -100,3 +100,71 @@ impl Plugin for SchedulePlugin {
         app.add_systems(SimStep, advance_clock.in_set(SimSystems::Clock));
     }
 }
+
+/// Wall-clock seconds spent in each phase of the step, kept only when profiling is on
+/// ([`add_profiling`], `cordon run --profile`): for performance work, never in a report.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct StepProfile {
+    /// Per set of [`SimSystems`], in their order.
+    pub sets: [f64; 8],
+    /// Parts of the Move set: copy in (with the slot bookkeeping), sort into cells, first pass,
+    /// second pass, copy out.
+    pub moves: [f64; 5],
+    last: Option<std::time::Instant>,
+}
+
+impl StepProfile {
+    /// Names of [`Self::sets`].
+    pub const SETS: [&'static str; 8] = [
+        "spawn",
+        "route",
+        "move",
+        "checkpoint",
+        "respond",
+        "incident",
+        "measure",
+        "clock",
+    ];
+    /// Names of [`Self::moves`].
+    pub const MOVES: [&'static str; 5] = ["copy in", "sort", "first pass", "second pass", "copy out"];
+
+    /// One line per set (and the parts of the move set), for a terminal.
+    pub fn table(&self) -> String {
+        let total: f64 = self.sets.iter().sum();
+        let mut out = format!("time by phase of the step (wall clock, {total:.1} s in all):\n");
+        for (k, (name, s)) in Self::SETS.iter().zip(self.sets).enumerate() {
+            out += &format!("  {name:<12} {s:>8.2} s {:>5.1}%\n", 100.0 * s / total.max(1e-9));
+            if k == 2 {
+                for (name, s) in Self::MOVES.iter().zip(self.moves) {
+                    out += &format!("    {name:<12} {s:>6.2} s\n");
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Times every set of the step from now on, into a [`StepProfile`] resource.
+pub fn add_profiling(app: &mut App) {
+    use SimSystems::*;
+    const ORDER: [SimSystems; 8] = [Spawn, Route, Move, Checkpoint, Respond, Incident, Measure, Clock];
+    app.init_resource::<StepProfile>();
+    app.add_systems(
+        SimStep,
+        (|mut p: ResMut<StepProfile>| p.last = Some(std::time::Instant::now())).before(Spawn),
+    );
+    for k in 0..ORDER.len() {
+        let lap = move |mut p: ResMut<StepProfile>| {
+            let now = std::time::Instant::now();
+            if let Some(last) = p.last {
+                p.sets[k] += (now - last).as_secs_f64();
+            }
+            p.last = Some(now);
+        };
+        if k + 1 < ORDER.len() {
+            app.add_systems(SimStep, lap.after(ORDER[k]).before(ORDER[k + 1]));
+        } else {
+            app.add_systems(SimStep, lap.after(ORDER[k]));
+        }
+    }
+}

@@ -206,6 +206,16 @@ impl Simulation {
         }
     }
 
+    /// Times each phase of the step from now on (see [`crate::schedule::StepProfile`]).
+    pub fn enable_profile(&mut self) {
+        crate::schedule::add_profiling(&mut self.app);
+    }
+
+    /// The time by phase so far, if [`Self::enable_profile`] was called.
+    pub fn profile(&self) -> Option<&crate::schedule::StepProfile> {
+        self.app.world().get_resource()
+    }
+
     /// Runs one step.
     pub fn step(&mut self) {
         self.app.world_mut().run_schedule(SimStep);

@@ -10,7 +10,8 @@ use cordon::crowd::{CrowdCounters, Dwelling, Walking};
 use cordon::prelude::*;
 use std::process::Command;
 
-fn run_cli(extra: &[&str], out: &std::path::Path) -> Vec<u8> {
+/// Runs the default scenario's first 400 s; its report.json and what it printed on stderr.
+fn run_cli_err(extra: &[&str], out: &std::path::Path) -> (Vec<u8>, String) {
     let bin = env!("CARGO_BIN_EXE_cordon");
     let mut args = vec![
         "run",
@@ -30,7 +31,12 @@ fn run_cli(extra: &[&str], out: &std::path::Path) -> Vec<u8> {
         "cordon run failed: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-    std::fs::read(out.join("report.json")).unwrap_or_else(|e| panic!("no report: {e}"))
+    let report = std::fs::read(out.join("report.json")).unwrap_or_else(|e| panic!("no report: {e}"));
+    (report, String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+fn run_cli(extra: &[&str], out: &std::path::Path) -> Vec<u8> {
+    run_cli_err(extra, out).0
 }
 
 #[test]
@@ -40,7 +46,26 @@ fn report_is_byte_identical_across_executors_and_threads() {
     let b = run_cli(&["--executor", "multi", "--threads", "1"], &dir.join("b"));
     let c = run_cli(&["--executor", "multi", "--threads", "2"], &dir.join("c"));
     let d = run_cli(&["--executor", "single", "--threads", "2"], &dir.join("d"));
+    // timing the phases (cordon run --profile) only prints: the run is the same
+    let (p, err) = run_cli_err(&["--threads", "2", "--profile"], &dir.join("p"));
     std::fs::remove_dir_all(&dir).ok();
+    assert!(a == p, "--profile changed the report");
+    for phase in [
+        "spawn",
+        "route",
+        "move",
+        "sort",
+        "first pass",
+        "second pass",
+        "checkpoint",
+        "measure",
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.trim_start().starts_with(phase) && l.trim_end().ends_with(['s', '%'])),
+            "--profile printed no time for {phase}:\n{err}"
+        );
+    }
     assert!(a.len() > 1000);
     assert!(a == b, "multi-threaded executor on 1 thread changed the report");
     assert!(a == c, "multi-threaded executor on 2 threads changed the report");

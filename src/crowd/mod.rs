@@ -586,7 +586,19 @@ fn move_agents(
     mut buf: ResMut<CrowdBuffer>,
     venue: Res<Venue>,
     cfg: Res<CrowdConfig>,
+    mut profile: Option<ResMut<crate::schedule::StepProfile>>,
 ) {
+    let mut lap = {
+        let on = profile.is_some();
+        let mut last = on.then(std::time::Instant::now);
+        move |part: usize, profile: &mut Option<ResMut<crate::schedule::StepProfile>>| {
+            if let (Some(p), Some(l)) = (profile.as_mut(), last.as_mut()) {
+                let now = std::time::Instant::now();
+                p.moves[part] += (now - *l).as_secs_f64();
+                *l = now;
+            }
+        }
+    };
     let b = &mut *buf;
     b.pos.clear();
     b.radius.clear();
@@ -633,7 +645,9 @@ fn move_agents(
             b.seq.push(i as u32);
         }
     }
+    lap(0, &mut profile);
     b.grid.rebuild_in(&b.seq, &b.pos, &b.radius);
+    lap(1, &mut profile);
     let (venue, tasks) = (&*venue, cfg.tasks);
     b.slots.resize(n, step::SlotState::default());
     let inputs = step::Inputs {
@@ -646,6 +660,7 @@ fn move_agents(
     };
     let grid = &b.grid;
     step::par_fill(&mut b.slots, tasks, |k| step::prepare_slot(grid, &inputs, venue, k));
+    lap(2, &mut profile);
     b.out.resize(n, (Vec2::ZERO, Vec2::ZERO));
     let input = step::StepInput {
         grid: &b.grid,
@@ -656,6 +671,7 @@ fn move_agents(
         slots: &b.slots,
     };
     step::par_fill(&mut b.out, tasks, |k| step::step_slot(&input, k));
+    lap(3, &mut profile);
     b.slot_of.resize(n, 0);
     for (slot, &i) in b.grid.order.iter().enumerate() {
         b.slot_of[i as usize] = slot as u32;
@@ -666,4 +682,5 @@ fn move_agents(
     for (gp, o) in b.grid.pos.iter_mut().zip(&b.out) {
         *gp = o.0;
     }
+    lap(4, &mut profile);
 }

@@ -588,15 +588,13 @@ fn move_agents(
     cfg: Res<CrowdConfig>,
     mut profile: Option<ResMut<crate::schedule::StepProfile>>,
 ) {
-    let mut lap = {
-        let on = profile.is_some();
-        let mut last = on.then(std::time::Instant::now);
-        move |part: usize, profile: &mut Option<ResMut<crate::schedule::StepProfile>>| {
-            if let (Some(p), Some(l)) = (profile.as_mut(), last.as_mut()) {
-                let now = std::time::Instant::now();
-                p.moves[part] += (now - *l).as_secs_f64();
-                *l = now;
-            }
+    // with `cordon run --profile`: time the parts of this phase
+    let mut last = profile.is_some().then(std::time::Instant::now);
+    let mut lap = move |part: usize, profile: &mut Option<ResMut<crate::schedule::StepProfile>>| {
+        if let (Some(p), Some(l)) = (profile.as_mut(), last.as_mut()) {
+            let now = std::time::Instant::now();
+            p.moves[part] += (now - *l).as_secs_f64();
+            *l = now;
         }
     };
     let b = &mut *buf;

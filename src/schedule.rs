@@ -29,6 +29,20 @@ pub enum SimSystems {
     Clock,
 }
 
+impl SimSystems {
+    /// Every set, in the order they run.
+    pub const ORDER: [SimSystems; 8] = [
+        SimSystems::Spawn,
+        SimSystems::Route,
+        SimSystems::Move,
+        SimSystems::Checkpoint,
+        SimSystems::Respond,
+        SimSystems::Incident,
+        SimSystems::Measure,
+        SimSystems::Clock,
+    ];
+}
+
 /// Simulation time: `tick * dt` seconds after the start.
 #[derive(Resource, Debug, Clone, Copy)]
 pub struct SimClock {
@@ -83,20 +97,9 @@ impl Plugin for SchedulePlugin {
             schedule.set_executor(SingleThreadedExecutor::new());
         }
         app.add_schedule(schedule);
-        app.configure_sets(
-            SimStep,
-            (
-                SimSystems::Spawn,
-                SimSystems::Route,
-                SimSystems::Move,
-                SimSystems::Checkpoint,
-                SimSystems::Respond,
-                SimSystems::Incident,
-                SimSystems::Measure,
-                SimSystems::Clock,
-            )
-                .chain(),
-        );
+        for w in SimSystems::ORDER.windows(2) {
+            app.configure_sets(SimStep, w[1].after(w[0]));
+        }
         app.add_systems(SimStep, advance_clock.in_set(SimSystems::Clock));
     }
 }
@@ -114,7 +117,7 @@ pub struct StepProfile {
 }
 
 impl StepProfile {
-    /// Names of [`Self::sets`].
+    /// Names of [`Self::sets`] (the sets of [`SimSystems::ORDER`]).
     pub const SETS: [&'static str; 8] = [
         "spawn",
         "route",
@@ -146,12 +149,11 @@ impl StepProfile {
 
 /// Times every set of the step from now on, into a [`StepProfile`] resource.
 pub fn add_profiling(app: &mut App) {
-    use SimSystems::*;
-    const ORDER: [SimSystems; 8] = [Spawn, Route, Move, Checkpoint, Respond, Incident, Measure, Clock];
+    const ORDER: [SimSystems; 8] = SimSystems::ORDER;
     app.init_resource::<StepProfile>();
     app.add_systems(
         SimStep,
-        (|mut p: ResMut<StepProfile>| p.last = Some(std::time::Instant::now())).before(Spawn),
+        (|mut p: ResMut<StepProfile>| p.last = Some(std::time::Instant::now())).before(ORDER[0]),
     );
     for k in 0..ORDER.len() {
         let lap = move |mut p: ResMut<StepProfile>| {

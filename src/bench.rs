@@ -334,7 +334,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     if let Some(path) = &args.json {
         let body = serde_json::json!({ "open_square": square, "bottleneck": bottle, "coverage": coverage });
-        crate::metrics::report::write_atomic(
+        crate::output::write_file(
             path,
             format!("{}\n", serde_json::to_string_pretty(&body).unwrap_or_default()).as_bytes(),
         )?;

@@ -38,6 +38,9 @@ pub enum CordonError {
     /// A batch's parameters are wrong (a bad --set/--sweep path or value, a bad shard).
     #[error("{0}")]
     Batch(String),
+    /// A command-line argument is out of range or cannot be used (exit 2, like a bad file).
+    #[error("{0}")]
+    Usage(String),
     /// Writing output failed.
     #[error("{path}: cannot write: {source}")]
     Write {
@@ -53,7 +56,11 @@ impl CordonError {
     pub fn is_invalid_input(&self) -> bool {
         matches!(
             self,
-            CordonError::Parse(_) | CordonError::Invalid { .. } | CordonError::Io { .. } | CordonError::Batch(_)
+            CordonError::Parse(_)
+                | CordonError::Invalid { .. }
+                | CordonError::Io { .. }
+                | CordonError::Batch(_)
+                | CordonError::Usage(_)
         )
     }
 }

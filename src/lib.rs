@@ -13,6 +13,7 @@ pub mod figures;
 pub mod incidents;
 pub mod metrics;
 pub mod optimize;
+pub mod output;
 pub mod par;
 pub mod responders;
 pub mod rng;

@@ -2,7 +2,6 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use cordon::metrics::report::write_all_atomic;
 use cordon::scenario::{self, Validated};
 use cordon::{SimOptions, Simulation};
 use std::io::IsTerminal;
@@ -31,6 +30,8 @@ enum Cmd {
         /// Scenario files (RON).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        limits: scenario::Limits,
     },
     /// Run a scenario headless and write report.json (no FILE: the built-in default scenario).
     Run {
@@ -57,6 +58,8 @@ enum Cmd {
         /// Print where the wall-clock time went, by phase of the step (for performance work).
         #[arg(long)]
         profile: bool,
+        #[command(flatten)]
+        limits: scenario::Limits,
     },
     /// Watch a scenario in a window (no FILE: the built-in default); saving the file reloads it.
     #[cfg(feature = "viewer")]
@@ -134,7 +137,7 @@ fn main() -> ExitCode {
     match real_main(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{e:#}");
+            eprintln!("{}", error_text(&e));
             ExitCode::from(
                 if e.downcast_ref::<cordon::CordonError>()
                     .is_some_and(|c| c.is_invalid_input())
@@ -148,13 +151,31 @@ fn main() -> ExitCode {
     }
 }
 
+/// The error and its causes, each cause once: a library error that already prints its cause
+/// (`path: cannot write: Permission denied`) does not get it appended a second time.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text = format!("{text}: {c}");
+        }
+    }
+    text
+}
+
+/// An out-of-range argument: exit 2, like a bad scenario file.
+fn usage(text: String) -> anyhow::Error {
+    cordon::CordonError::Usage(text).into()
+}
+
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::Check { files } => {
+        Cmd::Check { files, limits } => {
             cordon::sim::init_compute_pool(0);
             let mut bad = 0;
             for f in &files {
-                match scenario::load_and_validate(f) {
+                match scenario::load_and_validate_with(f, &limits) {
                     Ok(v) => say!(
                         "ok: {}: scenario \"{}\" ({} groups, {} targets, {} zones; {} cells, {} floor fields in {:.0} MB)",
                         f.display(),
@@ -183,19 +204,23 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             executor,
             quiet,
             profile,
+            limits,
         } => {
-            // the pool also computes the floor fields while the scenario is validated
-            cordon::sim::init_compute_pool(threads);
-            let v: Validated = match &file {
-                Some(f) => scenario::load_and_validate(f)?,
-                None => scenario::default_scenario()?,
-            };
             if let Some(u) = until
                 && !(u.is_finite() && u > 0.0)
             {
-                anyhow::bail!("--until must be a positive number of seconds, got {u}");
+                return Err(usage(format!("--until must be a positive number of seconds, got {u}")));
             }
+            // the pool also computes the floor fields while the scenario is validated
+            cordon::sim::init_compute_pool(threads);
+            let v: Validated = match &file {
+                Some(f) => scenario::load_and_validate_with(f, &limits)?,
+                None => scenario::default_scenario()?,
+            };
             let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name));
+            // found now, not after a long run
+            cordon::output::check_writable(&out)
+                .map_err(|e| usage(format!("--out {}: cannot write there: {e}", out.display())))?;
             let opts = SimOptions {
                 seed,
                 until,
@@ -229,7 +254,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     break why;
                 }
                 if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-                    break "interrupted";
+                    break "Ctrl-C";
                 }
                 sim.step();
                 if bar.is_none() && !quiet {
@@ -269,9 +294,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             if let Some(p) = sim.profile() {
                 eprint!("{}", p.table());
+                eprintln!(
+                    "  parallel loops: {} (on {} threads)",
+                    cordon::par::parallel_loops(),
+                    rayon::current_num_threads()
+                );
             }
             if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-                anyhow::bail!("interrupted at {}: nothing written", ended_by);
+                let clock = *sim.world().resource::<cordon::schedule::SimClock>();
+                anyhow::bail!(
+                    "interrupted at {} (simulated): nothing written",
+                    cordon::scenario::model::ClockTime(clock.start + clock.t()).hms()
+                );
             }
             let start = sim.world().resource::<cordon::schedule::SimClock>().start;
             let figures = cordon::figures::render(sim.world(), &report)?;
@@ -300,7 +334,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             ];
             files.extend(figures.iter().map(|f| (f.file.clone(), f.png.clone())));
             files.push(("report.html".to_string(), html.into_bytes()));
-            write_all_atomic(&out, &files).with_context(|| format!("writing the report into {}", out.display()))?;
+            cordon::output::write_folder(&out, &files)?;
             say!("{}", report.summary().trim_end());
             say!(
                 "  report: {} (report.json, timeseries.csv, {} figures)",
@@ -346,10 +380,14 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             paused,
         } => {
             if !(at.is_finite() && at >= 0.0) {
-                anyhow::bail!("--at must be a non-negative number of seconds, got {at}");
+                return Err(usage(format!(
+                    "--at must be a non-negative number of seconds, got {at}"
+                )));
             }
             if ![0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0].contains(&speed) {
-                anyhow::bail!("--speed must be one of 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64; got {speed}");
+                return Err(usage(format!(
+                    "--speed must be one of 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64; got {speed}"
+                )));
             }
             cordon::viewer::run(cordon::viewer::ViewerOptions {
                 file,
@@ -505,6 +543,8 @@ struct BatchArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    #[command(flatten)]
+    limits: scenario::Limits,
 }
 
 fn split_assignment(text: &str, flag: &str) -> Result<(String, String)> {
@@ -550,9 +590,6 @@ fn split_values(text: &str) -> Vec<String> {
 
 fn batch(a: BatchArgs) -> Result<ExitCode> {
     use cordon::batch::{self, BatchSpec, Shard, path};
-    if a.runs == 0 {
-        anyhow::bail!(cordon::CordonError::Batch("--runs must be at least 1".into()));
-    }
     if let Some(u) = a.until
         && !(u.is_finite() && u > 0.0)
     {
@@ -564,10 +601,7 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
     cordon::sim::init_compute_pool(0);
     let (base, file_label) = match &a.file {
         Some(f) => {
-            let text = std::fs::read_to_string(f).map_err(|source| cordon::CordonError::Io {
-                path: f.clone(),
-                source,
-            })?;
+            let text = scenario::read_text(f)?;
             let label = f.display().to_string();
             (scenario::parse_str(&text, &label)?, label)
         }
@@ -584,9 +618,6 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
         let (p, v) = split_assignment(s, "--sweep")?;
         path::parse(&p)?;
         let vals: Vec<serde_json::Value> = split_values(&v).iter().map(|x| path::parse_value(x)).collect();
-        if vals.is_empty() {
-            anyhow::bail!(cordon::CordonError::Batch(format!("--sweep {s}: no values")));
-        }
         sweeps.push((p, vals));
     }
     let spec = BatchSpec {
@@ -598,14 +629,25 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
         sets,
         sweeps,
     };
-    let out = batch::out_dir(a.out.clone(), &spec.scenario);
+    spec.check()?;
+    if let Some(n) = a.shards
+        && !(1..=batch::MAX_SHARDS).contains(&n)
+    {
+        return Err(usage(format!(
+            "--shards {n}: a batch has 1 to {} shards",
+            batch::MAX_SHARDS
+        )));
+    }
+    let out = batch::out_dir(a.out.clone(), &spec.scenario)?;
     let jobs = jobs_or_cores(a.jobs);
+    // every variant is checked before anything runs (or a script to run them is written)
+    let variants = batch::variants(&spec, &base, &file_label, &a.limits)?;
     if a.emit_sbatch {
         print!("{}", sbatch_script(&a, &spec, &out)?);
         return Ok(ExitCode::SUCCESS);
     }
-    // every variant is checked before anything runs
-    let variants = batch::variants(&spec, &base, &file_label)?;
+    cordon::output::check_writable(&out)
+        .map_err(|e| usage(format!("--out {}: cannot write there: {e}", out.display())))?;
     let shard = a
         .shard
         .as_deref()
@@ -650,7 +692,7 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
             };
             let name = batch::shard_name(s.index, s.of);
             let bytes = serde_json::to_vec_pretty(&f)?;
-            cordon::metrics::report::write_all_atomic(&out, &[(name.clone(), bytes)])?;
+            cordon::output::write_file(&out.join(&name), &bytes)?;
             println!(
                 "shard {} of {}: {} replications in {:.1} s -> {}",
                 s.index,
@@ -680,6 +722,17 @@ fn batch(a: BatchArgs) -> Result<ExitCode> {
     })
 }
 
+/// A word for the generated script: no control characters (a newline would end the script's
+/// here-document early and turn the rest of the word into commands), then quoted by [`sh`].
+fn script_word(what: &str, word: &str) -> Result<String> {
+    if let Some(c) = word.chars().find(|c| c.is_control()) {
+        return Err(usage(format!(
+            "--emit-sbatch: {what} {word:?} holds the control character {c:?}, which a job script cannot carry safely"
+        )));
+    }
+    Ok(sh(word))
+}
+
 /// Quotes a word for a POSIX shell.
 fn sh(word: &str) -> String {
     if !word.is_empty()
@@ -704,30 +757,41 @@ fn sbatch_script(a: &BatchArgs, spec: &cordon::batch::BatchSpec, out: &std::path
         .unwrap_or_else(|| spec.total().min(100))
         .clamp(1, spec.total().max(1));
     let cpus = a.jobs.unwrap_or(1).max(1);
-    let mut args = vec![sh(&exe.display().to_string()), "batch".to_string()];
+    let exe_word = script_word("the cordon program's path", &exe.display().to_string())?;
+    let out_word = script_word("the output folder", &out.display().to_string())?;
+    let mut args = vec![exe_word.clone(), "batch".to_string()];
     if let Some(f) = &a.file {
-        args.push(sh(&abs(f).display().to_string()));
+        args.push(script_word("the scenario file", &abs(f).display().to_string())?);
     }
     args.push(format!("--runs {}", spec.runs));
     args.push(format!("--seed {}", spec.seed));
     for s in &a.sets {
-        args.push(format!("--set {}", sh(s)));
+        args.push(format!("--set {}", script_word("--set", s)?));
     }
     for s in &a.sweeps {
-        args.push(format!("--sweep {}", sh(s)));
+        args.push(format!("--sweep {}", script_word("--sweep", s)?));
     }
     if let Some(u) = spec.until {
         args.push(format!("--until {u}"));
     }
-    args.push(format!("--out {}", sh(&out.display().to_string())));
+    args.push(format!("--out {out_word}"));
     args.push("--jobs \"${SLURM_CPUS_PER_TASK:-1}\" --shard auto --quiet".into());
     let run = args.join(" ");
-    let merge = format!(
-        "{} merge {} --expect {n}",
-        sh(&exe.display().to_string()),
-        sh(&out.display().to_string())
-    );
-    let logs = sh(&out.join("logs").display().to_string());
+    let merge = format!("{exe_word} merge {out_word} --expect {n}");
+    let logs = script_word("the log folder", &out.join("logs").display().to_string())?;
+    // the job name sits in a `#SBATCH` comment line, which no shell quoting reaches: only the
+    // characters a validated scenario name may hold
+    let name: String = spec
+        .scenario
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     Ok(format!(
         r#"#!/bin/bash
 # Cordon batch on Slurm: {total} replications ({points} sweep points x {runs}) as a job array of
@@ -752,14 +816,13 @@ merge_id=$(sbatch --parsable --dependency=afterok:$array_id <<'MERGE'
 {merge}
 MERGE
 )
-echo "submitted array job $array_id ({n} tasks) and merge job ${{merge_id%%;*}}; results in {outq}"
+echo "submitted array job $array_id ({n} tasks) and merge job ${{merge_id%%;*}}; results in" {outq}
 "#,
         total = spec.total(),
         points = spec.points(),
         runs = spec.runs,
         last = n - 1,
-        name = sh(&spec.scenario),
-        outq = sh(&out.display().to_string()),
+        outq = out_word,
     ))
 }
 
@@ -770,10 +833,7 @@ fn optimize(
 ) -> Result<ExitCode> {
     cordon::sim::init_compute_pool(0);
     let label = file.display().to_string();
-    let text = std::fs::read_to_string(file).map_err(|source| cordon::CordonError::Io {
-        path: file.to_path_buf(),
-        source,
-    })?;
+    let text = scenario::read_text(file)?;
     let stem = file
         .file_stem()
         .map_or("plan".into(), |s| s.to_string_lossy().into_owned());
@@ -799,7 +859,7 @@ fn optimize(
         b.finish_and_clear();
     }
     let out = out.unwrap_or_else(|| PathBuf::from("out").join(format!("{}-optimize", outcome.scenario)));
-    cordon::metrics::report::write_all_atomic(&out, &files)?;
+    cordon::output::write_folder(&out, &files)?;
     print!("{}", cordon::optimize::report::comparison_md(&outcome));
     println!(
         "\nwrote {} into {}",

@@ -50,6 +50,11 @@ fn report_is_byte_identical_across_executors_and_threads() {
     let (p, err) = run_cli_err(&["--threads", "2", "--profile"], &dir.join("p"));
     std::fs::remove_dir_all(&dir).ok();
     assert!(a == p, "--profile changed the report");
+    let loops = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("parallel loops: "))
+        .and_then(|n| n.split_whitespace().next()?.parse::<u64>().ok());
+    assert!(loops.is_some_and(|n| n > 0), "the 2-thread run split no loop:\n{err}");
     for phase in [
         "spawn",
         "route",
@@ -112,8 +117,16 @@ fn parallel_step_matches_serial_step_bit_for_bit() {
     );
     for _ in 0..200 {
         serial.step();
+    }
+    // the parallel path really ran: both loops of every step split across threads
+    let before = cordon::par::parallel_loops();
+    for _ in 0..200 {
         parallel.step();
     }
+    assert!(
+        cordon::par::parallel_loops() - before >= 400,
+        "the 2-thread run did not take the parallel path"
+    );
     assert_eq!(position_hash(&mut serial), position_hash(&mut parallel));
 }
 

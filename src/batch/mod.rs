@@ -13,6 +13,7 @@ pub mod path;
 
 use crate::error::{CordonError, Result};
 use crate::metrics::report::Report;
+use crate::scenario::Limits;
 use crate::scenario::{Scenario, Validated};
 use crate::sim::{SimOptions, Simulation};
 use serde::{Deserialize, Serialize};
@@ -38,7 +39,41 @@ pub struct BatchSpec {
     pub sweeps: Vec<(String, Vec<Value>)>,
 }
 
+/// Replications one batch may hold in all (sweep points × runs): a bound on what a batch, a
+/// shard file or a merge allocates. A study larger than this is several batches.
+pub const MAX_REPLICATIONS: u64 = 1_000_000;
+/// Shards one batch may be split into (`--shards`, `merge --expect`).
+pub const MAX_SHARDS: u64 = 100_000;
+/// Bytes one shard file may have (a shard of the largest batch is far smaller).
+pub const MAX_SHARD_BYTES: u64 = 1 << 30;
+
 impl BatchSpec {
+    /// Checks the batch's size before anything is allocated for it: at least one replication
+    /// per point, every sweep with a value, and at most [`MAX_REPLICATIONS`] in all.
+    pub fn check(&self) -> Result<()> {
+        if self.runs == 0 {
+            return Err(CordonError::Batch("--runs must be at least 1".into()));
+        }
+        let mut total = self.runs;
+        for (path, vals) in &self.sweeps {
+            if vals.is_empty() {
+                return Err(CordonError::Batch(format!("--sweep {path}: no values")));
+            }
+            total = total.checked_mul(vals.len() as u64).unwrap_or(u64::MAX);
+        }
+        if total > MAX_REPLICATIONS {
+            return Err(CordonError::Batch(format!(
+                "the batch would hold {} replications ({} per point); the limit is {MAX_REPLICATIONS}: split the study into several batches",
+                if total == u64::MAX {
+                    "more than 2^64".to_string()
+                } else {
+                    total.to_string()
+                },
+                self.runs
+            )));
+        }
+        Ok(())
+    }
     /// Sweep points in the grid (1 without sweeps).
     pub fn points(&self) -> u64 {
         self.sweeps.iter().map(|s| s.1.len() as u64).product()
@@ -227,8 +262,8 @@ pub fn to_doc(s: &Scenario) -> Result<Value> {
     serde_json::to_value(s).map_err(|e| CordonError::Batch(format!("cannot represent the scenario: {e}")))
 }
 
-/// Applies `(path, value)` changes to a scenario and validates the result.
-pub fn variant(base: &Value, changes: &[(String, Value)], file: &str) -> Result<Validated> {
+/// Applies `(path, value)` changes to a scenario and validates the result within `limits`.
+pub fn variant(base: &Value, changes: &[(String, Value)], file: &str, limits: &Limits) -> Result<Validated> {
     let mut doc = base.clone();
     for (p, v) in changes {
         let steps = path::parse(p)?;
@@ -238,11 +273,11 @@ pub fn variant(base: &Value, changes: &[(String, Value)], file: &str) -> Result<
         let which: Vec<String> = changes.iter().map(|(p, v)| format!("{p}={v}")).collect();
         CordonError::Batch(format!("{} does not fit the scenario: {e}", which.join(", ")))
     })?;
-    crate::scenario::validate(&sc, file, None)
+    crate::scenario::validate_with(&sc, file, None, limits)
 }
 
 /// Every sweep point's validated scenario (all checked before anything runs).
-pub fn variants(spec: &BatchSpec, base: &Scenario, file: &str) -> Result<Vec<Validated>> {
+pub fn variants(spec: &BatchSpec, base: &Scenario, file: &str, limits: &Limits) -> Result<Vec<Validated>> {
     let doc = to_doc(base)?;
     (0..spec.points())
         .map(|p| {
@@ -250,7 +285,7 @@ pub fn variants(spec: &BatchSpec, base: &Scenario, file: &str) -> Result<Vec<Val
             for ((path, _), v) in spec.sweeps.iter().zip(spec.point_values(p)) {
                 changes.push((path.clone(), v));
             }
-            variant(&doc, &changes, file).map_err(|e| match e {
+            variant(&doc, &changes, file, limits).map_err(|e| match e {
                 CordonError::Invalid { file, problems } => CordonError::Batch(format!(
                     "sweep point {p} is not a valid scenario ({file}):\n{}",
                     problems
@@ -374,11 +409,25 @@ pub fn shard_name(i: u64, n: u64) -> String {
 /// Reads the `n` shard files of `dir` and merges them; fails listing the missing ones, or when
 /// they belong to different batches.
 pub fn merge(dir: &Path, n: u64) -> Result<(BatchSpec, Vec<RunRow>)> {
+    if !(1..=MAX_SHARDS).contains(&n) {
+        return Err(CordonError::Batch(format!(
+            "--expect {n}: a batch has 1 to {MAX_SHARDS} shards"
+        )));
+    }
     let mut missing = Vec::new();
     let mut spec: Option<BatchSpec> = None;
     let mut rows = Vec::new();
     for i in 0..n {
         let p = dir.join(shard_name(i, n));
+        if let Ok(m) = std::fs::metadata(&p)
+            && m.len() > MAX_SHARD_BYTES
+        {
+            return Err(CordonError::Batch(format!(
+                "{}: {} bytes; a shard file is at most {MAX_SHARD_BYTES}",
+                p.display(),
+                m.len()
+            )));
+        }
         let text = match std::fs::read_to_string(&p) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -408,7 +457,17 @@ pub fn merge(dir: &Path, n: u64) -> Result<(BatchSpec, Vec<RunRow>)> {
             }
             Some(_) => {}
         }
+        f.spec
+            .check()
+            .map_err(|e| CordonError::Batch(format!("{}: {e}", p.display())))?;
         rows.extend(f.rows);
+        if rows.len() as u64 > f.spec.total() {
+            return Err(CordonError::Batch(format!(
+                "{}: the shards hold more replications than the batch's {}",
+                p.display(),
+                f.spec.total()
+            )));
+        }
     }
     if !missing.is_empty() {
         let names: Vec<String> = missing.iter().map(|&i| shard_name(i, n)).collect();
@@ -432,9 +491,19 @@ pub fn merge(dir: &Path, n: u64) -> Result<(BatchSpec, Vec<RunRow>)> {
     Ok((spec, rows))
 }
 
-/// Where a batch writes.
-pub fn out_dir(out: Option<PathBuf>, scenario: &str) -> PathBuf {
-    out.unwrap_or_else(|| PathBuf::from("out").join(format!("{scenario}-batch")))
+/// Where a batch writes: `out` if given, else `out/<scenario>-batch`. A scenario name that is
+/// not a valid one (a file read but not yet validated, later renamed by `--set name=...`)
+/// cannot name the default folder: it could climb out of `out/`.
+pub fn out_dir(out: Option<PathBuf>, scenario: &str) -> Result<PathBuf> {
+    match out {
+        Some(o) => Ok(o),
+        None if crate::scenario::validate::valid_name(scenario) => {
+            Ok(PathBuf::from("out").join(format!("{scenario}-batch")))
+        }
+        None => Err(CordonError::Batch(format!(
+            "the scenario's name {scenario:?} cannot name the output folder (letters, digits, '-', '_', '.' only): give --out"
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -319,7 +319,7 @@ pub fn write(dir: &Path, spec: &BatchSpec, rows: &[RunRow]) -> Result<Summary> {
         ),
     ];
     files.extend(plots(&sum)?);
-    crate::metrics::report::write_all_atomic(dir, &files)?;
+    crate::output::write_folder(dir, &files)?;
     Ok(sum)
 }
 

@@ -4,14 +4,11 @@
 use super::Headcount;
 use super::{Episode, Metrics, SeriesRow, fruin_level};
 use crate::crowd::{Agent, ArrivalQueue, CrowdCounters, CrowdLog, Dwelling, Walking};
-use crate::error::{CordonError, Result};
 use crate::scenario::model::ClockTime;
 use crate::schedule::SimClock;
 use crate::venue::Venue;
 use bevy::prelude::*;
 use serde::Serialize;
-use std::io::Write;
-use std::path::{Path, PathBuf};
 
 /// Rounds to 1e-4 (reports stay readable; rounding is deterministic).
 pub fn round(x: f64) -> f64 {
@@ -453,71 +450,4 @@ impl Report {
         }
         s
     }
-}
-
-/// Writes `contents` to `path` atomically: a temp file in the same folder, then a rename.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|source| CordonError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    let tmp: PathBuf = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let res = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(source) = res {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(CordonError::Write {
-            path: path.to_path_buf(),
-            source,
-        });
-    }
-    Ok(())
-}
-
-/// Writes several files into `dir` all or nothing: every file goes to a temp file first, and only
-/// when all are written are they renamed into place (on failure the temp files are removed).
-pub fn write_all_atomic(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|source| CordonError::Write {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let tmp_of = |name: &str| dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let mut written: Vec<PathBuf> = Vec::new();
-    for (name, contents) in files {
-        let tmp = tmp_of(name);
-        let res = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(contents)?;
-            f.sync_all()
-        })();
-        written.push(tmp.clone());
-        if let Err(source) = res {
-            for t in &written {
-                let _ = std::fs::remove_file(t);
-            }
-            return Err(CordonError::Write {
-                path: dir.join(name),
-                source,
-            });
-        }
-    }
-    for ((name, _), tmp) in files.iter().zip(&written) {
-        std::fs::rename(tmp, dir.join(name)).map_err(|source| CordonError::Write {
-            path: dir.join(name),
-            source,
-        })?;
-    }
-    Ok(())
 }

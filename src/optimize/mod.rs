@@ -603,7 +603,7 @@ pub fn verify(
     all.extend(plans);
     let variants: Vec<Validated> = all
         .iter()
-        .map(|p| batch::variant(&doc, &p.changes, file))
+        .map(|p| batch::variant(&doc, &p.changes, file, &Default::default()))
         .collect::<Result<_>>()?;
     let seed = opts.seed.unwrap_or(sc.sim.seed);
     let runs = opts.verify_runs.max(1);
@@ -862,7 +862,7 @@ pub fn run(
                 "lanes, round {round}: demand under the round {} plan ...",
                 round - 1
             ));
-            let vr = batch::variant(&doc, &last.changes, label)?;
+            let vr = batch::variant(&doc, &last.changes, label, &Default::default())?;
             let b = baseline(&vr, &mut cov, seed, opts.until, &[], opts.threshold);
             let (_, lanes, gain) = lane_plan(&vr, opts, &b, Some(&chosen))?;
             let changes = lane_changes(&v, &chosen, &lanes);

@@ -1,5 +1,6 @@
 //! RON text to [`Scenario`]: syntax and schema errors become [`ParseError`]s with line, column and caret.
 
+use super::limits::MAX_FILE_BYTES;
 use super::model::Scenario;
 use crate::error::{CordonError, ParseError, Result};
 use std::path::Path;
@@ -9,12 +10,23 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/import_expo.ron
 /// Name shown for the built-in scenario in messages.
 pub const DEFAULT_SCENARIO_FILE: &str = "<built-in>/scenarios/import_expo.ron";
 
-/// Reads and parses a scenario file.
-pub fn load_file(path: &Path) -> Result<Scenario> {
-    let bytes = std::fs::read(path).map_err(|source| CordonError::Io {
+/// Reads a scenario file's text: at most [`MAX_FILE_BYTES`] (a larger file, or an endless one
+/// such as `/dev/zero`, is refused after reading one byte more), valid UTF-8.
+pub fn read_text(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let io = |source| CordonError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(io(std::io::Error::other(format!(
+            "larger than {MAX_FILE_BYTES} bytes, the limit for a scenario file"
+        ))));
+    }
     let file = path.display().to_string();
     let text = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -30,7 +42,12 @@ pub fn load_file(path: &Path) -> Result<Scenario> {
             source_line,
         }))
     })?;
-    parse_str(&text, &file)
+    Ok(text)
+}
+
+/// Reads and parses a scenario file.
+pub fn load_file(path: &Path) -> Result<Scenario> {
+    parse_str(&read_text(path)?, &path.display().to_string())
 }
 
 /// Parses scenario text; `file` is only used in messages.

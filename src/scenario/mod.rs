@@ -1,26 +1,30 @@
-//! Scenario plugin: owns the scenario data types, loading RON with spanned errors, and the
-//! one-time validation into the runtime world.
+//! Scenario files: the data types, loading RON with spanned errors, the limits a file must keep,
+//! and the one-time validation into the runtime world.
 
+pub mod limits;
 pub mod load;
 pub mod model;
 pub mod validate;
 
-pub use load::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, load_file, parse_str};
+pub use limits::Limits;
+pub use load::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, load_file, parse_str, read_text};
 pub use model::Scenario;
-pub use validate::{Validated, validate};
+pub use validate::{Validated, validate, validate_with};
 
 use crate::error::Result;
 use std::path::Path;
 
-/// Loads and validates a file in one go.
+/// Loads and validates a file in one go, within the default [`Limits`].
 pub fn load_and_validate(path: &Path) -> Result<Validated> {
-    let text = std::fs::read(path).map_err(|source| crate::error::CordonError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let sc = load_file(path)?;
-    let text = String::from_utf8_lossy(&text);
-    validate(&sc, &path.display().to_string(), Some(&text))
+    load_and_validate_with(path, &Limits::default())
+}
+
+/// Loads and validates a file in one go, within `limits`.
+pub fn load_and_validate_with(path: &Path, limits: &Limits) -> Result<Validated> {
+    let text = read_text(path)?;
+    let file = path.display().to_string();
+    let sc = parse_str(&text, &file)?;
+    validate_with(&sc, &file, Some(&text), limits)
 }
 
 /// Parses and validates the built-in default scenario.

@@ -515,13 +515,20 @@ impl<'de> Deserialize<'de> for ClockTime {
                     .ok_or_else(|| E::custom(format!("`{v}` is not a clock time; write \"HH:MM\" or \"HH:MM:SS\"")))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ClockTime, E> {
-                Ok(ClockTime(v))
+                use super::limits::MAX_CLOCK;
+                if v.is_finite() && (0.0..=MAX_CLOCK).contains(&v) {
+                    Ok(ClockTime(v))
+                } else {
+                    Err(E::custom(format!(
+                        "{v} s is not a clock time: seconds after midnight must lie in 0 to {MAX_CLOCK} (a week)"
+                    )))
+                }
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ClockTime, E> {
-                Ok(ClockTime(v as f64))
+                self.visit_f64(v as f64)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<ClockTime, E> {
-                Ok(ClockTime(v as f64))
+                self.visit_f64(v as f64)
             }
         }
         d.deserialize_any(V)

@@ -2,6 +2,7 @@
 //! world: geometry sanity, name references, positive quantities, sources and targets in free
 //! space, and every target reachable from where people start.
 
+use super::limits::Limits;
 use super::model::*;
 use crate::checkpoint::{CheckpointRt, RingRt, Security};
 use crate::error::{CordonError, Result};
@@ -156,18 +157,36 @@ fn quote_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
 }
 
 /// Validates a parsed scenario. `src` (the file text) lets messages carry line:column.
+/// Whether `name` may be a scenario's name: 1–100 letters, digits, '-', '_' or '.', not starting
+/// with '.'. It becomes a folder under `out/` and a word in generated scripts, so nothing else.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && !name.starts_with('.')
+}
+
+/// Checks a scenario and builds its runtime world, within the default [`Limits`].
 pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validated> {
+    validate_with(sc, file, src, &Limits::default())
+}
+
+/// Checks a scenario and builds its runtime world; a file that would need more than `limits`
+/// allow is refused before anything big is allocated.
+pub fn validate_with(sc: &Scenario, file: &str, src: Option<&str>, limits: &Limits) -> Result<Validated> {
     let mut ck = Checker {
         src,
         problems: Vec::new(),
     };
+    for (anchor, text) in super::limits::check(sc, limits) {
+        ck.err(anchor, text);
+    }
+    if !ck.problems.is_empty() {
+        return Err(ck.into_error(file));
+    }
 
     // --- name (it becomes a folder under out/)
-    if sc.name.is_empty()
-        || sc.name.len() > 100
-        || !sc.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        || sc.name.starts_with('.')
-    {
+    if !valid_name(&sc.name) {
         ck.err(Some("name".into()), format!("scenario name \"{}\" must be 1–100 characters of letters, digits, '-', '_' or '.', not starting with '.'", sc.name));
     }
 
@@ -909,6 +928,10 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
 
     // Walkable regions; each checkpoint joins the region of its pen to the one inside.
     let (region, regions) = venue.grid.regions();
+    if let Some((anchor, text)) = super::limits::regions_fit(regions as usize) {
+        ck.err(anchor, text);
+        return Err(ck.into_error(file));
+    }
     let mut sec = Security {
         rings,
         items,
@@ -989,6 +1012,15 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
     for cp in &venue.security.checkpoints {
         shapes.push(cp.pen.clone());
         shapes.push(Shape::Circle(cp.inner_spot(cp.lanes / 2), 0.75));
+    }
+    if let Some((anchor, text)) = super::limits::fields_fit(
+        venue.grid.nx * venue.grid.ny,
+        shapes.len(),
+        crate::venue::field::FloorField::BYTES_PER_CELL,
+        limits,
+    ) {
+        ck.err(anchor, text);
+        return Err(ck.into_error(file));
     }
     let fields = compute_fields(&venue.grid, &shapes, wall_buffer);
     venue.fields = fields;

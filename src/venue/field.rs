@@ -177,6 +177,9 @@ impl FloorField {
         }
     }
 
+    /// Bytes per cell of a field's window.
+    pub const BYTES_PER_CELL: usize = std::mem::size_of::<Cell>();
+
     /// Bytes held by the field.
     pub fn bytes(&self) -> usize {
         self.cells.len() * std::mem::size_of::<Cell>()

@@ -953,15 +953,7 @@ fn write_png(
         wr.write_image_data(&rgb)
             .map_err(|e| CordonError::Viewer(e.to_string()))?;
     }
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "screenshot.png".into());
-    crate::metrics::report::write_all_atomic(dir, &[(name, out)])
+    crate::output::write_file(path, &out)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! `cordon bench`: times the engine on the reference scenarios of the JuPedSim comparison
-//! (same geometry as `shared/reference/jupedsim`): (a) a 200 × 200 m square with five pillars,
+//! (same geometry as the JuPedSim scripts in `bench/jupedsim/`): (a) a 200 × 200 m square with five pillars,
 //! N agents on a 0.7 m grid walking to an exit strip on the far side; (b) the 1 m bottleneck.
 
 use crate::crowd::CrowdLog;

@@ -1,8 +1,9 @@
 //! Cordon: a large-event security planning simulator on Bevy's ECS.
 //!
-//! A scenario (RON) describes the venue, the crowd and (in later versions) the security plan.
-//! [`scenario`] parses and validates it, [`sim`] turns it into an ECS world stepped at a fixed
-//! dt in the [`schedule::SimStep`] schedule, and [`metrics`] reports what happened.
+//! A scenario (RON) describes the venue, the crowd and the security plan (rings, checkpoints,
+//! threats, responders, incidents). [`scenario`] parses and validates it, [`sim`] turns it into
+//! an ECS world stepped at a fixed dt in the [`schedule::SimStep`] schedule, and [`metrics`]
+//! reports what happened. docs/architecture.md says which module owns what.
 
 pub mod batch;
 pub mod bench;

@@ -1,4 +1,6 @@
-//! The `cordon` command line: check scenarios, run them headless, benchmark the engine.
+//! The `cordon` command line: `check` scenario files, `run` one headless, `view` it in a window,
+//! `batch` replications and sweeps (sharded onto Slurm or Kubernetes), `merge` shards,
+//! `optimize` posts, patrols and lanes, `validate` the pedestrian model, `bench` the engine.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};

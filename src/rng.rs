@@ -1,9 +1,12 @@
 //! Seeded random streams: one ChaCha stream per purpose and index, forked from the scenario seed,
 //! so adding a draw for one purpose never shifts the numbers of another.
 
+use crate::scenario::model::Distribution;
 use bevy::prelude::Resource;
+use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution as _, Exp, LogNormal, Normal};
 
 /// What a stream is used for; part of its stream id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +44,27 @@ impl MasterSeed {
         let mut rng = ChaCha8Rng::seed_from_u64(self.0);
         rng.set_stream(((purpose as u64) << 40) ^ index);
         rng
+    }
+}
+
+/// Draws a value from a validated distribution: the one place where the crowd's speeds and
+/// dwells, incidents' report delays and on-scene times are drawn.
+pub fn sample(d: &Distribution, rng: &mut ChaCha8Rng) -> f64 {
+    match *d {
+        Distribution::Fixed(x) => x,
+        Distribution::Uniform { min, max } => min + rng.random::<f64>() * (max - min),
+        Distribution::Normal { mean, sd, min, max } => {
+            let x = Normal::new(mean, sd).map_or(mean, |n| n.sample(rng));
+            x.clamp(min, max)
+        }
+        Distribution::Exponential { mean } => Exp::new(1.0 / mean).map_or(mean, |e| e.sample(rng)),
+        Distribution::LogNormal { median, sigma } => {
+            LogNormal::new(median.ln(), sigma).map_or(median, |l| l.sample(rng))
+        }
+        Distribution::Rimea(age) => {
+            let (lo, hi) = age.range();
+            lo + rng.random::<f64>() * (hi - lo)
+        }
     }
 }
 

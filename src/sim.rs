@@ -75,7 +75,9 @@ impl CordonPlugin {
         self.multi_threaded = on;
         self
     }
-    /// Run one step per `FixedUpdate` with `Time<Fixed>` set to the scenario's dt (viewer, tests).
+    /// Run one step per `FixedUpdate` with `Time<Fixed>` set to the scenario's dt: for an app
+    /// driven by Bevy's own loop (the tests' `MinimalPlugins` app); the viewer and the headless
+    /// paths step the `SimStep` schedule themselves.
     pub fn driven_by_fixed_update(mut self) -> Self {
         self.fixed_update = true;
         self

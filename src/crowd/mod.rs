@@ -367,9 +367,9 @@ fn spawn_arrivals(
             placed_now += 1;
             queue.waiting[gi] -= 1;
             let r = &mut rng.agents[gi];
-            let v0 = spawn::sample(&g.speed, r) as f32;
+            let v0 = crate::rng::sample(&g.speed, r) as f32;
             let destination = spawn::choose(&g.destinations, r).unwrap_or(0) as u16;
-            let dwell = g.dwell.as_ref().map_or(0.0, |d| spawn::sample(d, r));
+            let dwell = g.dwell.as_ref().map_or(0.0, |d| crate::rng::sample(d, r));
             let exit = spawn::choose(&g.exits, r).map(|e| e as u16);
             let items = spawn::draw_items(&venue.security.carriers, gi, &mut rng.threats[gi]);
             let id = queue.next_id;

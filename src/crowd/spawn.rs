@@ -2,13 +2,13 @@
 //! (and of visitors coming back out of a stay) on free spots of their source.
 
 use super::neighbours::{NeighbourGrid, REACH};
-use crate::scenario::model::{Arrivals, Distribution};
+use crate::scenario::model::Arrivals;
 use crate::scenario::validate::GroupRt;
 use crate::venue::{Shape, Venue};
 use bevy::math::Vec2;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution as _, Exp, LogNormal, Normal};
+use rand_distr::{Distribution as _, Exp};
 
 /// Arrival times (s after the start, ascending) of one group, from its own random stream.
 pub fn arrival_times(group: &GroupRt, start: f64, duration: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
@@ -44,26 +44,6 @@ pub fn arrival_times(group: &GroupRt, start: f64, duration: f64, rng: &mut ChaCh
     }
     times.sort_by(f64::total_cmp);
     times
-}
-
-/// Draws a value from a validated distribution.
-pub fn sample(d: &Distribution, rng: &mut ChaCha8Rng) -> f64 {
-    match *d {
-        Distribution::Fixed(x) => x,
-        Distribution::Uniform { min, max } => min + rng.random::<f64>() * (max - min),
-        Distribution::Normal { mean, sd, min, max } => {
-            let x = Normal::new(mean, sd).map_or(mean, |n| n.sample(rng));
-            x.clamp(min, max)
-        }
-        Distribution::Exponential { mean } => Exp::new(1.0 / mean).map_or(mean, |e| e.sample(rng)),
-        Distribution::LogNormal { median, sigma } => {
-            LogNormal::new(median.ln(), sigma).map_or(median, |l| l.sample(rng))
-        }
-        Distribution::Rimea(age) => {
-            let (lo, hi) = age.range();
-            lo + rng.random::<f64>() * (hi - lo)
-        }
-    }
 }
 
 /// Picks an index by weight (weights are validated positive).

@@ -238,7 +238,7 @@ fn generate(
             let delay = if seen {
                 0.0
             } else {
-                crate::crowd::spawn::sample(&ty.report_delay, rng).max(0.0)
+                crate::rng::sample(&ty.report_delay, rng).max(0.0)
             };
             let id = st.recs.len() as u32;
             st.recs.push(IncidentRec {
@@ -430,7 +430,7 @@ fn travel_and_work(
                     if rec.on_scene as usize == rec.units.len() && rec.to_send == 0 {
                         // everyone needed is there: the work starts
                         let ty = &plan.types[rec.kind as usize];
-                        let work = crate::crowd::spawn::sample(&ty.on_scene, &mut st.rng[rec.kind as usize]).max(0.0);
+                        let work = crate::rng::sample(&ty.on_scene, &mut st.rng[rec.kind as usize]).max(0.0);
                         rec.resolved = Some(at + work);
                     }
                 }

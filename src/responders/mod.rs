@@ -8,7 +8,7 @@ pub mod coverage;
 use crate::crowd::Position;
 use crate::crowd::step::constrain;
 use crate::metrics::Metrics;
-use crate::scenario::model::{Distribution, UnitKind};
+use crate::scenario::model::UnitKind;
 use crate::schedule::{SimClock, SimStep, SimSystems};
 use crate::venue::Venue;
 use crate::venue::field::FloorField;
@@ -428,9 +428,4 @@ fn patrol(
             Task::OffShift => {}
         }
     }
-}
-
-/// Draws a value (re-exported for incidents).
-pub fn sample(d: &Distribution, rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
-    crate::crowd::spawn::sample(d, rng)
 }

@@ -208,7 +208,7 @@ impl Venue {
     }
 }
 
-/// Plugin owning the venue resource. The venue itself is inserted by [`crate::build_app`].
+/// Plugin owning the venue resource. The venue itself is inserted by [`crate::CordonPlugin`].
 pub struct VenuePlugin;
 
 impl Plugin for VenuePlugin {

@@ -38,9 +38,30 @@ fn every_shipped_scenario_runs() {
     }
 }
 
+/// `cordon run` without a file runs the Import Expo: its first 30 s give the same report.json as
+/// `cordon run scenarios/import_expo.ron`, and not the same as another shipped scenario.
 #[test]
 fn the_built_in_default_is_the_import_expo() {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/import_expo.ron"))
-        .unwrap_or_default();
-    assert_eq!(text, cordon::scenario::DEFAULT_SCENARIO);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let report = |file: Option<&str>, out: &str| {
+        let out = tmp.path().join(out);
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"));
+        cmd.arg("run");
+        if let Some(f) = file {
+            cmd.arg(root.join(f));
+        }
+        let o = cmd
+            .args(["--quiet", "--until", "30", "--threads", "1", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        std::fs::read_to_string(out.join("report.json")).unwrap()
+    };
+    let built_in = report(None, "built-in");
+    let json: serde_json::Value = serde_json::from_str(&built_in).unwrap();
+    assert!(json["totals"]["spawned"].as_u64().unwrap() > 0, "{built_in}");
+    assert_eq!(built_in, report(Some("scenarios/import_expo.ron"), "file"));
+    assert_ne!(built_in, report(Some("scenarios/entrance_plaza.ron"), "other"));
 }

@@ -150,74 +150,48 @@ fn cell(v: Option<f64>) -> String {
     v.map_or(String::new(), |x| format!("{}", r6(x)))
 }
 
-fn csv_text(v: &Value) -> String {
-    let s = match v {
+/// A swept value as text: a string as it is, anything else as JSON.
+fn text(v: &Value) -> String {
+    match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
-    };
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
     }
 }
 
 /// `runs.csv`.
 pub fn runs_csv(spec: &BatchSpec, rows: &[RunRow]) -> String {
-    let mut s = String::from("point,replication,seed");
-    for (p, _) in &spec.sweeps {
-        s += &format!(",{}", csv_text(&Value::String(p.clone())));
-    }
-    for m in METRICS {
-        s += &format!(",{m}");
-    }
-    s += ",error\n";
+    let mut head: Vec<String> = ["point", "replication", "seed"].map(String::from).to_vec();
+    head.extend(spec.sweeps.iter().map(|(p, _)| p.clone()));
+    head.extend(METRICS.iter().map(|m| m.to_string()));
+    head.push("error".into());
+    let mut out = vec![head];
     for r in rows {
-        let _ = write!(s, "{},{},{}", r.point, r.rep, r.seed);
-        for v in spec.point_values(r.point) {
-            s += &format!(",{}", csv_text(&v));
-        }
-        for m in &r.metrics {
-            s += &format!(",{}", cell(*m));
-        }
-        s += &format!(
-            ",{}\n",
-            r.error
-                .as_ref()
-                .map_or(String::new(), |e| csv_text(&Value::String(e.clone())))
-        );
+        let mut row = vec![r.point.to_string(), r.rep.to_string(), r.seed.to_string()];
+        row.extend(spec.point_values(r.point).iter().map(text));
+        row.extend(r.metrics.iter().map(|m| cell(*m)));
+        row.push(r.error.clone().unwrap_or_default());
+        out.push(row);
     }
-    s
+    crate::output::csv(out)
 }
 
 /// `summary.csv`: one row per point and metric.
 pub fn summary_csv(sum: &Summary) -> String {
-    let mut s = String::from("point");
-    for (p, _) in &sum.batch.sweeps {
-        s += &format!(",{}", csv_text(&Value::String(p.clone())));
-    }
-    s += ",metric,n,mean,sd,ci95_low,ci95_high,min,max\n";
+    let mut head = vec!["point".to_string()];
+    head.extend(sum.batch.sweeps.iter().map(|(p, _)| p.clone()));
+    head.extend(["metric", "n", "mean", "sd", "ci95_low", "ci95_high", "min", "max"].map(String::from));
+    let mut out = vec![head];
     for pt in &sum.points {
         for m in &pt.metrics {
-            let _ = write!(s, "{}", pt.point);
-            for (_, v) in &pt.values {
-                s += &format!(",{}", csv_text(v));
-            }
-            let _ = writeln!(
-                s,
-                ",{},{},{},{},{},{},{},{}",
-                m.metric,
-                m.n,
-                cell(m.mean),
-                cell(m.sd),
-                cell(m.ci95_low),
-                cell(m.ci95_high),
-                cell(m.min),
-                cell(m.max)
-            );
+            let mut row = vec![pt.point.to_string()];
+            row.extend(pt.values.iter().map(|(_, v)| text(v)));
+            row.push(m.metric.to_string());
+            row.push(m.n.to_string());
+            row.extend([m.mean, m.sd, m.ci95_low, m.ci95_high, m.min, m.max].map(cell));
+            out.push(row);
         }
     }
-    s
+    crate::output::csv(out)
 }
 
 /// The terminal table: per point, mean ± CI half-width of the metrics that have values.
@@ -227,7 +201,7 @@ pub fn table(sum: &Summary) -> String {
         .collect();
     let mut s = String::new();
     for pt in &sum.points {
-        let vals: Vec<String> = pt.values.iter().map(|(p, v)| format!("{p}={}", csv_text(v))).collect();
+        let vals: Vec<String> = pt.values.iter().map(|(p, v)| format!("{p}={}", text(v))).collect();
         let _ = writeln!(
             s,
             "point {}{}: {} runs{}",
@@ -265,7 +239,7 @@ pub fn plots(sum: &Summary) -> Result<Vec<(String, Vec<u8>)>> {
     let spec = &sum.batch;
     let mut out = Vec::new();
     for (si, (param, values)) in spec.sweeps.iter().enumerate() {
-        let labels: Vec<String> = values.iter().map(csv_text).collect();
+        let labels: Vec<String> = values.iter().map(text).collect();
         for (m, metric) in METRICS.iter().enumerate() {
             // one line per combination of the other parameters
             let mut series: Vec<(String, Vec<(usize, f64, f64, f64)>)> = Vec::new();
@@ -277,7 +251,7 @@ pub fn plots(sum: &Summary) -> Result<Vec<(String, Vec<u8>)>> {
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| *i != si)
-                    .map(|(_, (p, v))| format!("{p}={}", csv_text(v)))
+                    .map(|(_, (p, v))| format!("{p}={}", text(v)))
                     .collect();
                 let name = others.join(", ");
                 let x = values.iter().position(|v| *v == pt.values[si].1).unwrap_or(0);

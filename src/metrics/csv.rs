@@ -4,15 +4,6 @@
 
 use super::report::Report;
 
-fn field(x: impl std::fmt::Display) -> String {
-    let s = x.to_string();
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
-    }
-}
-
 /// The CSV text.
 pub fn timeseries(r: &Report) -> String {
     let mut head: Vec<String> = [
@@ -30,11 +21,11 @@ pub fn timeseries(r: &Report) -> String {
     .map(|s| s.to_string())
     .collect();
     for z in &r.zones {
-        head.push(field(format!("density_{}", z.name)));
+        head.push(format!("density_{}", z.name));
     }
     let cps = r.security.as_ref().map_or(&[][..], |s| &s.checkpoints[..]);
     for c in cps {
-        head.push(field(format!("queue_{}", c.name)));
+        head.push(format!("queue_{}", c.name));
     }
     let resp = r.response.as_ref();
     let cov = resp.and_then(|x| x.coverage.as_ref());
@@ -47,8 +38,7 @@ pub fn timeseries(r: &Report) -> String {
     if resp.is_some() {
         head.push("open_incidents".into());
     }
-    let mut out = head.join(",");
-    out.push('\n');
+    let mut rows = vec![head];
     for (i, row) in r.series.iter().enumerate() {
         let mut cells: Vec<String> = vec![
             row.t.to_string(),
@@ -80,8 +70,7 @@ pub fn timeseries(r: &Report) -> String {
                 .count();
             cells.push(open.to_string());
         }
-        out += &cells.join(",");
-        out.push('\n');
+        rows.push(cells);
     }
-    out
+    crate::output::csv(rows)
 }

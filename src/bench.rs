@@ -196,11 +196,9 @@ pub fn run_bottleneck_at(
     );
     let mut agent_steps = 0u64;
     let t0 = Instant::now();
-    while sim.finished().is_none() {
-        let w = sim.world_mut();
-        agent_steps += w.query::<&crate::crowd::Walking>().iter(w).len() as u64;
-        sim.step();
-    }
+    sim.run_to(f64::INFINITY, |w| {
+        agent_steps += crate::sim::count::<crate::crowd::Walking>(w) as u64;
+    });
     let wall = t0.elapsed().as_secs_f64();
     let steps = sim.world().resource::<SimClock>().tick;
     let times: Vec<f64> = sim.world().resource::<CrowdLog>().exits.iter().map(|e| e.0).collect();
@@ -250,7 +248,7 @@ pub fn coverage_overhead(threads: usize, reps: usize) -> Result<(f64, f64)> {
                 },
             );
             let t0 = Instant::now();
-            let _ = sim.run(|_, _| {});
+            let _ = sim.run(|_| {});
             best[k] = best[k].min(t0.elapsed().as_secs_f64());
         }
     }

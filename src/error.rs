@@ -41,6 +41,9 @@ pub enum CordonError {
     /// A command-line argument is out of range or cannot be used (exit 2, like a bad file).
     #[error("{0}")]
     Usage(String),
+    /// A run was stopped (Ctrl-C) before its end; nothing was written.
+    #[error("{0}")]
+    Interrupted(String),
     /// Writing output failed.
     #[error("{path}: cannot write: {source}")]
     Write {

@@ -18,6 +18,7 @@ pub mod output;
 pub mod par;
 pub mod responders;
 pub mod rng;
+pub mod run;
 pub mod scenario;
 pub mod schedule;
 pub mod sim;
@@ -27,7 +28,7 @@ pub mod venue;
 pub mod viewer;
 
 pub use error::{CordonError, Result};
-pub use sim::{CordonPlugin, SimOptions, Simulation, build_app};
+pub use sim::{CordonPlugin, Executor, SimOptions, Simulation, build_app};
 
 /// The names most users need.
 pub mod prelude {

@@ -4,11 +4,12 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use cordon::scenario::{self, Validated};
-use cordon::{SimOptions, Simulation};
+use cordon::scenario;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `println!` that ignores a closed stdout (for example `cordon run | head`) instead of panicking.
 macro_rules! say {
@@ -36,33 +37,7 @@ enum Cmd {
         limits: scenario::Limits,
     },
     /// Run a scenario headless and write report.json (no FILE: the built-in default scenario).
-    Run {
-        /// Scenario file (RON).
-        file: Option<PathBuf>,
-        /// Seed (default: the scenario's `sim.seed`).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Stop after this many simulated seconds.
-        #[arg(long)]
-        until: Option<f64>,
-        /// Output folder (default out/<scenario-name>/).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Worker threads (default: all cores).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-        /// Step schedule executor.
-        #[arg(long, value_enum, default_value_t = Executor::Single)]
-        executor: Executor,
-        /// No progress bar.
-        #[arg(long)]
-        quiet: bool,
-        /// Print where the wall-clock time went, by phase of the step (for performance work).
-        #[arg(long)]
-        profile: bool,
-        #[command(flatten)]
-        limits: scenario::Limits,
-    },
+    Run(cordon::run::RunArgs),
     /// Watch a scenario in a window (no FILE: the built-in default); saving the file reloads it.
     #[cfg(feature = "viewer")]
     View {
@@ -128,12 +103,6 @@ enum Cmd {
     },
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum Executor {
-    Single,
-    Multi,
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match real_main(cli) {
@@ -171,6 +140,59 @@ fn usage(text: String) -> anyhow::Error {
     cordon::CordonError::Usage(text).into()
 }
 
+/// `cordon run`'s progress: a bar on a terminal, else a plain line every 10 simulated minutes
+/// (a log file, a batch job), nothing with `--quiet`.
+struct RunProgress {
+    bar: Option<indicatif::ProgressBar>,
+    lines: bool,
+    started: std::time::Instant,
+}
+
+impl RunProgress {
+    fn new(quiet: bool, end_ticks: u64) -> RunProgress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let b = indicatif::ProgressBar::new(end_ticks);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {msg} ({eta} left)")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            b
+        });
+        RunProgress {
+            lines: !quiet && bar.is_none(),
+            bar,
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn observe(&mut self, w: &bevy::prelude::World) {
+        let clock = *w.resource::<cordon::schedule::SimClock>();
+        let every = (600.0 / clock.dt).round().max(1.0) as u64;
+        let on_bar = self.bar.is_some() && clock.tick % 256 == 0;
+        if !(on_bar || (self.lines && clock.tick % every == 0)) {
+            return;
+        }
+        let present = cordon::sim::count::<cordon::crowd::Agent>(w);
+        let hms = cordon::scenario::model::ClockTime(clock.start + clock.t()).hms();
+        if let Some(b) = &self.bar {
+            b.set_position(clock.tick);
+            b.set_message(format!("{hms} · {present} present"));
+        } else {
+            let walking = cordon::sim::count::<cordon::crowd::Walking>(w);
+            eprintln!(
+                "{hms} · {present} present · {walking} walking · {:.0} s elapsed",
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+    }
+
+    fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::Check { files, limits } => {
@@ -197,151 +219,28 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             Ok(if bad > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
         }
-        Cmd::Run {
-            file,
-            seed,
-            until,
-            out,
-            threads,
-            executor,
-            quiet,
-            profile,
-            limits,
-        } => {
-            if let Some(u) = until
-                && !(u.is_finite() && u > 0.0)
-            {
-                return Err(usage(format!("--until must be a positive number of seconds, got {u}")));
-            }
-            // the pool also computes the floor fields while the scenario is validated
-            cordon::sim::init_compute_pool(threads);
-            let v: Validated = match &file {
-                Some(f) => scenario::load_and_validate_with(f, &limits)?,
-                None => scenario::default_scenario()?,
-            };
-            let out = out.unwrap_or_else(|| PathBuf::from("out").join(&v.scenario.name));
-            // found now, not after a long run
-            cordon::output::check_writable(&out)
-                .map_err(|e| usage(format!("--out {}: cannot write there: {e}", out.display())))?;
-            let opts = SimOptions {
-                seed,
-                until,
-                threads,
-                multi_threaded_executor: matches!(executor, Executor::Multi),
-            };
-            let mut sim = Simulation::new(&v, &opts);
-            if profile {
-                sim.enable_profile();
-            }
-            let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-                let b = indicatif::ProgressBar::new(sim.end_ticks());
-                b.set_style(
-                    indicatif::ProgressStyle::with_template(
-                        "{spinner} [{elapsed_precise}] {bar:30} {msg} ({eta} left)",
-                    )
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-                );
-                b
-            });
-            // step here rather than in Simulation::run so the bar can show the sim clock and headcount
+        Cmd::Run(args) => {
+            let v = cordon::run::load(&args)?;
+            let out = cordon::run::out_dir(&args, &v)?;
+            let sim = cordon::run::simulation(&args, &v);
             // Ctrl-C stops the run between steps; nothing is written then
-            let interrupted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let interrupted = Arc::new(AtomicBool::new(false));
             {
                 let flag = interrupted.clone();
-                let _ = ctrlc::set_handler(move || flag.store(true, std::sync::atomic::Ordering::SeqCst));
+                let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
             }
-            let started = std::time::Instant::now();
-            let ended_by = loop {
-                if let Some(why) = sim.finished() {
-                    break why;
-                }
-                if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-                    break "Ctrl-C";
-                }
-                sim.step();
-                if bar.is_none() && !quiet {
-                    // not a terminal (a log file, a batch job): a plain line every 10 simulated minutes
-                    let clock = *sim.world().resource::<cordon::schedule::SimClock>();
-                    let every = (600.0 / clock.dt).round().max(1.0) as u64;
-                    if clock.tick % every == 0 {
-                        let w = sim.world_mut();
-                        let present = w.query::<&cordon::crowd::Agent>().iter(w).len();
-                        let walking = w
-                            .query_filtered::<(), bevy::prelude::With<cordon::crowd::Walking>>()
-                            .iter(w)
-                            .len();
-                        eprintln!(
-                            "{} · {present} present · {walking} walking · {:.0} s elapsed",
-                            cordon::scenario::model::ClockTime(clock.start + clock.t()).hms(),
-                            started.elapsed().as_secs_f64()
-                        );
-                    }
-                }
-                if let Some(b) = &bar {
-                    let clock = *sim.world().resource::<cordon::schedule::SimClock>();
-                    if clock.tick % 256 == 0 {
-                        let w = sim.world_mut();
-                        let present = w.query::<&cordon::crowd::Agent>().iter(w).len();
-                        b.set_position(clock.tick);
-                        b.set_message(format!(
-                            "{} · {present} present",
-                            cordon::scenario::model::ClockTime(clock.start + clock.t()).hms()
-                        ));
-                    }
-                }
-            };
-            let report = sim.report(ended_by);
-            if let Some(b) = bar {
-                b.finish_and_clear();
+            let mut progress = RunProgress::new(args.quiet, sim.end_ticks());
+            let outcome = cordon::run::run(&args, &v, sim, &out, Some(interrupted), |w| progress.observe(w));
+            progress.finish();
+            let outcome = outcome?;
+            if let Some(p) = &outcome.profile {
+                eprint!("{p}");
             }
-            if let Some(p) = sim.profile() {
-                eprint!("{}", p.table());
-                eprintln!(
-                    "  parallel loops: {} (on {} threads)",
-                    cordon::par::parallel_loops(),
-                    rayon::current_num_threads()
-                );
-            }
-            if interrupted.load(std::sync::atomic::Ordering::SeqCst) {
-                let clock = *sim.world().resource::<cordon::schedule::SimClock>();
-                anyhow::bail!(
-                    "interrupted at {} (simulated): nothing written",
-                    cordon::scenario::model::ClockTime(clock.start + clock.t()).hms()
-                );
-            }
-            let start = sim.world().resource::<cordon::schedule::SimClock>().start;
-            let figures = cordon::figures::render(sim.world(), &report)?;
-            let mut settings = vec![
-                (
-                    "scenario file".to_string(),
-                    file.as_ref()
-                        .map_or("built-in default".into(), |f| f.display().to_string()),
-                ),
-                (
-                    "run until".into(),
-                    until.map_or("scenario end".into(), |u| format!("{u} s")),
-                ),
-                ("visitor groups".into(), v.groups.len().to_string()),
-                ("checkpoints".into(), v.venue.security.checkpoints.len().to_string()),
-                ("cell size".into(), format!("{} m", v.venue.grid.h)),
-            ];
-            settings.push(("cordon".into(), env!("CARGO_PKG_VERSION").into()));
-            let html = cordon::figures::html::page(&report, start, &v.scenario.description, &settings, &figures);
-            let mut files = vec![
-                ("report.json".to_string(), report.to_json().into_bytes()),
-                (
-                    "timeseries.csv".to_string(),
-                    cordon::metrics::csv::timeseries(&report).into_bytes(),
-                ),
-            ];
-            files.extend(figures.iter().map(|f| (f.file.clone(), f.png.clone())));
-            files.push(("report.html".to_string(), html.into_bytes()));
-            cordon::output::write_folder(&out, &files)?;
-            say!("{}", report.summary().trim_end());
+            say!("{}", outcome.report.summary().trim_end());
             say!(
                 "  report: {} (report.json, timeseries.csv, {} figures)",
-                out.join("report.html").display(),
-                figures.len()
+                outcome.out.join("report.html").display(),
+                outcome.figures
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -6,7 +6,7 @@
 //! never changes the result: [`fill`] writes element `k` from `f(k)` only.
 
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Elements per chunk of a parallel loop (and half the length below which a loop stays serial).
 const CHUNK: usize = 512;
@@ -14,17 +14,33 @@ const CHUNK: usize = 512;
 /// Loops that [`fill`] split across two or more threads since the process started.
 static PARALLEL_LOOPS: AtomicU64 = AtomicU64::new(0);
 
+/// Threads of the pool that [`fill`] uses: 1 until [`init`] set one up.
+static THREADS: AtomicUsize = AtomicUsize::new(1);
+
 /// Sets up rayon's global pool with `threads` threads (the first call with 2 or more wins;
 /// later calls, or a pool already set up by someone else, leave it as it is). With one thread
-/// there is no pool: the step's loops stay serial without asking for one.
+/// there is no pool: the step's loops stay serial, and nothing asks rayon for its default pool
+/// (which would start a thread per core).
 pub fn init(threads: usize) {
-    if threads < 2 {
+    if threads < 2 || THREADS.load(Ordering::Relaxed) >= 2 {
         return;
     }
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads.max(1))
+    let built = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
         .thread_name(|k| format!("cordon-step-{k}"))
         .build_global();
+    // already built elsewhere in the process: that pool is the one in use
+    let n = if built.is_ok() {
+        threads
+    } else {
+        rayon::current_num_threads()
+    };
+    THREADS.store(n, Ordering::Relaxed);
+}
+
+/// Threads the step's loops run on (1: serial).
+pub fn threads() -> usize {
+    THREADS.load(Ordering::Relaxed)
 }
 
 /// How many loops have run split across threads so far (for tests and `--profile`: it shows
@@ -37,7 +53,7 @@ pub fn parallel_loops() -> u64 {
 /// and there is enough work. Each element depends only on `k`, so the split never changes the
 /// result.
 pub fn fill<T: Send>(out: &mut [T], f: impl Fn(usize) -> T + Sync) {
-    if out.len() < 2 * CHUNK || rayon::current_num_threads() < 2 {
+    if out.len() < 2 * CHUNK || threads() < 2 {
         for (k, o) in out.iter_mut().enumerate() {
             *o = f(k);
         }

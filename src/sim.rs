@@ -1,5 +1,7 @@
 //! Building and stepping a simulation: the plugin group that turns a validated scenario into an
-//! ECS world, and the headless runner used by `cordon run`, the tests and the benchmarks.
+//! ECS world, and [`Simulation`], whose [`Simulation::run_to`] is the one step loop: `cordon run`,
+//! batches, the optimiser, the viewer, the benchmarks and the tests all advance a run through it,
+//! watching the world after each step with an observer (`FnMut(&World)`).
 
 use crate::checkpoint::{CheckpointPlugin, CheckpointState};
 use crate::crowd::{Agent, ArrivalQueue, CrowdConfig, CrowdPlugin, insert_crowd_resources};
@@ -11,7 +13,9 @@ use crate::schedule::{SchedulePlugin, SimClock, SimStep, run_sim_step};
 use crate::venue::VenuePlugin;
 use bevy::prelude::*;
 use bevy::tasks::{ComputeTaskPool, TaskPoolBuilder};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// How to run.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +28,16 @@ pub struct SimOptions {
     pub threads: usize,
     /// Use Bevy's multi-threaded executor for the step schedule.
     pub multi_threaded_executor: bool,
+}
+
+/// The step schedule's executor.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Executor {
+    /// One thread runs the systems in their set order (the movement step still fans out).
+    #[default]
+    Single,
+    /// Bevy's multi-threaded executor.
+    Multi,
 }
 
 /// Sets up the global compute pool (first call wins) and returns the number of movement tasks.
@@ -172,6 +186,7 @@ pub struct Simulation {
     end_ticks: u64,
     until_limited: bool,
     stop_when_empty: bool,
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 impl Simulation {
@@ -205,7 +220,23 @@ impl Simulation {
             end_ticks,
             until_limited,
             stop_when_empty: v.scenario.sim.stop_when_empty,
+            interrupt: None,
         }
+    }
+
+    /// Ends the run (as "Ctrl-C") before the next step once `flag` is set, e.g. by a signal handler.
+    pub fn interrupt_on(&mut self, flag: Arc<AtomicBool>) {
+        self.interrupt = Some(flag);
+    }
+
+    /// Whether the run was ended by the flag of [`Self::interrupt_on`].
+    pub fn interrupted(&self) -> bool {
+        self.interrupt.as_ref().is_some_and(|f| f.load(Ordering::SeqCst))
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> SimClock {
+        *self.world().resource::<SimClock>()
     }
 
     /// Times each phase of the step from now on (see [`crate::schedule::StepProfile`]).
@@ -240,6 +271,9 @@ impl Simulation {
 
     /// Why the run is over, if it is.
     pub fn finished(&mut self) -> Option<&'static str> {
+        if self.interrupted() {
+            return Some("Ctrl-C");
+        }
         let tick = self.world().resource::<SimClock>().tick;
         if tick >= self.end_ticks {
             return Some(if self.until_limited {
@@ -262,18 +296,42 @@ impl Simulation {
         None
     }
 
-    /// Runs to the end, calling `progress(tick, end_ticks)` now and then.
-    pub fn run(&mut self, mut progress: impl FnMut(u64, u64)) -> Report {
-        let ended_by = loop {
+    /// Steps until simulated time `t` (s after the start: no step that would end past it is
+    /// taken) or until the run is over, calling `observe` with the world after every step.
+    /// Returns why the run is over, or `None` when it stopped at `t`.
+    pub fn run_to(&mut self, t: f64, observe: impl FnMut(&World)) -> Option<&'static str> {
+        self.run_to_within(t, None, observe)
+    }
+
+    /// [`Self::run_to`] that also stops, between steps, once `budget` of wall-clock time is spent
+    /// (the viewer keeps its frame rate this way when the machine cannot keep up).
+    pub fn run_to_within(
+        &mut self,
+        t: f64,
+        budget: Option<Duration>,
+        mut observe: impl FnMut(&World),
+    ) -> Option<&'static str> {
+        let started = Instant::now();
+        loop {
             if let Some(why) = self.finished() {
-                break why;
+                return Some(why);
+            }
+            // the clock is tick × dt: a tolerance far below dt absorbs the rounding of the product
+            let clock = self.clock();
+            if clock.t_end() > t + 1e-6 * clock.dt {
+                return None;
             }
             self.step();
-            let tick = self.world().resource::<SimClock>().tick;
-            if tick % 256 == 0 {
-                progress(tick, self.end_ticks);
+            observe(self.world());
+            if budget.is_some_and(|b| started.elapsed() >= b) {
+                return None;
             }
-        };
+        }
+    }
+
+    /// Runs to the end, calling `observe` with the world after every step, and reports.
+    pub fn run(&mut self, observe: impl FnMut(&World)) -> Report {
+        let ended_by = self.run_to(f64::INFINITY, observe).unwrap_or("end of time window");
         self.report(ended_by)
     }
 
@@ -282,4 +340,11 @@ impl Simulation {
         let (name, seed, groups) = (self.name.clone(), self.seed, self.groups.clone());
         report::build(self.app.world_mut(), &name, seed, &groups, ended_by)
     }
+}
+
+/// How many entities have the component `C` (for observers, which see the world read-only).
+pub fn count<C: Component>(world: &World) -> usize {
+    world
+        .try_query_filtered::<(), With<C>>()
+        .map_or(0, |mut q| q.iter(world).count())
 }

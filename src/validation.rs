@@ -7,15 +7,14 @@ use crate::scenario::model::ModelParams;
 use crate::scenario::{parse_str, validate};
 use crate::sim::{SimOptions, Simulation};
 use bevy::math::Vec2;
+use bevy::prelude::World;
 
 /// Positions of all walking agents, sorted by agent id.
-pub fn positions(sim: &mut Simulation) -> Vec<(u32, Vec2)> {
-    let w = sim.world_mut();
+pub fn positions(w: &World) -> Vec<(u32, Vec2)> {
     let mut v: Vec<(u32, Vec2)> = w
-        .query::<(&Agent, &Position)>()
-        .iter(w)
-        .map(|(a, p)| (a.id, p.0))
-        .collect();
+        .try_query::<(&Agent, &Position)>()
+        .map(|mut q| q.iter(w).map(|(a, p)| (a.id, p.0)).collect())
+        .unwrap_or_default();
     v.sort_by_key(|x| x.0);
     v
 }
@@ -86,8 +85,8 @@ pub fn measure_fd_at(rho: f64, model: &ModelParams, dt: f64) -> Result<(f64, f64
             ..Default::default()
         },
     );
-    sim.step();
-    let start = positions(&mut sim);
+    sim.run_to(dt, |_| {});
+    let start = positions(sim.world());
     let tracked: Vec<u32> = start
         .iter()
         .filter(|(_, p)| p.x > 45.0 && p.x < 55.0)
@@ -97,14 +96,12 @@ pub fn measure_fd_at(rho: f64, model: &ModelParams, dt: f64) -> Result<(f64, f64
     let mut prev: Option<Vec<(u32, Vec2)>> = None;
     let (mut speed_sum, mut speed_n) = (0.0, 0u64);
     let (mut dens_sum, mut dens_n) = (0.0, 0u64);
-    let mut t = dt;
-    while t < t1 {
-        sim.step();
-        t += dt;
-        if t < t0 {
-            continue;
+    // every step that ends in [t0, t1]
+    sim.run_to(t1, |world| {
+        if world.resource::<crate::schedule::SimClock>().t() < t0 - 1e-6 * dt {
+            return;
         }
-        let now = positions(&mut sim);
+        let now = positions(world);
         if let Some(before) = &prev {
             for id in &tracked {
                 let (Ok(a), Ok(b)) = (
@@ -127,6 +124,6 @@ pub fn measure_fd_at(rho: f64, model: &ModelParams, dt: f64) -> Result<(f64, f64
         dens_sum += inside as f64 / (10.0 * w);
         dens_n += 1;
         prev = Some(now);
-    }
+    });
     Ok((speed_sum / speed_n as f64, dens_sum / dens_n as f64))
 }

@@ -9,7 +9,7 @@ mod common;
 fn opposing_streams_round_a_corner_pass_each_other() {
     let v = common::load("corner_counterflow.ron");
     let mut sim = common::sim(&v, 1);
-    let r = sim.run(|_, _| {});
+    let r = sim.run(|_| {});
     eprintln!("{}", r.summary());
     assert_eq!(r.totals.exited, r.totals.spawned, "everyone gets through");
     assert!(r.totals.spawned > 2200, "{} spawned", r.totals.spawned);

@@ -48,13 +48,21 @@ fn report_is_byte_identical_across_executors_and_threads() {
     let d = run_cli(&["--executor", "single", "--threads", "2"], &dir.join("d"));
     // timing the phases (cordon run --profile) only prints: the run is the same
     let (p, err) = run_cli_err(&["--threads", "2", "--profile"], &dir.join("p"));
+    let (q, err1) = run_cli_err(&["--threads", "1", "--profile"], &dir.join("q"));
     std::fs::remove_dir_all(&dir).ok();
-    assert!(a == p, "--profile changed the report");
-    let loops = err
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("parallel loops: "))
-        .and_then(|n| n.split_whitespace().next()?.parse::<u64>().ok());
-    assert!(loops.is_some_and(|n| n > 0), "the 2-thread run split no loop:\n{err}");
+    assert!(a == p && a == q, "--profile changed the report");
+    let loops = |err: &str| {
+        err.lines()
+            .find_map(|l| l.trim().strip_prefix("parallel loops: "))
+            .and_then(|n| n.split_whitespace().next()?.parse::<u64>().ok())
+    };
+    assert!(
+        loops(&err).is_some_and(|n| n > 0),
+        "the 2-thread run split no loop:\n{err}"
+    );
+    // one thread: no pool at all (not rayon's default one thread per core)
+    assert_eq!(loops(&err1), Some(0), "the 1-thread run split loops:\n{err1}");
+    assert!(err1.contains("(on 1 threads)"), "{err1}");
     for phase in [
         "spawn",
         "route",
@@ -85,7 +93,7 @@ fn report_is_byte_identical_across_executors_and_threads() {
 /// FNV-1a over all agent ids and position bits, in id order.
 fn position_hash(sim: &mut Simulation) -> u64 {
     let mut h: u64 = 0xcbf29ce484222325;
-    for (id, p) in common::positions(sim) {
+    for (id, p) in common::positions(sim.world()) {
         for x in [id, p.x.to_bits(), p.y.to_bits()] {
             for b in x.to_le_bytes() {
                 h ^= u64::from(b);
@@ -115,14 +123,11 @@ fn parallel_step_matches_serial_step_bit_for_bit() {
             ..Default::default()
         },
     );
-    for _ in 0..200 {
-        serial.step();
-    }
+    let dt = serial.clock().dt;
+    serial.run_to(200.0 * dt, |_| {});
     // the parallel path really ran: both loops of every step split across threads
     let before = cordon::par::parallel_loops();
-    for _ in 0..200 {
-        parallel.step();
-    }
+    parallel.run_to(200.0 * dt, |_| {});
     assert!(
         cordon::par::parallel_loops() - before >= 400,
         "the 2-thread run did not take the parallel path"
@@ -137,13 +142,11 @@ fn spawned_equals_present_plus_exited_at_every_step() {
     let mut sim = common::sim(&v, 42);
     let mut steps = 0u64;
     let mut max_present = 0;
-    while sim.finished().is_none() {
-        sim.step();
+    sim.run_to(f64::INFINITY, |w| {
         steps += 1;
-        let w = sim.world_mut();
-        let walking = w.query_filtered::<(), With<Walking>>().iter(w).len() as u64;
-        let dwelling = w.query_filtered::<(), With<Dwelling>>().iter(w).len() as u64;
-        let all = w.query::<&cordon::crowd::Agent>().iter(w).len() as u64;
+        let walking = cordon::sim::count::<Walking>(w) as u64;
+        let dwelling = cordon::sim::count::<Dwelling>(w) as u64;
+        let all = cordon::sim::count::<cordon::crowd::Agent>(w) as u64;
         let c = *w.resource::<CrowdCounters>();
         assert_eq!(
             all,
@@ -156,7 +159,7 @@ fn spawned_equals_present_plus_exited_at_every_step() {
             "agents lost or duplicated at step {steps}"
         );
         max_present = max_present.max(walking + dwelling);
-    }
+    });
     let c = *sim.world().resource::<CrowdCounters>();
     assert!(c.spawned > 4000 && c.exited == c.spawned, "{c:?}");
     assert!(max_present > 100);
@@ -181,12 +184,11 @@ fn minimal_plugins_app_steps_the_sim_through_fixed_update() {
     );
     // and it moved the walker the same as the headless runner
     let mut headless = common::sim(&v, 1);
-    for _ in 0..tick {
-        headless.step();
-    }
+    let dt = headless.clock().dt;
+    headless.run_to(tick as f64 * dt, |_| {});
     let w = app.world_mut();
     let p = w.query::<&Position>().iter(w).next().map(|p| p.0);
-    let q = common::positions(&mut headless).first().map(|x| x.1);
+    let q = common::positions(headless.world()).first().map(|x| x.1);
     assert_eq!(p, q);
     assert!(
         p.is_some_and(|p| p.x > 1.0 + 0.9 * 1.33 * 0.05 * (tick as f32 - 1.0)),

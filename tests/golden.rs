@@ -11,7 +11,7 @@ use std::path::Path;
 fn rimea6_report_matches_golden_file() {
     let v = common::load("rimea6_corner.ron");
     let mut sim = common::sim(&v, 6);
-    let report = sim.run(|_, _| {}).to_json();
+    let report = sim.run(|_| {}).to_json();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/rimea6_report.json");
     if std::env::var_os("CORDON_BLESS").is_some() {
         std::fs::write(&path, &report).unwrap_or_else(|e| panic!("{e}"));

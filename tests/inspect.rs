@@ -8,10 +8,7 @@ use cordon::viewer::panel::{Pick, describe, metrics_text, pick};
 fn run_to(file: &str, t: f64) -> (Simulation, Venue) {
     let v = load_and_validate(std::path::Path::new(file)).unwrap();
     let mut sim = Simulation::new(&v, &SimOptions::default());
-    let dt = sim.world().resource::<SimClock>().dt;
-    for _ in 0..(t / dt).round() as u64 {
-        sim.step();
-    }
+    sim.run_to(t, |_| {});
     (sim, v.venue.clone())
 }
 

@@ -43,7 +43,7 @@ fn packed_cell_gives_its_density_level_and_an_episode() {
     );
     let v = common::from_text(&text);
     let mut sim = common::sim(&v, 1);
-    let r = sim.run(|_, _| {});
+    let r = sim.run(|_| {});
     let sq = &r.zones[0];
     assert_eq!(sq.name, "square");
     assert!((sq.peak_density - 6.25).abs() < 1e-9, "peak {}", sq.peak_density);
@@ -70,7 +70,7 @@ fn packed_cell_gives_its_density_level_and_an_episode() {
 #[test]
 fn timeseries_csv_has_a_row_per_sample_and_a_column_per_zone_and_checkpoint() {
     let v = common::load("three_rings.ron");
-    let r = common::sim(&v, 11).run(|_, _| {});
+    let r = common::sim(&v, 11).run(|_| {});
     let csv = cordon::metrics::csv::timeseries(&r);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), r.series.len() + 1);
@@ -110,9 +110,7 @@ fn a_standing_crowd_packs_the_square_and_leaves_at_the_end() {
     let v = common::from_text(text);
     let mut sim = common::sim(&v, 3);
     // at 23:59 everyone is standing in the square, packed towards its middle
-    for _ in 0..(540.0 / 0.05) as usize {
-        sim.step();
-    }
+    sim.run_to(540.0, |_| {});
     let w = sim.world_mut();
     let standing = w
         .query_filtered::<&cordon::crowd::Position, bevy::prelude::With<cordon::crowd::Standing>>()
@@ -120,7 +118,7 @@ fn a_standing_crowd_packs_the_square_and_leaves_at_the_end() {
         .count();
     // a few late-comers stay pushing at the edge of the packed crowd
     assert!(standing >= 570, "almost everyone should stand by 23:59, got {standing}");
-    let r = sim.run(|_, _| {});
+    let r = sim.run(|_| {});
     let middle = &r.zones[0];
     assert!(
         middle.peak_density > 2.0,

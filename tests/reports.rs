@@ -27,7 +27,7 @@ fn run_and_render(
 ) {
     let v = shipped(name);
     let mut sim = common::sim(&v, seed);
-    let report = sim.run(|_, _| {});
+    let report = sim.run(|_| {});
     let figs = figures::render(sim.world(), &report).expect("figures render");
     let names = figs.iter().map(|f| f.file.clone()).collect();
     let (_, _, _, _, peak) = sim.world().resource::<cordon::metrics::Metrics>().peak_raster();

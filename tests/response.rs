@@ -12,7 +12,7 @@ fn response(r: &Report) -> &cordon::incidents::report::ResponseReport {
 #[test]
 fn open_venue_response_time_is_distance_over_speed() {
     let v = common::load("response_open.ron");
-    let r = common::sim(&v, 1).run(|_, _| {});
+    let r = common::sim(&v, 1).run(|_| {});
     let inc = &response(&r).incidents;
     assert_eq!(inc.len(), 3);
     // the patrol starts every trip from its post at (10, 50), at 2 m/s
@@ -42,7 +42,7 @@ fn walled(responders: &str, policy: &str, incident: &str) -> Report {
         .replace("POLICY", policy)
         .replace("INCIDENT", incident);
     let v = common::from_text(&text);
-    common::sim(&v, 1).run(|_, _| {})
+    common::sim(&v, 1).run(|_| {})
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn a_dense_crowd_slows_the_trip_down() {
 )"#;
     let run = |crowd: &str| {
         let v = common::from_text(&base.replace("CROWD", crowd));
-        let r = common::sim(&v, 1).run(|_, _| {});
+        let r = common::sim(&v, 1).run(|_| {});
         response(&r).incidents[0].response_s.unwrap_or(f64::NAN)
     };
     let empty = run("");
@@ -120,7 +120,7 @@ fn no_incident_is_lost() {
         );
     assert!(text.contains("PerHour(90)"));
     let v = common::from_text(&text);
-    let r = common::sim(&v, 4).run(|_, _| {});
+    let r = common::sim(&v, 4).run(|_| {});
     let resp = response(&r);
     let o = &resp.overall;
     assert!(o.occurred >= 5, "{o:?}");
@@ -188,7 +188,7 @@ fn one_static_unit_covers_a_disc_of_radius_v_times_t() {
     metrics: (coverage_interval: 10.0, coverage_cell: 1.0),
 )"#;
     let v = common::from_text(text);
-    let r = common::sim(&v, 1).run(|_, _| {});
+    let r = common::sim(&v, 1).run(|_| {});
     let cov = response(&r).coverage.as_ref().unwrap_or_else(|| panic!("no coverage"));
     assert_eq!(cov.samples.len(), 6);
     for th in &cov.thresholds {
@@ -227,11 +227,10 @@ fn units_cross_rings_only_through_checkpoints() {
     let mut sim = common::sim(&v, 1);
     let mut inside_before: Option<bool> = None;
     let mut crossings = 0;
-    while sim.finished().is_none() {
-        sim.step();
-        let w = sim.world_mut();
+    sim.run_to(f64::INFINITY, |w| {
         let p = w
-            .query::<(&cordon::responders::Unit, &cordon::crowd::Position)>()
+            .try_query::<(&cordon::responders::Unit, &cordon::crowd::Position)>()
+            .unwrap()
             .iter(w)
             .next()
             .map(|x| x.1.0)
@@ -245,7 +244,7 @@ fn units_cross_rings_only_through_checkpoints() {
             crossings += 1;
         }
         inside_before = Some(inside);
-    }
+    });
     assert_eq!(crossings, 2, "in to the incident and out back to the post");
     let r = sim.report("test");
     let t = response(&r).incidents[0].response_s.unwrap_or(f64::NAN);
@@ -273,7 +272,7 @@ fn an_incident_gets_the_unit_kinds_it_needs() {
                  needs: [(kind: Medical, count: 1), (kind: FootPatrol, count: 1)], on_scene: Fixed(30))],
 )"#;
     let v = common::from_text(text);
-    let r = common::sim(&v, 1).run(|_, _| {});
+    let r = common::sim(&v, 1).run(|_| {});
     let inc = &response(&r).incidents[0];
     // the foot patrol (10 m) arrives first; the work starts when the medic (40 m) is there too
     let arrived = inc.arrived.unwrap_or(f64::NAN) - inc.occurred;

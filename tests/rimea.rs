@@ -45,9 +45,7 @@ use cordon::venue::geometry::point_in_polygon;
 
 /// Runs to the end; returns the exit times.
 fn run_to_end(sim: &mut Simulation) -> Vec<f64> {
-    while sim.finished().is_none() {
-        sim.step();
-    }
+    sim.run_to(f64::INFINITY, |_| {});
     sim.world().resource::<CrowdLog>().exits.iter().map(|e| e.0).collect()
 }
 
@@ -77,18 +75,17 @@ fn rimea_6_corner_all_arrive_none_crosses_a_wall() {
     let mut sim = common::sim(&v, 6);
     let mut steps = 0;
     let mut min_clear = f32::INFINITY;
-    while sim.finished().is_none() {
-        sim.step();
+    sim.run_to(f64::INFINITY, |w| {
         steps += 1;
-        let venue = sim.world().resource::<cordon::venue::Venue>().clone();
-        for (id, p) in common::positions(&mut sim) {
+        let venue = w.resource::<cordon::venue::Venue>();
+        for (id, p) in common::positions(w) {
             assert!(
                 point_in_polygon(p, &l_shape),
                 "agent {id} left the corridor at {p} (step {steps})"
             );
             min_clear = min_clear.min(venue.wall_clearance(p));
         }
-    }
+    });
     let log = sim.world().resource::<CrowdLog>();
     assert_eq!(log.exits.len(), 20, "all 20 must arrive");
     eprintln!(
@@ -105,10 +102,16 @@ fn rimea_6_corner_all_arrive_none_crosses_a_wall() {
 fn rimea_7_speeds_fall_in_their_age_ranges() {
     let v = common::load("rimea7_demographics.ron");
     let mut sim = common::sim(&v, 7);
-    sim.step();
+    let dt = sim.clock().dt;
+    sim.run_to(dt, |_| {});
     let ranges = [(0.58, 1.61), (1.41, 1.54), (0.68, 1.41), (0.46, 0.76)];
-    let w = sim.world_mut();
-    let agents: Vec<(u16, f32)> = w.query::<&Agent>().iter(w).map(|a| (a.group, a.v0)).collect();
+    let w = sim.world();
+    let agents: Vec<(u16, f32)> = w
+        .try_query::<&Agent>()
+        .unwrap()
+        .iter(w)
+        .map(|a| (a.group, a.v0))
+        .collect();
     assert_eq!(agents.len(), 1000);
     for (g, (lo, hi)) in ranges.iter().enumerate() {
         let v0: Vec<f32> = agents.iter().filter(|a| a.0 as usize == g).map(|a| a.1).collect();
@@ -200,10 +203,9 @@ fn nobody_ends_a_step_inside_an_obstacle_in_the_default_scenario() {
     let obstacles = v.venue.obstacles.clone();
     let (lo, hi) = (v.venue.min, v.venue.max);
     let mut checked = 0u64;
-    for _ in 0..4000 {
-        sim.step();
-        let w = sim.world_mut();
-        for p in w.query::<&Position>().iter(w) {
+    let dt = sim.clock().dt;
+    sim.run_to(4000.0 * dt, |w| {
+        for p in w.try_query::<&Position>().unwrap().iter(w) {
             assert!(
                 !obstacles.iter().any(|o| point_in_polygon(p.0, o)),
                 "agent inside an obstacle at {}",
@@ -216,7 +218,7 @@ fn nobody_ends_a_step_inside_an_obstacle_in_the_default_scenario() {
             );
             checked += 1;
         }
-    }
+    });
     assert!(checked > 10_000, "too few agent-steps checked: {checked}");
     // all 4000 steps ran (none was skipped because the run had ended)
     assert_eq!(sim.world().resource::<SimClock>().tick, 4000);

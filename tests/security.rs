@@ -18,7 +18,7 @@ fn security(r: &Report) -> &cordon::metrics::security::SecurityReport {
 fn layered_interception_matches_the_product_rule() {
     let v = common::load("three_rings.ron");
     let mut sim = common::sim(&v, 11);
-    let r = sim.run(|_, _| {});
+    let r = sim.run(|_| {});
     let item = &security(&r).items[0];
     let n = item.intercepted + item.undetected_reached_innermost;
     assert_eq!(n, item.carriers, "every carrier is either caught or reaches the hall");
@@ -53,15 +53,16 @@ fn check_crossings(file: &str, seed: u64) -> (u64, u64) {
     let mut last: BTreeMap<u32, (Vec<bool>, bool, bool)> = BTreeMap::new();
     let (mut inward, mut outward) = (0u64, 0u64);
     let mut steps = 0u64;
-    while sim.finished().is_none() {
-        sim.step();
+    sim.run_to(f64::INFINITY, |w| {
         steps += 1;
-        let w = sim.world_mut();
         let mut now = BTreeMap::new();
-        for (a, p, screening, queued, walking) in w
-            .query::<(&Agent, &Position, Option<&Screening>, Option<&Queued>, Option<&Walking>)>()
+        // (a component nobody has yet is not registered either: look each one up per entity)
+        for (e, a, p) in w
+            .try_query::<(bevy::prelude::Entity, &Agent, &Position)>()
+            .unwrap()
             .iter(w)
         {
+            let (screening, queued, walking) = (w.get::<Screening>(e), w.get::<Queued>(e), w.get::<Walking>(e));
             let inside: Vec<bool> = rings.iter().map(|r| r.is_inside(p.0)).collect();
             if let Some((before, was_screening, was_leaving)) = last.get(&a.id) {
                 for (k, (b, n)) in before.iter().zip(&inside).enumerate() {
@@ -94,7 +95,7 @@ fn check_crossings(file: &str, seed: u64) -> (u64, u64) {
                 "checkpoint {k} lost someone at step {steps}"
             );
         }
-    }
+    });
     (inward, outward)
 }
 
@@ -151,7 +152,7 @@ fn checkpoint_waits_match_erlang_c_in_the_running_simulation() {
     let mut means = Vec::new();
     for seed in 1..=4 {
         let mut sim = common::sim(&v, seed);
-        let r = sim.run(|_, _| {});
+        let r = sim.run(|_| {});
         let cp = &security(&r).checkpoints[0];
         means.push(cp.wait_s.mean);
         // throughput never above c·μ per series interval
@@ -228,7 +229,7 @@ fn a_capped_queue_stays_at_its_limit_and_everyone_gets_through() {
     assert!(text.contains("max_queue: 30"));
     let v = common::from_text(&text);
     let mut sim = common::sim(&v, 7);
-    let r = sim.run(|_, _| {});
+    let r = sim.run(|_| {});
     let sec = security(&r);
     let side = sec
         .checkpoints
@@ -271,11 +272,10 @@ fn a_full_pen_makes_newcomers_wait_outside_it_not_on_top_of_each_other() {
     let mut sim = common::sim(&v, 5);
     let mut worst_overlap = f32::INFINITY;
     let mut most_queued = 0;
-    while sim.finished().is_none() {
-        sim.step();
-        let w = sim.world_mut();
+    sim.run_to(f64::INFINITY, |w| {
         let mut slots: Vec<bevy::math::Vec2> = w
-            .query::<&cordon::checkpoint::systems::Queued>()
+            .try_query::<&cordon::checkpoint::systems::Queued>()
+            .unwrap()
             .iter(w)
             .map(|q| q.slot)
             .collect();
@@ -286,7 +286,7 @@ fn a_full_pen_makes_newcomers_wait_outside_it_not_on_top_of_each_other() {
                 worst_overlap = worst_overlap.min(slots[i].distance(slots[j]));
             }
         }
-    }
+    });
     assert!(most_queued <= cap, "{most_queued} queued in a pen of {cap} places");
     assert!(
         most_queued >= cap - 6,

@@ -26,7 +26,7 @@ fn every_shipped_scenario_runs() {
                 ..Default::default()
             },
         );
-        let r = sim.run(|_, _| {});
+        let r = sim.run(|_| {});
         assert!(r.run.simulated_s > 0.0, "{}", f.display());
         assert_eq!(
             r.totals.spawned,

@@ -359,7 +359,7 @@ pub fn run_one(spec: &BatchSpec, variants: &[Validated], g: u64) -> RunRow {
         multi_threaded_executor: false,
     };
     let mut sim = Simulation::new(&variants[p as usize], &opts);
-    let report = sim.run(|_, _| {});
+    let report = sim.run(|_| {});
     RunRow {
         index: g,
         point: p,

@@ -219,50 +219,52 @@ pub fn baseline(
     let dt = sim.world().resource::<SimClock>().dt;
     let every = (60.0 / dt).round().max(1.0) as u64;
     let per_window = (window / dt).round().max(1.0) as u64;
-    while sim.finished().is_none() {
-        sim.step();
-        let tick = sim.world().resource::<SimClock>().tick;
-        if tick % every == 0 {
-            let w = sim.world_mut();
-            let mut q =
-                w.query_filtered::<&Position, (With<Agent>, bevy::prelude::Or<(With<Walking>, With<Standing>)>)>();
+    sim.run_to(f64::INFINITY, |w| {
+        let tick = w.resource::<SimClock>().tick;
+        if tick % every == 0
+            && let Some(mut q) =
+                w.try_query_filtered::<&Position, (With<Agent>, bevy::prelude::Or<(With<Walking>, With<Standing>)>)>()
+        {
             for p in q.iter(w) {
                 if let Some(i) = g.cell_of(p.0) {
                     crowd[i] += 1.0;
                 }
             }
         }
-        if tick % (5 * every) == 0 {
+        if tick % (5 * every) == 0
+            && let Some(resp) = w.get_resource::<crate::responders::Responders>()
+        {
             // where the units that stay put are: coverage they already give
-            let w = sim.world_mut();
-            let resp = w.get_resource::<crate::responders::Responders>().cloned();
-            if let Some(resp) = resp {
-                let mut q = w.query::<(&crate::responders::Unit, &Position, &crate::responders::Task)>();
-                let fixed: Vec<(Vec2, f32)> = q
-                    .iter(w)
-                    .filter(|(u, _, t)| t.available() && !movable.contains(&(u.group as usize)))
-                    .map(|(u, p, _)| (p.0, resp.groups[u.group as usize].emergency_speed))
-                    .collect();
-                if !fixed.is_empty() {
-                    let times = nearest_times(cov, &fixed);
-                    for (h, t) in fixed_hits.iter_mut().zip(&times) {
-                        *h += u32::from(f64::from(*t) <= threshold);
-                    }
+            let fixed: Vec<(Vec2, f32)> = w
+                .try_query::<(&crate::responders::Unit, &Position, &crate::responders::Task)>()
+                .map(|mut q| {
+                    q.iter(w)
+                        .filter(|(u, _, t)| t.available() && !movable.contains(&(u.group as usize)))
+                        .map(|(u, p, _)| (p.0, resp.groups[u.group as usize].emergency_speed))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !fixed.is_empty() {
+                let times = nearest_times(cov, &fixed);
+                for (h, t) in fixed_hits.iter_mut().zip(&times) {
+                    *h += u32::from(f64::from(*t) <= threshold);
                 }
-                fixed_samples += 1;
             }
+            fixed_samples += 1;
         }
-        if tick % per_window == 0 && sim.world().get_resource::<CheckpointState>().is_some() {
+        if tick % per_window == 0
+            && let Some(cs) = w.get_resource::<CheckpointState>()
+        {
             // demand, not what got in: those who joined the queue plus the growth of the crowd
             // still on its way to (or held outside) each checkpoint
-            let w = sim.world_mut();
             let mut heading = vec![0u64; ncp];
-            for wk in w.query::<&Walking>().iter(w) {
-                if let Some(via) = wk.via.filter(|v| v.inbound) {
-                    heading[via.cp as usize] += 1;
+            if let Some(mut q) = w.try_query::<&Walking>() {
+                for wk in q.iter(w) {
+                    if let Some(via) = wk.via.filter(|v| v.inbound) {
+                        heading[via.cp as usize] += 1;
+                    }
                 }
             }
-            let cs = w.resource::<CheckpointState>();
             for k in 0..ncp {
                 let j = cs.records[k].joined;
                 let grown = heading[k] as i64 - last_heading[k] as i64;
@@ -271,7 +273,7 @@ pub fn baseline(
                 last_heading[k] = heading[k];
             }
         }
-    }
+    });
     let busy = {
         let w = sim.world_mut();
         let (mut busy_s, mut duty_s) = (0.0, 0.0);
@@ -631,7 +633,7 @@ pub fn verify(
                 multi_threaded_executor: false,
             },
         );
-        let report = sim.run(|_, _| {});
+        let report = sim.run(|_| {});
         let mut m = batch::headline(&report);
         m.push(objective_value(obj, th, &report));
         batch::RunRow {

@@ -166,18 +166,12 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
     let mut trails = overlay::TrailBook::default();
     if opts.at > 0.0 {
         // run headless to the requested time first, as fast as possible
-        let dt = sim.world().resource::<SimClock>().dt;
-        let steps = (opts.at / dt).round() as u64;
-        let trail_from = ((opts.at - overlay::TrailBook::span_s()) / dt).max(0.0) as u64;
-        for k in 0..steps {
-            if sim.finished().is_some() {
-                break;
+        let trail_from = opts.at - overlay::TrailBook::span_s();
+        sim.run_to(opts.at, |w| {
+            if opts.overlays.trails && w.resource::<SimClock>().t() >= trail_from {
+                trails.record(w);
             }
-            sim.step();
-            if opts.overlays.trails && k >= trail_from {
-                trails.record(sim.world_mut());
-            }
-        }
+        });
     }
     let shown_t = sim.world().resource::<SimClock>().t();
     let venue = v.venue.clone();
@@ -654,13 +648,11 @@ fn advance(time: Res<Time>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>) {
     if c.screenshot.is_some() {
         return;
     }
-    let dt = run.sim.world().resource::<SimClock>().dt;
     if c.step_once {
         c.step_once = false;
-        if run.sim.finished().is_none() {
-            run.sim.step();
-        }
-        run.shown_t = run.sim.world().resource::<SimClock>().t();
+        let next = run.sim.clock().t_end();
+        run.sim.run_to(next, |_| {});
+        run.shown_t = run.sim.clock().t();
         return;
     }
     if c.paused {
@@ -668,18 +660,11 @@ fn advance(time: Res<Time>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>) {
     }
     // decoupled from the frame rate: as many fixed steps as the speed asks for, within a budget
     run.shown_t += f64::from(time.delta_secs().min(0.1)) * c.speed;
-    let started = std::time::Instant::now();
-    while run.sim.world().resource::<SimClock>().t() + dt <= run.shown_t {
-        if run.sim.finished().is_some() {
-            run.shown_t = run.sim.world().resource::<SimClock>().t();
-            break;
-        }
-        run.sim.step();
-        if started.elapsed().as_millis() > 40 {
-            // the machine cannot keep up at this speed: let the display fall behind
-            run.shown_t = run.sim.world().resource::<SimClock>().t();
-            break;
-        }
+    let (to, budget) = (run.shown_t, std::time::Duration::from_millis(40));
+    let over = run.sim.run_to_within(to, Some(budget), |_| {});
+    if over.is_some() || run.sim.clock().t_end() <= to {
+        // the run is over, or the machine cannot keep up at this speed: the display falls behind
+        run.shown_t = run.sim.clock().t();
     }
 }
 

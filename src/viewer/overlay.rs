@@ -102,7 +102,7 @@ impl Default for TrailBook {
 
 impl TrailBook {
     /// Adds a point per sampled walker when `TRAIL_EVERY` s of sim time have passed.
-    pub fn record(&mut self, world: &mut World) {
+    pub fn record(&mut self, world: &World) {
         let t = world.resource::<SimClock>().t();
         if t < self.last_t {
             // restarted
@@ -112,8 +112,10 @@ impl TrailBook {
             return;
         }
         self.last_t = t;
-        let mut q = world.query_filtered::<(&Agent, &Position), With<Walking>>();
-        let walkers: Vec<(u32, Vec2)> = q.iter(world).map(|(a, p)| (a.id, p.0)).collect();
+        let walkers: Vec<(u32, Vec2)> = world
+            .try_query_filtered::<(&Agent, &Position), With<Walking>>()
+            .map(|mut q| q.iter(world).map(|(a, p)| (a.id, p.0)).collect())
+            .unwrap_or_default();
         let stride = walkers.len().div_ceil(MAX_TRAILS).max(1) as u32;
         let mut seen = BTreeMap::new();
         for (id, p) in walkers {
@@ -355,12 +357,12 @@ pub fn coverage_pixels(times: &[f32], blocked: &[bool], nx: usize, ny: usize, th
 
 /// Trails: every `TRAIL_EVERY` s of sim time, the walking visitors of a fixed sample (by id)
 /// add a point; the last `TRAIL_POINTS` are drawn, fading.
-pub(super) fn trails(o: Res<Overlays>, mut st: ResMut<OverlayState>, mut run: NonSendMut<Run>, mut gizmos: Gizmos) {
+pub(super) fn trails(o: Res<Overlays>, mut st: ResMut<OverlayState>, run: NonSend<Run>, mut gizmos: Gizmos) {
     if !o.trails {
         st.trails = TrailBook::default();
         return;
     }
-    st.trails.record(run.sim.world_mut());
+    st.trails.record(run.sim.world());
     for tr in st.trails.map.values() {
         let n = tr.len();
         for (k, (a, b)) in tr.iter().zip(tr.iter().skip(1)).enumerate() {

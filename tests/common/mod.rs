@@ -38,15 +38,8 @@ pub fn sim(v: &Validated, seed: u64) -> Simulation {
 }
 
 /// Positions of all walking agents, by agent id.
-pub fn positions(sim: &mut Simulation) -> Vec<(u32, bevy::math::Vec2)> {
-    let w = sim.world_mut();
-    let mut v: Vec<(u32, bevy::math::Vec2)> = w
-        .query::<(&Agent, &Position)>()
-        .iter(w)
-        .map(|(a, p)| (a.id, p.0))
-        .collect();
-    v.sort_by_key(|x| x.0);
-    v
+pub fn positions(w: &bevy::prelude::World) -> Vec<(u32, bevy::math::Vec2)> {
+    cordon::validation::positions(w)
 }
 
 /// The error text of scenario text that should fail `check` (empty if it passes).

@@ -8,8 +8,12 @@
 //! and results are written in (p, k) order, so the files do not depend on `--jobs`, on the
 //! sharding or on the order runs finish in.
 
+pub mod args;
 pub mod output;
 pub mod path;
+pub mod sbatch;
+
+pub use args::{BatchArgs, Prepared, prepare};
 
 use crate::error::{CordonError, Result};
 use crate::metrics::report::Report;

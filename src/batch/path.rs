@@ -28,23 +28,9 @@ pub fn parse(path: &str) -> Result<Vec<Step>> {
     }
     while !rest.is_empty() {
         if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']').ok_or_else(|| bad("`[` without `]`"))?;
-            let inner = r[..end].trim();
-            if let Some((k, v)) = inner.split_once('=') {
-                let v = v.trim().trim_matches('"');
-                let k = k.trim();
-                if k.is_empty() {
-                    return Err(bad("empty field name in a filter"));
-                }
-                steps.push(Step::Where(k.to_string(), v.to_string()));
-            } else {
-                let i = inner
-                    .parse::<usize>()
-                    .map_err(|_| bad(&format!("`[{inner}]` is neither an index nor a field=\"value\" filter")))?;
-                steps.push(Step::Index(i));
-            }
-            rest = &r[end + 1..];
-            rest = rest.strip_prefix('.').unwrap_or(rest);
+            let (step, after) = bracket(r).map_err(|why| bad(&why))?;
+            steps.push(step);
+            rest = after.strip_prefix('.').unwrap_or(after);
         } else {
             let end = rest.find(['.', '[']).unwrap_or(rest.len());
             let name = &rest[..end];
@@ -57,6 +43,109 @@ pub fn parse(path: &str) -> Result<Vec<Step>> {
         }
     }
     Ok(steps)
+}
+
+/// The inside of `[...]` at the start of `r` (just after the `[`): an index, or `field="value"`
+/// where the value is a JSON string (so a name holding `"`, `]` or `\` is written `"a\"b"`), or a
+/// bare word up to the `]`. Returns the step and the text after the `]`.
+fn bracket(r: &str) -> std::result::Result<(Step, &str), String> {
+    let close = |rest: &str| -> std::result::Result<usize, String> {
+        let t = rest.trim_start();
+        if t.starts_with(']') {
+            Ok(rest.len() - t.len() + 1)
+        } else {
+            Err("`[` without `]`".into())
+        }
+    };
+    let eq = r.find(['=', ']']).ok_or("`[` without `]`")?;
+    if r.as_bytes()[eq] == b']' {
+        let inner = r[..eq].trim();
+        let i = inner
+            .parse::<usize>()
+            .map_err(|_| format!("`[{inner}]` is neither an index nor a field=\"value\" filter"))?;
+        return Ok((Step::Index(i), &r[eq + 1..]));
+    }
+    let k = r[..eq].trim();
+    if k.is_empty() {
+        return Err("empty field name in a filter".into());
+    }
+    let v = r[eq + 1..].trim_start();
+    if let Some(body) = v.strip_prefix('"') {
+        // a JSON string: up to the first quote that no backslash escapes
+        let mut escaped = false;
+        let end = body
+            .char_indices()
+            .find(|&(_, c)| {
+                let done = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                done
+            })
+            .map(|(i, _)| i)
+            .ok_or("a filter's quoted value has no closing `\"`")?;
+        let value: String =
+            serde_json::from_str(&v[..end + 2]).map_err(|e| format!("the filter's value {}: {e}", &v[..end + 2]))?;
+        let after = &body[end + 1..];
+        let n = close(after)?;
+        Ok((Step::Where(k.to_string(), value), &after[n..]))
+    } else {
+        let end = v.find(']').ok_or("`[` without `]`")?;
+        Ok((Step::Where(k.to_string(), v[..end].trim().to_string()), &v[end + 1..]))
+    }
+}
+
+/// A filter step that picks the element whose `field` is `value`, in the form [`parse`] reads back
+/// whatever the value holds: `[name="S2"]`.
+pub fn filter(field: &str, value: &str) -> String {
+    format!("[{field}={}]", serde_json::Value::String(value.to_string()))
+}
+
+/// Splits `PATH=VALUE` (a `--set` or `--sweep` argument) at the first `=` outside brackets and
+/// quotes (a filter's `=` is inside its brackets).
+pub fn split_assignment(text: &str, flag: &str) -> Result<(String, String)> {
+    let at = outside(text).find(|&(_, c)| c == '=').map(|(i, _)| i);
+    match at {
+        Some(i) if !text[..i].trim().is_empty() => Ok((text[..i].trim().to_string(), text[i + 1..].trim().to_string())),
+        _ => Err(CordonError::Batch(format!("{flag} {text}: expected PATH=VALUE"))),
+    }
+}
+
+/// Splits sweep values at commas outside brackets and quotes; empty values are dropped.
+pub fn split_values(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    for (i, c) in outside(text) {
+        if c == ',' {
+            out.push(text[from..i].trim().to_string());
+            from = i + 1;
+        }
+    }
+    out.push(text[from..].trim().to_string());
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// The characters of `text` (with their byte offsets) that stand outside every bracket and every
+/// double-quoted string (where a backslash escapes the next character).
+fn outside(text: &str) -> impl Iterator<Item = (usize, char)> + '_ {
+    let (mut depth, mut quoted, mut escaped) = (0i32, false, false);
+    text.char_indices().filter(move |&(_, c)| {
+        if quoted {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quoted = false,
+                _ => {}
+            }
+            return false;
+        }
+        match c {
+            '"' => quoted = true,
+            '[' | '(' | '{' => depth += 1,
+            ']' | ')' | '}' => depth -= 1,
+            _ => return depth == 0,
+        }
+        false
+    })
 }
 
 /// Parses a value: JSON, else RON, else the text as a string.
@@ -118,7 +207,7 @@ pub fn set(doc: &mut Value, path: &str, steps: &[Step], value: Value) -> Result<
                 }
             }
             Step::Where(k, v) => {
-                walked += &format!("[{k}=\"{v}\"]");
+                walked += &filter(k, v);
                 match cur {
                     Value::Array(a) => {
                         let names: Vec<String> = a
@@ -198,6 +287,28 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("2 elements"), "{e}");
+    }
+
+    #[test]
+    fn a_name_with_quotes_and_brackets_can_be_addressed() {
+        let name = r#"gate "A"] = x, \ y"#;
+        let mut d = json!({"checkpoints": [{"name": "B", "lanes": 4}, {"name": name, "lanes": 6}]});
+        let path = format!("checkpoints{}.lanes", filter("name", name));
+        let (p, v) = split_assignment(&format!("{path}=9"), "--set").unwrap();
+        assert_eq!((p.as_str(), v.as_str()), (path.as_str(), "9"));
+        set(&mut d, &p, &parse(&p).unwrap(), parse_value(&v)).unwrap();
+        assert_eq!(d["checkpoints"][1]["lanes"], json!(9));
+        assert_eq!(d["checkpoints"][0]["lanes"], json!(4));
+        let (p, v) = split_assignment(&format!("{path}=1,2,3"), "--sweep").unwrap();
+        assert_eq!(p, path);
+        assert_eq!(split_values(&v), ["1", "2", "3"]);
+        assert_eq!(
+            split_values(r#""a,b", [1, 2], "c\",d""#),
+            [r#""a,b""#, "[1, 2]", r#""c\",d""#]
+        );
+        assert!(split_assignment("=3", "--set").is_err());
+        assert!(split_assignment("sim.dt", "--set").is_err());
+        assert!(parse(r#"a[name="x].b"#).is_err());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use bevy::prelude::With;
 use candidates::Choice;
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::path::PathBuf;
 use surrogate::{LaneProblem, PostObjective, PostProblem, UnitChoices};
 
 /// What to optimise.
@@ -51,42 +52,93 @@ impl std::str::FromStr for Objective {
     }
 }
 
+/// The `cordon optimize` arguments: the file, where to write, and the optimiser's settings.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OptimizeArgs {
+    /// Scenario file (RON).
+    pub file: PathBuf,
+    /// Output folder (default out/<scenario>-optimize).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub options: OptimizeOptions,
+}
+
 /// The optimiser's settings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct OptimizeOptions {
-    /// Objective.
+    /// coverage (MCLP), mexclp (busy units), response-p90 (posts) or enter-p90 (lanes).
+    #[arg(long, default_value = "coverage")]
     pub objective: Objective,
     /// Coverage threshold, s.
+    #[arg(long, default_value_t = 180.0)]
     pub threshold: f64,
-    /// Post groups whose position may change (`all`: every one; with `patrols` empty too:
-    /// every group deployed at a post).
+    /// Post groups that may move (comma-separated, or `all`; with neither --posts nor
+    /// --patrols: every group at a post).
+    #[arg(long, value_delimiter = ',')]
     pub posts: Vec<String>,
-    /// Patrol groups (routes, beats) whose route or beat may change (`all`: every one).
+    /// Patrol groups (routes, beats) whose route or beat may change (comma-separated, or `all`).
+    #[arg(long, value_delimiter = ',')]
     pub patrols: Vec<String>,
-    /// Zones the candidates must lie in (posts) or patrol (beats, loops); empty: anywhere,
-    /// every zone.
+    /// Zones the posts must stand in and the patrols may patrol (comma-separated; default: any).
+    #[arg(long, value_delimiter = ',')]
     pub within: Vec<String>,
-    /// Candidate spacing, m (None: about 300 candidates over the walkable area).
+    /// Spacing of candidate post positions, m (default: ~300 candidates).
+    #[arg(long)]
     pub spacing: Option<f64>,
-    /// Checkpoints whose lanes may change (empty: all).
+    /// Checkpoints whose lanes may change (comma-separated; default: all with arrivals).
+    #[arg(long, value_delimiter = ',')]
     pub lanes: Vec<String>,
-    /// Total lanes (None: the plan's current total).
+    /// Total lanes to share out (default: their current total).
+    #[arg(long)]
     pub lane_budget: Option<u32>,
-    /// Share of time a unit is busy (MEXCLP; None: as busy as the movable units were in the
-    /// baseline run).
+    /// Share of the time a unit is busy, for mexclp (default: as busy as the movable units
+    /// were in the baseline run).
+    #[arg(long)]
     pub busy: Option<f64>,
-    /// Rounds of the lanes analysis (the demand of round k+1 is measured under round k's plan).
+    /// Rounds of the lanes analysis: each next round measures the demand under the last plan.
+    #[arg(long, default_value_t = 2)]
     pub rounds: u32,
     /// Verification replications per plan.
+    #[arg(long, default_value_t = 5)]
     pub verify_runs: u64,
     /// Surrogate plans verified besides the input plan.
+    #[arg(long, default_value_t = 2)]
     pub top: usize,
     /// Simulated seconds per run.
+    #[arg(long)]
     pub until: Option<f64>,
-    /// Base seed.
+    /// Base seed (default: the scenario's).
+    #[arg(long)]
     pub seed: Option<u64>,
-    /// Parallel runs.
-    pub jobs: usize,
+    /// Parallel runs (default: the core count).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+/// `cordon optimize` as a library call: reads the file, optimises, and writes the plan, the
+/// comparison and its report into the output folder at once. Returns the outcome, the files
+/// written and the folder.
+pub fn run_args(
+    a: &OptimizeArgs,
+    say: &dyn Fn(&str),
+    done: &(dyn Fn(u64, u64) + Sync),
+) -> Result<(Outcome, Vec<String>, PathBuf)> {
+    crate::sim::init_compute_pool(0);
+    let label = a.file.display().to_string();
+    let text = crate::scenario::read_text(&a.file)?;
+    let stem = a
+        .file
+        .file_stem()
+        .map_or("plan".into(), |s| s.to_string_lossy().into_owned());
+    let (outcome, files) = run(&text, &label, &stem, &a.options, say, done)?;
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-optimize", outcome.scenario)));
+    crate::output::write_folder(&out, &files)?;
+    Ok((outcome, files.into_iter().map(|f| f.0).collect(), out))
 }
 
 /// One candidate plan: the field changes it makes.
@@ -442,7 +494,10 @@ fn propose_places(
             .filter(|(k, (_, c))| choices[*k][**c].value != choices[*k][0].value)
             .map(|(k, (&gi, &c))| {
                 (
-                    format!("responders[name=\"{}\"].deployment", sc.responders[gi].name),
+                    format!(
+                        "responders{}.deployment",
+                        crate::batch::path::filter("name", &sc.responders[gi].name)
+                    ),
                     choices[k][c].value.clone(),
                 )
             })
@@ -520,7 +575,12 @@ pub fn lane_changes(v: &Validated, chosen: &[usize], lanes: &[u32]) -> Vec<(Stri
         .iter()
         .zip(lanes)
         .filter(|(k, c)| cps[**k].lanes as u32 != **c)
-        .map(|(&k, &c)| (format!("checkpoints[name=\"{}\"].lanes", cps[k].name), json!(c)))
+        .map(|(&k, &c)| {
+            (
+                format!("checkpoints{}.lanes", crate::batch::path::filter("name", &cps[k].name)),
+                json!(c),
+            )
+        })
         .collect()
 }
 
@@ -646,7 +706,14 @@ pub fn verify(
         }
     };
     let todo: Vec<u64> = (0..all.len() as u64 * runs).collect();
-    let rows = batch::run_all_with(&spec, &variants, &todo, opts.jobs, done, &runner);
+    let rows = batch::run_all_with(
+        &spec,
+        &variants,
+        &todo,
+        batch::args::jobs_or_cores(opts.jobs),
+        done,
+        &runner,
+    );
     if let Some(r) = rows.iter().find(|r| r.error.is_some()) {
         return Err(bad(format!(
             "verification run {} of plan {} (seed {}) failed: {}",

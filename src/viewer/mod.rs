@@ -54,6 +54,71 @@ pub struct ViewerOptions {
     pub paused: bool,
 }
 
+/// The `cordon view` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ViewArgs {
+    /// Scenario file (RON).
+    pub file: Option<PathBuf>,
+    /// Seed (default: the scenario's `sim.seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Write a screenshot to this PNG at `--at` and exit.
+    #[arg(long)]
+    pub screenshot: Option<PathBuf>,
+    /// Simulated seconds after the start at which the screenshot is taken.
+    #[arg(long, default_value_t = 0.0)]
+    pub at: f64,
+    /// Window width, pixels.
+    #[arg(long, default_value_t = 1280)]
+    pub width: u32,
+    /// Window height, pixels.
+    #[arg(long, default_value_t = 900)]
+    pub height: u32,
+    /// Overlays on at the start: density, coverage60, coverage180, coverage300, trails, queues
+    /// (repeat the flag or separate with commas).
+    #[arg(long)]
+    pub overlay: Vec<String>,
+    /// Simulation speed at the start (×0.25 … ×64).
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Measure the frame rate over this many frames (after 30 warm-up frames), print it, exit.
+    #[arg(long)]
+    pub bench_frames: Option<u32>,
+    /// Start paused.
+    #[arg(long)]
+    pub paused: bool,
+}
+
+impl ViewerOptions {
+    /// The options `a` asks for, checked (a bad `--at`, `--speed` or overlay: exit 2).
+    pub fn from_args(a: ViewArgs) -> Result<ViewerOptions> {
+        let usage = |t: String| crate::CordonError::Usage(t);
+        if !(a.at.is_finite() && a.at >= 0.0) {
+            return Err(usage(format!(
+                "--at must be a non-negative number of seconds, got {}",
+                a.at
+            )));
+        }
+        if ![0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0].contains(&a.speed) {
+            return Err(usage(format!(
+                "--speed must be one of 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64; got {}",
+                a.speed
+            )));
+        }
+        Ok(ViewerOptions {
+            overlays: overlay::Overlays::parse(&a.overlay)?,
+            file: a.file,
+            seed: a.seed,
+            screenshot: a.screenshot,
+            at: a.at,
+            size: (a.width, a.height),
+            bench_frames: a.bench_frames,
+            speed: a.speed,
+            paused: a.paused,
+        })
+    }
+}
+
 /// Loads the scenario of `opts` (the file, or the built-in default).
 fn load(opts: &ViewerOptions) -> Result<Validated> {
     match &opts.file {

@@ -206,3 +206,44 @@ fn emit_sbatch_prints_an_array_and_a_merge_chained_after_it() {
         assert!(s.contains(want), "missing `{want}` in\n{s}");
     }
 }
+
+/// A sweep's points share the floor fields their geometry does not change: a lane sweep holds
+/// one set of fields plus the pen fields of each lane count, not a set per point.
+#[test]
+fn sweep_points_share_the_floor_fields_they_do_not_change() {
+    let text = std::fs::read_to_string(PLAN).unwrap();
+    let base: Scenario = parse_str(&text, PLAN).unwrap();
+    let cp = base.checkpoints[0].name.clone();
+    let spec = BatchSpec {
+        file: Some(PLAN.into()),
+        scenario: base.name.clone(),
+        runs: 1,
+        seed: 1,
+        until: None,
+        sets: vec![],
+        sweeps: vec![(
+            format!("checkpoints{}.lanes", batch::path::filter("name", &cp)),
+            vec![serde_json::json!(2), serde_json::json!(3), serde_json::json!(4)],
+        )],
+    };
+    let vs = batch::variants(&spec, &base, PLAN, &Default::default()).unwrap();
+    let fields = |k: usize| &vs[k].venue.fields;
+    let n = fields(0).len();
+    // every target's field is the same field at every point; only the checkpoint's own
+    // (its pen, its inner side) may differ with its lanes
+    let targets = vs[0].venue.targets.len();
+    for k in 1..vs.len() {
+        let shared = (0..n)
+            .filter(|&i| std::sync::Arc::ptr_eq(&fields(0)[i], &fields(k)[i]))
+            .count();
+        let of_targets = (0..targets)
+            .filter(|&i| std::sync::Arc::ptr_eq(&fields(0)[i], &fields(k)[i]))
+            .count();
+        eprintln!("point {k}: {shared} of {n} fields shared with point 0");
+        assert_eq!(of_targets, targets, "point {k}");
+        assert!(
+            shared >= n - 2 * vs[0].venue.security.checkpoints.len(),
+            "point {k}: {shared} of {n}"
+        );
+    }
+}

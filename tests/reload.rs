@@ -1,15 +1,22 @@
-//! Hot reload keeps floor fields: revalidating a plan whose geometry is unchanged reuses every
-//! field, and a reused field gives the same answers as a recomputed one; a geometry change
-//! recomputes. (Own test binary: the field memo is process-wide.)
+//! Hot reload keeps floor fields: revalidating a plan whose geometry is unchanged with the same
+//! [`FieldCache`] shares every field, and a shared field gives the same answers as a recomputed
+//! one; a geometry change recomputes just the fields it touches.
 
-use cordon::scenario::validate::{fields_reused, keep_fields_for_reuse};
+use cordon::scenario::validate::validate_cached;
 use cordon::scenario::{Validated, parse_str, validate};
+use cordon::venue::cache::FieldCache;
+use std::sync::Arc;
 
 const PLAN: &str = include_str!("../scenarios/entrance_checkpoints.ron");
 
 fn check(text: &str) -> Validated {
     let s = parse_str(text, "plan.ron").expect("parses");
     validate(&s, "plan.ron", Some(text)).expect("valid")
+}
+
+fn check_cached(text: &str, cache: &mut FieldCache) -> Validated {
+    let s = parse_str(text, "plan.ron").expect("parses");
+    validate_cached(&s, "plan.ron", Some(text), &Default::default(), cache).expect("valid")
 }
 
 fn same_fields(a: &Validated, b: &Validated) {
@@ -28,49 +35,47 @@ fn same_fields(a: &Validated, b: &Validated) {
     }
 }
 
+/// How many fields `a` and `b` share (the same field in memory, not a copy).
+fn shared(a: &Validated, b: &Validated) -> usize {
+    a.venue
+        .fields
+        .iter()
+        .zip(&b.venue.fields)
+        .filter(|(x, y)| Arc::ptr_eq(x, y))
+        .count()
+}
+
 #[test]
 fn an_edit_that_keeps_the_geometry_reuses_every_floor_field() {
     let fresh = check(PLAN);
-    keep_fields_for_reuse(true);
-    let first = check(PLAN);
-    let before = fields_reused();
+    let mut cache = FieldCache::new();
+    let first = check_cached(PLAN, &mut cache);
+    assert_eq!(cache.reused(), 0);
     // another seed, service time and crowd: same walls, targets and checkpoints
     let edited = PLAN
         .replace("seed: 7", "seed: 8")
         .replace("Exponential(mean: 8)", "Exponential(mean: 9)")
         .replace("count: 600", "count: 900");
     assert_ne!(edited, PLAN);
-    let second = check(&edited);
-    assert_eq!(
-        fields_reused() - before,
-        second.venue.fields.len(),
-        "every field reused"
-    );
+    let second = check_cached(&edited, &mut cache);
+    let n = second.venue.fields.len();
+    assert_eq!(cache.reused(), n, "every field reused");
+    assert_eq!(shared(&first, &second), n, "and shared, not copied");
     same_fields(&fresh, &first);
     same_fields(&fresh, &second);
+    assert_eq!(
+        shared(&fresh, &first),
+        0,
+        "a validation without the cache computes its own"
+    );
     // a target moved: its field is computed again, the others are reused
-    let before = fields_reused();
     let moved = PLAN.replace(
         "(75, 70), (85, 70), (85, 74), (75, 74)",
         "(70, 70), (80, 70), (80, 74), (70, 74)",
     );
     assert_ne!(moved, PLAN);
-    let third = check(&moved);
-    assert_eq!(
-        fields_reused() - before,
-        third.venue.fields.len() - 1,
-        "all but the moved target's field"
-    );
-    let recomputed = {
-        keep_fields_for_reuse(false);
-        let v = check(&moved);
-        keep_fields_for_reuse(true);
-        v
-    };
-    same_fields(&recomputed, &third);
-    keep_fields_for_reuse(false);
-    let after = fields_reused();
-    let again = check(PLAN);
-    assert_eq!(fields_reused(), after, "nothing reused once switched off");
-    same_fields(&fresh, &again);
+    let third = check_cached(&moved, &mut cache);
+    assert_eq!(cache.reused(), n + n - 1, "all but the moved target's field");
+    assert_eq!(shared(&second, &third), n - 1);
+    same_fields(&check(&moved), &third);
 }

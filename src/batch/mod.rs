@@ -20,6 +20,7 @@ use crate::metrics::report::Report;
 use crate::scenario::Limits;
 use crate::scenario::{Scenario, Validated};
 use crate::sim::{SimOptions, Simulation};
+use crate::venue::cache::FieldCache;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -266,8 +267,15 @@ pub fn to_doc(s: &Scenario) -> Result<Value> {
     serde_json::to_value(s).map_err(|e| CordonError::Batch(format!("cannot represent the scenario: {e}")))
 }
 
-/// Applies `(path, value)` changes to a scenario and validates the result within `limits`.
-pub fn variant(base: &Value, changes: &[(String, Value)], file: &str, limits: &Limits) -> Result<Validated> {
+/// Applies `(path, value)` changes to a scenario and validates the result within `limits`,
+/// taking the floor fields it can from `cache`.
+pub fn variant(
+    base: &Value,
+    changes: &[(String, Value)],
+    file: &str,
+    limits: &Limits,
+    cache: &mut FieldCache,
+) -> Result<Validated> {
     let mut doc = base.clone();
     for (p, v) in changes {
         let steps = path::parse(p)?;
@@ -277,19 +285,22 @@ pub fn variant(base: &Value, changes: &[(String, Value)], file: &str, limits: &L
         let which: Vec<String> = changes.iter().map(|(p, v)| format!("{p}={v}")).collect();
         CordonError::Batch(format!("{} does not fit the scenario: {e}", which.join(", ")))
     })?;
-    crate::scenario::validate_with(&sc, file, None, limits)
+    crate::scenario::validate::validate_cached(&sc, file, None, limits, cache)
 }
 
-/// Every sweep point's validated scenario (all checked before anything runs).
+/// Every sweep point's validated scenario (all checked before anything runs). Points whose
+/// geometry is the same share their floor fields: a sweep over lanes, crowds or responders holds
+/// one set of fields, however many points it has.
 pub fn variants(spec: &BatchSpec, base: &Scenario, file: &str, limits: &Limits) -> Result<Vec<Validated>> {
     let doc = to_doc(base)?;
+    let mut cache = FieldCache::new();
     (0..spec.points())
         .map(|p| {
             let mut changes = spec.sets.clone();
             for ((path, _), v) in spec.sweeps.iter().zip(spec.point_values(p)) {
                 changes.push((path.clone(), v));
             }
-            variant(&doc, &changes, file, limits).map_err(|e| match e {
+            variant(&doc, &changes, file, limits, &mut cache).map_err(|e| match e {
                 CordonError::Invalid { file, problems } => CordonError::Batch(format!(
                     "sweep point {p} is not a valid scenario ({file}):\n{}",
                     problems

@@ -663,9 +663,11 @@ pub fn verify(
         surrogate: f64::NAN,
     }];
     all.extend(plans);
+    // plans that keep the geometry share one set of floor fields
+    let mut cache = crate::venue::cache::FieldCache::new();
     let variants: Vec<Validated> = all
         .iter()
-        .map(|p| batch::variant(&doc, &p.changes, file, &Default::default()))
+        .map(|p| batch::variant(&doc, &p.changes, file, &Default::default(), &mut cache))
         .collect::<Result<_>>()?;
     let seed = opts.seed.unwrap_or(sc.sim.seed);
     let runs = opts.verify_runs.max(1);
@@ -931,7 +933,7 @@ pub fn run(
                 "lanes, round {round}: demand under the round {} plan ...",
                 round - 1
             ));
-            let vr = batch::variant(&doc, &last.changes, label, &Default::default())?;
+            let vr = batch::variant(&doc, &last.changes, label, &Default::default(), &mut Default::default())?;
             let b = baseline(&vr, &mut cov, seed, opts.until, &[], opts.threshold);
             let (_, lanes, gain) = lane_plan(&vr, opts, &b, Some(&chosen))?;
             let changes = lane_changes(&v, &chosen, &lanes);

@@ -8,7 +8,7 @@ use crate::checkpoint::{CheckpointRt, RingRt, Security};
 use crate::error::{CordonError, Result};
 use crate::incidents::{IncidentPlan, IncidentTypeRt, LocationRt, RateRt};
 use crate::responders::{DeploymentRt, Responders, UNIT_RADIUS, UnitGroupRt};
-use crate::venue::field::FloorField;
+use crate::venue::cache::FieldCache;
 use crate::venue::geometry::point_in_polygon;
 use crate::venue::geometry::{Segment, polygon_degenerate, polygon_self_intersects};
 use crate::venue::grid::{MAX_CELLS, NavGrid, SegmentIndex};
@@ -174,6 +174,18 @@ pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validate
 /// Checks a scenario and builds its runtime world; a file that would need more than `limits`
 /// allow is refused before anything big is allocated.
 pub fn validate_with(sc: &Scenario, file: &str, src: Option<&str>, limits: &Limits) -> Result<Validated> {
+    validate_cached(sc, file, src, limits, &mut FieldCache::new())
+}
+
+/// [`validate_with`] that takes the floor fields it can from `cache` (and leaves its own there):
+/// for whoever validates the same venue again and again (the viewer's reload, a batch's sweep).
+pub fn validate_cached(
+    sc: &Scenario,
+    file: &str,
+    src: Option<&str>,
+    limits: &Limits,
+    cache: &mut FieldCache,
+) -> Result<Validated> {
     let mut ck = Checker {
         src,
         problems: Vec::new(),
@@ -1022,8 +1034,7 @@ pub fn validate_with(sc: &Scenario, file: &str, src: Option<&str>, limits: &Limi
         ck.err(anchor, text);
         return Err(ck.into_error(file));
     }
-    let fields = compute_fields(&venue.grid, &shapes, wall_buffer);
-    venue.fields = fields;
+    venue.fields = cache.fields(&venue.grid, &shapes, wall_buffer);
     for g in &groups {
         let src = &venue.sources[g.source];
         let starts: Vec<Vec2> = match &g.arrivals {
@@ -1622,114 +1633,4 @@ fn check_response(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64) ->
             thresholds: sc.dispatch.thresholds.clone(),
         },
     )
-}
-
-/// Floor fields of the last validation, kept for reuse when [`keep_fields_for_reuse`] is on.
-struct FieldMemo {
-    grid_key: u64,
-    wall_buffer: u32,
-    fields: Vec<(Shape, FloorField)>,
-}
-
-static FIELD_MEMO: std::sync::Mutex<Option<FieldMemo>> = std::sync::Mutex::new(None);
-static MEMO_ON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-static REUSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Floor fields reused from an earlier validation so far in this process.
-pub fn fields_reused() -> usize {
-    REUSED.load(std::sync::atomic::Ordering::SeqCst)
-}
-
-/// Keeps the floor fields of each validation so the next one reuses every field whose raster,
-/// target shape and wall buffer are unchanged (the viewer's hot reload: editing lanes, crowd or
-/// responders then revalidates in a fraction of a second). A reused field is the same as a
-/// recomputed one; the cost is holding a second copy of the fields.
-pub fn keep_fields_for_reuse(on: bool) {
-    MEMO_ON.store(on, std::sync::atomic::Ordering::SeqCst);
-    if !on && let Ok(mut m) = FIELD_MEMO.lock() {
-        *m = None;
-    }
-}
-
-/// FNV-1a over everything a floor field reads from the raster.
-fn grid_key(grid: &NavGrid) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |x: u64| {
-        h ^= x;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
-    eat(grid.nx as u64);
-    eat(grid.ny as u64);
-    eat(u64::from(grid.h.to_bits()));
-    eat(u64::from(grid.origin.x.to_bits()));
-    eat(u64::from(grid.origin.y.to_bits()));
-    for (b, d) in grid.blocked.iter().zip(&grid.wall_dist) {
-        eat(u64::from(*b) << 32 | u64::from(d.to_bits()));
-    }
-    h
-}
-
-/// Floor fields towards each shape, reusing the last validation's when kept (see
-/// [`keep_fields_for_reuse`]).
-fn compute_fields(grid: &NavGrid, shapes: &[Shape], wall_buffer: f32) -> Vec<FloorField> {
-    if !MEMO_ON.load(std::sync::atomic::Ordering::SeqCst) {
-        return compute_fields_fresh(grid, shapes, wall_buffer);
-    }
-    let key = grid_key(grid);
-    let mut memo = FIELD_MEMO.lock().unwrap_or_else(|e| e.into_inner());
-    let old = memo
-        .take()
-        .filter(|m| m.grid_key == key && m.wall_buffer == wall_buffer.to_bits());
-    let reuse: Vec<Option<FloorField>> = shapes
-        .iter()
-        .map(|sh| {
-            old.as_ref()
-                .and_then(|m| m.fields.iter().find(|(s, _)| s == sh).map(|(_, f)| f.clone()))
-        })
-        .collect();
-    let missing: Vec<Shape> = shapes
-        .iter()
-        .zip(&reuse)
-        .filter(|(_, r)| r.is_none())
-        .map(|(s, _)| s.clone())
-        .collect();
-    REUSED.fetch_add(shapes.len() - missing.len(), std::sync::atomic::Ordering::SeqCst);
-    let mut fresh = compute_fields_fresh(grid, &missing, wall_buffer).into_iter();
-    let fields: Vec<FloorField> = reuse
-        .into_iter()
-        .map(|r| r.or_else(|| fresh.next()).expect("a field for every shape"))
-        .collect();
-    *memo = Some(FieldMemo {
-        grid_key: key,
-        wall_buffer: wall_buffer.to_bits(),
-        fields: shapes.iter().cloned().zip(fields.iter().cloned()).collect(),
-    });
-    fields
-}
-
-/// Floor fields towards each shape, computed in parallel on the compute task pool when one is
-/// set up (each field is independent, so the result does not depend on the thread count).
-fn compute_fields_fresh(grid: &NavGrid, shapes: &[Shape], wall_buffer: f32) -> Vec<FloorField> {
-    use bevy::tasks::ComputeTaskPool;
-    match ComputeTaskPool::try_get() {
-        Some(pool) if pool.thread_num() > 0 && shapes.len() > 1 => {
-            let workers = pool.thread_num() + 1;
-            let mut out: Vec<Option<FloorField>> = vec![None; shapes.len()];
-            let chunk = shapes.len().div_ceil(workers);
-            pool.scope(|s| {
-                for (outs, ins) in out.chunks_mut(chunk).zip(shapes.chunks(chunk)) {
-                    s.spawn(async move {
-                        for (o, sh) in outs.iter_mut().zip(ins) {
-                            *o = Some(FloorField::compute(grid, sh, wall_buffer));
-                        }
-                    });
-                }
-            });
-            out.into_iter().map(|f| f.expect("every field computed")).collect()
-        }
-        _ => shapes
-            .iter()
-            .map(|sh| FloorField::compute(grid, sh, wall_buffer))
-            .collect(),
-    }
 }

@@ -1,6 +1,7 @@
 //! Venue and navigation: owns the runtime geometry (walls, obstacles, zones, sources, targets),
 //! the walkable raster and the per-target floor fields that agents descend.
 
+pub mod cache;
 pub mod field;
 pub mod geometry;
 pub mod grid;
@@ -184,8 +185,8 @@ pub struct Venue {
     /// Targets.
     pub targets: Vec<PlaceRt>,
     /// Floor fields: one per target (same index as `targets`), then two per checkpoint (its pen,
-    /// its inner side).
-    pub fields: Vec<FloorField>,
+    /// its inner side). Shared: a run, a batch's replications and a reload hold the same fields.
+    pub fields: Vec<std::sync::Arc<FloorField>>,
     /// Rings, checkpoints and routing between walkable regions.
     pub security: crate::checkpoint::Security,
     /// Walkable region of each target.

@@ -21,6 +21,7 @@ use crate::scenario::model::{ClockTime, UnitKind};
 use crate::schedule::SimClock;
 use crate::sim::{SimOptions, Simulation};
 use crate::venue::Venue;
+use crate::venue::cache::FieldCache;
 use bevy::asset::RenderAssetUsages;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll};
 use bevy::mesh::{Indices, PrimitiveTopology};
@@ -28,6 +29,7 @@ use bevy::prelude::*;
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::window::{PrimaryWindow, WindowResolution};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 /// What `cordon view` was asked for.
@@ -119,12 +121,21 @@ impl ViewerOptions {
     }
 }
 
-/// Loads the scenario of `opts` (the file, or the built-in default).
-fn load(opts: &ViewerOptions) -> Result<Validated> {
+/// Loads the scenario of `opts` (the file, or the built-in default), with the fields of `cache`.
+fn load(opts: &ViewerOptions, cache: &Mutex<FieldCache>) -> Result<Validated> {
     match &opts.file {
-        Some(f) => crate::scenario::load_and_validate(f),
+        Some(f) => load_file(f, cache),
         None => crate::scenario::default_scenario(),
     }
+}
+
+/// Validates `file`, taking the floor fields it can from `cache` and leaving its own there.
+fn load_file(file: &std::path::Path, cache: &Mutex<FieldCache>) -> Result<Validated> {
+    let text = crate::scenario::read_text(file)?;
+    let label = file.display().to_string();
+    let sc = crate::scenario::parse_str(&text, &label)?;
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    crate::scenario::validate::validate_cached(&sc, &label, Some(&text), &Default::default(), &mut cache)
 }
 
 fn new_sim(v: &Validated, seed: Option<u64>) -> Simulation {
@@ -149,6 +160,8 @@ struct Run {
     pending: Option<std::sync::mpsc::Receiver<Reload>>,
     /// Sim seconds the display is at (the sim is stepped up to it).
     shown_t: f64,
+    /// Floor fields of the last validation: a reload that keeps the geometry reuses them.
+    fields: Arc<Mutex<FieldCache>>,
 }
 
 /// The side panel and the inspector's state.
@@ -223,9 +236,9 @@ const SPEEDS: [f64; 9] = [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
 /// Opens the window and runs until it is closed (or, in screenshot mode, the PNG is written).
 pub fn run(opts: ViewerOptions) -> Result<()> {
     crate::sim::init_compute_pool(0);
-    // hot reload revalidates often: keep the floor fields for the next validation
-    crate::scenario::validate::keep_fields_for_reuse(opts.file.is_some() && opts.screenshot.is_none());
-    let v = load(&opts)?;
+    // hot reload revalidates often: the floor fields are kept for the next validation
+    let fields = Arc::new(Mutex::new(FieldCache::new()));
+    let v = load(&opts, &fields)?;
     let mut sim = new_sim(&v, opts.seed);
     let screenshot = opts.screenshot.clone();
     let mut trails = overlay::TrailBook::default();
@@ -262,6 +275,7 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
         trails: Some(trails),
         pending: None,
         shown_t,
+        fields,
     })
     .insert_resource(opts.overlays)
     .init_resource::<Inspect>()
@@ -599,7 +613,7 @@ fn keys(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: NonSe
             speed: 1.0,
             ..default()
         };
-        match load(&opts) {
+        match load(&opts, &run.fields) {
             Ok(v) => restart(&mut run, &mut c, &v),
             Err(e) => c.error = Some(e.to_string()),
         }
@@ -658,8 +672,8 @@ fn saved_since(file: &std::path::Path, last: &mut Option<SystemTime>) -> bool {
 }
 
 /// Validates `file` again.
-fn revalidate(file: &std::path::Path) -> Reload {
-    match crate::scenario::load_and_validate(file) {
+fn revalidate(file: &std::path::Path, cache: &Mutex<FieldCache>) -> Reload {
+    match load_file(file, cache) {
         Ok(v) => Reload::Restart(Box::new(v)),
         Err(e) => Reload::Invalid(e.to_string()),
     }
@@ -669,7 +683,7 @@ fn revalidate(file: &std::path::Path) -> Reload {
 #[cfg(test)]
 fn check_reload(file: &std::path::Path, last: &mut Option<SystemTime>) -> Reload {
     if saved_since(file, last) {
-        revalidate(file)
+        revalidate(file, &Mutex::new(FieldCache::new()))
     } else {
         Reload::Unchanged
     }
@@ -701,8 +715,9 @@ fn hot_reload(time: Res<Time>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>
     let mut mtime = c.mtime;
     if saved_since(&file, &mut mtime) {
         let (tx, rx) = std::sync::mpsc::channel();
+        let cache = run.fields.clone();
         std::thread::spawn(move || {
-            let _ = tx.send(revalidate(&file));
+            let _ = tx.send(revalidate(&file, &cache));
         });
         run.pending = Some(rx);
     }

@@ -2,10 +2,11 @@
 //! (same geometry as the JuPedSim scripts in `bench/jupedsim/`): (a) a 200 × 200 m square with five pillars,
 //! N agents on a 0.7 m grid walking to an exit strip on the far side; (b) the 1 m bottleneck.
 
+use crate::build::validate;
 use crate::crowd::CrowdLog;
 use crate::error::Result;
 use crate::scenario::model::{Arrivals, ModelParams, Scenario};
-use crate::scenario::{parse_str, validate};
+use crate::scenario::parse_str;
 use crate::schedule::SimClock;
 use crate::sim::{SimOptions, Simulation};
 use rand::SeedableRng;

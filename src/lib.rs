@@ -7,6 +7,7 @@
 
 pub mod batch;
 pub mod bench;
+pub mod build;
 pub mod checkpoint;
 pub mod crowd;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod optimize;
 pub mod output;
 pub mod par;
+pub mod report;
 pub mod responders;
 pub mod rng;
 pub mod run;
@@ -32,9 +34,10 @@ pub use sim::{CordonPlugin, Executor, SimOptions, Simulation, build_app};
 
 /// The names most users need.
 pub mod prelude {
+    pub use crate::build::{Validated, load_and_validate, validate};
     pub use crate::crowd::{Agent, CrowdCounters, Dwelling, Position, Velocity, Walking};
-    pub use crate::metrics::report::Report;
-    pub use crate::scenario::{Scenario, Validated, load_and_validate, parse_str, validate};
+    pub use crate::report::Report;
+    pub use crate::scenario::{Scenario, parse_str};
     pub use crate::schedule::{SimClock, SimStep, SimSystems};
     pub use crate::sim::{CordonPlugin, SimOptions, Simulation, build_app};
     pub use crate::venue::Venue;

@@ -163,7 +163,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             cordon::sim::init_compute_pool(0);
             let mut bad = 0;
             for f in &files {
-                match scenario::load_and_validate_with(f, &limits) {
+                match cordon::build::load_and_validate_with(f, &limits) {
                     Ok(v) => say!(
                         "ok: {}: scenario \"{}\" ({} groups, {} targets, {} zones; {} cells, {} floor fields in {:.0} MB)",
                         f.display(),

@@ -2,9 +2,10 @@
 //! [`Simulation::run_to`] (stoppable by a flag, e.g. Ctrl-C), draw the figures and write
 //! report.json, timeseries.csv, the figures and report.html into the output folder at once.
 
+use crate::build::Validated;
 use crate::error::{CordonError, Result};
-use crate::metrics::report::Report;
-use crate::scenario::{self, Limits, Validated};
+use crate::report::Report;
+use crate::scenario::{self, Limits};
 use crate::sim::{Executor, SimOptions, Simulation};
 use bevy::prelude::World;
 use std::path::{Path, PathBuf};
@@ -69,8 +70,8 @@ pub fn load(args: &RunArgs) -> Result<Validated> {
     // the pool also computes the floor fields while the scenario is validated
     crate::sim::init_compute_pool(args.threads);
     match &args.file {
-        Some(f) => scenario::load_and_validate_with(f, &args.limits),
-        None => scenario::default_scenario(),
+        Some(f) => crate::build::load_and_validate_with(f, &args.limits),
+        None => crate::build::default_scenario(),
     }
 }
 
@@ -152,7 +153,7 @@ pub fn run(
         ("report.json".to_string(), report.to_json().into_bytes()),
         (
             "timeseries.csv".to_string(),
-            crate::metrics::csv::timeseries(&report).into_bytes(),
+            crate::report::csv::timeseries(&report).into_bytes(),
         ),
     ];
     files.extend(figures.iter().map(|f| (f.file.clone(), f.png.clone())));

@@ -3,12 +3,12 @@
 //! batches, the optimiser, the viewer, the benchmarks and the tests all advance a run through it,
 //! watching the world after each step with an observer (`FnMut(&World)`).
 
+use crate::build::Validated;
 use crate::checkpoint::{CheckpointPlugin, CheckpointState};
 use crate::crowd::{Agent, ArrivalQueue, CrowdConfig, CrowdPlugin, insert_crowd_resources};
-use crate::metrics::report::{self, Report};
 use crate::metrics::{Metrics, MetricsPlugin};
+use crate::report::{self, Report};
 use crate::rng::MasterSeed;
-use crate::scenario::Validated;
 use crate::schedule::{SchedulePlugin, SimClock, SimStep, run_sim_step};
 use crate::venue::VenuePlugin;
 use bevy::prelude::*;

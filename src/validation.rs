@@ -1,10 +1,11 @@
 //! Validation harness: the RiMEA test set-ups and measurements that need more than a scenario
 //! file (generated lattices, Lagrangian speed measurement), shared by the tests and `cordon validate`.
 
+use crate::build::validate;
 use crate::crowd::{Agent, Position};
 use crate::error::Result;
 use crate::scenario::model::ModelParams;
-use crate::scenario::{parse_str, validate};
+use crate::scenario::parse_str;
 use crate::sim::{SimOptions, Simulation};
 use bevy::math::Vec2;
 use bevy::prelude::World;

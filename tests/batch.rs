@@ -150,7 +150,7 @@ fn a_failed_replication_is_reported_with_its_seed_and_the_others_are_kept() {
     };
     let variants = batch::variants(&spec, &base, PLAN, &Default::default()).unwrap();
     let todo: Vec<u64> = (0..4).collect();
-    let runner = |s: &BatchSpec, v: &[cordon::scenario::Validated], g: u64| {
+    let runner = |s: &BatchSpec, v: &[cordon::build::Validated], g: u64| {
         if g == 2 {
             panic!("replication {g} broke");
         }

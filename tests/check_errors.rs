@@ -4,7 +4,8 @@
 mod common;
 
 use cordon::CordonError;
-use cordon::scenario::{parse_str, validate};
+use cordon::build::validate;
+use cordon::scenario::parse_str;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
 use std::process::Command;
@@ -149,7 +150,7 @@ fn every_shipped_scenario_passes_check() {
             .collect();
         files.sort();
         for f in files {
-            cordon::scenario::load_and_validate(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            cordon::build::load_and_validate(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             n += 1;
         }
     }

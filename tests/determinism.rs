@@ -138,7 +138,7 @@ fn parallel_step_matches_serial_step_bit_for_bit() {
 #[test]
 fn spawned_equals_present_plus_exited_at_every_step() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/entrance_plaza.ron");
-    let v = cordon::scenario::load_and_validate(&path).unwrap_or_else(|e| panic!("{e}"));
+    let v = cordon::build::load_and_validate(&path).unwrap_or_else(|e| panic!("{e}"));
     let mut sim = common::sim(&v, 42);
     let mut steps = 0u64;
     let mut max_present = 0;

@@ -71,7 +71,7 @@ fn packed_cell_gives_its_density_level_and_an_episode() {
 fn timeseries_csv_has_a_row_per_sample_and_a_column_per_zone_and_checkpoint() {
     let v = common::load("three_rings.ron");
     let r = common::sim(&v, 11).run(|_| {});
-    let csv = cordon::metrics::csv::timeseries(&r);
+    let csv = cordon::report::csv::timeseries(&r);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), r.series.len() + 1);
     let head: Vec<&str> = lines[0].split(',').collect();

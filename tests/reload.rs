@@ -2,8 +2,9 @@
 //! [`FieldCache`] shares every field, and a shared field gives the same answers as a recomputed
 //! one; a geometry change recomputes just the fields it touches.
 
-use cordon::scenario::validate::validate_cached;
-use cordon::scenario::{Validated, parse_str, validate};
+use cordon::build::validate_cached;
+use cordon::build::{Validated, validate};
+use cordon::scenario::parse_str;
 use cordon::venue::cache::FieldCache;
 use std::sync::Arc;
 

@@ -10,7 +10,7 @@ use std::process::Command;
 
 fn shipped(name: &str) -> cordon::prelude::Validated {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
-    cordon::scenario::load_and_validate(&p).unwrap_or_else(|e| panic!("{e}"))
+    cordon::build::load_and_validate(&p).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Runs a shipped scenario to its end and renders its figures; returns the names too, and the

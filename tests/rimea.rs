@@ -198,7 +198,7 @@ fn bottleneck_flow_and_fundamental_diagram_hold_at_the_shipped_step_lengths() {
 
 #[test]
 fn nobody_ends_a_step_inside_an_obstacle_in_the_default_scenario() {
-    let v = cordon::scenario::default_scenario().unwrap_or_else(|e| panic!("{e}"));
+    let v = cordon::build::default_scenario().unwrap_or_else(|e| panic!("{e}"));
     let mut sim = common::sim(&v, 42);
     let obstacles = v.venue.obstacles.clone();
     let (lo, hi) = (v.venue.min, v.venue.max);

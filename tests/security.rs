@@ -10,7 +10,7 @@ use cordon::crowd::{Agent, Position, Walking};
 use cordon::prelude::*;
 use std::collections::BTreeMap;
 
-fn security(r: &Report) -> &cordon::metrics::security::SecurityReport {
+fn security(r: &Report) -> &cordon::checkpoint::report::SecurityReport {
     r.security.as_ref().unwrap_or_else(|| panic!("no security section"))
 }
 

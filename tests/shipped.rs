@@ -17,7 +17,7 @@ fn every_shipped_scenario_runs() {
     files.sort();
     assert!(files.len() >= 4, "{files:?}");
     for f in files {
-        let v = cordon::scenario::load_and_validate(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let v = cordon::build::load_and_validate(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         let mut sim = Simulation::new(
             &v,
             &SimOptions {

@@ -2,8 +2,9 @@
 //! validated before anything runs or a script to run it is written.
 
 use super::{BatchSpec, MAX_SHARDS, path};
+use crate::build::Validated;
 use crate::error::{CordonError, Result};
-use crate::scenario::{self, Limits, Scenario, Validated};
+use crate::scenario::{self, Limits, Scenario};
 use std::path::PathBuf;
 
 /// The `cordon batch` arguments.
@@ -82,7 +83,10 @@ pub fn prepare(a: &BatchArgs) -> Result<Prepared> {
             let label = f.display().to_string();
             (scenario::parse_str(&text, &label)?, label)
         }
-        None => (scenario::default_scenario()?.scenario, "built-in default".to_string()),
+        None => (
+            crate::build::default_scenario()?.scenario,
+            "built-in default".to_string(),
+        ),
     };
     let mut sets = Vec::new();
     for s in &a.sets {

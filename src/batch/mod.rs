@@ -15,10 +15,11 @@ pub mod sbatch;
 
 pub use args::{BatchArgs, Prepared, prepare};
 
+use crate::build::Validated;
 use crate::error::{CordonError, Result};
-use crate::metrics::report::Report;
+use crate::report::Report;
 use crate::scenario::Limits;
-use crate::scenario::{Scenario, Validated};
+use crate::scenario::Scenario;
 use crate::sim::{SimOptions, Simulation};
 use crate::venue::cache::FieldCache;
 use serde::{Deserialize, Serialize};
@@ -285,7 +286,7 @@ pub fn variant(
         let which: Vec<String> = changes.iter().map(|(p, v)| format!("{p}={v}")).collect();
         CordonError::Batch(format!("{} does not fit the scenario: {e}", which.join(", ")))
     })?;
-    crate::scenario::validate::validate_cached(&sc, file, None, limits, cache)
+    crate::build::validate_cached(&sc, file, None, limits, cache)
 }
 
 /// Every sweep point's validated scenario (all checked before anything runs). Points whose
@@ -512,7 +513,7 @@ pub fn merge(dir: &Path, n: u64) -> Result<(BatchSpec, Vec<RunRow>)> {
 pub fn out_dir(out: Option<PathBuf>, scenario: &str) -> Result<PathBuf> {
     match out {
         Some(o) => Ok(o),
-        None if crate::scenario::validate::valid_name(scenario) => {
+        None if crate::scenario::check::valid_name(scenario) => {
             Ok(PathBuf::from("out").join(format!("{scenario}-batch")))
         }
         None => Err(CordonError::Batch(format!(

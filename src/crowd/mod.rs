@@ -2,17 +2,18 @@
 //! and their movement by the operational model in [`step`].
 
 pub mod neighbours;
+pub mod rt;
 pub mod spawn;
 pub mod step;
 
 use crate::rng::{MasterSeed, Purpose};
 use crate::scenario::model::Arrivals;
-use crate::scenario::validate::{GroupRt, ModelRt};
 use crate::schedule::{SimClock, SimStep, SimSystems};
 use crate::venue::Venue;
 use bevy::prelude::*;
 use neighbours::NeighbourGrid;
 use rand_chacha::ChaCha8Rng;
+pub use rt::{GroupRt, ModelRt};
 use spawn::PlacedThisStep;
 
 /// Weidmann's (1993) fundamental diagram as a share of the free speed:

@@ -2,8 +2,8 @@
 //! (and of visitors coming back out of a stay) on free spots of their source.
 
 use super::neighbours::{NeighbourGrid, REACH};
+use crate::crowd::GroupRt;
 use crate::scenario::model::Arrivals;
-use crate::scenario::validate::GroupRt;
 use crate::venue::{Shape, Venue};
 use bevy::math::Vec2;
 use rand::Rng;

@@ -6,7 +6,7 @@
 //! so the result is independent of how the agents are split across threads.
 
 use super::neighbours::NeighbourGrid;
-use crate::scenario::validate::ModelRt;
+use crate::crowd::ModelRt;
 use crate::venue::Venue;
 use crate::venue::field::SampleMemo;
 use crate::venue::geometry::segments_intersect;

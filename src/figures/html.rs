@@ -2,7 +2,7 @@
 //! the figures and the run's scenario, seed and settings. Readable in a browser with no server.
 
 use super::Figure;
-use crate::metrics::report::Report;
+use crate::report::Report;
 use crate::scenario::model::ClockTime;
 
 /// Escapes text for HTML.

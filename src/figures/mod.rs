@@ -10,8 +10,8 @@
 pub mod html;
 
 use crate::error::{CordonError, Result};
-use crate::metrics::report::Report;
 use crate::metrics::{Metrics, fruin_level};
+use crate::report::Report;
 use crate::responders::coverage::Coverage;
 use crate::scenario::model::ClockTime;
 use crate::schedule::SimClock;

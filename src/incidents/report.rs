@@ -2,7 +2,7 @@
 //! overall with the share answered within each threshold, waiting incidents, unit utilisation.
 
 use super::{IncidentPlan, IncidentState};
-use crate::metrics::report::{Stats, round};
+use crate::metrics::stats::{Stats, round};
 use crate::responders::{Responders, Unit};
 use bevy::prelude::*;
 use serde::Serialize;

@@ -2,9 +2,7 @@
 //! per-zone peak and mean density, Fruin level of service, critical-density episodes) and turns
 //! everything into the [`report::Report`] at the end of a run.
 
-pub mod csv;
-pub mod report;
-pub mod security;
+pub mod stats;
 
 use crate::crowd::{Agent, ArrivalQueue, CrowdCounters, Dwelling, Position, Standing, Walking};
 use crate::scenario::model::MetricsSettings;
@@ -391,7 +389,7 @@ pub struct Headcount {
 /// Appends a series row for time `t`.
 pub fn push_series(m: &mut Metrics, t: f64, start: f64, counters: &CrowdCounters, h: Headcount) {
     m.series.push(SeriesRow {
-        t: report::round(t),
+        t: stats::round(t),
         clock: crate::scenario::model::ClockTime(start + t).hms(),
         spawned: counters.spawned,
         present: h.walking + h.dwelling + h.queued,
@@ -403,7 +401,7 @@ pub fn push_series(m: &mut Metrics, t: f64, start: f64, counters: &CrowdCounters
         zone_density: m
             .zones
             .iter()
-            .map(|z| report::round(if z.area > 0.0 { z.count_now as f64 / z.area } else { 0.0 }))
+            .map(|z| stats::round(if z.area > 0.0 { z.count_now as f64 / z.area } else { 0.0 }))
             .collect(),
     });
 }

@@ -3,8 +3,8 @@
 //! round it. Each deployment is reduced to the points where its units spend equal shares of
 //! their time, which is what the surrogate scores.
 
+use crate::build::Validated;
 use crate::responders::coverage::Coverage;
-use crate::scenario::Validated;
 use crate::scenario::model::{Deployment, Scenario};
 use crate::venue::geometry::point_in_polygon;
 use bevy::math::Vec2;

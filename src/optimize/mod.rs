@@ -7,12 +7,12 @@ pub mod report;
 pub mod surrogate;
 
 use crate::batch::{self, path};
+use crate::build::Validated;
 use crate::checkpoint::CheckpointState;
 use crate::crowd::{Agent, Position, Standing, Walking};
 use crate::error::{CordonError, Result};
-use crate::metrics::report::Report;
+use crate::report::Report;
 use crate::responders::coverage::Coverage;
-use crate::scenario::Validated;
 use crate::scenario::model::{Deployment, Scenario};
 use crate::schedule::SimClock;
 use crate::sim::{SimOptions, Simulation};
@@ -909,7 +909,7 @@ pub fn run(
     done: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(Outcome, Vec<(String, Vec<u8>)>)> {
     let sc = crate::scenario::parse_str(text, label)?;
-    let v = crate::scenario::validate(&sc, label, Some(text))?;
+    let v = crate::build::validate(&sc, label, Some(text))?;
     let cell = sc.metrics.coverage_cell as f32;
     let mut cov = Coverage::new(&v.venue, cell, 1.0, vec![opts.threshold]);
     let seed = opts.seed.unwrap_or(sc.sim.seed);
@@ -957,7 +957,7 @@ pub fn run(
     let new_text = edit_text(text, &chosen.plan.changes)?;
     // the edited text must still be the plan the verification ran
     let check = crate::scenario::parse_str(&new_text, label)?;
-    crate::scenario::validate(&check, label, Some(&new_text))?;
+    crate::build::validate(&check, label, Some(&new_text))?;
     let maps = if places {
         let before = report::plan_times(&v, &mut cov, &sc);
         let after = report::plan_times(&v, &mut cov, &check);

@@ -3,10 +3,10 @@
 
 use super::{Outcome, candidates};
 use crate::batch;
+use crate::build::Validated;
 use crate::error::{CordonError, Result};
 use crate::figures::html::{STYLE, base64, escape};
 use crate::responders::coverage::Coverage;
-use crate::scenario::Validated;
 use crate::scenario::model::Scenario;
 
 /// Per coverage cell, the time (s) from the nearest responder group of a plan at its emergency

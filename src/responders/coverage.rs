@@ -7,7 +7,7 @@
 
 use super::{Responders, Task, Unit};
 use crate::crowd::{Position, Standing, Walking};
-use crate::metrics::report::round;
+use crate::metrics::stats::round;
 use crate::schedule::SimClock;
 use crate::venue::Venue;
 use crate::venue::geometry::Segment;

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod field;
 pub mod geometry;
 pub mod grid;
+pub mod security;
 
 use bevy::math::Vec2;
 use bevy::prelude::*;
@@ -188,7 +189,7 @@ pub struct Venue {
     /// its inner side). Shared: a run, a batch's replications and a reload hold the same fields.
     pub fields: Vec<std::sync::Arc<FloorField>>,
     /// Rings, checkpoints and routing between walkable regions.
-    pub security: crate::checkpoint::Security,
+    pub security: security::Security,
     /// Walkable region of each target.
     pub target_region: Vec<u32>,
 }

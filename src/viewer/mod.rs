@@ -11,12 +11,12 @@
 pub mod overlay;
 pub mod panel;
 
+use crate::build::Validated;
 use crate::checkpoint::systems::{Queued, Screening};
 use crate::crowd::{Agent, Leg, Position, Standing, Walking};
 use crate::error::{CordonError, Result};
 use crate::incidents::IncidentState;
 use crate::responders::{Responders, Task, Unit};
-use crate::scenario::Validated;
 use crate::scenario::model::{ClockTime, UnitKind};
 use crate::schedule::SimClock;
 use crate::sim::{SimOptions, Simulation};
@@ -125,7 +125,7 @@ impl ViewerOptions {
 fn load(opts: &ViewerOptions, cache: &Mutex<FieldCache>) -> Result<Validated> {
     match &opts.file {
         Some(f) => load_file(f, cache),
-        None => crate::scenario::default_scenario(),
+        None => crate::build::default_scenario(),
     }
 }
 
@@ -135,7 +135,7 @@ fn load_file(file: &std::path::Path, cache: &Mutex<FieldCache>) -> Result<Valida
     let label = file.display().to_string();
     let sc = crate::scenario::parse_str(&text, &label)?;
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-    crate::scenario::validate::validate_cached(&sc, &label, Some(&text), &Default::default(), &mut cache)
+    crate::build::validate_cached(&sc, &label, Some(&text), &Default::default(), &mut cache)
 }
 
 fn new_sim(v: &Validated, seed: Option<u64>) -> Simulation {

@@ -82,7 +82,7 @@ pub fn metrics_text(world: &mut World, venue: &Venue, coverage: Option<&Coverage
         }
         let waits: Vec<f64> = cs.records.iter().flat_map(|r| r.waits.iter().copied()).collect();
         if !waits.is_empty() {
-            let st = crate::metrics::report::Stats::of(waits.into_iter());
+            let st = crate::metrics::stats::Stats::of(waits.into_iter());
             let _ = writeln!(s, "queue wait so far: mean {}  p90 {}", mmss(st.mean), mmss(st.p90));
         }
     }

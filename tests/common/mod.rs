@@ -16,7 +16,7 @@ pub fn scenario_path(name: &str) -> PathBuf {
 
 /// Loads and validates a file under `tests/scenarios/`, panicking with the error text.
 pub fn load(name: &str) -> Validated {
-    cordon::scenario::load_and_validate(&scenario_path(name)).unwrap_or_else(|e| panic!("{e}"))
+    cordon::build::load_and_validate(&scenario_path(name)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Parses and validates scenario text.

@@ -1,63 +1,23 @@
-//! Semantic checks of a parsed [`Scenario`], done once, turning it into the runtime [`Validated`]
-//! world: geometry sanity, name references, positive quantities, sources and targets in free
-//! space, and every target reachable from where people start.
+//! From a parsed [`Scenario`] to the runtime [`Validated`] world, once: the checks that need the
+//! venue built (geometry sanity, sources and targets in free space, every target reachable from
+//! where people start) with the plain-data checks of [`crate::scenario::check`], and the runtime
+//! parts each concern owns (venue, security layout, groups, responders, incidents).
 
-use super::limits::Limits;
-use super::model::*;
-use crate::checkpoint::{CheckpointRt, RingRt, Security};
-use crate::error::{CordonError, Result};
+use crate::crowd::{GroupRt, ModelRt};
+use crate::error::Result;
 use crate::incidents::{IncidentPlan, IncidentTypeRt, LocationRt, RateRt};
 use crate::responders::{DeploymentRt, Responders, UNIT_RADIUS, UnitGroupRt};
+use crate::scenario::check::{Checker, finite_pt, quote_list, v2, valid_name};
+use crate::scenario::limits::{self, Limits};
+use crate::scenario::model::*;
+use crate::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, parse_str, read_text};
 use crate::venue::cache::FieldCache;
 use crate::venue::geometry::point_in_polygon;
 use crate::venue::geometry::{Segment, polygon_degenerate, polygon_self_intersects};
 use crate::venue::grid::{MAX_CELLS, NavGrid, SegmentIndex};
+use crate::venue::security::{CheckpointRt, RingRt, Security};
 use crate::venue::{PlaceRt, Shape, Venue, ZoneRt};
 use bevy::math::Vec2;
-
-/// A crowd group ready to run: names resolved to indices, times relative to the start.
-#[derive(Debug, Clone)]
-pub struct GroupRt {
-    /// Group name.
-    pub name: String,
-    /// Index into `Venue::sources`.
-    pub source: usize,
-    /// Arrival profile (clock times still as in the file).
-    pub arrivals: Arrivals,
-    /// `(target index, weight)`.
-    pub destinations: Vec<(usize, f64)>,
-    /// Stay at the destination.
-    pub dwell: Option<Distribution>,
-    /// Stay until this time, s after the start (then `dwell` on top).
-    pub leave_at: Option<f64>,
-    /// Stand in the destination rather than go inside.
-    pub stand: bool,
-    /// `(target index, weight)`; empty: leave at the destination.
-    pub exits: Vec<(usize, f64)>,
-    /// Free-speed distribution.
-    pub speed: Distribution,
-    /// Body radius, m.
-    pub radius: f32,
-}
-
-/// Model parameters in the precision the hot loop uses.
-#[derive(Debug, Clone, Copy)]
-pub struct ModelRt {
-    /// Time gap T, s.
-    pub time_gap: f32,
-    /// Neighbour repulsion strength.
-    pub a_n: f32,
-    /// Neighbour repulsion range, m.
-    pub d_n: f32,
-    /// Wall repulsion strength.
-    pub a_w: f32,
-    /// Wall repulsion range, m.
-    pub d_w: f32,
-    /// Sidestep (overtaking) strength.
-    pub side_strength: f32,
-    /// Sidestep look-ahead gap, m.
-    pub side_range: f32,
-}
 
 /// A scenario that passed every check, ready to become an ECS world.
 #[derive(Debug, Clone)]
@@ -82,90 +42,6 @@ pub struct Validated {
     pub incidents: IncidentPlan,
 }
 
-/// At most this many problems are listed.
-const MAX_PROBLEMS: usize = 20;
-
-/// One semantic problem; `anchor` is a snippet of the file to locate it by.
-struct Problem {
-    anchor: Option<String>,
-    text: String,
-}
-
-struct Checker<'a> {
-    src: Option<&'a str>,
-    problems: Vec<Problem>,
-}
-
-impl Checker<'_> {
-    fn err(&mut self, anchor: Option<String>, text: String) {
-        self.problems.push(Problem { anchor, text });
-    }
-    fn named(&mut self, name: &str, text: String) {
-        self.err(Some(format!("\"{name}\"")), text);
-    }
-    fn finish(self, file: &str) -> Result<()> {
-        if self.problems.is_empty() {
-            Ok(())
-        } else {
-            Err(self.into_error(file))
-        }
-    }
-    fn into_error(self, file: &str) -> CordonError {
-        let src = self.src;
-        let total = self.problems.len();
-        let mut problems: Vec<String> = self
-            .problems
-            .into_iter()
-            .take(MAX_PROBLEMS)
-            .map(
-                |p| match p.anchor.as_deref().and_then(|a| src.and_then(|s| locate(s, a))) {
-                    Some((l, c)) => format!("{file}:{l}:{c}: {}", p.text),
-                    None => format!("{file}: {}", p.text),
-                },
-            )
-            .collect();
-        if total > MAX_PROBLEMS {
-            problems.push(format!("{file}: … and {} more problems", total - MAX_PROBLEMS));
-        }
-        CordonError::Invalid {
-            file: file.to_string(),
-            problems,
-        }
-    }
-}
-
-/// Line and column (1-based) of the first occurrence of `needle` in `src`.
-fn locate(src: &str, needle: &str) -> Option<(usize, usize)> {
-    let at = src.find(needle)?;
-    let before = &src[..at];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Some((line, col))
-}
-
-fn v2(p: Point) -> Vec2 {
-    Vec2::new(p.0 as f32, p.1 as f32)
-}
-
-fn finite_pt(p: Point) -> bool {
-    p.0.is_finite() && p.1.is_finite()
-}
-
-fn quote_list<'a>(names: impl Iterator<Item = &'a str>) -> String {
-    let v: Vec<String> = names.map(|n| format!("\"{n}\"")).collect();
-    if v.is_empty() { "(none)".into() } else { v.join(", ") }
-}
-
-/// Validates a parsed scenario. `src` (the file text) lets messages carry line:column.
-/// Whether `name` may be a scenario's name: 1–100 letters, digits, '-', '_' or '.', not starting
-/// with '.'. It becomes a folder under `out/` and a word in generated scripts, so nothing else.
-pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 100
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        && !name.starts_with('.')
-}
-
 /// Checks a scenario and builds its runtime world, within the default [`Limits`].
 pub fn validate(sc: &Scenario, file: &str, src: Option<&str>) -> Result<Validated> {
     validate_with(sc, file, src, &Limits::default())
@@ -186,14 +62,11 @@ pub fn validate_cached(
     limits: &Limits,
     cache: &mut FieldCache,
 ) -> Result<Validated> {
-    let mut ck = Checker {
-        src,
-        problems: Vec::new(),
-    };
-    for (anchor, text) in super::limits::check(sc, limits) {
+    let mut ck = Checker::new(src);
+    for (anchor, text) in limits::check(sc, limits) {
         ck.err(anchor, text);
     }
-    if !ck.problems.is_empty() {
+    if !ck.is_clean() {
         return Err(ck.into_error(file));
     }
 
@@ -855,10 +728,10 @@ pub fn validate_cached(
     }
 
     // Geometry must be sound before rasterising.
-    if !raster_ok && ck.problems.is_empty() {
+    if !raster_ok && ck.is_clean() {
         ck.err(None, "venue raster cannot be built".into());
     }
-    if !ck.problems.is_empty() {
+    if !ck.is_clean() {
         return Err(ck.into_error(file));
     }
 
@@ -934,13 +807,13 @@ pub fn validate_cached(
             }
         }
     }
-    if !ck.problems.is_empty() {
+    if !ck.is_clean() {
         return Err(ck.into_error(file));
     }
 
     // Walkable regions; each checkpoint joins the region of its pen to the one inside.
     let (region, regions) = venue.grid.regions();
-    if let Some((anchor, text)) = super::limits::regions_fit(regions as usize) {
+    if let Some((anchor, text)) = limits::regions_fit(regions as usize) {
         ck.err(anchor, text);
         return Err(ck.into_error(file));
     }
@@ -991,7 +864,7 @@ pub fn validate_cached(
         .collect();
     venue.security = sec;
     let (responders, incidents) = check_response(&mut ck, sc, &venue, s.start.0);
-    if !ck.problems.is_empty() {
+    if !ck.is_clean() {
         return Err(ck.into_error(file));
     }
 
@@ -1025,7 +898,7 @@ pub fn validate_cached(
         shapes.push(cp.pen.clone());
         shapes.push(Shape::Circle(cp.inner_spot(cp.lanes / 2), 0.75));
     }
-    if let Some((anchor, text)) = super::limits::fields_fit(
+    if let Some((anchor, text)) = limits::fields_fit(
         venue.grid.nx * venue.grid.ny,
         shapes.len(),
         crate::venue::field::FloorField::BYTES_PER_CELL,
@@ -1633,4 +1506,23 @@ fn check_response(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64) ->
             thresholds: sc.dispatch.thresholds.clone(),
         },
     )
+}
+
+/// Loads and validates a file in one go, within the default [`Limits`].
+pub fn load_and_validate(path: &std::path::Path) -> Result<Validated> {
+    load_and_validate_with(path, &Limits::default())
+}
+
+/// Loads and validates a file in one go, within `limits`.
+pub fn load_and_validate_with(path: &std::path::Path, limits: &Limits) -> Result<Validated> {
+    let text = read_text(path)?;
+    let file = path.display().to_string();
+    let sc = parse_str(&text, &file)?;
+    validate_with(&sc, &file, Some(&text), limits)
+}
+
+/// Parses and validates the built-in default scenario.
+pub fn default_scenario() -> Result<Validated> {
+    let sc = parse_str(DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE)?;
+    validate(&sc, DEFAULT_SCENARIO_FILE, Some(DEFAULT_SCENARIO))
 }

@@ -1,57 +1,17 @@
 //! The run report (`report.json`): serde structs in a fixed key order, built from the simulation's
 //! own records, written atomically (temp file + rename), plus the short human summary.
 
-use super::Headcount;
-use super::{Episode, Metrics, SeriesRow, fruin_level};
+pub mod csv;
+
 use crate::crowd::{Agent, ArrivalQueue, CrowdCounters, CrowdLog, Dwelling, Walking};
+use crate::metrics::Headcount;
+pub use crate::metrics::stats::{Stats, round};
+use crate::metrics::{Episode, Metrics, SeriesRow, fruin_level};
 use crate::scenario::model::ClockTime;
 use crate::schedule::SimClock;
 use crate::venue::Venue;
 use bevy::prelude::*;
 use serde::Serialize;
-
-/// Rounds to 1e-4 (reports stay readable; rounding is deterministic).
-pub fn round(x: f64) -> f64 {
-    (x * 1e4).round() / 1e4
-}
-
-/// Summary statistics of a sample.
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
-pub struct Stats {
-    /// Sample size.
-    pub count: u64,
-    /// Mean.
-    pub mean: f64,
-    /// Median.
-    pub p50: f64,
-    /// 90th percentile.
-    pub p90: f64,
-    /// 95th percentile.
-    pub p95: f64,
-    /// Maximum.
-    pub max: f64,
-}
-
-impl Stats {
-    /// Nearest-rank percentiles of the values.
-    pub fn of(values: impl Iterator<Item = f64>) -> Stats {
-        let mut v: Vec<f64> = values.collect();
-        if v.is_empty() {
-            return Stats::default();
-        }
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        let pct = |p: f64| v[(((p * n as f64).ceil() as usize).max(1) - 1).min(n - 1)];
-        Stats {
-            count: n as u64,
-            mean: round(v.iter().sum::<f64>() / n as f64),
-            p50: round(pct(0.5)),
-            p90: round(pct(0.9)),
-            p95: round(pct(0.95)),
-            max: round(v[n - 1]),
-        }
-    }
-}
 
 /// Scenario identity and run settings.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -205,7 +165,7 @@ pub struct Report {
     pub critical_density: CriticalReport,
     /// Rings and checkpoints (absent when the scenario has none).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub security: Option<super::security::SecurityReport>,
+    pub security: Option<crate::checkpoint::report::SecurityReport>,
     /// Responders and incidents (absent when the scenario has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<crate::incidents::report::ResponseReport>,
@@ -234,10 +194,10 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
         let mut m = world.resource_mut::<Metrics>();
         m.close_all();
         if m.series.last().is_none_or(|r| r.t < round(t)) {
-            super::push_series(&mut m, t, clock.start, &counters, h);
+            crate::metrics::push_series(&mut m, t, clock.start, &counters, h);
         }
     }
-    let security = super::security::build(world, t);
+    let security = crate::checkpoint::report::build(world, t);
     let response = crate::incidents::report::build(world, t);
     let venue = world.resource::<Venue>();
     let log = world.resource::<CrowdLog>();

@@ -2,7 +2,7 @@
 //! each zone's mean density, each checkpoint's queue, coverage at each threshold (latest sample)
 //! and open incidents — all read from the finished [`Report`].
 
-use super::report::Report;
+use super::Report;
 
 /// The CSV text.
 pub fn timeseries(r: &Report) -> String {

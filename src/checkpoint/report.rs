@@ -1,10 +1,10 @@
 //! The security part of the report: per checkpoint throughput, queues, waits, lane use and
 //! diversions; per ring and overall interception rates per item class; time to enter.
 
-use super::report::{Stats, round};
 use crate::checkpoint::CheckpointState;
 use crate::crowd::CrowdLog;
 use crate::metrics::Metrics;
+use crate::metrics::stats::{Stats, round};
 use crate::venue::Venue;
 use bevy::prelude::*;
 use serde::Serialize;

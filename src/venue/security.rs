@@ -1,0 +1,288 @@
+//! The security layout of a venue, fixed for a run: rings (closed walls or fences people cross
+//! only through a checkpoint's lanes), each checkpoint's geometry (gate, lanes, pen, sides) and
+//! service-time law, and routing between the walkable regions the rings cut the venue into. The
+//! run-time part (queues, screening, interception) is [`crate::checkpoint`]'s.
+
+use super::Shape;
+use crate::scenario::model::{LaneChoice, ServiceTime, WhenFull};
+use bevy::math::Vec2;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution as _, Exp, LogNormal};
+
+/// A ring at run time.
+#[derive(Debug, Clone)]
+pub struct RingRt {
+    /// Name.
+    pub name: String,
+    /// Depth (1 outermost).
+    pub depth: u8,
+    /// Polygon (closed ring) or fence polyline.
+    pub polygon: Vec<Vec2>,
+    /// For a fence: a point on its inner side (None: a closed polygon).
+    pub inside: Option<Vec2>,
+}
+
+impl RingRt {
+    /// Its wall segments.
+    pub fn edges(&self) -> Vec<crate::venue::geometry::Segment> {
+        let n = self.polygon.len();
+        let m = if self.inside.is_some() { n.saturating_sub(1) } else { n };
+        (0..m)
+            .map(|k| crate::venue::geometry::Segment {
+                a: self.polygon[k],
+                b: self.polygon[(k + 1) % n],
+            })
+            .collect()
+    }
+
+    /// Whether `p` is on the inner side: inside the polygon, or for a fence on the same side of
+    /// its nearest segment as the `inside` point.
+    pub fn is_inside(&self, p: Vec2) -> bool {
+        match self.inside {
+            None => crate::venue::geometry::point_in_polygon(p, &self.polygon),
+            Some(q) => {
+                let Some(s) = self
+                    .edges()
+                    .into_iter()
+                    .min_by(|a, b| a.distance(p).total_cmp(&b.distance(p)))
+                else {
+                    return false;
+                };
+                let side = |x: Vec2| (s.b - s.a).perp_dot(x - s.a);
+                let sq = side(q);
+                side(p) * sq > 0.0 || (sq == 0.0 && side(p) == 0.0)
+            }
+        }
+    }
+}
+
+/// A checkpoint at run time, with its geometry.
+#[derive(Debug, Clone)]
+pub struct CheckpointRt {
+    /// Name.
+    pub name: String,
+    /// Ring index.
+    pub ring: usize,
+    /// Lanes.
+    pub lanes: usize,
+    /// Service time.
+    pub service: ServiceTime,
+    /// Opens, s after the start.
+    pub open: f64,
+    /// Closes, s after the start.
+    pub close: f64,
+    /// Lane choice.
+    pub policy: LaneChoice,
+    /// Queue limit.
+    pub max_queue: Option<u32>,
+    /// At the limit.
+    pub when_full: WhenFull,
+    /// Detection probability per item class index.
+    pub detect: Vec<f64>,
+    /// Point on the ring where the lanes are.
+    pub pos: Vec2,
+    /// Unit normal pointing out of the ring.
+    pub out: Vec2,
+    /// Unit tangent along the ring.
+    pub along: Vec2,
+    /// Direction the pen extends from the lanes.
+    pub qdir: Vec2,
+    /// Standing places of a holding area, nearest the lanes first (empty: rows of the pen).
+    pub slots: Vec<Vec2>,
+    /// Standing places per row of the pen.
+    pub per_row: usize,
+    /// Rows of the pen; a longer queue crowds into the last row.
+    pub rows: usize,
+    /// Distance between standing places, m.
+    pub spacing: f32,
+    /// The pen (where arrivals join the queue).
+    pub pen: Shape,
+    /// Walkable region outside (the pen's) and inside.
+    pub outer_region: u32,
+    /// Region on the inner side.
+    pub inner_region: u32,
+    /// Floor field leading to the pen.
+    pub pen_field: u16,
+    /// Floor field leading to the inner side (for people leaving).
+    pub inner_field: u16,
+}
+
+impl CheckpointRt {
+    /// Standing place `k` of the pen (row by row away from the lanes).
+    pub fn slot(&self, k: usize, lane: Option<usize>) -> Vec2 {
+        if !self.slots.is_empty() {
+            // a holding area: fill places nearest the lanes first; overflow crowds the last one
+            let idx = match lane {
+                Some(l) => k * self.lanes + l,
+                None => k,
+            };
+            return self.slots[idx.min(self.slots.len() - 1)];
+        }
+        let side = self.qdir.perp();
+        let (row, col, per_row) = match lane {
+            Some(l) => (k, l, self.lanes),
+            None => (k / self.per_row, k % self.per_row, self.per_row),
+        };
+        let row = row.min(self.rows.saturating_sub(1));
+        // a serpentine: every other row runs the other way, so moving up one place is one step
+        let col = if lane.is_none() && row % 2 == 1 {
+            per_row - 1 - col
+        } else {
+            col
+        };
+        let s = self.spacing;
+        let lateral = (col as f32 - (per_row as f32 - 1.0) / 2.0) * s.min(self.width() / per_row as f32);
+        self.pos + self.out * 0.5 + self.qdir * (0.3 + row as f32 * s) + side * lateral
+    }
+
+    /// Places in the pen or holding area: a queue longer than this waits outside it.
+    pub fn capacity(&self) -> usize {
+        if self.slots.is_empty() {
+            (self.rows * self.per_row).max(1)
+        } else {
+            self.slots.len()
+        }
+    }
+
+    /// Width of the pen, m.
+    pub fn width(&self) -> f32 {
+        self.per_row as f32 * self.spacing
+    }
+
+    /// Where a person stands while screened in `lane` (just outside the ring).
+    pub fn lane_spot(&self, lane: usize) -> Vec2 {
+        let lateral = (lane as f32 - (self.lanes as f32 - 1.0) / 2.0) * (self.width() / self.lanes as f32);
+        self.pos + self.out * 0.3 + self.along * lateral
+    }
+
+    /// Where a person leaves `lane` on the inner side.
+    pub fn inner_spot(&self, lane: usize) -> Vec2 {
+        let lateral = (lane as f32 - (self.lanes as f32 - 1.0) / 2.0) * (self.width() / self.lanes as f32);
+        self.pos - self.out * 0.8 + self.along * lateral
+    }
+
+    /// Where people leaving the ring come out: a 2 × 1.2 m patch on the outer side, beside the pen.
+    pub fn outer_exit_area(&self) -> Shape {
+        let a = self.pos + self.out * 0.4 + self.along * (self.width() / 2.0 + 0.4);
+        let (w, d) = (self.along * 2.0, self.out * 1.2);
+        Shape::polygon(vec![a, a + w, a + w + d, a + d])
+    }
+
+    /// Whether the lanes are open at `t` (s after the start).
+    pub fn is_open(&self, t: f64) -> bool {
+        t >= self.open && t < self.close
+    }
+
+    /// Draws a screening time.
+    pub fn draw_service(&self, rng: &mut ChaCha8Rng) -> f64 {
+        match &self.service {
+            ServiceTime::Fixed(x) => *x,
+            ServiceTime::Exponential { mean } => Exp::new(1.0 / mean).map_or(*mean, |e| e.sample(rng)),
+            ServiceTime::LogNormal { mean, sd } => {
+                // parameters of ln X from the mean and sd of X
+                let s2 = (1.0 + (sd / mean).powi(2)).ln();
+                LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt()).map_or(*mean, |l| l.sample(rng))
+            }
+            ServiceTime::Empirical(v) => {
+                if v.is_empty() {
+                    0.0
+                } else {
+                    v[rng.random_range(0..v.len())]
+                }
+            }
+        }
+    }
+}
+
+/// Rings, checkpoints, item classes and the routing between walkable regions.
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    /// Rings.
+    pub rings: Vec<RingRt>,
+    /// Checkpoints.
+    pub checkpoints: Vec<CheckpointRt>,
+    /// Item class names.
+    pub items: Vec<String>,
+    /// Carrier fraction per item and crowd group.
+    pub carriers: Vec<Vec<f64>>,
+    /// Region id per raster cell (`u32::MAX` blocked).
+    pub region: Vec<u32>,
+    /// Number of regions.
+    pub regions: u32,
+    /// `next_hop[from][to]`: checkpoints that are a first step of a shortest region path.
+    pub next_hop: Vec<Vec<Vec<u16>>>,
+    /// The region inside the innermost ring (where undetected carriers count as through).
+    pub innermost: Option<u32>,
+}
+
+impl Security {
+    /// Builds the region graph's next-hop table (breadth-first over checkpoints, both directions).
+    pub fn build_routes(&mut self) {
+        let n = self.regions as usize;
+        let mut next = vec![vec![Vec::new(); n]; n];
+        for from in 0..n {
+            // BFS recording the first checkpoints used
+            let mut dist = vec![u32::MAX; n];
+            let mut first: Vec<Vec<u16>> = vec![Vec::new(); n];
+            dist[from] = 0;
+            let mut frontier = vec![from];
+            while !frontier.is_empty() {
+                let mut nf = Vec::new();
+                for &r in &frontier {
+                    for (k, cp) in self.checkpoints.iter().enumerate() {
+                        let (a, b) = (cp.outer_region as usize, cp.inner_region as usize);
+                        for (x, y) in [(a, b), (b, a)] {
+                            if x != r || y >= n {
+                                continue;
+                            }
+                            let firsts = if r == from { vec![k as u16] } else { first[r].clone() };
+                            if dist[y] == u32::MAX {
+                                dist[y] = dist[r] + 1;
+                                first[y] = firsts;
+                                nf.push(y);
+                            } else if dist[y] == dist[r] + 1 {
+                                for f in firsts {
+                                    if !first[y].contains(&f) {
+                                        first[y].push(f);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                nf.sort_unstable();
+                nf.dedup();
+                frontier = nf;
+            }
+            for (to, f) in first.into_iter().enumerate() {
+                let mut f = f;
+                f.sort_unstable();
+                next[from][to] = f;
+            }
+        }
+        self.next_hop = next;
+    }
+
+    /// Region of a point (`u32::MAX` if blocked or outside).
+    pub fn region_at(&self, grid: &crate::venue::grid::NavGrid, p: Vec2) -> u32 {
+        match grid.cell_of(p) {
+            Some(i) if self.region[i] != u32::MAX => self.region[i],
+            _ => {
+                // a centre on a wall cell: take the nearest free neighbour's region
+                let (cx, cy) = grid.clamp_xy(p);
+                let mut best = (f32::MAX, u32::MAX);
+                for y in cy.saturating_sub(2)..=(cy + 2).min(grid.ny - 1) {
+                    for x in cx.saturating_sub(2)..=(cx + 2).min(grid.nx - 1) {
+                        let r = self.region[y * grid.nx + x];
+                        let d = grid.center(x, y).distance_squared(p);
+                        if r != u32::MAX && d < best.0 {
+                            best = (d, r);
+                        }
+                    }
+                }
+                best.1
+            }
+        }
+    }
+}

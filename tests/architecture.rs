@@ -23,7 +23,13 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for f in files {
         let rel = f.strip_prefix(&src).unwrap();
-        let top = rel.iter().next().unwrap().to_string_lossy().trim_end_matches(".rs").to_string();
+        let top = rel
+            .iter()
+            .next()
+            .unwrap()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
         if top == "main" || top == "lib" {
             continue;
         }
@@ -38,7 +44,11 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
                     None => vec![rest],
                 };
                 for n in names {
-                    let m: String = n.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    let m: String = n
+                        .trim()
+                        .chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect();
                     if !m.is_empty() && m.chars().next().is_some_and(|c| c.is_lowercase()) && m != top {
                         deps.insert(m);
                     }
@@ -55,9 +65,20 @@ fn the_module_graph_is_a_dag_with_the_scenario_at_the_bottom() {
     assert!(g.len() > 15, "{g:?}");
     let scenario: Vec<&String> = g["scenario"].iter().collect();
     assert_eq!(scenario, ["error"], "scenario data depends only on the error type");
-    for concern in ["venue", "crowd", "checkpoint", "responders", "incidents", "metrics", "report"] {
+    for concern in [
+        "venue",
+        "crowd",
+        "checkpoint",
+        "responders",
+        "incidents",
+        "metrics",
+        "report",
+    ] {
         for above in ["build", "sim", "run", "batch", "optimize", "viewer"] {
-            assert!(!g[concern].contains(above), "{concern} imports {above}, which is above it");
+            assert!(
+                !g[concern].contains(above),
+                "{concern} imports {above}, which is above it"
+            );
         }
     }
     // depth-first search for a back edge

@@ -4,6 +4,7 @@
 //! walls, by straight-line distance, or zone-assigned; incidents queue when nobody is free), the
 //! units' trip to the scene and back, and the per-incident records the report reads.
 
+pub mod build;
 pub mod report;
 
 use crate::crowd::{Position, Walking};

@@ -3,6 +3,7 @@
 //! each goal, cached; slowed by the crowd they push through, by Weidmann's relation) and their
 //! shifts. Incidents and dispatch live in [`crate::incidents`]; coverage in [`coverage`].
 
+pub mod build;
 pub mod coverage;
 
 use crate::crowd::Position;

@@ -1,7 +1,7 @@
 //! Collecting a scenario's problems: each names its element and, where the file text is at hand,
 //! its line and column; plus the small checks every section shares.
 
-use super::model::Point;
+use super::model::{Distribution, Point};
 use crate::error::{CordonError, Result};
 use bevy::math::Vec2;
 
@@ -178,6 +178,27 @@ pub fn valid_name(name: &str) -> bool {
         && name.len() <= 100
         && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         && !name.starts_with('.')
+}
+
+/// Checks a distribution's parameters (`speed`: values must be positive, else zero or more).
+pub fn check_distribution(ck: &mut Checker, anchor: &str, label: &str, d: &Distribution, speed: bool) {
+    let pos = |x: f64| x.is_finite() && x > 0.0;
+    let nonneg = |x: f64| x.is_finite() && x >= 0.0;
+    let ok_low = |x: f64| if speed { pos(x) } else { nonneg(x) };
+    let bad = match d {
+        Distribution::Fixed(x) => (!ok_low(*x)).then(|| format!("Fixed({x}) must be {}", if speed { "positive" } else { "zero or positive" })),
+        Distribution::Uniform { min, max } => (!(ok_low(*min) && max.is_finite() && max >= min))
+            .then(|| format!("Uniform needs {} min ≤ max, got min {min}, max {max}", if speed { "0 <" } else { "0 ≤" })),
+        Distribution::Normal { mean, sd, min, max } => (!(mean.is_finite() && nonneg(*sd) && ok_low(*min) && max.is_finite() && max >= min))
+            .then(|| format!("Normal needs a finite mean, sd ≥ 0 and {} min ≤ max, got mean {mean}, sd {sd}, min {min}, max {max}", if speed { "0 <" } else { "0 ≤" })),
+        Distribution::Exponential { mean } => (!pos(*mean)).then(|| format!("Exponential mean must be positive, got {mean}")),
+        Distribution::LogNormal { median, sigma } => (!(pos(*median) && nonneg(*sigma)))
+            .then(|| format!("LogNormal needs median > 0 and sigma ≥ 0, got median {median}, sigma {sigma}")),
+        Distribution::Rimea(_) => None,
+    };
+    if let Some(msg) = bad {
+        ck.named(anchor, format!("{label}: {msg}"));
+    }
 }
 
 #[cfg(test)]

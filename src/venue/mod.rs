@@ -1,6 +1,7 @@
 //! Venue and navigation: owns the runtime geometry (walls, obstacles, zones, sources, targets),
 //! the walkable raster and the per-target floor fields that agents descend.
 
+pub mod build;
 pub mod cache;
 pub mod field;
 pub mod geometry;

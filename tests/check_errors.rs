@@ -274,3 +274,20 @@ fn fuzz_never_panics() {
     eprintln!("fuzz: {accepted} accepted, {rejected} rejected");
     assert!(rejected > 1000, "mutations should mostly be rejected");
 }
+
+/// A ring with a problem of its own is reported once: its checkpoints do not add "ring not
+/// defined" (with a list of known rings that names it).
+#[test]
+fn a_broken_ring_is_reported_once_not_as_undefined() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/entrance_checkpoints.ron");
+    let text = std::fs::read_to_string(path).unwrap();
+    let from = "polygon: [(10, 40), (150, 40), (150, 98), (10, 98)])]";
+    assert!(text.contains(from));
+    let broken = text.replacen(from, "polygon: [(10, 40), (150, 98), (150, 40), (10, 98)])]", 1);
+    let msg = common::error_of(&broken);
+    assert!(
+        msg.contains("ring \"perimeter\"") && msg.contains("self-intersecting"),
+        "{msg}"
+    );
+    assert!(!msg.contains("is not defined"), "{msg}");
+}

@@ -4,6 +4,7 @@
 //! a physical queue in the pen in front of the lanes, are served by the [`queue`] core, may be
 //! intercepted ([`Intercepted`]) and otherwise continue on the inner side.
 
+pub mod build;
 pub mod queue;
 pub mod queueing;
 pub mod report;

@@ -1,6 +1,7 @@
 //! Crowd plugin: owns the agents (components), their arrival, routing between targets and stays,
 //! and their movement by the operational model in [`step`].
 
+pub mod build;
 pub mod neighbours;
 pub mod rt;
 pub mod spawn;

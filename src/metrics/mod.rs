@@ -2,6 +2,7 @@
 //! per-zone peak and mean density, Fruin level of service, critical-density episodes) and turns
 //! everything into the [`report::Report`] at the end of a run.
 
+pub mod build;
 pub mod stats;
 
 use crate::crowd::{Agent, ArrivalQueue, CrowdCounters, Dwelling, Position, Standing, Walking};

@@ -4,9 +4,9 @@
 //! watching the world after each step with an observer (`FnMut(&World)`).
 
 use crate::build::Validated;
-use crate::checkpoint::{CheckpointPlugin, CheckpointState};
-use crate::crowd::{Agent, ArrivalQueue, CrowdConfig, CrowdPlugin, insert_crowd_resources};
-use crate::metrics::{Metrics, MetricsPlugin};
+use crate::checkpoint::CheckpointPlugin;
+use crate::crowd::{Agent, ArrivalQueue, CrowdConfig, CrowdPlugin};
+use crate::metrics::MetricsPlugin;
 use crate::report::{self, Report};
 use crate::rng::MasterSeed;
 use crate::schedule::{SchedulePlugin, SimClock, SimStep, run_sim_step};
@@ -107,41 +107,13 @@ impl Plugin for CordonPlugin {
         let max_v0 = v.groups.iter().map(|g| max_speed(&g.speed)).fold(1.0f32, f32::max);
         let range = crate::crowd::step::interaction_range(max_r, max_v0, &v.model);
         let seed = MasterSeed(self.seed);
-        app.add_plugins((
-            SchedulePlugin {
-                multi_threaded: self.multi_threaded,
-            },
-            VenuePlugin,
-            CrowdPlugin,
-            CheckpointPlugin,
-            crate::responders::RespondersPlugin,
-            crate::incidents::IncidentsPlugin,
-            MetricsPlugin,
-        ));
-        let clock = SimClock {
+        app.insert_resource(SimClock {
             tick: 0,
             dt: v.dt,
             start: v.start,
             duration: v.duration,
-        };
-        let world = app.world_mut();
-        world.insert_resource(clock);
-        world.insert_resource(seed);
-        world.insert_resource(Metrics::new(v.scenario.metrics.clone(), &v.venue));
-        world.insert_resource(CheckpointState::new(&v.venue, seed));
-        world.insert_resource(crate::incidents::IncidentState::new(&v.incidents, seed));
-        world.insert_resource(v.incidents.clone());
-        world.insert_resource(v.responders.clone());
-        let mt = &v.scenario.metrics;
-        if !v.responders.groups.is_empty() && mt.coverage_interval > 0.0 {
-            world.insert_resource(crate::responders::coverage::Coverage::new(
-                &v.venue,
-                mt.coverage_cell as f32,
-                mt.coverage_interval,
-                v.incidents.thresholds.clone(),
-            ));
-        }
-        crate::responders::spawn_units(world);
+        })
+        .insert_resource(seed);
         let cfg = CrowdConfig {
             groups: v.groups.clone(),
             model: v.model,
@@ -149,8 +121,24 @@ impl Plugin for CordonPlugin {
             range,
             tasks: self.tasks,
         };
-        insert_crowd_resources(world, cfg, &v.venue, v.start, v.duration, seed);
-        world.insert_resource(v.venue);
+        let mt = &v.scenario.metrics;
+        let coverage = (mt.coverage_interval > 0.0).then(|| crate::responders::CoverageSettings {
+            cell: mt.coverage_cell as f32,
+            interval: mt.coverage_interval,
+            thresholds: v.incidents.thresholds.clone(),
+        });
+        // each plugin inserts its own resources, in this order (the venue first: the others read it)
+        app.add_plugins((
+            SchedulePlugin {
+                multi_threaded: self.multi_threaded,
+            },
+            VenuePlugin::new(v.venue),
+            CrowdPlugin::new(cfg, v.start, v.duration),
+            CheckpointPlugin,
+            crate::responders::RespondersPlugin::new(v.responders, coverage),
+            crate::incidents::IncidentsPlugin::new(v.incidents),
+            MetricsPlugin::new(v.scenario.metrics),
+        ));
         if self.fixed_update {
             app.insert_resource(Time::<Fixed>::from_seconds(v.dt));
             app.add_systems(FixedUpdate, run_sim_step);

@@ -18,7 +18,10 @@ fn a_click_picks_the_visitor_checkpoint_or_zone_under_it() {
     let w = sim.world_mut();
     // a visitor: clicking on it picks it, and the description names it
     let (e, id, at) = {
-        let mut q = w.query::<(bevy::prelude::Entity, &Agent, &Position)>();
+        // a walking one (a visitor inside a building is not drawn, so not picked)
+        let mut q = w
+            .query_filtered::<(bevy::prelude::Entity, &Agent, &Position), bevy::prelude::With<cordon::crowd::Walking>>(
+            );
         let (e, a, p) = q.iter(w).next().expect("visitors at 09:05");
         (e, a.id, p.0)
     };

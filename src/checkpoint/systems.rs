@@ -146,6 +146,9 @@ pub struct CheckpointPlugin;
 
 impl Plugin for CheckpointPlugin {
     fn build(&self, app: &mut App) {
+        let w = app.world();
+        let state = CheckpointState::new(w.resource::<Venue>(), *w.resource::<crate::rng::MasterSeed>());
+        app.insert_resource(state);
         app.add_systems(
             SimStep,
             plan_routes.in_set(SimSystems::Route).after(crate::crowd::RouteSystems),

@@ -254,11 +254,35 @@ impl CrowdBuffer {
     }
 }
 
-/// Crowd plugin.
-pub struct CrowdPlugin;
+/// Crowd plugin: the arrival queue, the crowd's settings and counters (the venue and the master
+/// seed must be in the world already).
+pub struct CrowdPlugin {
+    cfg: std::sync::Mutex<Option<CrowdConfig>>,
+    start: f64,
+    duration: f64,
+}
+
+impl CrowdPlugin {
+    /// The plugin of this crowd, for a run from clock time `start` (s after midnight) lasting
+    /// `duration` s.
+    pub fn new(cfg: CrowdConfig, start: f64, duration: f64) -> CrowdPlugin {
+        CrowdPlugin {
+            cfg: std::sync::Mutex::new(Some(cfg)),
+            start,
+            duration,
+        }
+    }
+}
 
 impl Plugin for CrowdPlugin {
     fn build(&self, app: &mut App) {
+        if let Some(cfg) = self.cfg.lock().ok().and_then(|mut g| g.take()) {
+            let seed = *app.world().resource::<MasterSeed>();
+            let (start, duration) = (self.start, self.duration);
+            app.world_mut().resource_scope(|world, venue: Mut<Venue>| {
+                insert_crowd_resources(world, cfg, &venue, start, duration, seed);
+            });
+        }
         app.init_resource::<CrowdCounters>()
             .init_resource::<DwellQueue>()
             .init_resource::<CrowdLog>()

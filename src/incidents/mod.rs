@@ -138,11 +138,21 @@ impl IncidentState {
     }
 }
 
-/// Incidents plugin.
-pub struct IncidentsPlugin;
+/// Incidents plugin: the incident plan and its state (the master seed must be in the world).
+pub struct IncidentsPlugin(IncidentPlan);
+
+impl IncidentsPlugin {
+    /// The plugin of this plan.
+    pub fn new(plan: IncidentPlan) -> IncidentsPlugin {
+        IncidentsPlugin(plan)
+    }
+}
 
 impl Plugin for IncidentsPlugin {
     fn build(&self, app: &mut App) {
+        let seed = *app.world().resource::<MasterSeed>();
+        app.insert_resource(IncidentState::new(&self.0, seed))
+            .insert_resource(self.0.clone());
         app.add_systems(
             SimStep,
             (generate, report_and_dispatch, travel_and_work)

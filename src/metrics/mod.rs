@@ -364,11 +364,21 @@ impl Metrics {
     }
 }
 
-/// Metrics plugin.
-pub struct MetricsPlugin;
+/// Metrics plugin: what is measured, as the scenario's settings ask (the venue must be in the
+/// world already).
+pub struct MetricsPlugin(MetricsSettings);
+
+impl MetricsPlugin {
+    /// The plugin measuring with these settings.
+    pub fn new(settings: MetricsSettings) -> MetricsPlugin {
+        MetricsPlugin(settings)
+    }
+}
 
 impl Plugin for MetricsPlugin {
     fn build(&self, app: &mut App) {
+        let m = Metrics::new(self.0.clone(), app.world().resource::<Venue>());
+        app.insert_resource(m);
         app.add_systems(SimStep, measure.in_set(SimSystems::Measure));
     }
 }

@@ -369,11 +369,44 @@ pub fn spawn_units(world: &mut World) {
     }
 }
 
-/// Responders plugin.
-pub struct RespondersPlugin;
+/// How coverage is sampled: on a raster of `cell` m every `interval` s, at each threshold (s).
+#[derive(Debug, Clone)]
+pub struct CoverageSettings {
+    /// Raster cell, m.
+    pub cell: f32,
+    /// Sampling interval, s.
+    pub interval: f64,
+    /// Response-time thresholds, s.
+    pub thresholds: Vec<f64>,
+}
+
+/// Responders plugin: the units (spawned when the plugin is built) and, when there are units and
+/// coverage is sampled, the coverage raster (the venue must be in the world already).
+pub struct RespondersPlugin {
+    responders: Responders,
+    coverage: Option<CoverageSettings>,
+}
+
+impl RespondersPlugin {
+    /// The plugin of these units; `coverage`: None when coverage is not sampled.
+    pub fn new(responders: Responders, coverage: Option<CoverageSettings>) -> RespondersPlugin {
+        RespondersPlugin { responders, coverage }
+    }
+}
 
 impl Plugin for RespondersPlugin {
     fn build(&self, app: &mut App) {
+        app.insert_resource(self.responders.clone());
+        if let Some(c) = self.coverage.as_ref().filter(|_| !self.responders.groups.is_empty()) {
+            let cov = coverage::Coverage::new(
+                app.world().resource::<Venue>(),
+                c.cell,
+                c.interval,
+                c.thresholds.clone(),
+            );
+            app.insert_resource(cov);
+        }
+        spawn_units(app.world_mut());
         app.init_resource::<GoalFields>()
             .add_systems(SimStep, patrol.in_set(SimSystems::Respond))
             .add_systems(SimStep, coverage::sample_coverage.in_set(SimSystems::Measure));

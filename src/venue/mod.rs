@@ -211,9 +211,20 @@ impl Venue {
     }
 }
 
-/// Plugin owning the venue resource. The venue itself is inserted by [`crate::CordonPlugin`].
-pub struct VenuePlugin;
+/// Plugin owning the venue resource (inserted when the plugin is built; the other plugins read it).
+pub struct VenuePlugin(std::sync::Mutex<Option<Venue>>);
+
+impl VenuePlugin {
+    /// The plugin of this venue.
+    pub fn new(venue: Venue) -> VenuePlugin {
+        VenuePlugin(std::sync::Mutex::new(Some(venue)))
+    }
+}
 
 impl Plugin for VenuePlugin {
-    fn build(&self, _app: &mut App) {}
+    fn build(&self, app: &mut App) {
+        if let Some(v) = self.0.lock().ok().and_then(|mut g| g.take()) {
+            app.insert_resource(v);
+        }
+    }
 }

@@ -1,9 +1,10 @@
 //! Cordon: a large-event security planning simulator on Bevy's ECS.
 //!
 //! A scenario (RON) describes the venue, the crowd and the security plan (rings, checkpoints,
-//! threats, responders, incidents). [`scenario`] parses and validates it, [`sim`] turns it into
-//! an ECS world stepped at a fixed dt in the [`schedule::SimStep`] schedule, and [`metrics`]
-//! reports what happened. docs/architecture.md says which module owns what.
+//! threats, responders, incidents). [`scenario`] parses it, [`build`] checks it and builds the
+//! runtime world with each concern's `build`, [`sim`] turns that into an ECS world stepped at a
+//! fixed dt in the [`schedule::SimStep`] schedule, [`metrics`] measures it and [`report`] reports
+//! what happened. docs/architecture.md says which module owns what.
 
 pub mod batch;
 pub mod bench;

@@ -103,12 +103,19 @@ impl std::fmt::Display for ParseError {
         )?;
         let num = self.line.to_string();
         let pad = " ".repeat(num.len());
+        // a window of the line around the column (a file may be one very long line)
+        const SIDE: usize = 60;
+        let chars: Vec<char> = self.source_line.chars().collect();
+        let col = self.column.saturating_sub(1).min(chars.len());
+        let from = col.saturating_sub(SIDE);
+        let to = (col + SIDE).min(chars.len());
+        let (head, tail) = (if from > 0 { "…" } else { "" }, if to < chars.len() { "…" } else { "" });
+        let shown: String = chars[from..to].iter().collect();
         writeln!(f, "{pad} |")?;
-        writeln!(f, "{num} | {}", self.source_line)?;
-        let caret_pad: String = self
-            .source_line
+        writeln!(f, "{num} | {head}{shown}{tail}")?;
+        let caret_pad: String = head
             .chars()
-            .take(self.column.saturating_sub(1))
+            .chain(chars[from..col].iter().copied())
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         write!(f, "{pad} | {caret_pad}^")

@@ -12,11 +12,26 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// `println!` that ignores a closed stdout (for example `cordon run | head`) instead of panicking.
+/// Names in messages come from shared files: control characters in them (an escape sequence that
+/// would drive the terminal) are printed escaped.
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        let _ = writeln!(std::io::stdout(), "{}", printable(&format!($($arg)*)));
     }};
+}
+
+/// Text for the terminal: control characters shown escaped (`\u{1b}`), line breaks and tabs kept.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 #[derive(Parser)]
@@ -77,7 +92,7 @@ fn main() -> ExitCode {
     match real_main(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", error_text(&e));
+            eprintln!("{}", printable(&error_text(&e)));
             ExitCode::from(
                 if e.downcast_ref::<cordon::CordonError>()
                     .is_some_and(|c| c.is_invalid_input())
@@ -177,7 +192,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     ),
                     Err(e) => {
                         bad += 1;
-                        eprintln!("{e}");
+                        eprintln!("{}", printable(&e.to_string()));
                     }
                 }
             }
@@ -242,7 +257,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let (spec, rows) = cordon::batch::merge(&dir, expect)?;
             let out = out.unwrap_or(dir);
             let sum = cordon::batch::output::write(&out, &spec, &rows)?;
-            print!("{}", cordon::batch::output::table(&sum));
+            print!("{}", printable(&cordon::batch::output::table(&sum)));
             println!(
                 "merged {} replications from {expect} shards into {}",
                 rows.len(),
@@ -261,7 +276,7 @@ fn batch(a: cordon::batch::BatchArgs) -> Result<ExitCode> {
     use cordon::batch;
     let p = batch::prepare(&a)?;
     if a.emit_sbatch {
-        print!("{}", batch::sbatch::script(&a, &p.spec, &p.out)?);
+        print!("{}", printable(&batch::sbatch::script(&a, &p.spec, &p.out)?));
         return Ok(ExitCode::SUCCESS);
     }
     let shard = batch::args::shard(&a)?;
@@ -303,7 +318,7 @@ fn batch(a: cordon::batch::BatchArgs) -> Result<ExitCode> {
             path.display()
         ),
         batch::args::Written::Batch(sum) => {
-            print!("{}", batch::output::table(sum));
+            print!("{}", printable(&batch::output::table(sum)));
             println!(
                 "{} replications ({} sweep points x {}) on {} jobs in {took:.1} s -> {}",
                 e.runs,
@@ -344,7 +359,7 @@ fn optimize(a: &cordon::optimize::OptimizeArgs) -> Result<ExitCode> {
         b.finish_and_clear();
     }
     let (outcome, files, out) = result?;
-    print!("{}", cordon::optimize::report::comparison_md(&outcome));
+    print!("{}", printable(&cordon::optimize::report::comparison_md(&outcome)));
     println!("\nwrote {} into {}", files.join(", "), out.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -478,11 +478,129 @@ fn resource_bombs_are_refused_by_check_naming_the_field_and_the_limit() {
         &["--max-agents", "4000000"],
     );
     assert_eq!(code, Some(0), "{err}");
-    // an endless file is refused after 16 MiB, not read until memory runs out
+    // an endless device is not read at all, a huge file only to its first 16 MiB
     if Path::new("/dev/zero").exists() {
         let o = cordon_in(&dir, &["check", "/dev/zero"]);
         assert_eq!(o.status.code(), Some(2));
-        assert!(String::from_utf8_lossy(&o.stderr).contains("the limit for a scenario file"));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("not a regular file"));
     }
+    let huge = std::fs::File::create(dir.join("huge.ron")).unwrap_or_else(|e| panic!("{e}"));
+    huge.set_len(1 << 40).unwrap_or_else(|e| panic!("{e}"));
+    let o = cordon_in(&dir, &["check", "huge.ron"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("the limit for a scenario file"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A merged shard holds only rows the batch would have written into it: a crafted shard with a
+/// duplicated, foreign or malformed row is refused; `--shard I/N` with N beyond the limit too.
+#[test]
+fn merge_refuses_rows_the_batch_did_not_write() {
+    let dir = fresh("merge-rows");
+    let plan = Path::new(env!("CARGO_MANIFEST_DIR")).join(PLAN).display().to_string();
+    let o = cordon_in(
+        &dir,
+        &[
+            "batch", &plan, "--runs", "2", "--until", "20", "--shard", "0/1", "--out", "b", "--quiet",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let good = std::fs::read_to_string(dir.join("b/shard-0-of-1.json")).unwrap_or_else(|e| panic!("{e}"));
+    let o = cordon_in(&dir, &["merge", "b", "--expect", "1", "--out", "m"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut doc: serde_json::Value = serde_json::from_str(&good).unwrap_or_else(|e| panic!("{e}"));
+    let rows = doc["rows"].as_array().cloned().unwrap_or_default();
+    assert_eq!(rows.len(), 2);
+    let bad: Vec<(&str, serde_json::Value)> = vec![
+        ("a row twice", serde_json::json!([rows[0], rows[0]])),
+        ("a point out of range", {
+            let mut r = rows.clone();
+            r[1]["point"] = serde_json::json!(7);
+            serde_json::json!(r)
+        }),
+        ("a metric missing", {
+            let mut r = rows.clone();
+            r[1]["metrics"]
+                .as_array_mut()
+                .unwrap_or_else(|| panic!("metrics"))
+                .pop();
+            serde_json::json!(r)
+        }),
+        ("another seed", {
+            let mut r = rows.clone();
+            r[0]["seed"] = serde_json::json!(12345);
+            serde_json::json!(r)
+        }),
+    ];
+    for (what, r) in bad {
+        doc["rows"] = r;
+        std::fs::write(dir.join("b/shard-0-of-1.json"), doc.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        let o = cordon_in(&dir, &["merge", "b", "--expect", "1", "--out", "m2"]);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{what}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = cordon_in(
+        &dir,
+        &[
+            "batch",
+            &plan,
+            "--runs",
+            "2",
+            "--shard",
+            "0/18446744073709551615",
+            "--out",
+            "c",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Check reads regular files only (a pipe would block it), prints names with control characters
+/// escaped (an escape sequence in a shared file must not drive the terminal), shows a window of a
+/// very long line around an error, and reads clock times strictly.
+#[test]
+fn check_is_safe_on_pipes_escape_codes_long_lines_and_sloppy_times() {
+    let dir = fresh("check-input");
+    let fifo = dir.join("pipe.ron");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let o = cordon_in(&dir, &["check", "pipe.ron"]);
+        assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("not a regular file"));
+    }
+    let text = plan_text().replacen("source: \"metro-exit\"", "source: \"metro\u{1b}[31m-exit\"", 1);
+    let (code, err) = check(&dir, "esc.ron", &text, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!err.contains('\u{1b}') && err.contains("\\u{1b}[31m"), "{err:?}");
+    let long = format!(
+        "Scenario(name: \"x\", description: \"{}\", bogus: 1)",
+        "y".repeat(1_000_000)
+    );
+    let (code, err) = check(&dir, "long.ron", &long, &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.len() < 2_000 && err.contains("bogus"),
+        "{} bytes: {}",
+        err.len(),
+        &err[..err.len().min(400)]
+    );
+    for sloppy in ["\"8:5\"", "\"08:5\"", "\"08:55:1\"", "\"08:055\""] {
+        let text = plan_text().replacen("start: \"08:55\"", &format!("start: {sloppy}"), 1);
+        let (code, err) = check(&dir, "time.ron", &text, &[]);
+        assert_eq!(code, Some(2), "{sloppy}: {err}");
+        assert!(err.contains("not a clock time"), "{sloppy}: {err}");
+    }
+    let text = plan_text().replacen("start: \"08:55\"", "start: \"8:55:00.5\"", 1);
+    let (code, err) = check(&dir, "time.ron", &text, &[]);
+    assert_eq!(
+        code,
+        Some(0),
+        "a single-digit hour and a fraction of a second are fine: {err}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -169,6 +169,11 @@ impl Shard {
     }
 
     fn new(index: u64, of: u64) -> Result<Shard> {
+        if of > MAX_SHARDS {
+            return Err(CordonError::Batch(format!(
+                "{of} shards: a batch has 1 to {MAX_SHARDS} shards"
+            )));
+        }
         if of == 0 || index >= of {
             return Err(CordonError::Batch(format!(
                 "shard {index} of {of} does not exist (0 ≤ I < N)"
@@ -476,6 +481,26 @@ pub fn merge(dir: &Path, n: u64) -> Result<(BatchSpec, Vec<RunRow>)> {
         f.spec
             .check()
             .map_err(|e| CordonError::Batch(format!("{}: {e}", p.display())))?;
+        // every row as the batch would have written it: this shard's, its point and replication
+        // those of its index, its seed that of (S, point, replication), one value per metric
+        for r in &f.rows {
+            let runs = f.spec.runs.max(1);
+            let (pt, k) = (r.index / runs, r.index % runs);
+            if r.index >= f.spec.total()
+                || r.index % n != i
+                || (r.point, r.rep) != (pt, k)
+                || r.seed != run_seed(f.spec.seed, pt, k)
+                || r.metrics.len() != METRICS.len()
+            {
+                return Err(CordonError::Batch(format!(
+                    "{}: replication {} (point {}, replication {}) is not one this shard of the batch runs, or is malformed",
+                    p.display(),
+                    r.index,
+                    r.point,
+                    r.rep
+                )));
+            }
+        }
         rows.extend(f.rows);
         if rows.len() as u64 > f.spec.total() {
             return Err(CordonError::Batch(format!(

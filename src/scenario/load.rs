@@ -19,9 +19,12 @@ pub fn read_text(path: &Path) -> Result<String> {
         source,
     };
     let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(io)?;
+    // a regular file only: opening a pipe blocks until someone writes, a device may never end
+    if !std::fs::metadata(path).map_err(io)?.is_file() {
+        return Err(io(std::io::Error::other("not a regular file")));
+    }
+    let f = std::fs::File::open(path).map_err(io)?;
+    f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(io(std::io::Error::other(format!(
             "larger than {MAX_FILE_BYTES} bytes, the limit for a scenario file"

@@ -486,6 +486,14 @@ impl ClockTime {
         if parts.len() < 2 || parts.len() > 3 {
             return None;
         }
+        // HH:MM or HH:MM:SS (seconds may have a fraction): two digits for minutes and seconds
+        let two = |p: &str| p.len() >= 2 && p.as_bytes()[..2].iter().all(u8::is_ascii_digit);
+        if !(1..=2).contains(&parts[0].len()) || parts[1].len() != 2 || !two(parts[1]) {
+            return None;
+        }
+        if parts.len() == 3 && !(two(parts[2]) && (parts[2].len() == 2 || parts[2].as_bytes()[2] == b'.')) {
+            return None;
+        }
         let h: u32 = parts[0].parse().ok()?;
         let m: u32 = parts[1].parse().ok()?;
         let s: f64 = if parts.len() == 3 { parts[2].parse().ok()? } else { 0.0 };

@@ -292,3 +292,37 @@ fn an_incident_gets_the_unit_kinds_it_needs() {
         "{msg}"
     );
 }
+
+/// Incidents waiting for a kind of unit that is not free do not each keep a travel-time field
+/// (a field is the venue's size: thousands of waiting incidents held gigabytes): only incidents
+/// with units on their way hold one.
+#[test]
+fn incidents_waiting_for_a_busy_kind_hold_no_field() {
+    let text = std::fs::read_to_string(common::scenario_path("response_open.ron"))
+        .unwrap_or_default()
+        .replace(
+            "deployment: Post((10, 50)), sight: 0),",
+            "deployment: Post((10, 50)), sight: 0),\n        (name: \"medic\", kind: Medical, speed: 1.2, handles: [\"medical\"], deployment: Post((90, 50)), shift: Some((from: \"10:08\", to: \"10:10\"))),",
+        )
+        .replace(
+            "rate: At([\"10:00:10\", \"10:02:00\", \"10:05:00\"]),",
+            "rate: PerHour(600), needs: [(kind: Medical, count: 1)],",
+        );
+    assert!(text.contains("needs: [(kind: Medical"), "{text}");
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    let (mut most_held, mut most_waiting) = (0, 0);
+    sim.run_to(f64::INFINITY, |w| {
+        let st = w.resource::<cordon::incidents::IncidentState>();
+        most_held = most_held.max(st.fields_held());
+        most_waiting = most_waiting.max(st.waiting.len());
+    });
+    assert!(
+        most_waiting > 30,
+        "the test needs a queue of waiting incidents: {most_waiting}"
+    );
+    assert!(
+        most_held <= 1,
+        "{most_held} fields held while {most_waiting} incidents waited"
+    );
+}

@@ -119,6 +119,11 @@ pub struct IncidentState {
 }
 
 impl IncidentState {
+    /// Incidents holding a travel-time field now (those with units on their way or at work).
+    pub fn fields_held(&self) -> usize {
+        self.recs.iter().filter(|r| r.field.is_some()).count()
+    }
+
     /// Incidents not yet resolved at time `t` (unreported, waiting or in progress).
     pub fn open(&self, t: f64) -> usize {
         self.recs.iter().filter(|r| r.resolved.is_none_or(|x| x > t)).count()
@@ -317,7 +322,15 @@ fn report_and_dispatch(
         let cands: Vec<usize> = (0..free.len())
             .filter(|&i| responders.groups[free[i].1 as usize].handles & bit != 0)
             .collect();
-        if cands.is_empty() {
+        // none of the free units is of a kind it still needs: wait, without computing its field
+        // (thousands of incidents may wait for a busy kind; each field is the venue's size)
+        let fillable = rec.needs.iter().any(|need| {
+            need.1 > 0
+                && cands
+                    .iter()
+                    .any(|&i| need.0.is_none_or(|k| k == responders.groups[free[i].1 as usize].kind))
+        });
+        if !fillable {
             still_waiting.push_back(id);
             continue;
         }
@@ -382,6 +395,10 @@ fn report_and_dispatch(
             }
         }
         if sent.is_empty() {
+            // nobody could get there: keep the field only while units are on their way
+            if rec.units.is_empty() {
+                rec.field = None;
+            }
             still_waiting.push_back(id);
             continue;
         }

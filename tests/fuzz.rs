@@ -111,7 +111,10 @@ fn apply(text: &str, edits: &[Edit]) -> String {
                 t.truncate(at);
             }
             Edit::Repeat(share, n) => {
-                let at = t.len() * usize::from(share) / usize::from(u16::MAX);
+                let mut at = t.len() * usize::from(share) / usize::from(u16::MAX);
+                while !t.is_char_boundary(at) {
+                    at -= 1;
+                }
                 let start = t[..at].rfind('\n').map_or(0, |i| i + 1);
                 let end = t[at..].find('\n').map_or(t.len(), |i| at + i + 1);
                 let line = t[start..end].to_string();

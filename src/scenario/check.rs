@@ -2,6 +2,7 @@
 //! its line and column; plus the small checks every section shares.
 
 use super::model::{Distribution, Point};
+use super::spans::{Spans, line_col};
 use crate::error::{CordonError, Result};
 use bevy::math::Vec2;
 
@@ -32,7 +33,7 @@ impl<'a> Checker<'a> {
     pub fn is_clean(&self) -> bool {
         self.problems.is_empty()
     }
-    /// A problem located by `anchor` (see [`locate`]).
+    /// A problem located by `anchor` (see [`Spans::find`]).
     pub fn err(&mut self, anchor: Option<String>, text: String) {
         self.problems.push(Problem { anchor, text });
     }
@@ -51,17 +52,23 @@ impl<'a> Checker<'a> {
     /// The problems as one error, each with `file:line:column` where it can be located.
     pub fn into_error(self, file: &str) -> CordonError {
         let src = self.src;
+        // the file is parsed once more, for positions, only when there is a problem to place
+        let spans = src.map(Spans::of);
         let total = self.problems.len();
         let mut problems: Vec<String> = self
             .problems
             .into_iter()
             .take(MAX_PROBLEMS)
-            .map(
-                |p| match p.anchor.as_deref().and_then(|a| src.and_then(|s| locate(s, a))) {
-                    Some((l, c)) => format!("{file}:{l}:{c}: {}", p.text),
+            .map(|p| {
+                let at = p.anchor.as_deref().zip(spans.as_ref()).and_then(|(a, sp)| sp.find(a));
+                match at.zip(src) {
+                    Some((at, src)) => {
+                        let (l, c) = line_col(src, at);
+                        format!("{file}:{l}:{c}: {}", p.text)
+                    }
                     None => format!("{file}: {}", p.text),
-                },
-            )
+                }
+            })
             .collect();
         if total > MAX_PROBLEMS {
             problems.push(format!("{file}: … and {} more problems", total - MAX_PROBLEMS));
@@ -71,88 +78,6 @@ impl<'a> Checker<'a> {
             problems,
         }
     }
-}
-
-/// Line and column (1-based) of the element `needle` names in the RON text `src`: a quoted name
-/// (`"S2"`) is found as a string of the file, a bare word (`dt`) as a field name (`dt:`), never
-/// inside a comment, and a field name before any other use of the word.
-pub fn locate(src: &str, needle: &str) -> Option<(usize, usize)> {
-    let code = mask_comments(src);
-    let at = if needle.starts_with('"') {
-        code.find(needle)
-    } else {
-        let word_at = |i: usize| {
-            let before = code[..i].chars().next_back();
-            let after = code[i + needle.len()..].chars().next();
-            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-        };
-        let words: Vec<usize> = code
-            .match_indices(needle)
-            .map(|(i, _)| i)
-            .filter(|&i| word_at(i))
-            .collect();
-        words
-            .iter()
-            .copied()
-            .find(|&i| code[i + needle.len()..].trim_start().starts_with(':'))
-            .or(words.first().copied())
-    }?;
-    let before = &src[..at];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Some((line, col))
-}
-
-/// `src` with every comment (`// …`, `/* … */`, nested) blanked out, strings kept; byte offsets
-/// and line breaks are unchanged.
-fn mask_comments(src: &str) -> String {
-    let b = src.as_bytes();
-    let mut out = b.to_vec();
-    let (mut i, mut depth, mut in_str) = (0, 0usize, false);
-    while i < b.len() {
-        if in_str {
-            match b[i] {
-                b'\\' => i += 1,
-                b'"' => in_str = false,
-                _ => {}
-            }
-            i += 1;
-        } else if depth > 0 {
-            if b[i..].starts_with(b"*/") {
-                out[i] = b' ';
-                out[i + 1] = b' ';
-                depth -= 1;
-                i += 2;
-            } else if b[i..].starts_with(b"/*") {
-                out[i] = b' ';
-                out[i + 1] = b' ';
-                depth += 1;
-                i += 2;
-            } else {
-                if b[i] != b'\n' {
-                    out[i] = b' ';
-                }
-                i += 1;
-            }
-        } else if b[i..].starts_with(b"//") {
-            while i < b.len() && b[i] != b'\n' {
-                out[i] = b' ';
-                i += 1;
-            }
-        } else if b[i..].starts_with(b"/*") {
-            out[i] = b' ';
-            out[i + 1] = b' ';
-            depth = 1;
-            i += 2;
-        } else {
-            in_str = b[i] == b'"';
-            i += 1;
-        }
-    }
-    // only ASCII bytes of comments were replaced, but a comment may hold multi-byte characters
-    // whose bytes became spaces one by one: every byte is now valid UTF-8 or a space
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// A point of the file as a vector.
@@ -198,27 +123,5 @@ pub fn check_distribution(ck: &mut Checker, anchor: &str, label: &str, d: &Distr
     };
     if let Some(msg) = bad {
         ck.named(anchor, format!("{label}: {msg}"));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::locate;
-
-    #[test]
-    fn an_element_is_found_where_it_is_defined_not_in_a_comment_or_another_word() {
-        let src = "// the width, the dt and \"S2\" are explained here\n/* dt: \"S2\" /* nested */ dt */\n(sim: (dt: 0.5), checkpoints: [(name: \"S2\")], note: \"a // b\", x: \"S2\")";
-        assert_eq!(locate(src, "dt"), Some((3, 8)));
-        assert_eq!(locate(src, "\"S2\""), Some((3, 39)));
-        assert_eq!(locate(src, "x"), Some((3, 63)));
-        assert_eq!(locate(src, "width"), None);
-        // the built-in scenario's step length: on the line that sets it
-        let expo = crate::scenario::DEFAULT_SCENARIO;
-        let (line, _) = locate(expo, "dt").unwrap();
-        let text = expo.lines().nth(line - 1).unwrap();
-        assert!(
-            text.trim_start().starts_with("dt:") || text.contains(" dt:") || text.contains("(dt:"),
-            "{text}"
-        );
     }
 }

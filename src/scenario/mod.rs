@@ -6,6 +6,7 @@ pub mod check;
 pub mod limits;
 pub mod load;
 pub mod model;
+pub mod spans;
 
 pub use limits::Limits;
 pub use load::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, load_file, parse_str, read_text};

@@ -4,10 +4,11 @@
 
 use crate::scenario::check::{Checker, finite_pt, quote_list, v2};
 use crate::scenario::model::*;
-use crate::venue::Shape;
 use crate::venue::build::check_polygon;
 use crate::venue::geometry::point_in_polygon;
-use crate::venue::security::{CheckpointRt, RingRt};
+use crate::venue::grid::NavGrid;
+use crate::venue::security::{CheckpointRt, RingRt, Security};
+use crate::venue::{Shape, Venue};
 use bevy::math::Vec2;
 
 /// The checkpoints of `sc` on the `rings` built from it, detecting the item classes `items`;
@@ -239,4 +240,107 @@ pub fn build(
     }
 
     cp_specs
+}
+
+/// The item classes of `sc` (at most 32, unique) and, per class and crowd group, the share of
+/// that group carrying one.
+pub fn threats(ck: &mut Checker, sc: &Scenario) -> (Vec<String>, Vec<Vec<f64>>) {
+    let items: Vec<String> = sc.threats.iter().map(|t| t.item.clone()).collect();
+    let mut carriers = vec![vec![0.0; sc.crowd.len()]; sc.threats.len()];
+    if sc.threats.len() > 32 {
+        ck.err(
+            Some("threats".into()),
+            format!("at most 32 item classes, got {}", sc.threats.len()),
+        );
+    }
+    for (ti, th) in sc.threats.iter().enumerate() {
+        if items[..ti].contains(&th.item) {
+            ck.named(&th.item, format!("item class \"{}\" is defined twice", th.item));
+        }
+        for c in &th.carriers {
+            match sc.crowd.iter().position(|g| g.name == c.group) {
+                Some(gi) => carriers[ti][gi] = c.fraction,
+                None => ck.named(
+                    &c.group,
+                    format!(
+                        "threat \"{}\": crowd group \"{}\" is not defined; known groups: {}",
+                        th.item,
+                        c.group,
+                        quote_list(sc.crowd.iter().map(|g| g.name.as_str()))
+                    ),
+                ),
+            }
+            if !(c.fraction.is_finite() && (0.0..=1.0).contains(&c.fraction)) {
+                ck.named(
+                    &th.item,
+                    format!(
+                        "threat \"{}\": carrier fraction {} for \"{}\" must be in [0, 1]",
+                        th.item, c.fraction, c.group
+                    ),
+                );
+            }
+        }
+    }
+    (items, carriers)
+}
+
+/// The security layout on the built venue: the walkable regions (`region`, `regions` from the
+/// raster), each checkpoint joining the region of its pen to the one inside its ring (with the
+/// floor-field slots of its pen and inner side after the targets'), the routes between regions,
+/// and each target's region. A checkpoint with no walkable space on either side is a problem.
+#[allow(clippy::too_many_arguments)]
+pub fn security(
+    ck: &mut Checker,
+    venue: &mut Venue,
+    (region, regions): (Vec<u32>, u32),
+    rings: Vec<RingRt>,
+    (items, carriers): (Vec<String>, Vec<Vec<f64>>),
+    checkpoints: Vec<CheckpointRt>,
+) {
+    let mut sec = Security {
+        rings,
+        items,
+        carriers,
+        region,
+        regions,
+        ..Default::default()
+    };
+    let region_of_shape = |sec: &Security, grid: &NavGrid, shape: &Shape| -> u32 {
+        shape
+            .cells(grid)
+            .into_iter()
+            .map(|i| sec.region[i])
+            .find(|r| *r != u32::MAX)
+            .unwrap_or_else(|| sec.region_at(grid, shape.center()))
+    };
+    let n_targets = venue.targets.len();
+    for (k, mut cp) in checkpoints.into_iter().enumerate() {
+        cp.outer_region = region_of_shape(&sec, &venue.grid, &cp.pen);
+        cp.inner_region = sec.region_at(&venue.grid, cp.inner_spot(cp.lanes / 2));
+        let inner_ok = sec.rings[cp.ring].is_inside(cp.inner_spot(cp.lanes / 2)) && cp.inner_region != u32::MAX;
+        let exit_ok = cp
+            .outer_exit_area()
+            .cells(&venue.grid)
+            .iter()
+            .any(|&i| sec.region[i] == cp.outer_region && cp.outer_region != u32::MAX);
+        if cp.outer_region == u32::MAX || !inner_ok || !exit_ok || cp.outer_region == cp.inner_region {
+            ck.named(&cp.name, format!("checkpoint \"{}\": no walkable space for its queue outside or its exit inside ring \"{}\" (is it against another wall?)", cp.name, sec.rings[cp.ring].name));
+        }
+        cp.pen_field = (n_targets + 2 * k) as u16;
+        cp.inner_field = (n_targets + 2 * k + 1) as u16;
+        sec.checkpoints.push(cp);
+    }
+    sec.build_routes();
+    sec.innermost = sec
+        .rings
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, r)| (r.depth, std::cmp::Reverse(*i)))
+        .and_then(|(ri, _)| sec.checkpoints.iter().find(|c| c.ring == ri).map(|c| c.inner_region));
+    venue.target_region = venue
+        .targets
+        .iter()
+        .map(|t| region_of_shape(&sec, &venue.grid, &t.shape))
+        .collect();
+    venue.security = sec;
 }

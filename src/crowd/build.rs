@@ -2,8 +2,11 @@
 //! and each visitor group (its source, destinations and exits by index, arrivals, speeds, stays).
 
 use super::{GroupRt, ModelRt};
-use crate::scenario::check::{Checker, check_distribution, quote_list};
+use crate::scenario::check::{Checker, check_distribution, quote_list, v2};
 use crate::scenario::model::*;
+use crate::venue::Venue;
+use crate::venue::build::src_probe_points;
+use bevy::math::Vec2;
 
 /// The model parameters, checked, in the precision the step uses.
 pub fn model(ck: &mut Checker, m: &ModelParams) -> ModelRt {
@@ -210,4 +213,55 @@ pub fn groups(ck: &mut Checker, sc: &Scenario) -> Vec<GroupRt> {
     }
 
     groups
+}
+
+/// Every group's destinations must be reachable from where its people appear, and its exits
+/// from its destinations: on foot, or through the rings' checkpoints.
+pub fn reachability(ck: &mut Checker, venue: &Venue, groups: &[GroupRt]) {
+    for g in groups {
+        let src = &venue.sources[g.source];
+        let starts: Vec<Vec2> = match &g.arrivals {
+            Arrivals::Positions(ps) => ps.iter().map(|p| v2(*p)).collect(),
+            _ => src_probe_points(&src.shape, venue),
+        };
+        let sec = &venue.security;
+        let via_rings = |from: Vec2, to: usize| -> bool {
+            let (a, b) = (sec.region_at(&venue.grid, from), venue.target_region[to]);
+            a != u32::MAX
+                && b != u32::MAX
+                && a != b
+                && sec
+                    .next_hop
+                    .get(a as usize)
+                    .and_then(|h| h.get(b as usize))
+                    .is_some_and(|h| !h.is_empty())
+        };
+        for &(d, _) in &g.destinations {
+            let field = &venue.fields[d];
+            if !starts
+                .iter()
+                .any(|p| field.cost_at(&venue.grid, *p).is_finite() || via_rings(*p, d))
+            {
+                ck.named(
+                    &venue.targets[d].name,
+                    format!("crowd \"{}\": target \"{}\" cannot be reached from source \"{}\" (walls or obstacles cut it off)", g.name, venue.targets[d].name, src.name),
+                );
+            }
+            for &(e, _) in &g.exits {
+                let probes = src_probe_points(&venue.targets[d].shape, venue);
+                if !probes
+                    .iter()
+                    .any(|p| venue.fields[e].cost_at(&venue.grid, *p).is_finite() || via_rings(*p, e))
+                {
+                    ck.named(
+                        &venue.targets[e].name,
+                        format!(
+                            "crowd \"{}\": exit \"{}\" cannot be reached from destination \"{}\"",
+                            g.name, venue.targets[e].name, venue.targets[d].name
+                        ),
+                    );
+                }
+            }
+        }
+    }
 }

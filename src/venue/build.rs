@@ -1,10 +1,13 @@
 //! Checks of the venue's geometry as it is turned into the runtime venue: polygons (closed, not
 //! self-intersecting, inside the bounds), fences from wall to wall, sources and targets.
 
+use super::cache::FieldCache;
 use super::geometry::{Segment, polygon_degenerate, polygon_self_intersects};
+use super::grid::{MAX_CELLS, NavGrid, SegmentIndex};
 use super::security::RingRt;
-use super::{PlaceRt, Shape, Venue};
+use super::{PlaceRt, Shape, Venue, ZoneRt};
 use crate::scenario::check::{Checker, finite_pt, v2};
+use crate::scenario::limits::{self, Limits};
 use crate::scenario::model::*;
 use bevy::math::Vec2;
 
@@ -221,4 +224,307 @@ pub fn check_places(
         });
     }
     out
+}
+
+/// The venue's own geometry, checked: bounds and raster, walls, obstacles, zones, sources and
+/// targets, and the rings' walls and fences once [`Layout::add_rings`] has run.
+pub struct Layout {
+    /// The bounds are finite and not empty.
+    pub bounds_ok: bool,
+    /// The raster can be built (bounds fine, cell size in range, not too many cells).
+    pub raster_ok: bool,
+    bounds: Bounds,
+    cell: f64,
+    /// Walls and obstacle edges (rings' edges are added by [`Layout::add_rings`]).
+    segments: Vec<Segment>,
+    obstacles: Vec<Vec<Vec2>>,
+    zones: Vec<ZoneRt>,
+    sources: Vec<PlaceRt>,
+    targets: Vec<PlaceRt>,
+}
+
+impl Layout {
+    /// Whether `p` lies within the bounds (never, when they are broken).
+    pub fn inside(&self, p: Point) -> bool {
+        let b = self.bounds;
+        self.bounds_ok && p.0 >= b.min.0 && p.1 >= b.min.1 && p.0 <= b.max.0 && p.1 <= b.max.1
+    }
+
+    /// The rings of `sc` (closed polygons or fences from wall to wall, unique names); their
+    /// edges become walls of the venue.
+    pub fn add_rings(&mut self, ck: &mut Checker, sc: &Scenario) -> Vec<RingRt> {
+        let mut rings: Vec<RingRt> = Vec::new();
+        let plain_walls = self.segments.clone();
+        let b = self.bounds;
+        let inside = |p: Point| self.inside(p);
+        for r in &sc.rings {
+            if rings.iter().any(|x| x.name == r.name) {
+                ck.named(&r.name, format!("ring \"{}\" is defined twice", r.name));
+                continue;
+            }
+            let label = format!("ring \"{}\"", r.name);
+            let ring = match (r.polygon.is_empty(), r.fence.is_empty()) {
+                (false, true) => {
+                    check_polygon(ck, Some(format!("\"{}\"", r.name)), &label, &r.polygon, &inside).map(|poly| RingRt {
+                        name: r.name.clone(),
+                        depth: r.level.depth(),
+                        polygon: poly,
+                        inside: None,
+                    })
+                }
+                (true, false) => check_fence(ck, r, &label, &inside, &plain_walls, [v2(b.min), v2(b.max)]),
+                _ => {
+                    ck.named(
+                        &r.name,
+                        format!(
+                            "{label}: give either `polygon` (a closed ring) or `fence` (a line from wall to wall), not {}",
+                            if r.polygon.is_empty() { "neither" } else { "both" }
+                        ),
+                    );
+                    None
+                }
+            };
+            if let Some(ring) = ring {
+                rings.push(ring);
+            }
+        }
+        for ring in &rings {
+            self.segments.extend(ring.edges());
+        }
+        rings
+    }
+
+    /// The runtime venue: the raster and the wall index over every segment and the bounds'
+    /// edges (`max_radius`: the widest person, for the index's margin). Fields, security and
+    /// the targets' regions are filled in later.
+    pub fn into_venue(self, max_radius: f32) -> Venue {
+        let (min, max) = (v2(self.bounds.min), v2(self.bounds.max));
+        let corners = [min, Vec2::new(max.x, min.y), max, Vec2::new(min.x, max.y)];
+        let mut all_segments: Vec<Segment> = (0..4)
+            .map(|k| Segment {
+                a: corners[k],
+                b: corners[(k + 1) % 4],
+            })
+            .collect();
+        all_segments.extend(self.segments);
+        let grid = NavGrid::build(min, max, self.cell as f32, &all_segments, &self.obstacles);
+        let walls = SegmentIndex::build(min, max, 2.0, max_radius + 0.6, all_segments);
+        Venue {
+            min,
+            max,
+            grid,
+            walls,
+            obstacles: self.obstacles,
+            zones: self.zones,
+            sources: self.sources,
+            targets: self.targets,
+            fields: Vec::new(),
+            security: Default::default(),
+            target_region: Vec::new(),
+        }
+    }
+}
+
+/// The venue section of a file, checked: bounds and raster size, walls, obstacles, zones,
+/// sources and targets. Problems go to `ck`; what is sound is kept.
+pub fn layout(ck: &mut Checker, v: &crate::scenario::model::Venue) -> Layout {
+    let b = v.bounds;
+    let bounds_ok = finite_pt(b.min) && finite_pt(b.max) && b.max.0 > b.min.0 && b.max.1 > b.min.1;
+    if !bounds_ok {
+        ck.err(
+            Some("bounds".into()),
+            "venue.bounds: max must be above and to the right of min (finite numbers)".into(),
+        );
+    }
+    let h = v.cell_size;
+    let mut raster_ok = bounds_ok;
+    if !(h.is_finite() && h > 0.0) {
+        ck.err(
+            Some("cell_size".into()),
+            format!("venue.cell_size must be a positive length in metres, got {h}"),
+        );
+        raster_ok = false;
+    } else if bounds_ok {
+        let cells = ((b.max.0 - b.min.0) / h).ceil() * ((b.max.1 - b.min.1) / h).ceil();
+        if cells > MAX_CELLS as f64 {
+            ck.err(
+                Some("cell_size".into()),
+                format!(
+                    "venue.cell_size = {h} m makes a raster of {cells:.0} cells over the bounds; the limit is {MAX_CELLS}: use a larger cell_size"
+                ),
+            );
+            raster_ok = false;
+        }
+        if h > 1.0 {
+            ck.err(
+                Some("cell_size".into()),
+                format!("venue.cell_size = {h} m is coarser than 1 m and would close doors"),
+            );
+        }
+    }
+    let mut lay = Layout {
+        bounds_ok,
+        raster_ok,
+        bounds: b,
+        cell: h,
+        segments: Vec::new(),
+        obstacles: Vec::new(),
+        zones: Vec::new(),
+        sources: Vec::new(),
+        targets: Vec::new(),
+    };
+    let inside = |p: Point| lay.inside(p);
+
+    let mut segments = Vec::new();
+    for (i, w) in v.walls.iter().enumerate() {
+        let label = w
+            .name
+            .as_ref()
+            .map_or(format!("wall #{i}"), |n| format!("wall \"{n}\""));
+        let anchor = w.name.as_ref().map(|n| format!("\"{n}\""));
+        if w.points.len() < 2 {
+            ck.err(
+                anchor.clone(),
+                format!("{label}: a wall needs at least 2 points, got {}", w.points.len()),
+            );
+            continue;
+        }
+        if let Some(p) = w.points.iter().find(|p| !inside(**p)) {
+            ck.err(
+                anchor.clone(),
+                format!("{label}: point ({}, {}) is outside the venue bounds", p.0, p.1),
+            );
+            continue;
+        }
+        for pair in w.points.windows(2) {
+            segments.push(Segment {
+                a: v2(pair[0]),
+                b: v2(pair[1]),
+            });
+        }
+    }
+    let mut obstacles = Vec::new();
+    for (i, o) in v.obstacles.iter().enumerate() {
+        let label = o
+            .name
+            .as_ref()
+            .map_or(format!("obstacle #{i}"), |n| format!("obstacle \"{n}\""));
+        let anchor = o.name.as_ref().map(|n| format!("\"{n}\""));
+        if let Some(poly) = check_polygon(ck, anchor, &label, &o.polygon, &inside) {
+            for k in 0..poly.len() {
+                segments.push(Segment {
+                    a: poly[k],
+                    b: poly[(k + 1) % poly.len()],
+                });
+            }
+            obstacles.push(poly);
+        }
+    }
+    let mut zones = Vec::new();
+    for z in &v.zones {
+        if zones.iter().any(|x: &ZoneRt| x.name == z.name) {
+            ck.named(&z.name, format!("zone \"{}\" is defined twice", z.name));
+        }
+        if let Some(poly) = check_polygon(
+            ck,
+            Some(format!("\"{}\"", z.name)),
+            &format!("zone \"{}\"", z.name),
+            &z.polygon,
+            &inside,
+        ) {
+            zones.push(ZoneRt::new(z.name.clone(), poly));
+        }
+    }
+    let sources = check_places(ck, "source", &v.sources, &inside, false);
+    let targets = check_places(ck, "target", &v.targets, &inside, true);
+    lay.segments = segments;
+    lay.obstacles = obstacles;
+    lay.zones = zones;
+    lay.sources = sources;
+    lay.targets = targets;
+    lay
+}
+
+/// Sources, targets and fixed start positions must touch walkable space.
+pub fn check_free_places(ck: &mut Checker, venue: &Venue, sc: &Scenario) {
+    for (kind, places) in [("source", &venue.sources), ("target", &venue.targets)] {
+        for p in places.iter() {
+            let free = match &p.shape {
+                Shape::Circle(c, r) if *r <= 0.0 => venue.is_free(*c) && venue.wall_clearance(*c) >= 1e-3,
+                shape => shape.cells(&venue.grid).iter().any(|&i| !venue.grid.blocked[i]),
+            };
+            if !free {
+                ck.named(
+                    &p.name,
+                    format!(
+                        "{kind} \"{}\" lies inside a wall or obstacle (no walkable space there)",
+                        p.name
+                    ),
+                );
+            }
+        }
+    }
+    for g in &sc.crowd {
+        if let Arrivals::Positions(ps) = &g.arrivals {
+            for p in ps {
+                let q = v2(*p);
+                if !finite_pt(*p) || !venue.is_free(q) || venue.wall_clearance(q) < 1e-3 {
+                    ck.named(
+                        &g.name,
+                        format!(
+                            "crowd \"{}\": start position ({}, {}) is outside the bounds or inside a wall or obstacle",
+                            g.name, p.0, p.1
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// The venue's floor fields: one per target (a target where people stand, listed in
+/// `stand_targets`, leads to its middle, so that the cost still falls inside it and people
+/// further in hold back those behind: the crowd packs outwards), then each checkpoint's pen and
+/// inner side. Taken from `cache` where it has them; refused (a problem for `ck`, `false`)
+/// when they would not fit in `limits`.
+pub fn fields(
+    ck: &mut Checker,
+    venue: &mut Venue,
+    stand_targets: &[usize],
+    wall_buffer: f32,
+    limits: &Limits,
+    cache: &mut FieldCache,
+) -> bool {
+    let mut shapes: Vec<Shape> = venue
+        .targets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if stand_targets.contains(&i) {
+                match &t.shape {
+                    Shape::Multi(parts) => {
+                        Shape::Multi(parts.iter().map(|p| Shape::Circle(p.center(), 0.75)).collect())
+                    }
+                    other => Shape::Circle(other.center(), 0.75),
+                }
+            } else {
+                t.shape.clone()
+            }
+        })
+        .collect();
+    for cp in &venue.security.checkpoints {
+        shapes.push(cp.pen.clone());
+        shapes.push(Shape::Circle(cp.inner_spot(cp.lanes / 2), 0.75));
+    }
+    if let Some((anchor, text)) = limits::fields_fit(
+        venue.grid.nx * venue.grid.ny,
+        shapes.len(),
+        super::field::FloorField::BYTES_PER_CELL,
+        limits,
+    ) {
+        ck.err(anchor, text);
+        return false;
+    }
+    venue.fields = cache.fields(&venue.grid, &shapes, wall_buffer);
+    true
 }

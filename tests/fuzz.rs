@@ -251,3 +251,53 @@ fn the_crafted_bombs_are_refused_by_check() {
         );
     }
 }
+
+/// A polygon of `n` points round a circle (a legal, if extravagant, obstacle or zone).
+fn circle(n: u32, cx: f64, cy: f64, r: f64) -> String {
+    (0..n)
+        .map(|k| {
+            let a = std::f64::consts::TAU * f64::from(k) / f64::from(n);
+            format!("({:.4}, {:.4}),", cx + r * a.cos(), cy + r * a.sin())
+        })
+        .collect()
+}
+
+/// Within the limits but heavy: a 10,000-point obstacle and a 10,000-point zone on a 0.1 m
+/// raster with 0.1 m density cells (the probe found check and the run's start hanging on these:
+/// every cell of a polygon's box was tested against every edge; now scanlines fill them).
+#[test]
+fn polygons_of_the_largest_size_on_a_fine_raster_check_and_run() {
+    let plan = SMALL[0];
+    let text = plan
+        .replacen(
+            "(name: \"kiosk\", polygon: [(80, 20), (86, 20), (86, 24), (80, 24)]),",
+            &format!("(name: \"kiosk\", polygon: [{}]),", circle(10_000, 70.0, 22.0, 10.0)),
+            1,
+        )
+        .replacen(
+            "zones: [\n",
+            &format!(
+                "zones: [\n            (name: \"round\", polygon: [{}]),\n",
+                circle(10_000, 80.0, 50.0, 49.0)
+            ),
+            1,
+        )
+        .replacen(
+            "bounds: (min: (0, 0), max: (160, 100)),",
+            "bounds: (min: (0, 0), max: (160, 100)),\n        cell_size: 0.1,",
+            1,
+        )
+        .replacen(
+            "metrics: (series_interval: 300.0,",
+            "metrics: (density_cell: 0.1, series_interval: 300.0,",
+            1,
+        );
+    assert_ne!(text, plan);
+    let started = std::time::Instant::now();
+    let steps = check_and_run(&text).unwrap_or_else(|e| panic!("{e}"));
+    assert!(steps > 0);
+    eprintln!(
+        "checked and ran {steps} steps in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -403,6 +403,27 @@ fn resource_bombs_are_refused_by_check_naming_the_field_and_the_limit() {
             "incidents over the run; the limit",
         ),
         (
+            "far from the origin",
+            small(SIM, "", ONE_GROUP, "").replace(
+                "bounds: (min: (0, 0), max: (100, 100))",
+                "bounds: (min: (0, 0), max: (1000000, 100))",
+            ),
+            "coordinates must lie within 20000 m of it",
+        ),
+        (
+            "thresholds",
+            small(
+                SIM,
+                "",
+                ONE_GROUP,
+                &format!(
+                    "{RESPONSE}\n    dispatch: (thresholds: [{}]),",
+                    (1..=17).map(|k| format!("{}.0", 10 * k)).collect::<Vec<_>>().join(", ")
+                ),
+            ),
+            "lists 17 response times; the limit is 16",
+        ),
+        (
             "polygon",
             small(
                 SIM,

@@ -9,7 +9,7 @@ use crate::crowd::{Agent, ArrivalQueue, CrowdCounters, Dwelling, Position, Stand
 use crate::scenario::model::MetricsSettings;
 use crate::schedule::{SimClock, SimStep, SimSystems};
 use crate::venue::Venue;
-use crate::venue::geometry::point_in_polygon;
+use crate::venue::geometry::fill_polygon;
 use bevy::prelude::*;
 use serde::Serialize;
 
@@ -150,15 +150,15 @@ impl Metrics {
             let x1 = (((hi.x - venue.min.x) / dc).floor().max(0.0) as usize).min(dnx - 1);
             let y1 = (((hi.y - venue.min.y) / dc).floor().max(0.0) as usize).min(dny - 1);
             let mut any = false;
-            for y in y0..=y1 {
-                for x in x0..=x1 {
-                    let c = venue.min + Vec2::new((x as f32 + 0.5) * dc, (y as f32 + 0.5) * dc);
-                    if point_in_polygon(c, &z.polygon) {
-                        lists[y * dnx + x].push(zi as u16);
-                        zones[zi].area += cell_area[y * dnx + x];
-                        any = true;
-                    }
-                }
+            let center = |x: usize, y: usize| venue.min + Vec2::new((x as f32 + 0.5) * dc, (y as f32 + 0.5) * dc);
+            let mut inside = Vec::new();
+            fill_polygon(&z.polygon, x0..=x1, y0..=y1, center, |x, y| inside.push(y * dnx + x));
+            // in row-major order, as the cells were visited before (areas add up in this order)
+            inside.sort_unstable();
+            for &i in &inside {
+                lists[i].push(zi as u16);
+                zones[zi].area += cell_area[i];
+                any = true;
             }
             if !any {
                 // a zone smaller than a cell: use the cell of its first vertex

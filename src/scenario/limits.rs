@@ -25,6 +25,11 @@ pub const MAX_RATE_STEPS: usize = 10_000;
 pub const MAX_UNITS: u64 = 100_000;
 /// Incidents expected over the run (rates × span, or listed times), every type together.
 pub const MAX_INCIDENTS: f64 = 1_000_000.0;
+/// Coordinates lie within this many metres of the origin: positions are f32 in the step, whose
+/// spacing is 2 mm at 20 km (a step of a slow walker at dt 0.05 s is 5 cm) but 6 cm at 1,000 km.
+pub const MAX_COORD: f64 = 20_000.0;
+/// Response-time thresholds (each is a coverage series and a share per incident type).
+pub const MAX_THRESHOLDS: usize = 16;
 /// Walkable regions of the raster (routing keeps a table of region pairs).
 pub const MAX_REGIONS: usize = 4_096;
 
@@ -102,6 +107,27 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
                 span.unwrap_or(0.0),
                 s.dt,
                 limits.steps
+            ),
+        );
+    }
+    let b = sc.venue.bounds;
+    if [b.min.0, b.min.1, b.max.0, b.max.1].iter().any(|c| c.abs() > MAX_COORD) {
+        err(
+            "bounds",
+            format!(
+                "venue.bounds reach {:.0} m from the origin; coordinates must lie within {MAX_COORD:.0} m of it (positions are kept to the millimetre): shift the plan's origin to the site, e.g. subtract a reference point from every coordinate",
+                [b.min.0, b.min.1, b.max.0, b.max.1]
+                    .iter()
+                    .fold(0.0f64, |m, c| m.max(c.abs()))
+            ),
+        );
+    }
+    if sc.dispatch.thresholds.len() > MAX_THRESHOLDS {
+        err(
+            "thresholds",
+            format!(
+                "dispatch.thresholds lists {} response times; the limit is {MAX_THRESHOLDS}",
+                sc.dispatch.thresholds.len()
             ),
         );
     }

@@ -1,6 +1,6 @@
 //! The walkable raster (blocked cells, distance to walls) and a bucket index of wall segments.
 
-use super::geometry::{Segment, point_in_polygon};
+use super::geometry::{Segment, fill_polygon};
 use bevy::math::Vec2;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -56,13 +56,10 @@ impl NavGrid {
             }
             let (x0, y0) = g.clamp_xy(lo);
             let (x1, y1) = g.clamp_xy(hi);
-            for y in y0..=y1 {
-                for x in x0..=x1 {
-                    if point_in_polygon(g.center(x, y), poly) {
-                        g.blocked[y * nx + x] = true;
-                    }
-                }
-            }
+            let blocked = &mut g.blocked;
+            let (origin, h) = (g.origin, g.h);
+            let center = |x: usize, y: usize| origin + Vec2::new((x as f32 + 0.5) * h, (y as f32 + 0.5) * h);
+            fill_polygon(poly, x0..=x1, y0..=y1, center, |x, y| blocked[y * nx + x] = true);
         }
         g.wall_dist = g.distance_to_blocked();
         g

@@ -11,7 +11,7 @@ pub mod security;
 use bevy::math::Vec2;
 use bevy::prelude::*;
 use field::FloorField;
-use geometry::{point_in_polygon, polygon_area};
+use geometry::{fill_polygon, point_in_polygon, polygon_area};
 use grid::{NavGrid, SegmentIndex};
 use rand::Rng;
 
@@ -122,10 +122,21 @@ impl Shape {
         let (x0, y0) = grid.clamp_xy(lo);
         let (x1, y1) = grid.clamp_xy(hi);
         let mut out = Vec::new();
-        for y in y0..=y1 {
-            for x in x0..=x1 {
-                if self.contains(grid.center(x, y)) {
-                    out.push(y * grid.nx + x);
+        if let Shape::Polygon(poly, _, _) = self {
+            fill_polygon(
+                poly,
+                x0..=x1,
+                y0..=y1,
+                |x, y| grid.center(x, y),
+                |x, y| out.push(y * grid.nx + x),
+            );
+            out.sort_unstable();
+        } else {
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    if self.contains(grid.center(x, y)) {
+                        out.push(y * grid.nx + x);
+                    }
                 }
             }
         }

@@ -55,6 +55,12 @@ pub fn check_writable(dir: &Path) -> Result<()> {
 
 /// Writes `files` (name, contents) as the folder `dir`: all of them or none (see the module).
 pub fn write_folder(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+    write_folder_with(dir, files, exchange)
+}
+
+/// [`write_folder`] with the atomic exchange of two folders given (a test gives one that fails,
+/// as on a system or file system without it).
+fn write_folder_with(dir: &Path, files: &[(String, Vec<u8>)], exchange: Exchange) -> Result<()> {
     let (abs, parent) = resolve(dir)?;
     if abs.exists() && !abs.is_dir() {
         return Err(CordonError::Write {
@@ -87,12 +93,15 @@ pub fn write_folder(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
             return Ok(());
         }
     }
-    swap_in(tmp, &abs, files)
+    swap_in(tmp, &abs, files, exchange)
 }
+
+/// Swaps two folders' names atomically.
+type Exchange = fn(&Path, &Path) -> std::io::Result<()>;
 
 /// Exchanges the filled temporary folder with the existing output folder, then moves over the
 /// old folder's entries that the new one does not have and removes the rest of the old one.
-fn swap_in(tmp: tempfile::TempDir, abs: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
+fn swap_in(tmp: tempfile::TempDir, abs: &Path, files: &[(String, Vec<u8>)], exchange: Exchange) -> Result<()> {
     let new_path = tmp.keep();
     let old = match exchange(&new_path, abs) {
         Ok(()) => new_path, // it now holds the old folder
@@ -210,6 +219,47 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    /// Without an atomic exchange the old folder is moved aside and the new one in: the folder
+    /// then holds the new files and the old files the run did not write, and nothing is left
+    /// beside it.
+    #[test]
+    fn without_an_atomic_exchange_the_folder_is_still_replaced_whole() {
+        let unsupported: super::Exchange = |_: &Path, _: &Path| Err(std::io::ErrorKind::Unsupported.into());
+        let parent = tempfile::tempdir().expect("temporary folder");
+        let out = parent.path().join("out");
+        std::fs::create_dir(&out).expect("old folder");
+        std::fs::write(out.join("report.json"), "old").expect("old report");
+        std::fs::write(out.join("notes.txt"), "mine").expect("a planner's file");
+        let files = vec![("report.json".to_string(), b"new".to_vec())];
+        super::write_folder_with(&out, &files, unsupported).expect("written");
+        assert_eq!(
+            std::fs::read_to_string(out.join("report.json")).ok().as_deref(),
+            Some("new")
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("notes.txt")).ok().as_deref(),
+            Some("mine")
+        );
+        let beside: Vec<String> = std::fs::read_dir(parent.path())
+            .expect("list")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(beside, ["out"]);
+        // and the exchange when there is one does the same
+        super::write_folder(&out, &[("report.json".to_string(), b"newer".to_vec())]).expect("written");
+        assert_eq!(
+            std::fs::read_to_string(out.join("report.json")).ok().as_deref(),
+            Some("newer")
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("notes.txt")).ok().as_deref(),
+            Some("mine")
+        );
+    }
+
     #[test]
     fn csv_quotes_only_the_fields_that_need_it() {
         let text = super::csv([vec!["zone", "a,b", "say \"hi\"", "two\nlines", ""], vec!["1", "2"]]);

@@ -156,16 +156,6 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
     }
 
     // points: each polygon and all of them together
-    let mut total_points = 0usize;
-    let mut polygon = |anchor: &str, what: &str, n: usize, out: &mut Vec<Problem>| {
-        total_points = total_points.saturating_add(n);
-        if n > MAX_POLYGON_POINTS {
-            out.push((
-                Some(anchor.to_string()),
-                format!("{what} has {n} points; the limit is {MAX_POLYGON_POINTS}"),
-            ));
-        }
-    };
     let v = &sc.venue;
     let mut polys: Vec<(String, String, usize)> = Vec::new();
     for w in &v.walls {
@@ -208,11 +198,16 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
             ));
         }
     }
-    let mut poly_problems = Vec::new();
-    for (anchor, what, n) in &polys {
-        polygon(&format!("\"{anchor}\""), what, *n, &mut poly_problems);
+    let mut total_points = 0usize;
+    for (name, what, n) in &polys {
+        total_points = total_points.saturating_add(*n);
+        if *n > MAX_POLYGON_POINTS {
+            out.push((
+                Some(format!("\"{name}\"")),
+                format!("{what} has {n} points; the limit is {MAX_POLYGON_POINTS}"),
+            ));
+        }
     }
-    out.append(&mut poly_problems);
     let mut err = |anchor: &str, text: String| out.push((Some(anchor.to_string()), text));
 
     // the crowd: expected visitors over the run

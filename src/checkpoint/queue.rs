@@ -54,6 +54,8 @@ pub struct ServiceQueue {
     policy: LanePolicy,
     lanes: Vec<Lane>,
     queues: Vec<VecDeque<Waiting>>,
+    /// How far down the shared queue a free lane looks for someone ready (1: strict order).
+    lookahead: usize,
 }
 
 impl ServiceQueue {
@@ -72,7 +74,15 @@ impl ServiceQueue {
                 lanes
             ],
             queues: vec![VecDeque::new(); nq],
+            lookahead: 1,
         }
+    }
+
+    /// A shared queue whose front is `n` people abreast (a pen's files): a free lane takes the
+    /// earliest of the first `n` who is ready, not only the very first.
+    pub fn with_lookahead(mut self, n: usize) -> ServiceQueue {
+        self.lookahead = n.max(1);
+        self
     }
 
     /// Number of lanes.
@@ -95,12 +105,22 @@ impl ServiceQueue {
         self.lanes.iter().map(|l| l.busy_s).collect()
     }
 
+    /// Length of the shortest lane queue (the one queue when there is one shared queue).
+    pub fn shortest(&self) -> usize {
+        self.queues.iter().map(|q| q.len()).min().unwrap_or(0)
+    }
+
     /// Adds a person at time `t` (call [`Self::advance`] to `t` first).
     pub fn join(&mut self, id: u64, t: f64) {
         let q = match self.policy {
             LanePolicy::SharedQueue => 0,
             LanePolicy::ShortestQueue => (0..self.lanes.len())
-                .min_by_key(|&k| self.queues[k].len() + usize::from(self.lanes[k].serving.is_some()))
+                // fewest people at the lane; on a tie the shorter file (so a full file is never
+                // chosen while another has room)
+                .min_by_key(|&k| {
+                    let n = self.queues[k].len();
+                    (n + usize::from(self.lanes[k].serving.is_some()), n)
+                })
                 .unwrap_or(0),
         };
         self.queues[q].push_back(Waiting { id, joined: t });
@@ -116,12 +136,26 @@ impl ServiceQueue {
         started: &mut Vec<Started>,
         finished: &mut Vec<Started>,
     ) {
-        self.advance_inner(t, true, service, started, finished);
+        self.advance_inner(t, true, &mut |_| Some(f64::NEG_INFINITY), service, started, finished);
+    }
+
+    /// [`Self::advance`] where a person can start only once `ready(id)` gives the time they got
+    /// to the head of the queue (`None`: not there yet; the lane waits for them and nobody
+    /// behind them goes first).
+    pub fn advance_ready(
+        &mut self,
+        t: f64,
+        ready: &mut impl FnMut(u64) -> Option<f64>,
+        service: &mut impl FnMut() -> f64,
+        started: &mut Vec<Started>,
+        finished: &mut Vec<Started>,
+    ) {
+        self.advance_inner(t, true, ready, service, started, finished);
     }
 
     /// Like [`Self::advance`] but starts nobody new (lanes closed): services in progress finish.
     pub fn advance_finish_only(&mut self, t: f64, started: &mut Vec<Started>, finished: &mut Vec<Started>) {
-        self.advance_inner(t, false, &mut || 0.0, started, finished);
+        self.advance_inner(t, false, &mut |_| None, &mut || 0.0, started, finished);
     }
 
     /// Lane queue index and place (0 = next to be served) of a waiting person.
@@ -144,6 +178,7 @@ impl ServiceQueue {
         &mut self,
         t: f64,
         start_new: bool,
+        ready: &mut impl FnMut(u64) -> Option<f64>,
         service: &mut impl FnMut() -> f64,
         started: &mut Vec<Started>,
         finished: &mut Vec<Started>,
@@ -162,19 +197,22 @@ impl ServiceQueue {
                                 .total_cmp(&self.lanes[b].free_since)
                                 .then(a.cmp(&b))
                         });
-                    let (Some(k), Some(head)) = (lane, self.queues[0].front().copied()) else {
+                    let Some(k) = lane else { break };
+                    // the first of the front `lookahead` who is ready (at a file's head) goes
+                    let n = self.queues[0].len().min(self.lookahead);
+                    let Some(i) = (0..n).find(|&i| {
+                        let w = self.queues[0][i];
+                        self.try_start(k, w, t, ready, service, started)
+                    }) else {
                         break;
                     };
-                    if !self.try_start(k, head, t, service, started) {
-                        break;
-                    }
-                    self.queues[0].pop_front();
+                    self.queues[0].remove(i);
                 },
                 (true, LanePolicy::ShortestQueue) => {
                     for k in 0..self.lanes.len() {
                         if self.lanes[k].serving.is_none()
                             && let Some(head) = self.queues[k].front().copied()
-                            && self.try_start(k, head, t, service, started)
+                            && self.try_start(k, head, t, ready, service, started)
                         {
                             self.queues[k].pop_front();
                         }
@@ -203,10 +241,14 @@ impl ServiceQueue {
         k: usize,
         head: Waiting,
         t: f64,
+        ready: &mut impl FnMut(u64) -> Option<f64>,
         service: &mut impl FnMut() -> f64,
         started: &mut Vec<Started>,
     ) -> bool {
-        let start = head.joined.max(self.lanes[k].free_since);
+        let Some(at_head) = ready(head.id) else {
+            return false;
+        };
+        let start = head.joined.max(self.lanes[k].free_since).max(at_head);
         if start > t {
             return false;
         }

@@ -1,7 +1,6 @@
 //! Checkpoint systems: route planning across rings, joining queues, screening, interception,
 //! and the per-checkpoint records the report reads.
 
-use super::CheckpointRt;
 use super::queue::{LanePolicy, ServiceQueue, Started};
 use crate::crowd::{
     Agent, CrowdBuffer, CrowdCounters, CrowdLog, Leg, NeedsRoute, Position, Standing, Velocity, Via, Walking,
@@ -13,15 +12,30 @@ use crate::venue::Venue;
 use bevy::prelude::*;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-/// Standing in a checkpoint's pen, walking up to `slot`.
+/// Standing in a checkpoint's queue.
+///
+/// In a pen people stand in files facing the lanes, `spacing` apart (see
+/// [`crate::venue::security::CheckpointRt::files`]). Someone who has just joined walks to the back of their file; from
+/// then on they step up along it as the people ahead leave, never closer than one place to the
+/// person ahead, and a lane takes them only once they have reached the head of the file: a
+/// queue never stands denser than its places, nobody walks through the people ahead, and a
+/// queue moves up no faster than people walk.
 #[derive(Component, Debug, Clone, Copy)]
 pub struct Queued {
     /// Checkpoint.
     pub cp: u16,
-    /// Standing place the agent walks to.
-    pub slot: Vec2,
+    /// File of the pen (unused in a holding area).
+    pub file: u16,
+    /// Rows from the head of the file where the person stands (fractional while stepping up);
+    /// `None` while still walking to the back of the file.
+    pub at: Option<f32>,
+    /// When the person reached the head of the file (a holding area: when they joined).
+    pub ready_at: Option<f64>,
+    /// When they reached the back of their file (a holding area: when they joined): their wait
+    /// in the queue counts from here (the walk through an empty pen is not waiting).
+    pub in_line_at: Option<f64>,
 }
 
 /// Being screened in a lane until `end`.
@@ -84,6 +98,8 @@ pub struct CheckpointState {
     pub queues: Vec<ServiceQueue>,
     /// Queued agent per id, per checkpoint (deterministic order).
     pub members: Vec<BTreeMap<u64, Entity>>,
+    /// Per checkpoint, per file of its pen: who stands in it, head first.
+    pub files: Vec<Vec<VecDeque<u64>>>,
     service_rng: Vec<ChaCha8Rng>,
     detect_rng: Vec<ChaCha8Rng>,
     passage_rng: Vec<ChaCha8Rng>,
@@ -112,10 +128,11 @@ impl CheckpointState {
                         LaneChoice::SharedQueue => LanePolicy::SharedQueue,
                         LaneChoice::ShortestQueue => LanePolicy::ShortestQueue,
                     };
-                    ServiceQueue::new(c.lanes, policy, c.open.max(0.0))
+                    ServiceQueue::new(c.lanes, policy, c.open.max(0.0)).with_lookahead(c.files().min(256))
                 })
                 .collect(),
             members: vec![BTreeMap::new(); cps.len()],
+            files: cps.iter().map(|c| vec![VecDeque::new(); c.files()]).collect(),
             service_rng: (0..cps.len())
                 .map(|k| seed.stream(Purpose::Service, k as u64))
                 .collect(),
@@ -284,7 +301,16 @@ fn join_or_pass(
         let queued = state.queues[k].queued();
         let over_max = cp.max_queue.is_some_and(|m| queued as u64 >= u64::from(m));
         // a pen holds only its places: beyond them people wait outside it, pressing at its mouth
-        let pen_full = queued >= cp.capacity();
+        let pen_full = match state.files[k].iter().map(VecDeque::len).min() {
+            Some(shortest) => shortest >= cp.rows.max(1),
+            None => queued >= cp.capacity(),
+        };
+        if (pen_full && !over_max) || (over_max && cp.when_full == WhenFull::Hold) {
+            // waiting for the queue counts from here: outside a full pen is the back of the queue
+            if a.first_queue.is_none() {
+                a.first_queue = Some(t);
+            }
+        }
         if pen_full && !over_max {
             state.records[k].held += 1;
             continue;
@@ -315,26 +341,44 @@ fn join_or_pass(
         if a.first_queue.is_none() {
             a.first_queue = Some(t);
         }
-        let slot = queue_slot(cp, &state.queues[k], id);
-        commands
-            .entity(e)
-            .remove::<Walking>()
-            .insert((Queued { cp: via.cp, slot }, Standing, w.leg));
-    }
-}
-
-/// Where person `id` should stand in checkpoint `cp`'s pen.
-fn queue_slot(cp: &CheckpointRt, q: &ServiceQueue, id: u64) -> Vec2 {
-    match q.position_of(id) {
-        Some((lane, k)) => cp.slot(
-            k,
-            if cp.policy == LaneChoice::ShortestQueue {
-                Some(lane)
-            } else {
-                None
+        let lane = if cp.policy == LaneChoice::ShortestQueue {
+            state.queues[k].position_of(id).map_or(0, |(lane, _)| lane)
+        } else {
+            0
+        };
+        let files = &mut state.files[k];
+        let file = if files.is_empty() {
+            0
+        } else if cp.policy == LaneChoice::ShortestQueue {
+            lane
+        } else {
+            // the shortest file; of those, the one whose back is nearest
+            (0..files.len())
+                .min_by(|&x, &y| {
+                    let d = |f: usize| cp.file_point(f, files[f].len() as f32).distance_squared(p.0);
+                    files[x]
+                        .len()
+                        .cmp(&files[y].len())
+                        .then(d(x).total_cmp(&d(y)))
+                        .then(x.cmp(&y))
+                })
+                .unwrap_or(0)
+        };
+        if let Some(f) = files.get_mut(file) {
+            f.push_back(id);
+        }
+        commands.entity(e).remove::<Walking>().insert((
+            Queued {
+                cp: via.cp,
+                file: file as u16,
+                at: None,
+                // a holding area's places are taken in order: there is no file to walk up
+                ready_at: files.is_empty().then_some(t),
+                in_line_at: files.is_empty().then_some(t),
             },
-        ),
-        None => cp.slot(0, None),
+            Standing,
+            w.leg,
+        ));
     }
 }
 
@@ -345,7 +389,7 @@ fn serve(
     venue: Res<Venue>,
     mut state: ResMut<CheckpointState>,
     mut agents: Query<(&mut Agent, &mut Position, &mut Velocity, Option<&Leg>)>,
-    mut queued: Query<&mut Queued>,
+    queued: Query<&Queued>,
     mut counters: ResMut<CrowdCounters>,
     mut log: ResMut<CrowdLog>,
 ) {
@@ -362,8 +406,15 @@ fn serve(
         let rng = &mut st.service_rng[k];
         // lanes take nobody new after closing time
         let horizon = if cp.is_open(t) { t } else { cp.close.min(t) };
-        st.queues[k].advance(
+        let members = &st.members[k];
+        st.queues[k].advance_ready(
             horizon.max(0.0),
+            &mut |id| {
+                members
+                    .get(&id)
+                    .and_then(|e| queued.get(*e).ok())
+                    .and_then(|q| q.ready_at)
+            },
             &mut || cp.draw_service(rng),
             &mut st.started,
             &mut st.finished,
@@ -375,10 +426,25 @@ fn serve(
             st.finished.extend(f2);
         }
         for s in st.started.clone() {
-            st.records[k].waits.push(s.start - s.joined);
+            let in_line = st.members[k]
+                .get(&s.id)
+                .and_then(|e| queued.get(*e).ok())
+                .and_then(|q| q.in_line_at)
+                .unwrap_or(s.joined);
+            st.records[k].waits.push((s.start - in_line).max(0.0));
             if let Some(&e) = st.members[k].get(&s.id)
                 && let Ok((_, mut p, mut v, _)) = agents.get_mut(e)
             {
+                // out of the file: the head steps into the lane
+                if let Ok(qd) = queued.get(e)
+                    && let Some(f) = st.files[k].get_mut(usize::from(qd.file))
+                {
+                    if f.front() == Some(&s.id) {
+                        f.pop_front();
+                    } else if let Some(i) = f.iter().position(|x| *x == s.id) {
+                        f.remove(i);
+                    }
+                }
                 p.0 = cp.lane_spot(s.lane as usize);
                 v.0 = Vec2::ZERO;
                 commands.entity(e).remove::<Queued>().insert(Screening {
@@ -443,30 +509,78 @@ fn serve(
                 NeedsRoute,
             ));
         }
-        if !st.started.is_empty() {
-            // everyone behind moved up: new standing places, O(queue length) per event
-            let per_lane = cp.policy == LaneChoice::ShortestQueue;
-            for (lane, place, w) in st.queues[k].waiting() {
-                if let Some(&e) = st.members[k].get(&w.id)
-                    && let Ok(mut qd) = queued.get_mut(e)
-                {
-                    qd.slot = cp.slot(place, per_lane.then_some(lane));
-                }
-            }
-        }
     }
 }
 
-fn walk_up_queues(clock: Res<SimClock>, mut q: Query<(&Agent, &mut Position, &Queued)>) {
-    let dt = clock.dt as f32;
-    for (a, mut p, qd) in &mut q {
-        let d = qd.slot - p.0;
-        let step = a.v0 * dt;
-        p.0 = if d.length() <= step {
-            qd.slot
+/// Moves everyone queueing (see [`Queued`]): in a pen, file by file from the head, those who
+/// just joined straight to the back of their file and the others up it; in a holding area,
+/// each straight to their place.
+fn walk_up_queues(
+    clock: Res<SimClock>,
+    venue: Res<Venue>,
+    state: Res<CheckpointState>,
+    mut q: Query<(&Agent, &mut Position, &mut Queued)>,
+) {
+    let (dt, t) = (clock.dt as f32, clock.t_end());
+    let walk = |p: &mut Vec2, to: Vec2, step: f32| -> bool {
+        let d = to - *p;
+        if d.length() <= step {
+            *p = to;
+            true
         } else {
-            p.0 + d.normalize_or_zero() * step
-        };
+            *p += d.normalize_or_zero() * step;
+            false
+        }
+    };
+    for (k, cp) in venue.security.checkpoints.iter().enumerate() {
+        let files = &state.files[k];
+        if files.is_empty() {
+            let per_lane = cp.policy == LaneChoice::ShortestQueue;
+            for (lane, place, w) in state.queues[k].waiting() {
+                if let Some(&e) = state.members[k].get(&w.id)
+                    && let Ok((a, mut p, _)) = q.get_mut(e)
+                {
+                    walk(&mut p.0, cp.slot(place, per_lane.then_some(lane)), a.v0 * dt);
+                }
+            }
+            continue;
+        }
+        for (f, file) in files.iter().enumerate() {
+            let mut ahead: Option<f32> = None;
+            for (row, id) in file.iter().enumerate() {
+                let Some(&e) = state.members[k].get(id) else {
+                    continue;
+                };
+                let Ok((a, mut p, mut qd)) = q.get_mut(e) else {
+                    continue;
+                };
+                let step = a.v0 * dt;
+                let row = row as f32;
+                match qd.at {
+                    None => {
+                        // to the back of the file: their place, or behind the one ahead
+                        let to = ahead.map_or(row, |b| row.max(b + 1.0));
+                        if walk(&mut p.0, cp.file_point(f, to), step) {
+                            qd.at = Some(to);
+                            qd.in_line_at = Some(t);
+                        }
+                    }
+                    Some(at) => {
+                        let mut to = (at - step / cp.spacing).max(row);
+                        if let Some(b) = ahead {
+                            to = to.max(b + 1.0);
+                        }
+                        let to = to.min(at);
+                        qd.at = Some(to);
+                        p.0 = cp.file_point(f, to);
+                    }
+                }
+                if row == 0.0 && qd.at == Some(0.0) && qd.ready_at.is_none() {
+                    qd.ready_at = Some(t);
+                }
+                ahead = qd.at;
+            }
+        }
     }
 }
 

@@ -92,7 +92,7 @@ pub struct CheckpointRt {
     pub slots: Vec<Vec2>,
     /// Standing places per row of the pen.
     pub per_row: usize,
-    /// Rows of the pen; a longer queue crowds into the last row.
+    /// Rows of the pen (a file is full at this many people; more wait outside the pen).
     pub rows: usize,
     /// Distance between standing places, m.
     pub spacing: f32,
@@ -134,6 +134,28 @@ impl CheckpointRt {
         let s = self.spacing;
         let lateral = (col as f32 - (per_row as f32 - 1.0) / 2.0) * s.min(self.width() / per_row as f32);
         self.pos + self.out * 0.5 + self.qdir * (0.3 + row as f32 * s) + side * lateral
+    }
+
+    /// Files of the pen: people stand one behind another in a file facing the lanes. With
+    /// one shared queue a pen has a file per standing place across (people take the shortest
+    /// file and the heads go to the lanes in the order they came); with a queue per lane, one
+    /// file per lane. A holding area has none (its places are taken in order).
+    pub fn files(&self) -> usize {
+        if !self.slots.is_empty() {
+            0
+        } else if self.policy == LaneChoice::ShortestQueue {
+            self.lanes
+        } else {
+            self.per_row
+        }
+    }
+
+    /// Where the person `row` places from the head of file `file` stands (`row` fractional
+    /// while stepping up); files run straight from the lanes away from the ring.
+    pub fn file_point(&self, file: usize, row: f32) -> Vec2 {
+        let n = self.files().max(1);
+        let lateral = (file as f32 - (n as f32 - 1.0) / 2.0) * self.spacing.min(self.width() / n as f32);
+        self.pos + self.out * 0.5 + self.qdir * (0.3 + row * self.spacing) + self.qdir.perp() * lateral
     }
 
     /// Places in the pen or holding area: a queue longer than this waits outside it.

@@ -122,6 +122,21 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// The densest density cell so far: its highest density, persons/m², and its centre.
+    pub fn densest_cell(&self) -> (f32, Vec2) {
+        let dc = self.settings.density_cell as f32;
+        let (i, peak) = self
+            .cell_peak
+            .iter()
+            .enumerate()
+            .fold((0, 0.0f32), |m, (i, &p)| if p > m.1 { (i, p) } else { m });
+        let (x, y) = (i % self.dnx.max(1), i / self.dnx.max(1));
+        (
+            peak,
+            self.origin + Vec2::new((x as f32 + 0.5) * dc, (y as f32 + 0.5) * dc),
+        )
+    }
+
     /// Prepares density cells and their zone membership.
     pub fn new(settings: MetricsSettings, venue: &Venue) -> Metrics {
         let dc = settings.density_cell as f32;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use cordon::metrics::Metrics;
+use cordon::metrics::{Metrics, Scale};
 use cordon::prelude::*;
 
 /// The densest density cell of a finished run: persons/m² and where.
@@ -32,7 +32,21 @@ fn the_import_expo_queues_stand_no_denser_than_a_jam_at_a_door() {
             ..Default::default()
         },
     );
-    sim.run(|_| {});
+    let r = sim.run(|_| {});
+    // the halls' queue areas are judged as queues, the plazas as walkways
+    let scales: Vec<String> = r.zones.iter().map(|z| format!("{} {}", z.name, z.scale)).collect();
+    eprintln!("zone scales: {}", scales.join(", "));
+    assert!(r.zones.iter().any(|z| z.scale == "walkway"), "{scales:?}");
+    for z in r.zones.iter().filter(|z| z.name.ends_with("-hall-queue")) {
+        assert_ne!(z.scale, "walkway", "{}", z.name);
+        assert_eq!(z.peak_scale, Scale::Queueing, "{}", z.name);
+        assert!(
+            z.peak_los != "F",
+            "{} peaks at {} /m², queueing LOS F",
+            z.name,
+            z.peak_density
+        );
+    }
     let (peak, at) = densest(&sim);
     eprintln!("Import Expo to 10:00: densest 2 m cell {peak} /m² at {at}");
     // at most one person more in a 4 m² cell than the jam

@@ -233,7 +233,7 @@ pub fn headline(r: &Report) -> Vec<Option<f64>> {
                 .iter()
                 .position(|t| (t - th).abs() < 1e-9)
                 .and_then(|i| x.overall.within.get(i).copied())
-                .filter(|_| x.overall.answered > 0)
+                .filter(|_| x.overall.occurred > 0)
         })
     };
     let cov180 = resp.and_then(|x| x.coverage.as_ref()).and_then(|c| {

@@ -125,7 +125,15 @@ pub fn headlines(r: &Report, start_s: f64) -> Vec<Headline> {
         row(
             "Response compliance",
             within.join(" · "),
-            "share of answered incidents with a unit on scene within each threshold".into(),
+            format!(
+                "share of all incidents with a unit on scene within each threshold (one nobody reached is a miss); of the answered only: {}",
+                resp.thresholds_s
+                    .iter()
+                    .zip(&o.within_answered)
+                    .map(|(t, w)| format!("{:.0} min {}", t / 60.0, pct(*w)))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            ),
         );
         if let Some(cov) = &resp.coverage {
             let pick = cov
@@ -153,7 +161,15 @@ pub fn headlines(r: &Report, start_s: f64) -> Vec<Headline> {
     if let Some(z) = r.zones.iter().max_by(|a, b| a.peak_density.total_cmp(&b.peak_density)) {
         row(
             "Peak density",
-            format!("{:.2} persons/m² (LOS {})", z.peak_density, z.peak_los),
+            format!(
+                "{:.2} persons/m² ({} LOS {})",
+                z.peak_density,
+                match z.peak_scale {
+                    crate::metrics::Scale::Queueing => "queueing",
+                    crate::metrics::Scale::Walkway => "walkway",
+                },
+                z.peak_los
+            ),
             format!("{} at {} (densest cell of the zone)", z.name, clock(z.peak_t)),
         );
     }

@@ -26,8 +26,12 @@ pub struct ResponseStats {
     pub dispatch_wait_s: Stats,
     /// First dispatch to first arrival, s.
     pub travel_s: Stats,
-    /// Share of answered incidents answered within each threshold (same order as `thresholds_s`).
+    /// Per threshold (same order as `thresholds_s`): share of the incidents that occurred whose
+    /// first unit arrived within it; one nobody reached counts as a miss once the threshold has
+    /// passed by the end (one that occurred closer to the end than that is left out).
     pub within: Vec<f64>,
+    /// The same share among the answered incidents only.
+    pub within_answered: Vec<f64>,
 }
 
 /// One incident.
@@ -114,6 +118,23 @@ fn stats_for(kind: &str, recs: &[&super::IncidentRec], thresholds: &[f64], t_end
         dispatch_wait_s: Stats::of(recs.iter().filter_map(|r| r.dispatched.map(|d| d - r.reported))),
         travel_s: Stats::of(answered.iter().filter_map(|r| Some(r.arrived? - r.dispatched?))),
         within: thresholds
+            .iter()
+            .map(|&th| {
+                let hits = resp.iter().filter(|&&x| x <= th).count();
+                // known by the end: answered, or unanswered for longer than the threshold
+                let known = answered.len()
+                    + recs
+                        .iter()
+                        .filter(|r| !r.arrived.is_some_and(|a| a <= t_end) && r.occurred + th <= t_end)
+                        .count();
+                if known == 0 {
+                    0.0
+                } else {
+                    round(hits as f64 / known as f64)
+                }
+            })
+            .collect(),
+        within_answered: thresholds
             .iter()
             .map(|&th| {
                 if resp.is_empty() {
@@ -204,4 +225,48 @@ pub fn build(world: &mut World, t_end: f64) -> Option<ResponseReport> {
             })
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::IncidentRec;
+    use bevy::math::Vec2;
+
+    fn rec(occurred: f64, arrived: Option<f64>) -> IncidentRec {
+        IncidentRec {
+            id: 0,
+            kind: 0,
+            at: Vec2::ZERO,
+            occurred,
+            reported: occurred,
+            seen: false,
+            dispatched: arrived.map(|_| occurred),
+            arrived,
+            resolved: None,
+            to_send: 0,
+            needs: Vec::new(),
+            on_scene: 0,
+            units: Vec::new(),
+            region: 0,
+            field: None,
+        }
+    }
+
+    #[test]
+    fn compliance_counts_the_incidents_nobody_reached_as_misses() {
+        // a run of 1000 s: two answered in 30 s and 200 s, one never reached (a miss at both
+        // thresholds), one unreached that occurred 100 s before the end (known missed at 60 s,
+        // not yet known at 180 s)
+        let recs = [
+            rec(0.0, Some(30.0)),
+            rec(100.0, Some(300.0)),
+            rec(200.0, None),
+            rec(900.0, None),
+        ];
+        let refs: Vec<&IncidentRec> = recs.iter().collect();
+        let s = super::stats_for("x", &refs, &[60.0, 180.0], 1000.0);
+        assert_eq!((s.occurred, s.answered), (4, 2));
+        assert_eq!(s.within_answered, vec![0.5, 0.5]);
+        assert_eq!(s.within, vec![0.25, super::round(1.0 / 3.0)]);
+    }
 }

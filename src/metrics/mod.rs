@@ -17,13 +17,40 @@ use serde::Serialize;
 /// D ≥ 0.93, E ≥ 0.46, F below.
 pub const FRUIN_WALKWAY: [f64; 5] = [3.25, 2.32, 1.39, 0.93, 0.46];
 
-/// Level index 0 (A) … 5 (F) for a density in persons/m².
+/// Fruin queueing levels of service by area per person (m²): A ≥ 1.21, B ≥ 0.93, C ≥ 0.65,
+/// D ≥ 0.28, E ≥ 0.19, F below (Fruin's 13, 10, 7, 3 and 2 ft²): people standing in a queue or
+/// a holding area, where 0.6 m between them (0.36 m² each) is an orderly queue, not a crush.
+pub const FRUIN_QUEUEING: [f64; 5] = [1.21, 0.93, 0.65, 0.28, 0.19];
+
+/// Level index 0 (A) … 5 (F) on Fruin's walkway scale for a density in persons/m².
 pub fn fruin_level(density: f64) -> usize {
-    if density <= 0.0 {
-        return 0;
+    Scale::Walkway.level(density)
+}
+
+/// Which of Fruin's scales judges an area: people walking, or people standing in a queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    /// Walkways, plazas, corridors.
+    #[default]
+    Walkway,
+    /// Queueing pens and holding areas.
+    Queueing,
+}
+
+impl Scale {
+    /// Level index 0 (A) … 5 (F) for a density in persons/m².
+    pub fn level(self, density: f64) -> usize {
+        if density <= 0.0 {
+            return 0;
+        }
+        let area = 1.0 / density;
+        let bounds = match self {
+            Scale::Walkway => &FRUIN_WALKWAY,
+            Scale::Queueing => &FRUIN_QUEUEING,
+        };
+        bounds.iter().position(|&a| area >= a).unwrap_or(5)
     }
-    let area = 1.0 / density;
-    FRUIN_WALKWAY.iter().position(|&a| area >= a).unwrap_or(5)
 }
 
 /// One row of the time series.
@@ -64,12 +91,20 @@ pub struct ZoneAcc {
     pub density_sum: f64,
     /// Samples taken.
     pub samples: u64,
-    /// Seconds at each Fruin level (by the zone's densest cell).
+    /// Seconds at each Fruin level: at each sample, the worst level of the zone's cells, each on
+    /// its own scale (a queue cell on the queueing scale, the others on the walkway scale).
     pub los: [f64; 6],
+    /// Fruin scale of the cell that gave `peak` (a pen's or holding area's cells are judged
+    /// as a queue, the others as a walkway).
+    pub peak_scale: Scale,
+    /// Density cells of the zone, and how many of them are queueing cells.
+    pub cells: (u32, u32),
     /// Seconds with at least one cell above the critical density.
     pub critical_s: f64,
     count_now: u64,
     peak_now: f64,
+    peak_now_scale: Scale,
+    level_now: usize,
 }
 
 /// A stretch of time during which a density cell stayed above the critical density.
@@ -107,6 +142,8 @@ pub struct Metrics {
     counts: Vec<u32>,
     /// Highest density seen per cell, persons/m².
     cell_peak: Vec<f32>,
+    /// Per cell: people stand in a queue there (judged on Fruin's queueing scale).
+    queue_cell: Vec<bool>,
     touched: Vec<usize>,
     cell_zone_start: Vec<u32>,
     cell_zone_items: Vec<u16>,
@@ -157,6 +194,29 @@ impl Metrics {
         }
         let mut lists: Vec<Vec<u16>> = vec![Vec::new(); dnx * dny];
         let mut zones = vec![ZoneAcc::default(); venue.zones.len()];
+        // the cells where people queue: their centre lies in a checkpoint's pen or holding area
+        let mut queue_cell = vec![false; dnx * dny];
+        for cp in &venue.security.checkpoints {
+            let (lo, hi) = match &cp.pen {
+                crate::venue::Shape::Polygon(_, lo, hi) => (*lo, *hi),
+                other => {
+                    let c = other.center();
+                    (c - Vec2::splat(50.0), c + Vec2::splat(50.0))
+                }
+            };
+            let x0 = (((lo.x - venue.min.x) / dc).floor().max(0.0) as usize).min(dnx - 1);
+            let y0 = (((lo.y - venue.min.y) / dc).floor().max(0.0) as usize).min(dny - 1);
+            let x1 = (((hi.x - venue.min.x) / dc).floor().max(0.0) as usize).min(dnx - 1);
+            let y1 = (((hi.y - venue.min.y) / dc).floor().max(0.0) as usize).min(dny - 1);
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let c = venue.min + Vec2::new((x as f32 + 0.5) * dc, (y as f32 + 0.5) * dc);
+                    if cp.pen.contains(c) {
+                        queue_cell[y * dnx + x] = true;
+                    }
+                }
+            }
+        }
         for (zi, z) in venue.zones.iter().enumerate() {
             let lo = z.polygon.iter().fold(Vec2::splat(f32::MAX), |m, p| m.min(*p));
             let hi = z.polygon.iter().fold(Vec2::splat(f32::MIN), |m, p| m.max(*p));
@@ -173,6 +233,8 @@ impl Metrics {
             for &i in &inside {
                 lists[i].push(zi as u16);
                 zones[zi].area += cell_area[i];
+                zones[zi].cells.0 += 1;
+                zones[zi].cells.1 += u32::from(queue_cell[i]);
                 any = true;
             }
             if !any {
@@ -182,6 +244,8 @@ impl Metrics {
                 let y = (((c.y - venue.min.y) / dc).max(0.0) as usize).min(dny - 1);
                 lists[y * dnx + x].push(zi as u16);
                 zones[zi].area += cell_area[y * dnx + x];
+                zones[zi].cells.0 += 1;
+                zones[zi].cells.1 += u32::from(queue_cell[y * dnx + x]);
             }
         }
         let mut cell_zone_start = Vec::with_capacity(dnx * dny + 1);
@@ -200,6 +264,7 @@ impl Metrics {
             cell_area,
             counts: vec![0; dnx * dny],
             cell_peak: vec![0.0; dnx * dny],
+            queue_cell,
             touched: Vec::new(),
             cell_zone_start,
             cell_zone_items,
@@ -295,6 +360,7 @@ impl Metrics {
         for z in &mut self.zones {
             z.count_now = 0;
             z.peak_now = 0.0;
+            z.level_now = 0;
         }
         for k in 0..self.touched.len() {
             let c = self.touched[k];
@@ -302,13 +368,21 @@ impl Metrics {
             if d as f32 > self.cell_peak[c] && self.cell_area[c] >= 0.5 {
                 self.cell_peak[c] = d as f32;
             }
+            let scale = if self.queue_cell[c] {
+                Scale::Queueing
+            } else {
+                Scale::Walkway
+            };
+            let level = scale.level(d);
             let (s, e) = (self.cell_zone_start[c] as usize, self.cell_zone_start[c + 1] as usize);
             for zi in s..e {
                 let z = &mut self.zones[self.cell_zone_items[zi] as usize];
                 z.count_now += u64::from(self.counts[c]);
                 if d > z.peak_now {
                     z.peak_now = d;
+                    z.peak_now_scale = scale;
                 }
+                z.level_now = z.level_now.max(level);
             }
             if d > crit {
                 match &mut self.open[c] {
@@ -328,10 +402,11 @@ impl Metrics {
             if z.peak_now > z.peak {
                 z.peak = z.peak_now;
                 z.peak_t = t;
+                z.peak_scale = z.peak_now_scale;
             }
             z.density_sum += if z.area > 0.0 { z.count_now as f64 / z.area } else { 0.0 };
             z.samples += 1;
-            z.los[fruin_level(z.peak_now)] += interval;
+            z.los[z.level_now] += interval;
             if z.peak_now > crit {
                 z.critical_s += interval;
             }
@@ -472,5 +547,22 @@ fn measure(
     let series_every = ((m.settings.series_interval / clock.dt).round() as u64).max(1);
     if tick % series_every == 0 {
         push_series(&mut m, t, clock.start, &counters, h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scale;
+
+    #[test]
+    fn a_queue_at_0_6_m_is_level_d_as_a_queue_and_f_as_a_walkway() {
+        let d = 1.0 / (0.6 * 0.6);
+        assert_eq!(Scale::Queueing.level(d), 3);
+        assert_eq!(Scale::Walkway.level(d), 5);
+        // the bounds: Fruin's 13, 10, 7, 3, 2 ft² a person
+        assert_eq!(Scale::Queueing.level(1.0 / 1.3), 0);
+        assert_eq!(Scale::Queueing.level(1.0 / 0.2), 4);
+        assert_eq!(Scale::Queueing.level(1.0 / 0.15), 5);
+        assert_eq!(Scale::Walkway.level(0.0), 0);
     }
 }

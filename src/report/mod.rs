@@ -6,7 +6,7 @@ pub mod csv;
 use crate::crowd::{Agent, ArrivalQueue, CrowdCounters, CrowdLog, Dwelling, Walking};
 use crate::metrics::Headcount;
 pub use crate::metrics::stats::{Stats, round};
-use crate::metrics::{Episode, Metrics, SeriesRow, fruin_level};
+use crate::metrics::{Episode, Metrics, SeriesRow};
 use crate::scenario::model::ClockTime;
 use crate::schedule::SimClock;
 use crate::venue::Venue;
@@ -111,6 +111,11 @@ pub struct Los {
 pub struct ZoneReport {
     /// Zone name.
     pub name: String,
+    /// Fruin scale its cells are judged on: `queueing` (every cell lies in a checkpoint's pen or
+    /// holding area), `walkway` (none does) or `mixed`.
+    pub scale: String,
+    /// Fruin scale of the cell that gave `peak_density` (and `peak_los`).
+    pub peak_scale: crate::metrics::Scale,
     /// Polygon area, m².
     pub area_m2: f64,
     /// Walkable area of its density cells, m².
@@ -234,11 +239,18 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
             let l = acc.los.map(round);
             ZoneReport {
                 name: z.name.clone(),
+                scale: match acc.cells {
+                    (_, 0) => "walkway",
+                    (n, q) if q == n => "queueing",
+                    _ => "mixed",
+                }
+                .to_string(),
+                peak_scale: acc.peak_scale,
                 area_m2: round(f64::from(z.area)),
                 cells_area_m2: round(acc.area),
                 peak_density: round(acc.peak),
                 peak_t: round(acc.peak_t),
-                peak_los: LEVELS[fruin_level(acc.peak)].to_string(),
+                peak_los: LEVELS[acc.peak_scale.level(acc.peak)].to_string(),
                 mean_density: round(if acc.samples > 0 {
                     acc.density_sum / acc.samples as f64
                 } else {
@@ -366,7 +378,7 @@ impl Report {
         if let Some(r) = &self.response {
             let o = &r.overall;
             s += &format!(
-                "  incidents: {} happened, {} answered, {} resolved, {} waiting for a unit; response p50 {} s, p90 {} s, max {} s; within {:?} s: {:?}\n",
+                "  incidents: {} happened, {} answered, {} resolved, {} waiting for a unit; response p50 {} s, p90 {} s, max {} s; within {:?} s: {:?} of all, {:?} of the answered\n",
                 o.occurred,
                 o.answered,
                 o.resolved,
@@ -375,7 +387,8 @@ impl Report {
                 o.response_s.p90,
                 o.response_s.max,
                 r.thresholds_s,
-                o.within
+                o.within,
+                o.within_answered
             );
         }
         if let Some(sec) = &self.security {

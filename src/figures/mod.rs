@@ -10,7 +10,7 @@
 pub mod html;
 
 use crate::error::{CordonError, Result};
-use crate::metrics::{Metrics, fruin_level};
+use crate::metrics::{Metrics, Scale};
 use crate::report::Report;
 use crate::responders::coverage::Coverage;
 use crate::scenario::model::ClockTime;
@@ -249,6 +249,7 @@ fn density_map(world: &World, report: &Report) -> Result<Figure> {
     let venue = world.resource::<Venue>();
     let metrics = world.resource::<Metrics>();
     let (origin, dc, dnx, dny, peak) = metrics.peak_raster();
+    let queue_cell = metrics.queue_cells();
     let (w, h, pw, ph) = map_size(venue, 1);
     let mut buf = vec![255u8; (w * h * 3) as usize];
     let f = Frame::new(venue.min, venue.max, 20, 40, pw, ph);
@@ -262,10 +263,16 @@ fn density_map(world: &World, report: &Report) -> Result<Figure> {
             return FREE;
         }
         let d = peak[y * dnx + x];
+        // a pen's or holding area's cells on Fruin's queueing scale, the others as walkways
+        let scale = if queue_cell.get(y * dnx + x).copied().unwrap_or(false) {
+            Scale::Queueing
+        } else {
+            Scale::Walkway
+        };
         if d <= 0.0 {
             FREE
         } else {
-            LOS_COLOURS[fruin_level(f64::from(d))]
+            LOS_COLOURS[scale.level(f64::from(d))]
         }
     });
     {
@@ -283,17 +290,19 @@ fn density_map(world: &World, report: &Report) -> Result<Figure> {
             )
         });
         let _ = area.draw(&Text::new(
-            format!("Peak density per {dc} m cell, Fruin walkway level of service{sub}"),
+            format!("Peak density per {dc} m cell, Fruin level of service (queueing scale in pens){sub}"),
             (20, 10),
             title,
         ));
         let names = ["A", "B", "C", "D", "E", "F"];
-        let bounds = ["< 0.31", "0.31–0.43", "0.43–0.72", "0.72–1.08", "1.08–2.17", "> 2.17"];
+        let bounds = ["<0.31", "0.31–0.43", "0.43–0.72", "0.72–1.08", "1.08–2.17", ">2.17"];
+        let queue = ["<0.83", "0.83–1.08", "1.08–1.54", "1.54–3.57", "3.57–5.26", ">5.26"];
         let items: Vec<(RGBColor, String)> = (0..6)
-            .map(|k| (LOS_COLOURS[k], format!("{} {} /m²", names[k], bounds[k])))
+            .map(|k| (LOS_COLOURS[k], format!("{} {} | {}", names[k], bounds[k], queue[k])))
             .chain([
                 (FREE, "never occupied".to_string()),
                 (BLOCKED, "wall / building".to_string()),
+                (WHITE, "persons/m²: walkway | queueing (pens)".to_string()),
             ])
             .collect();
         legend(&area, (20, 40 + ph + 12), &items[..6]);
@@ -304,7 +313,7 @@ fn density_map(world: &World, report: &Report) -> Result<Figure> {
         file: FILE.into(),
         title: "Peak density".into(),
         caption: format!(
-            "Highest density each {dc} m cell reached during the run, coloured by Fruin's walkway level of service; rings in blue, checkpoints as black squares with their lane counts."
+            "Highest density each {dc} m cell reached during the run, coloured by Fruin's level of service (cells in a checkpoint's pen or holding area on his queueing scale, in brackets in the legend; the others on the walkway scale); rings in blue, checkpoints as black squares with their lane counts."
         ),
         png: encode_png(FILE, &buf, w, h)?,
     })

@@ -278,6 +278,12 @@ impl Metrics {
     }
 
     /// The peak-density raster: origin, cell size, columns, rows and the highest density seen per
+    /// Per density cell (as in [`Self::peak_raster`]): whether people queue there (a pen or a
+    /// holding area), so that it is judged on Fruin's queueing scale.
+    pub fn queue_cells(&self) -> &[bool] {
+        &self.queue_cell
+    }
+
     /// cell (cells with less than 0.5 m² of walkable area are left at 0).
     pub fn peak_raster(&self) -> (Vec2, f32, usize, usize, &[f32]) {
         (

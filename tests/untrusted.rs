@@ -625,3 +625,15 @@ fn check_is_safe_on_pipes_escape_codes_long_lines_and_sloppy_times() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_pen_too_wide_to_keep_its_files_is_refused_by_check() {
+    let dir = fresh("wide-pen");
+    let text = plan_text().replacen("queue: (length: 25, width: 12)", "queue: (length: 25, width: 900)", 1);
+    assert!(text.contains("width: 900"));
+    let (code, err) = check(&dir, "wide.ron", &text, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("has 1500 places across; the limit is 1000"), "{err}");
+    assert!(err.contains("wide.ron:"), "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}

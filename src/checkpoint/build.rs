@@ -11,6 +11,9 @@ use crate::venue::security::{CheckpointRt, RingRt, Security};
 use crate::venue::{Shape, Venue};
 use bevy::math::Vec2;
 
+/// Most places across one pen (each is a file of people the run keeps a list for).
+pub const MAX_FILES: usize = 1_000;
+
 /// The checkpoints of `sc` on the `rings` built from it, detecting the item classes `items`;
 /// `inside` tells whether a point is within the venue's bounds. Problems go to `ck`.
 pub fn build(
@@ -139,6 +142,16 @@ pub fn build(
         let width = qa.width.unwrap_or((c.lanes as f64).max(2.0)) as f32;
         let spacing = qa.spacing as f32;
         let per_row = ((width / spacing).floor() as usize).max(1);
+        if per_row > MAX_FILES {
+            // each place across is a file the run keeps a list for
+            ck.named(
+                &c.name,
+                format!(
+                    "{label}: a queue {width} m wide at {spacing} m spacing has {per_row} places across; the limit is {MAX_FILES}"
+                ),
+            );
+            continue;
+        }
         let depth = qa.length as f32;
         let half = width / 2.0;
         let mut qdir = out;

@@ -105,11 +105,6 @@ impl ServiceQueue {
         self.lanes.iter().map(|l| l.busy_s).collect()
     }
 
-    /// Length of the shortest lane queue (the one queue when there is one shared queue).
-    pub fn shortest(&self) -> usize {
-        self.queues.iter().map(|q| q.len()).min().unwrap_or(0)
-    }
-
     /// Adds a person at time `t` (call [`Self::advance`] to `t` first).
     pub fn join(&mut self, id: u64, t: f64) {
         let q = match self.policy {

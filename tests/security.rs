@@ -67,7 +67,7 @@ fn check_crossings(file: &str, seed: u64) -> (u64, u64) {
             if let Some((before, was_screening, was_leaving)) = last.get(&a.id) {
                 for (k, (b, n)) in before.iter().zip(&inside).enumerate() {
                     if b != n {
-                        // inwards only out of a screening lane; outwards only through exit lanes
+                        // inwards only out of a screening lane; outwards only on the way out through a door
                         let ok = if *n { *was_screening } else { *was_leaving };
                         assert!(
                             ok,
@@ -79,7 +79,7 @@ fn check_crossings(file: &str, seed: u64) -> (u64, u64) {
                     }
                 }
             }
-            let leaving = walking.and_then(|w| w.via).is_some_and(|v| !v.inbound);
+            let leaving = matches!(walking.and_then(|w| w.via), Some(cordon::crowd::Via::Door(_)));
             // in a lane, or at the head of a queue: a service shorter than the rest of the step
             // starts and ends within one step, so the agent goes from its queue straight inside
             now.insert(a.id, (inside, screening.is_some() || queued.is_some(), leaving));

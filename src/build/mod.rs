@@ -13,6 +13,7 @@ use crate::scenario::model::*;
 use crate::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, parse_str, read_text};
 use crate::venue::Venue;
 use crate::venue::cache::FieldCache;
+use crate::venue::geometry::Segment;
 
 /// A scenario that passed every check, ready to become an ECS world.
 #[derive(Debug, Clone)]
@@ -75,7 +76,8 @@ pub fn validate_cached(
     let rings = layout.add_rings(&mut ck, sc);
     let threats = crate::checkpoint::build::threats(&mut ck, sc);
     let inside = |p: Point| layout.inside(p);
-    let checkpoints = crate::checkpoint::build::build(&mut ck, sc, &rings, &threats.0, &inside);
+    let mut checkpoints = crate::checkpoint::build::build(&mut ck, sc, &rings, &threats.0, &inside);
+    let doors = crate::checkpoint::build::doors(&mut ck, sc, &rings, &mut checkpoints);
     let model = crate::crowd::build::model(&mut ck, &sc.model);
     crate::metrics::build::check(&mut ck, &sc.metrics, layout.bounds_ok.then_some(sc.venue.bounds));
     let groups = crate::crowd::build::groups(&mut ck, sc);
@@ -89,7 +91,11 @@ pub fn validate_cached(
 
     // --- the runtime venue: raster, walls, then the places people stand on must be walkable
     let max_radius = sc.crowd.iter().map(|g| g.radius as f32).fold(0.2f32, f32::max);
-    let mut venue = layout.into_venue(max_radius);
+    let (_, exits) = crate::checkpoint::build::field_slots(layout.target_count(), checkpoints.len());
+    let openings: Vec<_> = (doors.iter().enumerate())
+        .map(|(d, door)| (Segment { a: door.a, b: door.b }, door.out, exits + d as u16))
+        .collect();
+    let mut venue = layout.into_venue(max_radius, &openings);
     crate::venue::build::check_free_places(&mut ck, &venue, sc);
     if !ck.is_clean() {
         return Err(ck.into_error(file));
@@ -100,7 +106,7 @@ pub fn validate_cached(
         ck.err(anchor, text);
         return Err(ck.into_error(file));
     }
-    crate::checkpoint::build::security(&mut ck, &mut venue, regions, rings, threats, checkpoints);
+    crate::checkpoint::build::security(&mut ck, &mut venue, regions, rings, threats, checkpoints, doors);
     let responders = crate::responders::build::build(&mut ck, sc, &venue, sc.sim.start.0);
     let incidents = crate::incidents::build::build(&mut ck, sc, &venue, sc.sim.start.0, &responders);
     if !ck.is_clean() {

@@ -5,9 +5,10 @@
 use crate::scenario::check::{Checker, finite_pt, quote_list, v2};
 use crate::scenario::model::*;
 use crate::venue::build::check_polygon;
+use crate::venue::geometry::Segment;
 use crate::venue::geometry::point_in_polygon;
 use crate::venue::grid::NavGrid;
-use crate::venue::security::{CheckpointRt, RingRt, Security};
+use crate::venue::security::{CheckpointRt, DOOR_FRAME, DoorRt, RingRt, Security};
 use crate::venue::{Shape, Venue};
 use bevy::math::Vec2;
 
@@ -248,11 +249,203 @@ pub fn build(
             outer_region: u32::MAX,
             inner_region: u32::MAX,
             pen_field: 0,
-            inner_field: 0,
+            exit_door: None,
         });
     }
 
     cp_specs
+}
+
+/// Narrowest and widest door, m.
+pub const DOOR_WIDTH: (f64, f64) = (0.5, 50.0);
+
+/// Where an opening of `width` centred `offset` m along ring `ring`'s edge `edge` from `on`
+/// lies, if it fits on that edge: its two ends and the normal out of the ring.
+fn opening_on(ring: &RingRt, edge: Segment, on: Vec2, offset: f32, width: f32) -> Option<(Vec2, Vec2, Vec2)> {
+    let len = edge.a.distance(edge.b);
+    let along = (edge.b - edge.a).normalize_or_zero();
+    let t = (on - edge.a).dot(along) + offset;
+    let (lo, hi) = (t - width / 2.0, t + width / 2.0);
+    if lo < 0.05 || hi > len - 0.05 {
+        return None;
+    }
+    let (a, b) = (edge.a + along * lo, edge.a + along * hi);
+    let mid = (a + b) * 0.5;
+    let mut out = along.perp();
+    let inward = match ring.inside {
+        None => point_in_polygon(mid + out * 0.05, &ring.polygon),
+        Some(q) => (q - mid).dot(out) > 0.0,
+    };
+    if inward {
+        out = -out;
+    }
+    Some((a, b, out))
+}
+
+/// The nearest edge of `ring` to `p` and its distance.
+fn nearest_edge(ring: &RingRt, p: Vec2) -> Option<(Segment, f32)> {
+    ring.edges()
+        .into_iter()
+        .map(|e| (e, e.distance(p)))
+        .min_by(|x, y| x.1.total_cmp(&y.1))
+}
+
+/// The exit-only doors: the file's doors, then each checkpoint's exit beside its lanes (its
+/// `exit_door` is set). Each opening lies on one straight edge of its ring and overlaps no
+/// other opening and no checkpoint's lanes. Regions and floor fields are filled in later.
+pub fn doors(ck: &mut Checker, sc: &Scenario, rings: &[RingRt], checkpoints: &mut [CheckpointRt]) -> Vec<DoorRt> {
+    let mut out: Vec<DoorRt> = Vec::new();
+    let make = |name: String, ring: usize, (a, b, o): (Vec2, Vec2, Vec2), width: f32, cp: Option<u16>| DoorRt {
+        name,
+        ring,
+        checkpoint: cp,
+        a,
+        b,
+        out: o,
+        width,
+        inner_region: u32::MAX,
+        outer_region: u32::MAX,
+        field: 0,
+        cells: Vec::new(),
+        front: Vec::new(),
+        seeds: Vec::new(),
+    };
+    for (di, d) in sc.doors.iter().enumerate() {
+        let label = format!("door \"{}\"", d.name);
+        if sc.doors[..di].iter().any(|x| x.name == d.name) || sc.checkpoints.iter().any(|c| c.name == d.name) {
+            ck.named(
+                &d.name,
+                format!("{label}: the name is used twice (doors and checkpoints share names)"),
+            );
+        }
+        let Some(ring) = rings.iter().position(|r| r.name == d.ring) else {
+            if !sc.rings.iter().any(|r| r.name == d.ring) {
+                ck.named(
+                    &d.ring,
+                    format!(
+                        "{label}: ring \"{}\" is not defined; known rings: {}",
+                        d.ring,
+                        quote_list(sc.rings.iter().map(|r| r.name.as_str()))
+                    ),
+                );
+            }
+            continue;
+        };
+        if !(d.width.is_finite() && (DOOR_WIDTH.0..=DOOR_WIDTH.1).contains(&d.width)) {
+            ck.named(
+                &d.name,
+                format!(
+                    "{label}: width must be {} to {} m, got {}",
+                    DOOR_WIDTH.0, DOOR_WIDTH.1, d.width
+                ),
+            );
+            continue;
+        }
+        let pos = v2(d.position);
+        let near = nearest_edge(&rings[ring], pos).filter(|(_, dist)| finite_pt(d.position) && *dist <= 0.5);
+        let Some((edge, _)) = near else {
+            ck.named(
+                &d.name,
+                format!(
+                    "{label}: position ({}, {}) is not on ring \"{}\" (at most 0.5 m from it)",
+                    d.position.0, d.position.1, d.ring
+                ),
+            );
+            continue;
+        };
+        let Some(geom) = opening_on(&rings[ring], edge, edge.closest(pos), 0.0, d.width as f32) else {
+            ck.named(
+                &d.name,
+                format!(
+                    "{label}: a {} m opening there runs past a corner of ring \"{}\" (a door lies on one straight edge)",
+                    d.width, d.ring
+                ),
+            );
+            continue;
+        };
+        out.push(make(d.name.clone(), ring, geom, d.width as f32, None));
+    }
+    for (k, cp) in checkpoints.iter_mut().enumerate() {
+        let Some(spec) = sc.checkpoints.iter().find(|c| c.name == cp.name) else {
+            continue;
+        };
+        let width = spec.exit.unwrap_or(DEFAULT_CHECKPOINT_EXIT);
+        if width == 0.0 {
+            continue;
+        }
+        let label = format!("checkpoint \"{}\"", cp.name);
+        if !(width.is_finite() && (DOOR_WIDTH.0..=DOOR_WIDTH.1).contains(&width)) {
+            ck.named(
+                &cp.name,
+                format!(
+                    "{label}: exit must be 0 (entry only) or {} to {} m, got {width}",
+                    DOOR_WIDTH.0, DOOR_WIDTH.1
+                ),
+            );
+            continue;
+        }
+        let ring = &rings[cp.ring];
+        let Some((edge, _)) = nearest_edge(ring, cp.pos) else {
+            continue;
+        };
+        // beside the lanes, 0.4 m from the pen's side: on the `along` side, else the other
+        let off = cp.width() / 2.0 + 0.4 + width as f32 / 2.0;
+        let dir = (edge.b - edge.a).normalize_or_zero().dot(cp.along).signum();
+        let geom = opening_on(ring, edge, cp.pos, off * dir, width as f32)
+            .or_else(|| opening_on(ring, edge, cp.pos, -off * dir, width as f32));
+        let Some(geom) = geom else {
+            ck.named(
+                &cp.name,
+                format!(
+                    "{label}: no room on ring \"{}\" beside its lanes for its {width} m exit door (a corner is too near); set `exit` narrower, or `exit: 0` (entry only) and give the ring a door",
+                    ring.name
+                ),
+            );
+            continue;
+        };
+        cp.exit_door = Some(out.len() as u16);
+        out.push(make(
+            format!("{} exit", cp.name),
+            cp.ring,
+            geom,
+            width as f32,
+            Some(k as u16),
+        ));
+    }
+    // openings may not overlap each other or a checkpoint's lanes
+    let span = |ring: usize, a: Vec2, b: Vec2| (ring, a, b);
+    let mut spans: Vec<(String, (usize, Vec2, Vec2))> = out
+        .iter()
+        .map(|d| (format!("door \"{}\"", d.name), span(d.ring, d.a, d.b)))
+        .collect();
+    spans.extend(checkpoints.iter().map(|c| {
+        let half = c.along * (c.width() / 2.0);
+        (
+            format!("checkpoint \"{}\"", c.name),
+            span(c.ring, c.pos - half, c.pos + half),
+        )
+    }));
+    let n_doors = out.len();
+    for i in 0..n_doors {
+        for j in i + 1..spans.len() {
+            let ((ri, a, b), (rj, c, d)) = (spans[i].1, spans[j].1);
+            if ri != rj {
+                continue;
+            }
+            let dir = (b - a).normalize_or_zero();
+            let para = dir.perp_dot(d - c).abs() < 1e-3 * (d - c).length().max(1.0);
+            let on_line = dir.perp_dot(c - a).abs() < 0.05;
+            let (t0, t1) = ((c - a).dot(dir), (d - a).dot(dir));
+            let overlap = t0.max(t1) > 0.0 && t0.min(t1) < (b - a).length();
+            if para && on_line && overlap {
+                let anchor = out[i]
+                    .checkpoint
+                    .map_or(out[i].name.clone(), |k| checkpoints[k as usize].name.clone());
+                ck.named(&anchor, format!("{} overlaps {} on the ring", spans[i].0, spans[j].0));
+            }
+        }
+    }
+    out
 }
 
 /// The item classes of `sc` (at most 32, unique) and, per class and crowd group, the share of
@@ -298,9 +491,11 @@ pub fn threats(ck: &mut Checker, sc: &Scenario) -> (Vec<String>, Vec<Vec<f64>>) 
 }
 
 /// The security layout on the built venue: the walkable regions (`region`, `regions` from the
-/// raster), each checkpoint joining the region of its pen to the one inside its ring (with the
-/// floor-field slots of its pen and inner side after the targets'), the routes between regions,
-/// and each target's region. A checkpoint with no walkable space on either side is a problem.
+/// raster), each checkpoint joining the region of its pen to the one inside its ring and each
+/// door the region inside to the one outside (floor-field slots after the targets': each
+/// checkpoint's pen, then each door's way out, see [`field_slots`]), the routes between
+/// regions, and each target's region. A checkpoint or door with no walkable space on either
+/// side is a problem.
 #[allow(clippy::too_many_arguments)]
 pub fn security(
     ck: &mut Checker,
@@ -309,6 +504,7 @@ pub fn security(
     rings: Vec<RingRt>,
     (items, carriers): (Vec<String>, Vec<Vec<f64>>),
     checkpoints: Vec<CheckpointRt>,
+    doors: Vec<DoorRt>,
 ) {
     let mut sec = Security {
         rings,
@@ -326,22 +522,38 @@ pub fn security(
             .find(|r| *r != u32::MAX)
             .unwrap_or_else(|| sec.region_at(grid, shape.center()))
     };
-    let n_targets = venue.targets.len();
+    let (pens, exits) = field_slots(venue.targets.len(), checkpoints.len());
     for (k, mut cp) in checkpoints.into_iter().enumerate() {
         cp.outer_region = region_of_shape(&sec, &venue.grid, &cp.pen);
         cp.inner_region = sec.region_at(&venue.grid, cp.inner_spot(cp.lanes / 2));
         let inner_ok = sec.rings[cp.ring].is_inside(cp.inner_spot(cp.lanes / 2)) && cp.inner_region != u32::MAX;
-        let exit_ok = cp
-            .outer_exit_area()
-            .cells(&venue.grid)
-            .iter()
-            .any(|&i| sec.region[i] == cp.outer_region && cp.outer_region != u32::MAX);
-        if cp.outer_region == u32::MAX || !inner_ok || !exit_ok || cp.outer_region == cp.inner_region {
+        if cp.outer_region == u32::MAX || !inner_ok || cp.outer_region == cp.inner_region {
             ck.named(&cp.name, format!("checkpoint \"{}\": no walkable space for its queue outside or its exit inside ring \"{}\" (is it against another wall?)", cp.name, sec.rings[cp.ring].name));
         }
-        cp.pen_field = (n_targets + 2 * k) as u16;
-        cp.inner_field = (n_targets + 2 * k + 1) as u16;
+        cp.pen_field = pens + k as u16;
         sec.checkpoints.push(cp);
+    }
+    let grid = &venue.grid;
+    sec.door_fields_from = exits;
+    for (d, mut door) in doors.into_iter().enumerate() {
+        let probe = door.out * grid.h.max(0.3);
+        door.inner_region = sec.region_at(grid, door.mid() - probe);
+        door.outer_region = sec.region_at(grid, door.mid() + probe);
+        (door.cells, door.front, door.seeds) = opening_cells(grid, &sec.region, &door);
+        door.field = exits + d as u16;
+        if door.inner_region == u32::MAX || door.outer_region == u32::MAX || door.inner_region == door.outer_region {
+            let anchor = door
+                .checkpoint
+                .map_or(door.name.clone(), |k| sec.checkpoints[k as usize].name.clone());
+            ck.named(
+                &anchor,
+                format!(
+                    "door \"{}\": no walkable space on both sides of its opening in ring \"{}\" (is it against another wall?)",
+                    door.name, sec.rings[door.ring].name
+                ),
+            );
+        }
+        sec.doors.push(door);
     }
     sec.build_routes();
     sec.innermost = sec
@@ -356,4 +568,70 @@ pub fn security(
         .map(|t| region_of_shape(&sec, &venue.grid, &t.shape))
         .collect();
     venue.security = sec;
+}
+
+/// The first floor-field slot of the checkpoints' pens and of the doors' ways out, after
+/// `targets` fields: `[targets][a pen per checkpoint][a way out per door]`.
+pub fn field_slots(targets: usize, checkpoints: usize) -> (u16, u16) {
+    (targets as u16, (targets + checkpoints) as u16)
+}
+
+/// The raster cells of a door's opening (those the ring's line blocks whose centres lie across
+/// the opening, at least the cell of its middle), and the free cells of the outer `region` in
+/// front of it, through its frame: the way out runs over these, and starts (cost 0) at those
+/// beyond the frame.
+pub fn opening_cells(grid: &NavGrid, region: &[u32], door: &DoorRt) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let len = door.a.distance(door.b);
+    let along = (door.b - door.a).normalize_or_zero();
+    let n = ((len / (grid.h * 0.25)).ceil() as usize).max(1);
+    let mut cells: Vec<usize> = (0..=n)
+        .filter_map(|k| grid.cell_of(door.a.lerp(door.b, k as f32 / n as f32)))
+        .filter(|&i| {
+            let c = grid.center(i % grid.nx, i / grid.nx);
+            let t = (c - door.a).dot(along);
+            (0.0..=len).contains(&t)
+        })
+        .collect();
+    if cells.is_empty()
+        && let Some(i) = grid.cell_of(door.mid())
+    {
+        cells.push(i);
+    }
+    cells.sort_unstable();
+    cells.dedup();
+    // in front: across the opening, from the ring to a cell beyond the frame
+    let depth = DOOR_FRAME + 0.6 + grid.h;
+    let seed_from = DOOR_FRAME + 0.5;
+    let corners = [door.a, door.b, door.a + door.out * depth, door.b + door.out * depth];
+    let lo = corners.iter().fold(Vec2::splat(f32::MAX), |m, p| m.min(*p));
+    let hi = corners.iter().fold(Vec2::splat(f32::MIN), |m, p| m.max(*p));
+    let (x0, y0) = grid.clamp_xy(lo);
+    let (x1, y1) = grid.clamp_xy(hi);
+    let (mut front, mut seeds) = (Vec::new(), Vec::new());
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            let i = y * grid.nx + x;
+            let c = grid.center(x, y) - door.mid();
+            let (lat, dep) = (c.dot(along).abs(), c.dot(door.out));
+            if grid.blocked[i] || region[i] != door.outer_region || dep <= 0.0 || dep > depth {
+                continue;
+            }
+            if lat <= len / 2.0 + grid.h / 2.0 {
+                front.push(i);
+                if dep >= seed_from {
+                    seeds.push(i);
+                }
+            }
+        }
+    }
+    if seeds.is_empty() {
+        // a raster coarser than the frame: the nearest free cells in front
+        if let Some(&i) = front.iter().max_by(|&&a, &&b| {
+            let d = |i: usize| (grid.center(i % grid.nx, i / grid.nx) - door.mid()).dot(door.out);
+            d(a).total_cmp(&d(b)).then(b.cmp(&a))
+        }) {
+            seeds.push(i);
+        }
+    }
+    (cells, front, seeds)
 }

@@ -44,10 +44,31 @@ pub struct CheckpointReport {
     pub diverted: u64,
     /// Arrival-steps held back at a full queue.
     pub held_steps: u64,
-    /// Persons leaving outwards through its exit lanes.
-    pub exits: u64,
+    /// Persons leaving outwards through its exit door (None: it has none).
+    pub exits: Option<u64>,
     /// Still queued at the end.
     pub queued_at_end: u64,
+}
+
+/// One exit door.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DoorReport {
+    /// Name (a checkpoint's exit: the checkpoint's name and " exit").
+    pub name: String,
+    /// Ring name.
+    pub ring: String,
+    /// The checkpoint it belongs to, if any.
+    pub checkpoint: Option<String>,
+    /// Clear width, m.
+    pub width_m: f64,
+    /// Persons who came out through it.
+    pub passed: u64,
+    /// Persons per minute through it in each series interval.
+    pub flow_series_per_min: Vec<f64>,
+    /// The highest of them.
+    pub peak_flow_per_min: f64,
+    /// That peak per metre of width, persons/(m·s) (capacity is about 1.7–2.0).
+    pub peak_specific_flow: f64,
 }
 
 /// Screening of one item class at one ring.
@@ -102,6 +123,8 @@ pub struct InterceptionReport {
 pub struct SecurityReport {
     /// Per checkpoint.
     pub checkpoints: Vec<CheckpointReport>,
+    /// Per exit door (the file's, then the checkpoints' exits).
+    pub doors: Vec<DoorReport>,
     /// Per item class.
     pub items: Vec<ItemReport>,
     /// From first joining a queue to passing the last ring inwards, s.
@@ -116,11 +139,11 @@ pub struct SecurityReport {
     pub interceptions: Vec<InterceptionReport>,
 }
 
-/// Builds the section (None without checkpoints).
+/// Builds the section (None without checkpoints or doors).
 pub fn build(world: &World, t_end: f64) -> Option<SecurityReport> {
     let venue = world.resource::<Venue>();
     let sec = &venue.security;
-    if sec.checkpoints.is_empty() {
+    if sec.checkpoints.is_empty() && sec.doors.is_empty() {
         return None;
     }
     let st = world.resource::<CheckpointState>();
@@ -165,8 +188,31 @@ pub fn build(world: &World, t_end: f64) -> Option<SecurityReport> {
                 over_limit_s: round(r.over_limit_s),
                 diverted: r.diverted,
                 held_steps: r.held,
-                exits: r.exits,
+                exits: cp.exit_door.map(|d| st.doors[d as usize].len() as u64),
                 queued_at_end: st.queues[k].queued() as u64,
+            }
+        })
+        .collect();
+    let doors = sec
+        .doors
+        .iter()
+        .zip(&st.doors)
+        .map(|(d, times)| {
+            let mut per_bin = vec![0u64; bins];
+            for &t in times {
+                per_bin[((t / interval) as usize).min(bins - 1)] += 1;
+            }
+            let series: Vec<f64> = per_bin.iter().map(|&n| round(n as f64 * 60.0 / interval)).collect();
+            let peak = series.iter().copied().fold(0.0, f64::max);
+            DoorReport {
+                name: d.name.clone(),
+                ring: sec.rings[d.ring].name.clone(),
+                checkpoint: d.checkpoint.map(|k| sec.checkpoints[k as usize].name.clone()),
+                width_m: round(f64::from(d.width)),
+                passed: times.len() as u64,
+                flow_series_per_min: series,
+                peak_flow_per_min: peak,
+                peak_specific_flow: round(peak / 60.0 / f64::from(d.width)),
             }
         })
         .collect();
@@ -222,6 +268,7 @@ pub fn build(world: &World, t_end: f64) -> Option<SecurityReport> {
     let over = st.time_to_enter.iter().filter(|&&w| w > limit).count() as u64;
     Some(SecurityReport {
         checkpoints,
+        doors,
         items,
         time_to_enter_s: Stats::of(st.time_to_enter.iter().copied()),
         wait_limit_s: limit,

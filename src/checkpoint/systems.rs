@@ -2,9 +2,7 @@
 //! and the per-checkpoint records the report reads.
 
 use super::queue::{LanePolicy, ServiceQueue, Started};
-use crate::crowd::{
-    Agent, CrowdBuffer, CrowdCounters, CrowdLog, Leg, NeedsRoute, Position, Standing, Velocity, Via, Walking,
-};
+use crate::crowd::{Agent, CrowdCounters, CrowdLog, Leg, NeedsRoute, Position, Standing, Velocity, Via, Walking};
 use crate::rng::{MasterSeed, Purpose};
 use crate::scenario::model::{LaneChoice, WhenFull};
 use crate::schedule::{SimClock, SimStep, SimSystems};
@@ -85,8 +83,6 @@ pub struct CpRecord {
     pub screened: Vec<(u64, u64)>,
     /// Seconds open.
     pub open_s: f64,
-    /// Persons passing outwards through its exit lanes.
-    pub exits: u64,
     /// Persons who joined the queue.
     pub joined: u64,
 }
@@ -102,9 +98,10 @@ pub struct CheckpointState {
     pub files: Vec<Vec<VecDeque<u64>>>,
     service_rng: Vec<ChaCha8Rng>,
     detect_rng: Vec<ChaCha8Rng>,
-    passage_rng: Vec<ChaCha8Rng>,
     /// Records per checkpoint.
     pub records: Vec<CpRecord>,
+    /// Per door, when each person came out through it, s after the start.
+    pub doors: Vec<Vec<f64>>,
     /// Every interception.
     pub intercepted: Vec<Intercepted>,
     /// Time from first joining a queue to passing the last ring inwards, s.
@@ -139,9 +136,6 @@ impl CheckpointState {
             detect_rng: (0..cps.len())
                 .map(|k| seed.stream(Purpose::Detection, k as u64))
                 .collect(),
-            passage_rng: (0..cps.len())
-                .map(|k| seed.stream(Purpose::Passage, k as u64))
-                .collect(),
             records: vec![
                 CpRecord {
                     screened: vec![(0, 0); items],
@@ -149,6 +143,7 @@ impl CheckpointState {
                 };
                 cps.len()
             ],
+            doors: vec![Vec::new(); venue.security.doors.len()],
             intercepted: Vec::new(),
             time_to_enter: Vec::new(),
             first_screened: vec![0; items],
@@ -179,8 +174,9 @@ impl Plugin for CheckpointPlugin {
     }
 }
 
-/// The checkpoint an agent at `p` should use next to get from region `from` to region `to`,
-/// by expected time: walking time + queue × mean service / lanes (+ time until it opens).
+/// The ring crossing an agent at `p` should use next to get from region `from` to region
+/// `to`, by expected time: walking time, and at a checkpoint + queue × mean service / lanes
+/// (+ time until it opens).
 #[allow(clippy::too_many_arguments)]
 pub fn choose_checkpoint(
     venue: &Venue,
@@ -190,21 +186,20 @@ pub fn choose_checkpoint(
     from: u32,
     to: u32,
     t: f64,
-    exclude: Option<u16>,
+    exclude: Option<Via>,
 ) -> Option<Via> {
     let sec = &venue.security;
     let hops = sec.next_hop.get(from as usize)?.get(to as usize)?;
     let mut best: Option<(f64, Via)> = None;
-    for &k in hops {
-        if Some(k) == exclude {
+    for &h in hops {
+        if Some(h) == exclude {
             continue;
         }
-        let cp = &sec.checkpoints[k as usize];
-        let inbound = cp.outer_region == from;
-        let field = if inbound { cp.pen_field } else { cp.inner_field };
+        let field = sec.hop_field(h);
         let walk = f64::from(venue.fields[field as usize].cost_interp(&venue.grid, p)) / f64::from(v0.max(0.1));
         let mut cost = walk;
-        if inbound {
+        if let Via::Lanes(k) = h {
+            let cp = &sec.checkpoints[k as usize];
             let q = state.queues[k as usize].queued() as f64;
             if cp.max_queue.is_some_and(|m| q >= f64::from(m)) {
                 cost += 1e6; // full: only if every other choice is full too
@@ -217,7 +212,7 @@ pub fn choose_checkpoint(
             }
         }
         if cost.is_finite() && best.is_none_or(|b| cost < b.0) {
-            best = Some((cost, Via { cp: k, inbound }));
+            best = Some((cost, h));
         }
     }
     best.map(|b| b.1)
@@ -233,7 +228,7 @@ fn plan_routes(
     for (e, a, p, mut w) in &mut q {
         commands.entity(e).remove::<NeedsRoute>();
         let Some(state) = state.as_deref() else { continue };
-        if venue.security.checkpoints.is_empty() {
+        if venue.security.checkpoints.is_empty() && venue.security.doors.is_empty() {
             continue;
         }
         let goal = a.goal(w.leg);
@@ -244,8 +239,7 @@ fn plan_routes(
         if from != to
             && let Some(via) = choose_checkpoint(&venue, state, p.0, a.v0, from, to, clock.t(), None)
         {
-            let cp = &venue.security.checkpoints[via.cp as usize];
-            w.target = if via.inbound { cp.pen_field } else { cp.inner_field };
+            w.target = venue.security.hop_field(via);
             w.via = Some(via);
         }
     }
@@ -257,7 +251,6 @@ fn join_or_pass(
     clock: Res<SimClock>,
     venue: Res<Venue>,
     mut state: ResMut<CheckpointState>,
-    mut buf: ResMut<CrowdBuffer>,
     mut q: Query<(Entity, &mut Agent, &mut Position, &mut Walking)>,
 ) {
     let t = clock.t_end();
@@ -265,13 +258,13 @@ fn join_or_pass(
     // stable order: by agent id
     let mut arriving: Vec<(u32, Entity)> = Vec::new();
     for (e, a, p, w) in &q {
-        let Some(via) = w.via else { continue };
-        let cp = &sec.checkpoints[via.cp as usize];
-        let there = if via.inbound {
-            cp.pen.contains(p.0)
-        } else {
-            p.0.distance(cp.inner_spot(cp.lanes / 2)) < 1.0 + cp.width() / 2.0
-                && sec.region_at(&venue.grid, p.0) == cp.inner_region
+        let there = match w.via {
+            None => false,
+            Some(Via::Lanes(k)) => sec.checkpoints[k as usize].pen.contains(p.0),
+            Some(Via::Door(d)) => {
+                let door = &sec.doors[d as usize];
+                door.passed(p.0, a.radius, sec.region_at(&venue.grid, p.0))
+            }
         };
         if there {
             arriving.push((a.id, e));
@@ -279,25 +272,22 @@ fn join_or_pass(
     }
     arriving.sort_unstable();
     for (_, e) in arriving {
-        let Ok((e, mut a, mut p, mut w)) = q.get_mut(e) else {
+        let Ok((e, mut a, p, mut w)) = q.get_mut(e) else {
             continue;
         };
-        let Some(via) = w.via else { continue };
-        let k = via.cp as usize;
-        let cp = &sec.checkpoints[k];
-        if !via.inbound {
-            // exit lanes: straight through to a free spot on the outer side (wait if none)
-            let spot = cp.outer_exit_area();
-            let Some(out) = buf.free_spot(&spot, a.radius, 8, &venue, &mut state.passage_rng[k]) else {
+        let k = match w.via {
+            Some(Via::Lanes(k)) => k as usize,
+            Some(Via::Door(d)) => {
+                // out through the door: on to wherever the agent is going
+                w.via = None;
+                w.target = a.goal(w.leg);
+                state.doors[d as usize].push(t);
+                commands.entity(e).insert(NeedsRoute);
                 continue;
-            };
-            p.0 = out;
-            w.via = None;
-            w.target = a.goal(w.leg);
-            state.records[k].exits += 1;
-            commands.entity(e).insert(NeedsRoute);
-            continue;
-        }
+            }
+            None => continue,
+        };
+        let cp = &sec.checkpoints[k];
         let queued = state.queues[k].queued();
         let over_max = cp.max_queue.is_some_and(|m| queued as u64 >= u64::from(m));
         // a pen holds only its places: beyond them people wait outside it, pressing at its mouth
@@ -321,10 +311,8 @@ fn join_or_pass(
                 WhenFull::Divert => {
                     let from = sec.region_at(&venue.grid, p.0);
                     let to = venue.target_region[a.goal(w.leg) as usize];
-                    if let Some(other) = choose_checkpoint(&venue, &state, p.0, a.v0, from, to, clock.t(), Some(via.cp))
-                    {
-                        let o = &sec.checkpoints[other.cp as usize];
-                        w.target = if other.inbound { o.pen_field } else { o.inner_field };
+                    if let Some(other) = choose_checkpoint(&venue, &state, p.0, a.v0, from, to, clock.t(), w.via) {
+                        w.target = sec.hop_field(other);
                         w.via = Some(other);
                         state.records[k].diverted += 1;
                     } else {
@@ -369,7 +357,7 @@ fn join_or_pass(
         }
         commands.entity(e).remove::<Walking>().insert((
             Queued {
-                cp: via.cp,
+                cp: k as u16,
                 file: file as u16,
                 at: None,
                 // a holding area's places are taken in order: there is no file to walk up

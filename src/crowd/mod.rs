@@ -70,22 +70,16 @@ pub enum Leg {
 /// The agent is in the walking crowd, heading for floor field `target`.
 #[derive(Component, Debug, Clone, Copy)]
 pub struct Walking {
-    /// Floor field index: a target, or a checkpoint's pen or inner side while `via` is set.
+    /// Floor field index: a target, or a checkpoint's pen or a door's way out while `via` is set.
     pub target: u16,
     /// Leg of the plan.
     pub leg: Leg,
-    /// The checkpoint this agent is heading for on its way (None: straight to its goal).
+    /// The ring crossing this agent is heading for on its way (None: straight to its goal).
     pub via: Option<Via>,
 }
 
-/// A checkpoint on the way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Via {
-    /// Checkpoint index.
-    pub cp: u16,
-    /// Inbound (queue and screening) or outbound (exit lanes).
-    pub inbound: bool,
-}
+/// A ring crossing on the way: a checkpoint's lanes (inwards) or a door (outwards).
+pub use crate::venue::security::Hop as Via;
 
 /// The agent has reached a place where it stays standing (a viewing area): it walks on into the
 /// place until the crowd stops it (or it reaches the middle), then stands there.

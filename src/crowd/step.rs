@@ -10,6 +10,7 @@ use crate::crowd::ModelRt;
 use crate::venue::Venue;
 use crate::venue::field::SampleMemo;
 use crate::venue::geometry::segments_intersect;
+use crate::venue::grid::SOLID;
 use bevy::math::Vec2;
 
 /// Repulsion beyond this gap (m) past contact is ignored; the repulsion is shifted by its value
@@ -124,6 +125,16 @@ pub fn prepare_slot(grid: &NeighbourGrid, inp: &Inputs, venue: &Venue, slot: usi
     if t != STANDING {
         let p = grid.pos[slot];
         (pre.cost, pre.dir) = venue.fields[t as usize].sample_memo(&venue.grid, p, pre.id, t, &mut memo);
+        let sec = &venue.security;
+        if venue.grid.h > 0.3
+            && t >= sec.door_fields_from
+            && let Some(door) = sec.doors.get(usize::from(t - sec.door_fields_from))
+            && let Some(dir) = door.aim(p, grid.radius[slot])
+        {
+            // at a door on a coarse raster (whose field knows the opening only to the
+            // nearest cell): straight for the opening
+            pre.dir = dir;
+        }
         let b = venue.walls.bucket(p);
         if b != walls.bucket {
             walls = WallMemo {
@@ -251,7 +262,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
 
     // Wall repulsion.
     let mut wrep = Vec2::ZERO;
-    for seg in venue.walls.in_range(near_walls) {
+    for seg in venue.walls.walls_for(near_walls, me.target) {
         let c = seg.closest(p);
         let d = p - c;
         let dist = d.length();
@@ -284,16 +295,17 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     }
     let speed = (spacing / m.time_gap).clamp(0.0, v0);
     let cand = p + e * (speed * inp.dt);
-    let next = constrain_in(venue, near_walls, p, cand, r);
+    let next = constrain_in(venue, near_walls, me.target, p, cand, r);
     (next, (next - p) / inp.dt)
 }
 
-/// Whether moving from `p` to `q` keeps clear of every wall: no crossing, and no closer than
-/// the body radius (or than the agent already was, if it started closer).
+/// Whether moving from `p` to `q` keeps clear of every wall (to a walker on floor field
+/// `field`): no crossing, and no closer than the body radius (or than the agent already was,
+/// if it started closer).
 #[inline]
-fn move_ok(venue: &Venue, near: (u32, u32), p: Vec2, q: Vec2, r: f32) -> bool {
+fn move_ok(venue: &Venue, near: (u32, u32), field: u16, p: Vec2, q: Vec2, r: f32) -> bool {
     let step = p.distance(q);
-    for seg in venue.walls.in_range(near) {
+    for seg in venue.walls.walls_for(near, field) {
         let dq = seg.distance(q);
         if dq < r {
             let dp = seg.distance(p);
@@ -309,15 +321,24 @@ fn move_ok(venue: &Venue, near: (u32, u32), p: Vec2, q: Vec2, r: f32) -> bool {
 }
 
 /// The wall constraint: take the move if clear, else slide along the offending wall, else stay.
+/// Every door's opening is a wall here (units do not use exit doors).
 #[inline]
 pub fn constrain(venue: &Venue, p: Vec2, cand: Vec2, r: f32) -> Vec2 {
-    constrain_in(venue, venue.walls.bucket_range(venue.walls.bucket(p)), p, cand, r)
+    constrain_in(
+        venue,
+        venue.walls.bucket_range(venue.walls.bucket(p)),
+        SOLID,
+        p,
+        cand,
+        r,
+    )
 }
 
-/// [`constrain`] with the entries of `p`'s wall-index bucket already looked up.
+/// [`constrain`] for a walker on floor field `field`, with the entries of `p`'s wall-index
+/// bucket already looked up.
 #[inline]
-fn constrain_in(venue: &Venue, near: (u32, u32), p: Vec2, cand: Vec2, r: f32) -> Vec2 {
-    if move_ok(venue, near, p, cand, r) {
+fn constrain_in(venue: &Venue, near: (u32, u32), field: u16, p: Vec2, cand: Vec2, r: f32) -> Vec2 {
+    if move_ok(venue, near, field, p, cand, r) {
         return cand;
     }
     // Project the move off each wall it runs into (remove the component towards the wall's
@@ -328,7 +349,7 @@ fn constrain_in(venue: &Venue, near: (u32, u32), p: Vec2, cand: Vec2, r: f32) ->
         let q = p + mv;
         let Some(seg) = venue
             .walls
-            .in_range(near)
+            .walls_for(near, field)
             .filter(|s| s.distance(q) < r || segments_intersect(p, q, s.a, s.b))
             .min_by(|a, b| a.distance(q).total_cmp(&b.distance(q)))
         else {
@@ -340,7 +361,7 @@ fn constrain_in(venue: &Venue, near: (u32, u32), p: Vec2, cand: Vec2, r: f32) ->
             break;
         }
         mv -= n * into;
-        if move_ok(venue, near, p, p + mv, r) {
+        if move_ok(venue, near, field, p, p + mv, r) {
             return p + mv;
         }
     }

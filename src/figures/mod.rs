@@ -183,7 +183,10 @@ fn base_colour(venue: &Venue, p: Vec2) -> Option<RGBColor> {
     }
 }
 
-/// Walls, obstacles, rings and checkpoints over a map panel.
+/// Exit doors on the maps (exit-sign green).
+const DOOR: RGBColor = RGBColor(0, 150, 70);
+
+/// Walls, obstacles, rings, exit doors and checkpoints over a map panel.
 fn draw_venue<DB: DrawingBackend>(
     area: &DrawingArea<DB, plotters::coord::Shift>,
     venue: &Venue,
@@ -204,6 +207,10 @@ fn draw_venue<DB: DrawingBackend>(
         for e in r.edges() {
             let _ = area.draw(&PathElement::new(vec![f.px(e.a), f.px(e.b)], RING.stroke_width(2)));
         }
+    }
+    for d in &sec.doors {
+        // an exit door: its opening in exit-sign green
+        let _ = area.draw(&PathElement::new(vec![f.px(d.a), f.px(d.b)], DOOR.stroke_width(3)));
     }
     let font = TextStyle::from((FONT, 11).into_font()).color(&BLACK);
     for cp in &sec.checkpoints {
@@ -313,7 +320,7 @@ fn density_map(world: &World, report: &Report) -> Result<Figure> {
         file: FILE.into(),
         title: "Peak density".into(),
         caption: format!(
-            "Highest density each {dc} m cell reached during the run, coloured by Fruin's level of service (cells in a checkpoint's pen or holding area on his queueing scale, in brackets in the legend; the others on the walkway scale); rings in blue, checkpoints as black squares with their lane counts."
+            "Highest density each {dc} m cell reached during the run, coloured by Fruin's level of service (cells in a checkpoint's pen or holding area on his queueing scale, in brackets in the legend; the others on the walkway scale); rings in blue, exit doors in green, checkpoints as black squares with their lane counts."
         ),
         png: encode_png(FILE, &buf, w, h)?,
     })

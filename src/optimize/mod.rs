@@ -312,8 +312,8 @@ pub fn baseline(
             let mut heading = vec![0u64; ncp];
             if let Some(mut q) = w.try_query::<&Walking>() {
                 for wk in q.iter(w) {
-                    if let Some(via) = wk.via.filter(|v| v.inbound) {
-                        heading[via.cp as usize] += 1;
+                    if let Some(crate::crowd::Via::Lanes(k)) = wk.via {
+                        heading[k as usize] += 1;
                     }
                 }
             }

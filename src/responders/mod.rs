@@ -14,6 +14,7 @@ use crate::schedule::{SimClock, SimStep, SimSystems};
 use crate::venue::Venue;
 use crate::venue::field::FloorField;
 use crate::venue::geometry::{Segment, segments_intersect};
+use crate::venue::security::Hop;
 use crate::venue::{Shape, grid::NavGrid};
 use bevy::prelude::*;
 use std::collections::BTreeMap;
@@ -269,22 +270,33 @@ pub fn step_towards(
 }
 
 /// Distance (m, along floor fields) from `p` to the goal of `field` lying in walkable region
-/// `goal_region`, passing checkpoint lanes where rings lie between; and the first checkpoint to
-/// pass with its direction (`true`: inwards). Units cross rings only through checkpoints.
-pub fn route_cost(venue: &Venue, field: &FloorField, p: Vec2, goal_region: u32) -> (f32, Option<(u16, bool)>) {
+/// `goal_region`, crossing rings where they lie between; and the first crossing. Units cross
+/// rings inwards through checkpoints' lanes (waved through, not screened) and outwards
+/// through doors, like the crowd.
+pub fn route_cost(venue: &Venue, field: &FloorField, p: Vec2, goal_region: u32) -> (f32, Option<Hop>) {
     route_cost_depth(venue, field, p, goal_region, 8)
 }
 
-fn route_cost_depth(
-    venue: &Venue,
-    field: &FloorField,
-    p: Vec2,
-    goal_region: u32,
-    depth: u32,
-) -> (f32, Option<(u16, bool)>) {
+/// Where a unit crossing `hop` heads for on the near side, and where it comes out.
+fn crossing(venue: &Venue, hop: Hop) -> (Vec2, Vec2) {
+    let sec = &venue.security;
+    match hop {
+        Hop::Lanes(k) => {
+            let cp = &sec.checkpoints[k as usize];
+            let mid = cp.lanes / 2;
+            (cp.lane_spot(mid), cp.inner_spot(mid))
+        }
+        Hop::Door(d) => {
+            let door = &sec.doors[d as usize];
+            (door.mid() - door.out * 0.6, door.mid() + door.out * 0.8)
+        }
+    }
+}
+
+fn route_cost_depth(venue: &Venue, field: &FloorField, p: Vec2, goal_region: u32, depth: u32) -> (f32, Option<Hop>) {
     let sec = &venue.security;
     let from = sec.region_at(&venue.grid, p);
-    if from == goal_region || sec.checkpoints.is_empty() || depth == 0 {
+    if from == goal_region || (sec.checkpoints.is_empty() && sec.doors.is_empty()) || depth == 0 {
         return (field.cost_interp(&venue.grid, p), None);
     }
     let Some(hops) = sec
@@ -295,27 +307,20 @@ fn route_cost_depth(
         return (f32::INFINITY, None);
     };
     let mut best = (f32::INFINITY, None);
-    for &k in hops {
-        let cp = &sec.checkpoints[k as usize];
-        let inbound = cp.outer_region == from;
-        let near =
-            venue.fields[if inbound { cp.pen_field } else { cp.inner_field } as usize].cost_interp(&venue.grid, p);
-        let far = if inbound {
-            cp.inner_spot(cp.lanes / 2)
-        } else {
-            cp.outer_exit_area().center()
-        };
+    for &h in hops {
+        let near = venue.fields[sec.hop_field(h) as usize].cost_interp(&venue.grid, p);
+        let far = crossing(venue, h).1;
         let rest = route_cost_depth(venue, field, far, goal_region, depth - 1).0;
         if near + rest < best.0 {
-            best = (near + rest, Some((k, inbound)));
+            best = (near + rest, Some(h));
         }
     }
     best
 }
 
-/// One step of a unit towards `goal` (in region `goal_region`, field `field`), through a
-/// checkpoint's lanes when a ring lies between. Returns the new position and, if it reached the
-/// goal during the step, the time that took.
+/// One step of a unit towards `goal` (in region `goal_region`, field `field`), across rings
+/// where they lie between. Returns the new position and, if it reached the goal during the
+/// step, the time that took.
 #[allow(clippy::too_many_arguments)]
 pub fn travel(
     venue: &Venue,
@@ -327,21 +332,23 @@ pub fn travel(
     speed: f32,
     dt: f32,
 ) -> (Vec2, Option<f32>) {
-    let Some((k, inbound)) = route_cost(venue, field, p, goal_region).1 else {
+    let Some(h) = route_cost(venue, field, p, goal_region).1 else {
         return step_towards(venue, metrics, field, p, goal, speed, dt);
     };
-    let cp = &venue.security.checkpoints[k as usize];
-    let mid = cp.lanes / 2;
-    let (gate, near_field, far) = if inbound {
-        (cp.lane_spot(mid), cp.pen_field, cp.inner_spot(mid))
-    } else {
-        (cp.inner_spot(mid), cp.inner_field, cp.outer_exit_area().center())
-    };
+    let (gate, far) = crossing(venue, h);
     if p.distance(gate) <= 1.5 {
-        // through the lane (units are waved through, not screened)
+        // through the lanes or the door
         return (far, None);
     }
-    step_towards(venue, metrics, &venue.fields[near_field as usize], p, gate, speed, dt)
+    step_towards(
+        venue,
+        metrics,
+        &venue.fields[venue.security.hop_field(h) as usize],
+        p,
+        gate,
+        speed,
+        dt,
+    )
 }
 
 /// Spawns the units (all groups) at their first deployment goal, spread along routes.

@@ -31,6 +31,10 @@ pub const MAX_COORD: f64 = 20_000.0;
 /// Response-time thresholds (each is a coverage series and a share per incident type).
 pub const MAX_THRESHOLDS: usize = 16;
 /// Walkable regions of the raster (routing keeps a table of region pairs).
+/// Most floor fields (targets, checkpoints' pens, doors and checkpoints' exits): each is
+/// numbered with 16 bits.
+pub const MAX_FIELDS: usize = 60_000;
+/// Most walkable regions (see [`regions_fit`]).
 pub const MAX_REGIONS: usize = 4_096;
 
 /// The limits a planner may raise with a flag; the defaults fit a 2-core, 24 GiB machine.
@@ -119,6 +123,18 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
                 [b.min.0, b.min.1, b.max.0, b.max.1]
                     .iter()
                     .fold(0.0f64, |m, c| m.max(c.abs()))
+            ),
+        );
+    }
+    let fields = sc.venue.targets.len() + 2 * sc.checkpoints.len() + sc.doors.len();
+    if fields > MAX_FIELDS {
+        err(
+            "venue",
+            format!(
+                "{} targets, {} checkpoints and {} doors need {fields} floor fields; the limit is {MAX_FIELDS}",
+                sc.venue.targets.len(),
+                sc.checkpoints.len(),
+                sc.doors.len()
             ),
         );
     }
@@ -300,7 +316,7 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
             bytes += cells(mt.coverage_cell) * BYTES_PER_SAMPLE_CELL;
         }
         let series = span.unwrap_or(0.0) / mt.series_interval.max(s.dt).max(MIN_DT);
-        let columns = 16 + v.zones.len() + sc.checkpoints.len();
+        let columns = 16 + v.zones.len() + 2 * sc.checkpoints.len() + sc.doors.len();
         bytes += series * columns as f64 * 8.0;
         if bytes > limits.memory_bytes() {
             err(

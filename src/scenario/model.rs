@@ -34,6 +34,9 @@ pub struct Scenario {
     /// Screening checkpoints on the rings.
     #[serde(default)]
     pub checkpoints: Vec<CheckpointSpec>,
+    /// Exit-only doors in the rings: openings people walk out through (never in).
+    #[serde(default)]
+    pub doors: Vec<DoorSpec>,
     /// Item classes some visitors carry (prohibited items, contraband).
     #[serde(default)]
     pub threats: Vec<Threat>,
@@ -313,6 +316,28 @@ pub struct CheckpointSpec {
     /// Probability of detecting each item class.
     #[serde(default)]
     pub detection: Vec<Detection>,
+    /// Clear width, m, of the exit door beside the lanes through which people leave the ring
+    /// here (default 2 m; 0: entry only, leavers use the ring's doors or other checkpoints).
+    #[serde(default)]
+    pub exit: Option<f64>,
+}
+
+/// Width of a checkpoint's exit door when the file gives none, m.
+pub const DEFAULT_CHECKPOINT_EXIT: f64 = 2.0;
+
+/// An exit-only door: an opening of `width` in a ring that people leave the ring through.
+/// Nobody comes in through it (a steward holds the door): to them it is wall.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoorSpec {
+    /// Unique door name (unique among doors and checkpoints).
+    pub name: String,
+    /// Name of its ring.
+    pub ring: String,
+    /// The middle of the opening: a point on the ring (within 0.5 m).
+    pub position: Point,
+    /// Clear width, m (0.5 to 50); the opening must lie on one straight edge of the ring.
+    pub width: f64,
 }
 
 /// Screening time per person, seconds.

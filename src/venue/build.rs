@@ -2,9 +2,10 @@
 //! self-intersecting, inside the bounds), fences from wall to wall, sources and targets.
 
 use super::cache::FieldCache;
+use super::field::FieldGoal;
 use super::geometry::{Segment, polygon_degenerate, polygon_self_intersects};
-use super::grid::{MAX_CELLS, NavGrid, SegmentIndex};
-use super::security::RingRt;
+use super::grid::{MAX_CELLS, NavGrid, SOLID, SegmentIndex};
+use super::security::{DOOR_FRAME, RingRt};
 use super::{PlaceRt, Shape, Venue, ZoneRt};
 use crate::scenario::check::{Checker, finite_pt, v2};
 use crate::scenario::limits::{self, Limits};
@@ -244,6 +245,11 @@ pub struct Layout {
 }
 
 impl Layout {
+    /// Number of targets (each has the floor field of its index).
+    pub fn target_count(&self) -> usize {
+        self.targets.len()
+    }
+
     /// Whether `p` lies within the bounds (never, when they are broken).
     pub fn inside(&self, p: Point) -> bool {
         let b = self.bounds;
@@ -297,7 +303,12 @@ impl Layout {
     /// The runtime venue: the raster and the wall index over every segment and the bounds'
     /// edges (`max_radius`: the widest person, for the index's margin). Fields, security and
     /// the targets' regions are filled in later.
-    pub fn into_venue(self, max_radius: f32) -> Venue {
+    ///
+    /// `openings` are the doors' openings in the rings, each with the normal out of its ring and
+    /// the floor field that passes it: in the raster the ring stays closed there; in the wall
+    /// index the ring's edge is cut, the opening is a wall to everyone but those walking that
+    /// field, and a frame [`DOOR_FRAME`] deep stands at either side outside.
+    pub fn into_venue(self, max_radius: f32, openings: &[(Segment, Vec2, u16)]) -> Venue {
         let (min, max) = (v2(self.bounds.min), v2(self.bounds.max));
         let corners = [min, Vec2::new(max.x, min.y), max, Vec2::new(min.x, max.y)];
         let mut all_segments: Vec<Segment> = (0..4)
@@ -308,7 +319,8 @@ impl Layout {
             .collect();
         all_segments.extend(self.segments);
         let grid = NavGrid::build(min, max, self.cell as f32, &all_segments, &self.obstacles);
-        let walls = SegmentIndex::build(min, max, 2.0, max_radius + 0.6, all_segments);
+        let (segments, pass) = cut_openings(&all_segments, openings);
+        let walls = SegmentIndex::build(min, max, 2.0, max_radius + 0.6, segments, pass);
         Venue {
             min,
             max,
@@ -323,6 +335,54 @@ impl Layout {
             target_region: Vec::new(),
         }
     }
+}
+
+/// The wall segments with each opening cut out of the segment it lies on and kept as a
+/// segment of its own, and per segment the floor field that passes it ([`SOLID`] for a wall).
+fn cut_openings(segments: &[Segment], openings: &[(Segment, Vec2, u16)]) -> (Vec<Segment>, Vec<u16>) {
+    let (mut out, mut pass) = (Vec::new(), Vec::new());
+    for s in segments {
+        let len = s.a.distance(s.b);
+        let dir = (s.b - s.a).normalize_or_zero();
+        let mut cuts: Vec<(f32, f32, Vec2, u16)> = openings
+            .iter()
+            .filter(|(o, _, _)| len > 0.0 && s.distance(o.a) < 1e-2 && s.distance(o.b) < 1e-2)
+            .map(|(o, out, f)| {
+                let (ta, tb) = ((o.a - s.a).dot(dir), (o.b - s.a).dot(dir));
+                (ta.min(tb).max(0.0), ta.max(tb).min(len), *out, *f)
+            })
+            .collect();
+        if cuts.is_empty() {
+            out.push(*s);
+            pass.push(SOLID);
+            continue;
+        }
+        cuts.sort_by(|x, y| x.0.total_cmp(&y.0));
+        let mut t = 0.0f32;
+        let at = |u: f32| s.a + dir * u;
+        for (lo, hi, o, f) in cuts {
+            if lo > t {
+                out.push(Segment { a: at(t), b: at(lo) });
+                pass.push(SOLID);
+            }
+            out.push(Segment { a: at(lo), b: at(hi) });
+            pass.push(f);
+            // the door's frame: the wall's thickness at either side of the opening, outside
+            for u in [lo, hi] {
+                out.push(Segment {
+                    a: at(u),
+                    b: at(u) + o * DOOR_FRAME,
+                });
+                pass.push(SOLID);
+            }
+            t = t.max(hi);
+        }
+        if t < len {
+            out.push(Segment { a: at(t), b: s.b });
+            pass.push(SOLID);
+        }
+    }
+    (out, pass)
 }
 
 /// The venue section of a file, checked: bounds and raster size, walls, obstacles, zones,
@@ -484,9 +544,10 @@ pub fn check_free_places(ck: &mut Checker, venue: &Venue, sc: &Scenario) {
 
 /// The venue's floor fields: one per target (a target where people stand, listed in
 /// `stand_targets`, leads to its middle, so that the cost still falls inside it and people
-/// further in hold back those behind: the crowd packs outwards), then each checkpoint's pen and
-/// inner side. Taken from `cache` where it has them; refused (a problem for `ck`, `false`)
-/// when they would not fit in `limits`.
+/// further in hold back those behind: the crowd packs outwards), then each checkpoint's pen,
+/// then each door's way out (see [`crate::checkpoint::build::field_slots`]). Taken from
+/// `cache` where it has them; refused (a problem for `ck`, `false`) when they would not fit in
+/// `limits`.
 pub fn fields(
     ck: &mut Checker,
     venue: &mut Venue,
@@ -495,12 +556,12 @@ pub fn fields(
     limits: &Limits,
     cache: &mut FieldCache,
 ) -> bool {
-    let mut shapes: Vec<Shape> = venue
+    let mut goals: Vec<FieldGoal> = venue
         .targets
         .iter()
         .enumerate()
         .map(|(i, t)| {
-            if stand_targets.contains(&i) {
+            FieldGoal::To(if stand_targets.contains(&i) {
                 match &t.shape {
                     Shape::Multi(parts) => {
                         Shape::Multi(parts.iter().map(|p| Shape::Circle(p.center(), 0.75)).collect())
@@ -509,22 +570,30 @@ pub fn fields(
                 }
             } else {
                 t.shape.clone()
-            }
+            })
         })
         .collect();
     for cp in &venue.security.checkpoints {
-        shapes.push(cp.pen.clone());
-        shapes.push(Shape::Circle(cp.inner_spot(cp.lanes / 2), 0.75));
+        goals.push(FieldGoal::To(cp.pen.clone()));
+    }
+    for d in &venue.security.doors {
+        goals.push(FieldGoal::Through {
+            cells: d.cells.clone(),
+            front: d.front.clone(),
+            seeds: d.seeds.clone(),
+            out: d.out,
+            inner: d.inner_region,
+        });
     }
     if let Some((anchor, text)) = limits::fields_fit(
         venue.grid.nx * venue.grid.ny,
-        shapes.len(),
+        goals.len(),
         super::field::FloorField::BYTES_PER_CELL,
         limits,
     ) {
         ck.err(anchor, text);
         return false;
     }
-    venue.fields = cache.fields(&venue.grid, &shapes, wall_buffer);
+    venue.fields = cache.fields(&venue.grid, &goals, &venue.security.region, wall_buffer);
     true
 }

@@ -2,8 +2,7 @@
 //! venue again and again (the viewer's hot reload, a batch's sweep points), so every field whose
 //! raster, target shape and wall buffer are unchanged is shared instead of computed again.
 
-use super::Shape;
-use super::field::FloorField;
+use super::field::{FieldGoal, FloorField};
 use super::grid::NavGrid;
 use std::sync::Arc;
 
@@ -12,7 +11,7 @@ use std::sync::Arc;
 pub struct FieldCache {
     grid_key: u64,
     wall_buffer: u32,
-    fields: Vec<(Shape, Arc<FloorField>)>,
+    fields: Vec<(FieldGoal, Arc<FloorField>)>,
     reused: usize,
 }
 
@@ -27,10 +26,17 @@ impl FieldCache {
         self.reused
     }
 
-    /// The floor field towards each shape: from the cache where the last call had the same
-    /// raster, wall buffer and shape (a reused field is the very same field), else computed. The
+    /// The floor field towards each goal: from the cache where the last call had the same
+    /// raster, wall buffer and goal (a reused field is the very same field), else computed
+    /// (`region`: the raster's walkable regions, which a way through a door keeps to). The
     /// cache then holds this call's fields (shared, not copied).
-    pub fn fields(&mut self, grid: &NavGrid, shapes: &[Shape], wall_buffer: f32) -> Vec<Arc<FloorField>> {
+    pub fn fields(
+        &mut self,
+        grid: &NavGrid,
+        shapes: &[FieldGoal],
+        region: &[u32],
+        wall_buffer: f32,
+    ) -> Vec<Arc<FloorField>> {
         let key = grid_key(grid);
         if key != self.grid_key || wall_buffer.to_bits() != self.wall_buffer {
             self.fields.clear();
@@ -39,14 +45,16 @@ impl FieldCache {
             .iter()
             .map(|sh| self.fields.iter().find(|(s, _)| s == sh).map(|(_, f)| f.clone()))
             .collect();
-        let missing: Vec<Shape> = shapes
+        let missing: Vec<FieldGoal> = shapes
             .iter()
             .zip(&reuse)
             .filter(|(_, r)| r.is_none())
             .map(|(s, _)| s.clone())
             .collect();
         self.reused += shapes.len() - missing.len();
-        let mut fresh = compute_all(grid, &missing, wall_buffer).into_iter().map(Arc::new);
+        let mut fresh = compute_all(grid, &missing, region, wall_buffer)
+            .into_iter()
+            .map(Arc::new);
         let fields: Vec<Arc<FloorField>> = reuse
             .into_iter()
             .map(|r| r.or_else(|| fresh.next()).expect("a field for every shape"))
@@ -78,7 +86,7 @@ fn grid_key(grid: &NavGrid) -> u64 {
 
 /// Floor fields towards each shape, computed in parallel on the compute task pool when one is
 /// set up (each field is independent, so the result does not depend on the thread count).
-pub fn compute_all(grid: &NavGrid, shapes: &[Shape], wall_buffer: f32) -> Vec<FloorField> {
+pub fn compute_all(grid: &NavGrid, shapes: &[FieldGoal], region: &[u32], wall_buffer: f32) -> Vec<FloorField> {
     use bevy::tasks::ComputeTaskPool;
     match ComputeTaskPool::try_get() {
         Some(pool) if pool.thread_num() > 0 && shapes.len() > 1 => {
@@ -89,7 +97,7 @@ pub fn compute_all(grid: &NavGrid, shapes: &[Shape], wall_buffer: f32) -> Vec<Fl
                 for (outs, ins) in out.chunks_mut(chunk).zip(shapes.chunks(chunk)) {
                     s.spawn(async move {
                         for (o, sh) in outs.iter_mut().zip(ins) {
-                            *o = Some(FloorField::compute(grid, sh, wall_buffer));
+                            *o = Some(FloorField::compute_goal(grid, sh, region, wall_buffer));
                         }
                     });
                 }
@@ -98,7 +106,7 @@ pub fn compute_all(grid: &NavGrid, shapes: &[Shape], wall_buffer: f32) -> Vec<Fl
         }
         _ => shapes
             .iter()
-            .map(|sh| FloorField::compute(grid, sh, wall_buffer))
+            .map(|sh| FloorField::compute_goal(grid, sh, region, wall_buffer))
             .collect(),
     }
 }

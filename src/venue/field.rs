@@ -13,6 +13,27 @@ use bevy::math::Vec2;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+/// What a floor field leads to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldGoal {
+    /// Into a place, over the free raster.
+    To(Shape),
+    /// Out through a door's opening (`cells`, blocked in the raster) from region `inner`
+    /// over the cells `front` of it outside to `seeds`, `out` pointing out.
+    Through {
+        /// The opening's raster cells, sorted.
+        cells: Vec<usize>,
+        /// The cells in front of it outside, sorted.
+        front: Vec<usize>,
+        /// Where the way out ends.
+        seeds: Vec<usize>,
+        /// Unit normal out through the opening.
+        out: Vec2,
+        /// Region inside.
+        inner: u32,
+    },
+}
+
 /// Cost-to-go and walking direction towards one target.
 #[derive(Debug, Clone)]
 pub struct FloorField {
@@ -92,11 +113,48 @@ impl FloorField {
     /// Dijkstra from the target's cells (cost 0) over free cells.
     pub fn compute(grid: &NavGrid, target: &Shape, wall_buffer: f32) -> FloorField {
         let seeds = target.cells(grid);
+        FloorField::compute_from(grid, &seeds, &|i| !grid.blocked[i], wall_buffer, &|c| {
+            (target.center_near(c) - c).normalize_or_zero()
+        })
+    }
+
+    /// The way out through a door: from just outside its opening (cost 0) through the
+    /// opening's cells into the region inside, and nowhere else (the raster keeps the opening
+    /// blocked for everyone else).
+    pub fn compute_goal(grid: &NavGrid, goal: &FieldGoal, region: &[u32], wall_buffer: f32) -> FloorField {
+        match goal {
+            FieldGoal::To(shape) => FloorField::compute(grid, shape, wall_buffer),
+            FieldGoal::Through {
+                cells,
+                front,
+                seeds,
+                out,
+                inner,
+            } => {
+                let free = |i: usize| {
+                    (!grid.blocked[i] && region[i] == *inner)
+                        || cells.binary_search(&i).is_ok()
+                        || front.binary_search(&i).is_ok()
+                };
+                FloorField::compute_from(grid, seeds, &free, wall_buffer, &|_| *out)
+            }
+        }
+    }
+
+    /// Dijkstra from `seeds` (cost 0) over the cells `free` admits; a cell of cost 0 points
+    /// the way `seed_dir` gives at its centre.
+    pub fn compute_from<F: Fn(usize) -> bool, D: Fn(Vec2) -> Vec2>(
+        grid: &NavGrid,
+        seeds: &[usize],
+        free: &F,
+        wall_buffer: f32,
+        seed_dir: &D,
+    ) -> FloorField {
         let n = grid.nx * grid.ny;
         let mut cost = vec![f32::INFINITY; n];
         let mut heap = BinaryHeap::new();
-        for &s in &seeds {
-            if !grid.blocked[s] && cost[s] > 0.0 {
+        for &s in seeds {
+            if free(s) && cost[s] > 0.0 {
                 cost[s] = 0.0;
                 heap.push(Reverse((0u32, s)));
             }
@@ -107,7 +165,7 @@ impl FloorField {
             if ci > cost[i] {
                 continue;
             }
-            grid.neighbours(i, |j, len| {
+            grid.neighbours_in(i, free, |j, len| {
                 let nc = ci + len * grid.h * 0.5 * (factor[i] + factor[j]);
                 if nc < cost[j] {
                     cost[j] = nc;
@@ -115,7 +173,7 @@ impl FloorField {
                 }
             });
         }
-        let dir = directions(grid, &cost, target);
+        let dir = directions(grid, &cost, free, seed_dir);
         // crop to the bounding box of the reached cells
         let (nx, ny) = (grid.nx, grid.ny);
         let (mut x0, mut y0, mut x1, mut y1) = (nx, ny, 0, 0);
@@ -324,7 +382,12 @@ impl FloorField {
 }
 
 /// Negative gradient by central differences; a missing neighbour uses the cell's own value.
-fn directions(grid: &NavGrid, cost: &[f32], target: &Shape) -> Vec<Vec2> {
+fn directions<F: Fn(usize) -> bool, D: Fn(Vec2) -> Vec2>(
+    grid: &NavGrid,
+    cost: &[f32],
+    free: &F,
+    seed_dir: &D,
+) -> Vec<Vec2> {
     let (nx, ny) = (grid.nx, grid.ny);
     let mut dir = vec![Vec2::ZERO; nx * ny];
     for y in 0..ny {
@@ -348,7 +411,7 @@ fn directions(grid: &NavGrid, cost: &[f32], target: &Shape) -> Vec<Vec2> {
             if d == Vec2::ZERO {
                 // plateau or saddle: head for the cheapest neighbour
                 let mut best = (c, Vec2::ZERO);
-                grid.neighbours(i, |j, _| {
+                grid.neighbours_in(i, free, |j, _| {
                     if cost[j] < best.0 {
                         let (jx, jy) = ((j % nx) as f32, (j / nx) as f32);
                         best = (cost[j], Vec2::new(jx - x as f32, jy - y as f32).normalize_or_zero());
@@ -362,8 +425,7 @@ fn directions(grid: &NavGrid, cost: &[f32], target: &Shape) -> Vec<Vec2> {
     // Cells inside the target (cost 0) point at its centre, so an agent in them walks on in.
     for i in 0..nx * ny {
         if cost[i] == 0.0 {
-            let c = grid.center(i % nx, i / nx);
-            dir[i] = (target.center_near(c) - c).normalize_or_zero();
+            dir[i] = seed_dir(grid.center(i % nx, i / nx));
         }
     }
     dir

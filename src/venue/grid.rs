@@ -123,10 +123,15 @@ impl NavGrid {
     }
 
     /// The 8 neighbour offsets with their lengths in cells; diagonal moves may not cut a blocked corner.
-    pub(crate) fn neighbours(&self, i: usize, mut f: impl FnMut(usize, f32)) {
+    pub(crate) fn neighbours(&self, i: usize, f: impl FnMut(usize, f32)) {
+        self.neighbours_in(i, &|j| !self.blocked[j], f);
+    }
+
+    /// [`Self::neighbours`] over the cells `open` admits instead of the free ones.
+    pub(crate) fn neighbours_in<F: Fn(usize) -> bool>(&self, i: usize, open: &F, mut f: impl FnMut(usize, f32)) {
         let (x, y) = ((i % self.nx) as isize, (i / self.nx) as isize);
         let (nx, ny) = (self.nx as isize, self.ny as isize);
-        let free = |x: isize, y: isize| x >= 0 && y >= 0 && x < nx && y < ny && !self.blocked[(y * nx + x) as usize];
+        let free = |x: isize, y: isize| x >= 0 && y >= 0 && x < nx && y < ny && open((y * nx + x) as usize);
         for (dx, dy) in [(1isize, 0isize), (-1, 0), (0, 1), (0, -1)] {
             if free(x + dx, y + dy) {
                 f(((y + dy) * nx + x + dx) as usize, 1.0);
@@ -182,6 +187,9 @@ impl NavGrid {
     }
 }
 
+/// The floor field that passes a segment that every walker meets as a wall.
+pub const SOLID: u16 = u16::MAX;
+
 /// Buckets of wall segments on a coarse grid, so an agent only tests the walls near it.
 #[derive(Debug, Clone, Default)]
 pub struct SegmentIndex {
@@ -193,11 +201,15 @@ pub struct SegmentIndex {
     items: Vec<u32>,
     /// All wall segments.
     pub segments: Vec<Segment>,
+    /// Per segment, the floor field whose walkers pass it (a door's opening), or [`SOLID`].
+    pub pass: Vec<u16>,
 }
 
 impl SegmentIndex {
     /// Each bucket lists every segment that comes within `margin` of the bucket.
-    pub fn build(min: Vec2, max: Vec2, cell: f32, margin: f32, segments: Vec<Segment>) -> SegmentIndex {
+    ///
+    /// `pass` gives per segment the floor field whose walkers pass it ([`SOLID`]: nobody).
+    pub fn build(min: Vec2, max: Vec2, cell: f32, margin: f32, segments: Vec<Segment>, pass: Vec<u16>) -> SegmentIndex {
         let nx = (((max.x - min.x) / cell).ceil() as usize).max(1);
         let ny = (((max.y - min.y) / cell).ceil() as usize).max(1);
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); nx * ny];
@@ -233,6 +245,7 @@ impl SegmentIndex {
             starts,
             items,
             segments,
+            pass,
         }
     }
 
@@ -263,6 +276,16 @@ impl SegmentIndex {
         self.items[s as usize..e as usize]
             .iter()
             .map(move |&k| &self.segments[k as usize])
+    }
+
+    /// The segments of a bucket's entries that are walls to a walker on floor field `field`
+    /// (all but the openings of the door that field leads out through).
+    #[inline]
+    pub fn walls_for(&self, (s, e): (u32, u32), field: u16) -> impl Iterator<Item = &Segment> + '_ {
+        self.items[s as usize..e as usize].iter().filter_map(move |&k| {
+            let p = self.pass[k as usize];
+            (p == SOLID || p != field).then(|| &self.segments[k as usize])
+        })
     }
 
     /// Segments near `p` (those within `margin` of its bucket).

@@ -104,8 +104,8 @@ pub struct CheckpointRt {
     pub inner_region: u32,
     /// Floor field leading to the pen.
     pub pen_field: u16,
-    /// Floor field leading to the inner side (for people leaving).
-    pub inner_field: u16,
+    /// Its exit door (index into the doors), if it has one.
+    pub exit_door: Option<u16>,
 }
 
 impl CheckpointRt {
@@ -184,13 +184,6 @@ impl CheckpointRt {
         self.pos - self.out * 0.8 + self.along * lateral
     }
 
-    /// Where people leaving the ring come out: a 2 × 1.2 m patch on the outer side, beside the pen.
-    pub fn outer_exit_area(&self) -> Shape {
-        let a = self.pos + self.out * 0.4 + self.along * (self.width() / 2.0 + 0.4);
-        let (w, d) = (self.along * 2.0, self.out * 1.2);
-        Shape::polygon(vec![a, a + w, a + w + d, a + d])
-    }
-
     /// Whether the lanes are open at `t` (s after the start).
     pub fn is_open(&self, t: f64) -> bool {
         t >= self.open && t < self.close
@@ -217,6 +210,133 @@ impl CheckpointRt {
     }
 }
 
+/// Depth of a door's frame, m: a ring is a line, but the wall a door is set in has a thickness,
+/// and people pass through a frame more slowly than past the end of a line (with the frame,
+/// the flow through a door matches the measured capacity of bottlenecks; see tests/doors.rs).
+/// The frame stands on the ring's outer side, so the inner face stays flush and people
+/// sliding along it reach the opening.
+pub const DOOR_FRAME: f32 = 0.3;
+
+/// A way across a ring for a visitor: a checkpoint's lanes (inwards) or a door (outwards).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Hop {
+    /// Through checkpoint `k`'s queue and lanes, into its ring.
+    Lanes(u16),
+    /// Out of a ring through door `d`.
+    Door(u16),
+}
+
+/// An exit-only door at run time: an opening in a ring that people leave through. In the
+/// shared raster its cells stay blocked and to everyone else its opening is a wall; only those
+/// walking its own floor field (which runs through the opening) pass it.
+#[derive(Debug, Clone)]
+pub struct DoorRt {
+    /// Name (a checkpoint's exit: the checkpoint's name and " exit").
+    pub name: String,
+    /// Ring index.
+    pub ring: usize,
+    /// The checkpoint whose exit it is (None: a door of its own).
+    pub checkpoint: Option<u16>,
+    /// One side of the opening (on the ring).
+    pub a: Vec2,
+    /// The other side.
+    pub b: Vec2,
+    /// Unit normal pointing out of the ring.
+    pub out: Vec2,
+    /// Clear width, m.
+    pub width: f32,
+    /// Region inside the ring at the door.
+    pub inner_region: u32,
+    /// Region outside.
+    pub outer_region: u32,
+    /// Floor field leading out through the opening.
+    pub field: u16,
+    /// Raster cells of the opening (sorted).
+    pub cells: Vec<usize>,
+    /// Free cells in front of it outside, through the frame (sorted).
+    pub front: Vec<usize>,
+    /// Of those, the ones beyond the frame, where the way out ends (sorted).
+    pub seeds: Vec<usize>,
+}
+
+impl DoorRt {
+    /// Middle of the opening.
+    pub fn mid(&self) -> Vec2 {
+        (self.a + self.b) * 0.5
+    }
+
+    /// The way someone of radius `r` at `p` near the door walks: straight at the opening, to
+    /// a point just outside it (a floor field on a coarse raster only knows the opening to the
+    /// nearest cell). `None` farther than 2 m from the opening.
+    #[inline]
+    pub fn aim(&self, p: Vec2, r: f32) -> Option<Vec2> {
+        let d = p - self.mid();
+        let along = (self.b - self.a).normalize_or_zero();
+        let lat = d.dot(along);
+        let reach = self.width / 2.0 + 2.0;
+        if lat.abs() > reach || d.dot(self.out).abs() > 2.0 {
+            return None;
+        }
+        let half = (self.width / 2.0 - r - 0.05).max(0.0);
+        let to = self.mid() + along * lat.clamp(-half, half) + self.out * (DOOR_FRAME + 0.3);
+        Some((to - p).normalize_or_zero())
+    }
+
+    /// Whether someone of radius `r` at `p` (in `region`) has come out through the door: clear
+    /// of the door line on the outer side, in front of the opening.
+    pub fn passed(&self, p: Vec2, r: f32, region: u32) -> bool {
+        let d = p - self.mid();
+        let along = (self.b - self.a).normalize_or_zero();
+        d.dot(self.out) > DOOR_FRAME + r + 0.02
+            && d.dot(self.out) < DOOR_FRAME + 3.0 + r
+            && d.dot(along).abs() <= self.width / 2.0 + r + 0.5
+            && region == self.outer_region
+    }
+}
+
+/// For each pair of regions, the first edges of the shortest paths (fewest crossings) over the
+/// directed `edges` (from, to, id), sorted.
+fn first_hops<T: Copy + Ord>(n: usize, edges: &[(usize, usize, T)]) -> Vec<Vec<Vec<T>>> {
+    let mut next = vec![vec![Vec::new(); n]; n];
+    for from in 0..n {
+        // BFS recording the first edges used
+        let mut dist = vec![u32::MAX; n];
+        let mut first: Vec<Vec<T>> = vec![Vec::new(); n];
+        dist[from] = 0;
+        let mut frontier = vec![from];
+        while !frontier.is_empty() {
+            let mut nf = Vec::new();
+            for &r in &frontier {
+                for &(x, y, id) in edges {
+                    if x != r || y >= n {
+                        continue;
+                    }
+                    let firsts = if r == from { vec![id] } else { first[r].clone() };
+                    if dist[y] == u32::MAX {
+                        dist[y] = dist[r] + 1;
+                        first[y] = firsts;
+                        nf.push(y);
+                    } else if dist[y] == dist[r] + 1 {
+                        for f in firsts {
+                            if !first[y].contains(&f) {
+                                first[y].push(f);
+                            }
+                        }
+                    }
+                }
+            }
+            nf.sort_unstable();
+            nf.dedup();
+            frontier = nf;
+        }
+        for (to, mut f) in first.into_iter().enumerate() {
+            f.sort_unstable();
+            next[from][to] = f;
+        }
+    }
+    next
+}
+
 /// Rings, checkpoints, item classes and the routing between walkable regions.
 #[derive(Debug, Clone, Default)]
 pub struct Security {
@@ -232,58 +352,42 @@ pub struct Security {
     pub region: Vec<u32>,
     /// Number of regions.
     pub regions: u32,
-    /// `next_hop[from][to]`: checkpoints that are a first step of a shortest region path.
-    pub next_hop: Vec<Vec<Vec<u16>>>,
+    /// Exit-only doors (those of their own, then each checkpoint's exit beside its lanes).
+    pub doors: Vec<DoorRt>,
+    /// The floor field of door 0's way out (door `d`'s is this + d).
+    pub door_fields_from: u16,
+    /// `next_hop[from][to]`: the first crossings of the shortest region paths (fewest rings
+    /// crossed): lanes inwards, doors outwards.
+    pub next_hop: Vec<Vec<Vec<Hop>>>,
     /// The region inside the innermost ring (where undetected carriers count as through).
     pub innermost: Option<u32>,
 }
 
 impl Security {
-    /// Builds the region graph's next-hop table (breadth-first over checkpoints, both directions).
+    /// Builds the routing table `next_hop`: rings are crossed inwards through checkpoints'
+    /// lanes and outwards through doors.
     pub fn build_routes(&mut self) {
         let n = self.regions as usize;
-        let mut next = vec![vec![Vec::new(); n]; n];
-        for from in 0..n {
-            // BFS recording the first checkpoints used
-            let mut dist = vec![u32::MAX; n];
-            let mut first: Vec<Vec<u16>> = vec![Vec::new(); n];
-            dist[from] = 0;
-            let mut frontier = vec![from];
-            while !frontier.is_empty() {
-                let mut nf = Vec::new();
-                for &r in &frontier {
-                    for (k, cp) in self.checkpoints.iter().enumerate() {
-                        let (a, b) = (cp.outer_region as usize, cp.inner_region as usize);
-                        for (x, y) in [(a, b), (b, a)] {
-                            if x != r || y >= n {
-                                continue;
-                            }
-                            let firsts = if r == from { vec![k as u16] } else { first[r].clone() };
-                            if dist[y] == u32::MAX {
-                                dist[y] = dist[r] + 1;
-                                first[y] = firsts;
-                                nf.push(y);
-                            } else if dist[y] == dist[r] + 1 {
-                                for f in firsts {
-                                    if !first[y].contains(&f) {
-                                        first[y].push(f);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-                nf.sort_unstable();
-                nf.dedup();
-                frontier = nf;
-            }
-            for (to, f) in first.into_iter().enumerate() {
-                let mut f = f;
-                f.sort_unstable();
-                next[from][to] = f;
-            }
+        let mut edges = Vec::new();
+        for (k, cp) in self.checkpoints.iter().enumerate() {
+            edges.push((cp.outer_region as usize, cp.inner_region as usize, Hop::Lanes(k as u16)));
         }
-        self.next_hop = next;
+        for (d, door) in self.doors.iter().enumerate() {
+            edges.push((
+                door.inner_region as usize,
+                door.outer_region as usize,
+                Hop::Door(d as u16),
+            ));
+        }
+        self.next_hop = first_hops(n, &edges);
+    }
+
+    /// The floor field that leads to a crossing: a checkpoint's pen, a door's way out.
+    pub fn hop_field(&self, h: Hop) -> u16 {
+        match h {
+            Hop::Lanes(k) => self.checkpoints[k as usize].pen_field,
+            Hop::Door(d) => self.doors[d as usize].field,
+        }
     }
 
     /// Region of a point (`u32::MAX` if blocked or outside).

@@ -775,6 +775,10 @@ fn draw_venue(mut gizmos: Gizmos, run: NonSend<Run>) {
             gizmos.line_2d(e.a, e.b, c);
         }
     }
+    for d in &v.security.doors {
+        // an exit door: its opening in exit-sign green
+        gizmos.line_2d(d.a, d.b, Color::srgb(0.0, 0.6, 0.28));
+    }
     for cp in &v.security.checkpoints {
         // the lanes as a bar along the ring, the queue pen as its outline
         let half = cp.along * cp.width() * 0.5;

@@ -122,3 +122,51 @@ fn nobody_comes_in_through_an_exit_door_and_leavers_use_it() {
     let venue = sim.world().resource::<Venue>();
     assert_eq!(venue.security.doors.len(), 1, "the checkpoint with exit: 0 has no door");
 }
+
+/// A door that cannot be built is named at its line and column, with what is wrong.
+#[test]
+fn bad_doors_are_named_where_they_are_defined() {
+    let door = r#"doors: [(name: "east-door", ring: "hall", position: (30, 20), width: 1.5)],"#;
+    assert!(HALL.contains(door));
+    let line = HALL.lines().position(|l| l.contains("name: \"east-door\"")).unwrap() + 1;
+    let cases: &[(&str, &str, &str)] = &[
+        ("width: 1.5", "width: 0.2", "width must be 0.5 to 50 m, got 0.2"),
+        ("position: (30, 20)", "position: (33, 20)", "is not on ring \"hall\""),
+        ("width: 1.5", "width: 30", "runs past a corner of ring \"hall\""),
+        (
+            "ring: \"hall\"",
+            "ring: \"hal\"",
+            "ring \"hal\" is not defined; known rings: \"hall\"",
+        ),
+        ("name: \"east-door\"", "name: \"south-gate\"", "the name is used twice"),
+    ];
+    for (from, to, expect) in cases {
+        let msg = common::error_of(&HALL.replace(door, &door.replace(from, to)));
+        assert!(msg.contains(expect), "{to}: expected {expect:?} in\n{msg}");
+        // a name used twice is placed at its first definition (the checkpoint, a line above)
+        let at = if expect.contains("twice") { line - 1 } else { line };
+        assert!(msg.contains(&format!("t.ron:{at}:")), "{to}: not at line {at}:\n{msg}");
+    }
+    // a door across a checkpoint's lanes, and a checkpoint's exit with no room on its edge
+    let over = HALL.replace(
+        "position: (30, 20), width: 1.5",
+        "position: (30, 20), width: 1.5), (name: \"x\", ring: \"hall\", position: (20, 10.5), width: 3",
+    );
+    let msg = common::error_of(&over);
+    assert!(msg.contains("door \"x\" overlaps checkpoint \"south-gate\""), "{msg}");
+    let cramped = HALL.replace(
+        "position: (20, 10.5), lanes: 2, service: Fixed(2.0), exit: 0",
+        "position: (20, 10.5), lanes: 2, service: Fixed(2.0), exit: 9",
+    );
+    let msg = common::error_of(&cramped);
+    assert!(
+        msg.contains("no room on ring \"hall\" beside its lanes for its 9 m exit door"),
+        "{msg}"
+    );
+    // the default: a 2 m exit door beside the lanes
+    let v = common::from_text(&HALL.replace(", exit: 0)", ")"));
+    let sec = &v.venue.security;
+    assert_eq!(sec.doors.len(), 2);
+    assert_eq!(sec.doors[1].name, "south-gate exit");
+    assert!((sec.doors[1].width - 2.0).abs() < 1e-6 && (sec.doors[1].a.y - 10.5).abs() < 1e-4);
+}

@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod crowd;
 pub mod error;
 pub mod figures;
+pub mod halls;
 pub mod incidents;
 pub mod metrics;
 pub mod optimize;

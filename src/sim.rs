@@ -136,6 +136,7 @@ impl Plugin for CordonPlugin {
             CrowdPlugin::new(cfg, v.start, v.duration),
             CheckpointPlugin,
             crate::responders::RespondersPlugin::new(v.responders, coverage),
+            crate::halls::HallsPlugin(v.halls, v.scenario.metrics.series_interval),
             crate::incidents::IncidentsPlugin::new(v.incidents),
             MetricsPlugin::new(v.scenario.metrics),
         ));

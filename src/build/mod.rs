@@ -36,6 +36,8 @@ pub struct Validated {
     pub responders: Responders,
     /// Incident types and dispatch.
     pub incidents: IncidentPlan,
+    /// Halls with their capacities.
+    pub halls: crate::halls::Halls,
 }
 
 /// Checks a scenario and builds its runtime world, within the default [`Limits`].
@@ -81,6 +83,7 @@ pub fn validate_cached(
     let model = crate::crowd::build::model(&mut ck, &sc.model);
     crate::metrics::build::check(&mut ck, &sc.metrics, layout.bounds_ok.then_some(sc.venue.bounds));
     let groups = crate::crowd::build::groups(&mut ck, sc);
+    let halls = crate::halls::build::build(&mut ck, sc);
     // Geometry must be sound before rasterising.
     if !layout.raster_ok && ck.is_clean() {
         ck.err(None, "venue raster cannot be built".into());
@@ -108,7 +111,7 @@ pub fn validate_cached(
     }
     crate::checkpoint::build::security(&mut ck, &mut venue, regions, rings, threats, checkpoints, doors);
     let responders = crate::responders::build::build(&mut ck, sc, &venue, sc.sim.start.0);
-    let incidents = crate::incidents::build::build(&mut ck, sc, &venue, sc.sim.start.0, &responders);
+    let incidents = crate::incidents::build::build(&mut ck, sc, &venue, sc.sim.start.0, &responders, &halls);
     if !ck.is_clean() {
         return Err(ck.into_error(file));
     }
@@ -136,6 +139,7 @@ pub fn validate_cached(
         responders,
         incidents,
         model,
+        halls,
     })
 }
 

@@ -81,6 +81,11 @@ pub struct Walking {
 /// A ring crossing on the way: a checkpoint's lanes (inwards) or a door (outwards).
 pub use crate::venue::security::Hop as Via;
 
+/// The agent waits where it stands, outside a place that is full (a hall at capacity): it takes
+/// space but does not walk (see [`crate::halls`]).
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Held;
+
 /// The agent has reached a place where it stays standing (a viewing area): it walks on into the
 /// place until the crowd stops it (or it reaches the middle), then stands there.
 #[derive(Component, Debug, Clone, Copy)]
@@ -193,6 +198,9 @@ pub struct CrowdLog {
     pub arrivals: Vec<(f64, u16, f64)>,
     /// `(time, target, time in venue)` of every exit; target is where they left.
     pub exits: Vec<(f64, u16, f64)>,
+    /// `(time, destination)` of everyone leaving their destination (at the end of their stay,
+    /// or on arriving when they do not stay), whether they walk on or leave the venue there.
+    pub departures: Vec<(f64, u16)>,
     /// Spawned per group.
     pub spawned_by_group: Vec<u64>,
     /// `(time, target, items)` of visitors who carried an item to their destination undetected.
@@ -458,6 +466,7 @@ fn reenter_from_stay(
         let Ok((_, a, _, standing)) = q.get(e) else { continue };
         if standing {
             // a standing crowd walks off from where it stands (or leaves there if it has no exit)
+            log.departures.push((t, a.destination));
             match a.exit {
                 Some(x) => {
                     commands.entity(e).remove::<(Dwelling, Standing)>().insert((
@@ -482,6 +491,7 @@ fn reenter_from_stay(
                 commands.entity(e).despawn();
                 counters.exited += 1;
                 log.exits.push((t, a.destination, t - a.spawned_at));
+                log.departures.push((t, a.destination));
             }
             Some(x) => {
                 let shape = &venue.targets[a.destination as usize].shape;
@@ -495,6 +505,7 @@ fn reenter_from_stay(
                     &mut buf.placed,
                     &mut rng.reentry[g],
                 ) {
+                    log.departures.push((t, a.destination));
                     commands.entity(e).remove::<Dwelling>().insert((
                         Position(p),
                         Velocity::default(),
@@ -555,6 +566,7 @@ fn route(
                     commands.entity(e).remove::<Walking>().insert(Dwelling { until });
                     dwell.push(until, a.id, e);
                 } else if let Some(x) = a.exit {
+                    log.departures.push((t, w.target));
                     w.target = x;
                     w.leg = Leg::ToExit;
                     commands.entity(e).insert(NeedsRoute);
@@ -562,6 +574,7 @@ fn route(
                     commands.entity(e).despawn();
                     counters.exited += 1;
                     log.exits.push((t, w.target, t - a.spawned_at));
+                    log.departures.push((t, w.target));
                 }
             }
             Leg::ToExit => {

@@ -109,6 +109,9 @@ pub fn render(world: &World, report: &Report) -> Result<Vec<Figure>> {
     if let Some(f) = throughput(world, report, start)? {
         out.push(f);
     }
+    if let Some(f) = hall_occupancy(report, start)? {
+        out.push(f);
+    }
     Ok(out)
 }
 
@@ -611,6 +614,42 @@ fn queues(report: &Report, start: f64) -> Result<Option<Figure>> {
         caption: format!(
             "Persons waiting in each checkpoint's queue (not yet in a lane) at every sample; the {} longest are named.",
             lines.len().min(12)
+        ),
+        png,
+    }))
+}
+
+fn hall_occupancy(report: &Report, start: f64) -> Result<Option<Figure>> {
+    const FILE: &str = "hall_occupancy.png";
+    if report.halls.is_empty() {
+        return Ok(None);
+    }
+    // the fullest halls by peak against capacity, at most 12
+    let mut halls: Vec<_> = report.halls.iter().collect();
+    halls.sort_by(|a, b| {
+        let share = |h: &crate::report::HallReport| h.peak_occupancy as f64 / h.capacity.max(1) as f64;
+        share(b).total_cmp(&share(a)).then(a.name.cmp(&b.name))
+    });
+    halls.truncate(12);
+    let lines: Vec<(String, Vec<(f64, f64)>)> = halls
+        .iter()
+        .map(|h| {
+            let pts = h
+                .occupancy_series
+                .iter()
+                .zip(&report.series)
+                .map(|(n, row)| (row.t, *n as f64))
+                .collect();
+            (format!("{} (licensed {})", h.name, h.capacity), pts)
+        })
+        .collect();
+    let png = time_chart(FILE, "Occupants per hall", "persons inside", start, &lines)?;
+    Ok(Some(Figure {
+        file: FILE.into(),
+        title: "Hall occupancy".into(),
+        caption: format!(
+            "Occupants of each hall at every sample against its licensed capacity (in the legend); the {} fullest are drawn. At capacity admission stops and newcomers wait outside (report.json halls[]: waiting, wait_s).",
+            lines.len()
         ),
         png,
     }))

@@ -8,9 +8,16 @@ use crate::scenario::model::*;
 use crate::venue::Venue;
 use bevy::math::Vec2;
 
-/// The incident types and dispatch of `sc` for `venue`: names, rates, places, and that every type
-/// has a responder group in `responders` to handle it; problems go to `ck`.
-pub fn build(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64, responders: &Responders) -> IncidentPlan {
+/// The incident types and dispatch of `sc` for `venue` (with its `halls`): names, rates, places,
+/// and that every type has a responder group in `responders` to handle it; problems go to `ck`.
+pub fn build(
+    ck: &mut Checker,
+    sc: &Scenario,
+    venue: &Venue,
+    start: f64,
+    responders: &Responders,
+    halls: &crate::halls::Halls,
+) -> IncidentPlan {
     let kinds: Vec<&str> = sc.incidents.iter().map(|i| i.kind.as_str()).collect();
     let groups = &responders.groups;
     let free = |p: Vec2| venue.is_free(p) && venue.grid.walkable(p) && venue.wall_clearance(p) >= UNIT_RADIUS;
@@ -57,6 +64,25 @@ pub fn build(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64, respond
                     ck.named(&inc.kind, format!("{label}: Zones([]) names no zone"));
                 }
                 LocationRt::Zones(idx)
+            }
+            IncidentLocation::Halls(hs) => {
+                let mut idx = Vec::new();
+                for h in hs {
+                    match halls.halls.iter().position(|x| x.name == *h) {
+                        Some(i) => idx.push(i),
+                        None => ck.named(
+                            h,
+                            format!(
+                                "{label}: hall \"{h}\" is not defined; known halls: {}",
+                                crate::scenario::check::quote_list(halls.halls.iter().map(|x| x.name.as_str()))
+                            ),
+                        ),
+                    }
+                }
+                if hs.is_empty() {
+                    ck.named(&inc.kind, format!("{label}: Halls([]) names no hall"));
+                }
+                LocationRt::Halls(idx)
             }
             IncidentLocation::Hotspots(pts) => {
                 if pts.is_empty() {

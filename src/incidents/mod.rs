@@ -41,6 +41,8 @@ pub enum LocationRt {
     Zones(Vec<usize>),
     /// One of these points.
     Hotspots(Vec<Vec2>),
+    /// Among the occupants of these halls (indices).
+    Halls(Vec<usize>),
 }
 
 /// An incident type at run time.
@@ -177,18 +179,30 @@ fn generate(
     visitors: Query<(&crate::crowd::Agent, &Position), With<Walking>>,
     units: Query<(&Unit, &Position, &Task)>,
     present: Query<(), With<crate::crowd::Agent>>,
+    halls: Option<Res<crate::halls::Halls>>,
+    occupancy: Option<Res<crate::halls::HallState>>,
 ) {
+    let occ = |h: usize| {
+        occupancy
+            .as_ref()
+            .map_or(0, |o| o.occupancy.get(h).copied().unwrap_or(0))
+    };
     let (t0, dt) = (clock.t(), clock.dt);
     let st = &mut *state;
     let n_present = present.iter().len() as f64;
     for (k, ty) in plan.types.iter().enumerate() {
         let rng = &mut st.rng[k];
+        // those it can happen to: everyone present, or the occupants of its halls
+        let people = match &ty.location {
+            LocationRt::Halls(hs) => hs.iter().map(|&h| f64::from(occ(h))).sum(),
+            _ => n_present,
+        };
         let count = match &ty.rate {
             RateRt::PerSecond(r) | RateRt::PerPersonSecond(r) => {
                 let lambda = if matches!(ty.rate, RateRt::PerSecond(_)) {
                     r * dt
                 } else {
-                    r * n_present * dt
+                    r * people * dt
                 };
                 if lambda > 0.0 {
                     Poisson::new(lambda).map_or(0, |p| p.sample(rng) as usize)
@@ -223,6 +237,29 @@ fn generate(
                         let mut ids: Vec<(u32, Vec2)> = visitors.iter().map(|(a, p)| (a.id, p.0)).collect();
                         ids.sort_unstable_by_key(|x| x.0);
                         Some(ids[rng.random_range(0..n)].1)
+                    }
+                }
+                LocationRt::Halls(hs) => {
+                    // a hall by its occupants, then a point of its floor
+                    let total: u64 = hs.iter().map(|&h| u64::from(occ(h))).sum();
+                    if total == 0 {
+                        None
+                    } else {
+                        let mut x = rng.random_range(0..total);
+                        let mut hall = hs[0];
+                        for &h in hs {
+                            let n = u64::from(occ(h));
+                            if x < n {
+                                hall = h;
+                                break;
+                            }
+                            x -= n;
+                        }
+                        let target = halls.as_ref().map_or(0, |hs| hs.halls[hall].target as usize);
+                        let shape = &venue.targets[target].shape;
+                        (0..64)
+                            .map(|_| shape.sample(rng))
+                            .find(|p| venue.grid.walkable(*p) && venue.is_free(*p))
                     }
                 }
                 LocationRt::Zones(zs) => {

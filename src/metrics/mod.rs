@@ -62,7 +62,7 @@ pub struct SeriesRow {
     pub clock: String,
     /// Agents that entered so far.
     pub spawned: u64,
-    /// Agents in the venue (walking + staying).
+    /// Agents in the venue (walking + staying + queued + waiting outside full halls).
     pub present: u64,
     /// Agents in the walking crowd.
     pub walking: u64,
@@ -70,6 +70,8 @@ pub struct SeriesRow {
     pub dwelling: u64,
     /// Agents in a checkpoint queue or lane.
     pub queued: u64,
+    /// Agents waiting outside a full hall.
+    pub held: u64,
     /// Agents that left.
     pub exited: u64,
     /// Persons due but not yet placed at a full source.
@@ -491,6 +493,8 @@ pub struct Headcount {
     pub queued: u64,
     /// Due but not placed at a full source.
     pub waiting: u64,
+    /// Waiting outside a full hall.
+    pub held: u64,
 }
 
 /// Appends a series row for time `t`.
@@ -499,10 +503,11 @@ pub fn push_series(m: &mut Metrics, t: f64, start: f64, counters: &CrowdCounters
         t: stats::round(t),
         clock: crate::scenario::model::ClockTime(start + t).hms(),
         spawned: counters.spawned,
-        present: h.walking + h.dwelling + h.queued,
+        present: h.walking + h.dwelling + h.queued + h.held,
         walking: h.walking,
         dwelling: h.dwelling,
         queued: h.queued,
+        held: h.held,
         exited: counters.exited,
         waiting: h.waiting,
         zone_density: m
@@ -521,6 +526,7 @@ fn measure(
     walking: Query<&Position, With<Walking>>,
     standing: Query<&Position, With<Standing>>,
     dwelling: Query<(), With<Dwelling>>,
+    held: Query<(), With<crate::crowd::Held>>,
     agents: Query<(), With<Agent>>,
     mut m: ResMut<Metrics>,
 ) {
@@ -532,9 +538,10 @@ fn measure(
         dwelling: dwelling.iter().len() as u64,
         queued: 0,
         waiting: queue.total_waiting(),
+        held: held.iter().len() as u64,
     };
     let h = Headcount {
-        queued: present - h.walking - h.dwelling,
+        queued: present - h.walking - h.dwelling - h.held,
         ..h
     };
     if present > m.peak_present.0 {

@@ -1,5 +1,5 @@
 //! `timeseries.csv`: one row per series sample (every `metrics.series_interval`): headcounts,
-//! each zone's mean density, each checkpoint's queue, coverage at each threshold (latest sample)
+//! each zone's mean density, each hall's occupancy, each checkpoint's queue, coverage at each threshold (latest sample)
 //! and open incidents — all read from the finished [`Report`].
 
 use super::Report;
@@ -16,12 +16,16 @@ pub fn timeseries(r: &Report) -> String {
         "queued",
         "exited",
         "waiting_at_source",
+        "waiting_at_halls",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
     for z in &r.zones {
         head.push(format!("density_{}", z.name));
+    }
+    for h in &r.halls {
+        head.push(format!("occupancy_{}", h.name));
     }
     let cps = r.security.as_ref().map_or(&[][..], |s| &s.checkpoints[..]);
     for c in cps {
@@ -50,8 +54,12 @@ pub fn timeseries(r: &Report) -> String {
             row.queued.to_string(),
             row.exited.to_string(),
             row.waiting.to_string(),
+            row.held.to_string(),
         ];
         cells.extend(row.zone_density.iter().map(|d| d.to_string()));
+        for h in &r.halls {
+            cells.push(h.occupancy_series.get(i).map_or(String::new(), |n| n.to_string()));
+        }
         for c in cps {
             cells.push(c.queue_series.get(i).map_or(String::new(), |q| q.to_string()));
         }

@@ -168,6 +168,10 @@ pub struct Report {
     pub zones: Vec<ZoneReport>,
     /// Critical density.
     pub critical_density: CriticalReport,
+    /// Halls: occupancy against capacity, entries, exits, waiting outside (absent when the
+    /// scenario has none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub halls: Vec<HallReport>,
     /// Rings and checkpoints (absent when the scenario has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security: Option<crate::checkpoint::report::SecurityReport>,
@@ -176,6 +180,92 @@ pub struct Report {
     pub response: Option<crate::incidents::report::ResponseReport>,
     /// Time series.
     pub series: Vec<SeriesRow>,
+}
+
+/// One hall.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HallReport {
+    /// Name.
+    pub name: String,
+    /// Its target.
+    pub target: String,
+    /// Licensed occupancy.
+    pub capacity: u64,
+    /// Admission resumes below this many.
+    pub reopen_below: u64,
+    /// Most occupants at once.
+    pub peak_occupancy: u64,
+    /// When, s after the start.
+    pub peak_t: f64,
+    /// Occupants at the end.
+    pub occupancy_at_end: u64,
+    /// Occupants at each series row.
+    pub occupancy_series: Vec<u64>,
+    /// Persons admitted.
+    pub entries: u64,
+    /// Persons who left it.
+    pub exits: u64,
+    /// Admitted per minute in each series interval.
+    pub entry_series_per_min: Vec<f64>,
+    /// Left per minute in each series interval.
+    pub exit_series_per_min: Vec<f64>,
+    /// Seconds admission was stopped (full).
+    pub closed_s: f64,
+    /// Most persons waiting outside at once.
+    pub waiting_max: u64,
+    /// When, s after the start.
+    pub waiting_max_t: f64,
+    /// Persons waiting outside at each series row.
+    pub waiting_series: Vec<u64>,
+    /// Per person admitted, the time waited outside, s (0: walked straight in).
+    pub wait_s: Stats,
+    /// Still waiting outside at the end.
+    pub waiting_at_end: u64,
+}
+
+/// The halls section, from the halls' records.
+fn halls_report(world: &World, t_end: f64) -> Vec<HallReport> {
+    let (Some(halls), Some(st)) = (
+        world.get_resource::<crate::halls::Halls>(),
+        world.get_resource::<crate::halls::HallState>(),
+    ) else {
+        return Vec::new();
+    };
+    let venue = world.resource::<Venue>();
+    let interval = world.resource::<Metrics>().settings.series_interval;
+    let bins = ((t_end / interval).ceil() as usize).max(1);
+    let per_min = |times: &[f64]| -> Vec<f64> {
+        let mut n = vec![0u64; bins];
+        for &x in times {
+            n[((x / interval) as usize).min(bins - 1)] += 1;
+        }
+        n.iter().map(|&k| round(k as f64 * 60.0 / interval)).collect()
+    };
+    halls
+        .halls
+        .iter()
+        .enumerate()
+        .map(|(h, hall)| HallReport {
+            name: hall.name.clone(),
+            target: venue.targets[hall.target as usize].name.clone(),
+            capacity: u64::from(hall.capacity),
+            reopen_below: u64::from(hall.reopen_below),
+            peak_occupancy: u64::from(st.peak[h].0),
+            peak_t: round(st.peak[h].1),
+            occupancy_at_end: u64::from(st.occupancy[h]),
+            occupancy_series: st.series[h].iter().map(|&n| u64::from(n)).collect(),
+            entries: st.entries[h].len() as u64,
+            exits: st.exits[h].len() as u64,
+            entry_series_per_min: per_min(&st.entries[h]),
+            exit_series_per_min: per_min(&st.exits[h]),
+            closed_s: round(st.closed_s[h]),
+            waiting_max: u64::from(st.peak_waiting[h].0),
+            waiting_max_t: round(st.peak_waiting[h].1),
+            waiting_series: st.waiting_series[h].iter().map(|&n| u64::from(n)).collect(),
+            wait_s: Stats::of(st.waits[h].iter().copied()),
+            waiting_at_end: st.waiting[h].len() as u64,
+        })
+        .collect()
 }
 
 const LEVELS: [&str; 6] = ["A", "B", "C", "D", "E", "F"];
@@ -188,11 +278,13 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
     let dwelling = world.query_filtered::<(), With<Dwelling>>().iter(world).len() as u64;
     let present = world.query_filtered::<(), With<Agent>>().iter(world).len() as u64;
     let waiting = world.resource::<ArrivalQueue>().total_waiting();
+    let held = world.query_filtered::<(), With<crate::crowd::Held>>().iter(world).len() as u64;
     let h = Headcount {
         walking,
         dwelling,
-        queued: present - walking - dwelling,
+        queued: present - walking - dwelling - held,
         waiting,
+        held,
     };
     let t = clock.t();
     {
@@ -203,6 +295,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
         }
     }
     let security = crate::checkpoint::report::build(world, t);
+    let halls = halls_report(world, t);
     let response = crate::incidents::report::build(world, t);
     let venue = world.resource::<Venue>();
     let log = world.resource::<CrowdLog>();
@@ -329,6 +422,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
             episodes_total,
             episodes,
         },
+        halls,
         security,
         response,
         series: m.series.clone(),
@@ -389,6 +483,20 @@ impl Report {
                 r.thresholds_s,
                 o.within,
                 o.within_answered
+            );
+        }
+        for hl in &self.halls {
+            s += &format!(
+                "  hall {}: peak {} of {} at t = {} s, {} in, {} out, full for {} s, up to {} waiting outside (wait p90 {} s)\n",
+                hl.name,
+                hl.peak_occupancy,
+                hl.capacity,
+                hl.peak_t,
+                hl.entries,
+                hl.exits,
+                hl.closed_s,
+                hl.waiting_max,
+                hl.wait_s.p90
             );
         }
         if let Some(sec) = &self.security {

@@ -37,6 +37,10 @@ pub struct Scenario {
     /// Exit-only doors in the rings: openings people walk out through (never in).
     #[serde(default)]
     pub doors: Vec<DoorSpec>,
+    /// Halls (buildings, exhibition halls): targets with a licensed capacity whose occupants
+    /// are counted.
+    #[serde(default)]
+    pub halls: Vec<HallSpec>,
     /// Item classes some visitors carry (prohibited items, contraband).
     #[serde(default)]
     pub threats: Vec<Threat>,
@@ -195,6 +199,9 @@ pub enum IncidentLocation {
     Zones(Vec<String>),
     /// At one of these points, chosen uniformly (in order for `At` rates).
     Hotspots(Vec<Point>),
+    /// Among the occupants of these halls: a hall drawn by its occupants, a point drawn
+    /// uniformly over its floor; with `PerThousandPerHour` the rate counts their occupants only.
+    Halls(Vec<String>),
 }
 
 /// Dispatch policy and response-time thresholds.
@@ -324,6 +331,25 @@ pub struct CheckpointSpec {
 
 /// Width of a checkpoint's exit door when the file gives none, m.
 pub const DEFAULT_CHECKPOINT_EXIT: f64 = 2.0;
+
+/// A hall: a target people go into, with a licensed capacity. Everyone whose destination it is
+/// counts as an occupant from when they come within 3 m of it (walking distance) until they
+/// leave it; at `capacity` admission stops and newcomers wait outside, standing where they
+/// are, until fewer than `reopen_below` are inside.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HallSpec {
+    /// Unique hall name.
+    pub name: String,
+    /// The target that is the hall's floor.
+    pub target: String,
+    /// Licensed occupancy, persons (≥ 1).
+    pub capacity: u32,
+    /// Admission resumes when fewer than this many are inside (default `capacity`; 1 to
+    /// `capacity`): e.g. a hall closed at 10,000 that reopens below 8,000.
+    #[serde(default)]
+    pub reopen_below: Option<u32>,
+}
 
 /// An exit-only door: an opening of `width` in a ring that people leave the ring through.
 /// Nobody comes in through it (a steward holds the door): to them it is wall.

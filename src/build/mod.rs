@@ -83,7 +83,7 @@ pub fn validate_cached(
     let model = crate::crowd::build::model(&mut ck, &sc.model);
     crate::metrics::build::check(&mut ck, &sc.metrics, layout.bounds_ok.then_some(sc.venue.bounds));
     let groups = crate::crowd::build::groups(&mut ck, sc);
-    let halls = crate::halls::build::build(&mut ck, sc);
+    let mut halls = crate::halls::build::build(&mut ck, sc);
     // Geometry must be sound before rasterising.
     if !layout.raster_ok && ck.is_clean() {
         ck.err(None, "venue raster cannot be built".into());
@@ -100,6 +100,7 @@ pub fn validate_cached(
         .collect();
     let mut venue = layout.into_venue(max_radius, &openings);
     crate::venue::build::check_free_places(&mut ck, &venue, sc);
+    halls.set_bounds(&venue);
     if !ck.is_clean() {
         return Err(ck.into_error(file));
     }

@@ -52,6 +52,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> Halls {
             target: t as u16,
             capacity: h.capacity.max(1),
             reopen_below: reopen.clamp(1, h.capacity.max(1)),
+            bounds: (bevy::math::Vec2::ZERO, bevy::math::Vec2::ZERO),
         });
     }
     Halls::new(out, targets.len())

@@ -30,6 +30,8 @@ pub struct HallRt {
     pub capacity: u32,
     /// Admission resumes below this many.
     pub reopen_below: u32,
+    /// Bounding box of its target (lower-left, upper-right corner).
+    pub bounds: (Vec2, Vec2),
 }
 
 /// The halls of a run.
@@ -51,6 +53,27 @@ impl Halls {
             }
         }
         Halls { halls, of_target }
+    }
+
+    /// Fills in each hall's bounding box from its target's shape in `venue`.
+    pub fn set_bounds(&mut self, venue: &Venue) {
+        fn bounds(s: &crate::venue::Shape) -> (Vec2, Vec2) {
+            match s {
+                crate::venue::Shape::Circle(c, r) => (*c - Vec2::splat(*r), *c + Vec2::splat(*r)),
+                crate::venue::Shape::Polygon(_, lo, hi) => (*lo, *hi),
+                crate::venue::Shape::Multi(parts) => parts
+                    .iter()
+                    .map(bounds)
+                    .fold((Vec2::splat(f32::MAX), Vec2::splat(f32::MIN)), |(a, b), (lo, hi)| {
+                        (a.min(lo), b.max(hi))
+                    }),
+            }
+        }
+        for h in &mut self.halls {
+            if let Some(t) = venue.targets.get(h.target as usize) {
+                h.bounds = bounds(&t.shape);
+            }
+        }
     }
 
     /// The hall whose floor is target `t`.
@@ -226,6 +249,12 @@ fn admit(
         .filter(|(_, a, _, w)| w.leg == Leg::ToDestination && w.via.is_none() && w.target == a.destination)
         .filter_map(|(e, a, p, _)| {
             let h = halls.of(a.destination)?;
+            // walking distance is at least the straight one: far from the hall's box, skip
+            let (lo, hi) = halls.halls[h].bounds;
+            let out = (lo - p.0).max(p.0 - hi).max(Vec2::ZERO);
+            if out.length_squared() > ADMIT_DISTANCE * ADMIT_DISTANCE && st.waiting[h].is_empty() {
+                return None;
+            }
             let cost = venue.fields[a.destination as usize].cost_interp(&venue.grid, p.0);
             (cost < ADMIT_DISTANCE || (!st.waiting[h].is_empty() && at_back(h, p.0, a.radius))).then_some((a.id, e, h))
         })

@@ -12,6 +12,7 @@ pub mod build;
 pub mod checkpoint;
 pub mod crowd;
 pub mod error;
+pub mod evacuation;
 pub mod figures;
 pub mod halls;
 pub mod incidents;

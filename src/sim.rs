@@ -138,6 +138,7 @@ impl Plugin for CordonPlugin {
             crate::responders::RespondersPlugin::new(v.responders, coverage),
             crate::halls::HallsPlugin(v.halls, v.scenario.metrics.series_interval),
             crate::incidents::IncidentsPlugin::new(v.incidents),
+            crate::evacuation::EvacuationPlugin(v.evacuation),
             MetricsPlugin::new(v.scenario.metrics),
         ));
         if self.fixed_update {

@@ -170,3 +170,100 @@ fn bad_doors_are_named_where_they_are_defined() {
     assert_eq!(sec.doors[1].name, "south-gate exit");
     assert!((sec.doors[1].width - 2.0).abs() < 1e-6 && (sec.doors[1].a.y - 10.5).abs() < 1e-4);
 }
+
+/// A 30 x 10 m room (an Inner ring) with a 1 m exit door in the middle of each end wall, and
+/// a target beyond each; `crowd` fills in the groups.
+fn room(crowd: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "two-exit-room",
+    sim: (dt: 0.1, start: "00:00", end: "00:10", seed: 1, stop_when_empty: true),
+    venue: (
+        bounds: (min: (-8, -5), max: (38, 15)),
+        cell_size: 0.1,
+        targets: [
+            (name: "west", area: Polygon([(-7, 0), (-4, 0), (-4, 10), (-7, 10)])),
+            (name: "east", area: Polygon([(34, 0), (37, 0), (37, 10), (34, 10)])),
+            (name: "outside", area: Polygons([[(-7, 0), (-4, 0), (-4, 10), (-7, 10)], [(34, 0), (37, 0), (37, 10), (34, 10)]])),
+        ],
+        sources: [
+            (name: "west-end", area: Polygon([(1, 1), (9, 1), (9, 9), (1, 9)])),
+            (name: "whole", area: Polygon([(1, 1), (29, 1), (29, 9), (1, 9)])),
+        ],
+    ),
+    rings: [(name: "room", level: Inner, polygon: [(0, 0), (30, 0), (30, 10), (0, 10)])],
+    doors: [
+        (name: "west-door", ring: "room", position: (0, 5), width: 1.0),
+        (name: "east-door", ring: "room", position: (30, 5), width: 1.0),
+    ],
+    crowd: [{crowd}],
+)"#
+    )
+}
+
+/// Which door each agent left by: (agent id, door index), from the agents' ways out.
+fn doors_taken(text: &str, seed: u64) -> (Vec<(u32, u32, u16)>, Vec<usize>, f64) {
+    let v = common::from_text(text);
+    let mut sim = common::sim(&v, seed);
+    let mut taken: std::collections::BTreeMap<u32, (u32, u16)> = Default::default();
+    sim.run_to(f64::INFINITY, |w| {
+        let mut q = w.try_query::<(&Agent, &cordon::crowd::Walking)>().unwrap();
+        for (a, wk) in q.iter(w) {
+            if let Some(cordon::crowd::Via::Door(d)) = wk.via {
+                taken.insert(a.id, (a.group as u32, d));
+            }
+        }
+    });
+    let st = sim.world().resource::<CheckpointState>();
+    let last = st.doors.iter().flatten().copied().fold(0.0, f64::max);
+    (
+        taken.into_iter().map(|(id, (g, d))| (id, g, d)).collect(),
+        st.doors.iter().map(Vec::len).collect(),
+        last,
+    )
+}
+
+/// RiMEA test 10 (allocation of exits): people assigned to an exit leave by it, even when the
+/// other is nearer.
+#[test]
+fn rimea_10_people_leave_by_their_assigned_exit() {
+    let text = room(
+        r#"(name: "to-west", source: "whole", arrivals: Initial(40), destinations: [(target: "west")]),
+           (name: "to-east", source: "whole", arrivals: Initial(40), destinations: [(target: "east")])"#,
+    );
+    let (taken, passed, _) = doors_taken(&text, 2);
+    assert_eq!(taken.len(), 80, "everyone took a door");
+    for (id, group, door) in &taken {
+        assert_eq!(
+            u32::from(*door),
+            *group,
+            "agent {id} of group {group} left by door {door}"
+        );
+    }
+    assert_eq!(passed, vec![40, 40]);
+}
+
+/// RiMEA test 11 (choice of exit): 120 people near the west end of a room with a second exit
+/// 30 m away: with the west door congested, a plausible share walks to the east door, and they
+/// all get out sooner than through the west door alone.
+#[test]
+fn rimea_11_some_choose_the_farther_exit_when_the_nearer_is_congested() {
+    let text =
+        room(r#"(name: "crowd", source: "west-end", arrivals: Initial(120), destinations: [(target: "outside")])"#);
+    let (taken, passed, last) = doors_taken(&text, 3);
+    assert_eq!(taken.len(), 120);
+    let east = passed[1] as f64 / 120.0;
+    eprintln!(
+        "west {} east {} ({:.0}% east), last out at {last:.1} s",
+        passed[0],
+        passed[1],
+        100.0 * east
+    );
+    assert!(
+        (0.1..=0.6).contains(&east),
+        "{:.0}% took the farther exit",
+        100.0 * east
+    );
+    // through the west door alone it would take 120 / (1.9 /s) = 63 s
+    assert!(last < 63.0, "the last came out at {last:.1} s");
+}

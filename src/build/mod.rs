@@ -38,6 +38,8 @@ pub struct Validated {
     pub incidents: IncidentPlan,
     /// Halls with their capacities.
     pub halls: crate::halls::Halls,
+    /// The evacuation order, if any.
+    pub evacuation: Option<crate::evacuation::EvacuationRt>,
 }
 
 /// Checks a scenario and builds its runtime world, within the default [`Limits`].
@@ -84,6 +86,7 @@ pub fn validate_cached(
     crate::metrics::build::check(&mut ck, &sc.metrics, layout.bounds_ok.then_some(sc.venue.bounds));
     let groups = crate::crowd::build::groups(&mut ck, sc);
     let mut halls = crate::halls::build::build(&mut ck, sc);
+    let evacuation = crate::evacuation::build::build(&mut ck, sc);
     // Geometry must be sound before rasterising.
     if !layout.raster_ok && ck.is_clean() {
         ck.err(None, "venue raster cannot be built".into());
@@ -141,6 +144,7 @@ pub fn validate_cached(
         incidents,
         model,
         halls,
+        evacuation,
     })
 }
 

@@ -102,6 +102,10 @@ pub struct CheckpointState {
     pub records: Vec<CpRecord>,
     /// Per door, when each person came out through it, s after the start.
     pub doors: Vec<Vec<f64>>,
+    /// Per door, the people on their way out through it now.
+    pub door_heading: Vec<u32>,
+    /// Per checkpoint, when an evacuation order closed it (its lanes take nobody new).
+    pub closed_at: Vec<Option<f64>>,
     /// Every interception.
     pub intercepted: Vec<Intercepted>,
     /// Time from first joining a queue to passing the last ring inwards, s.
@@ -144,6 +148,8 @@ impl CheckpointState {
                 cps.len()
             ],
             doors: vec![Vec::new(); venue.security.doors.len()],
+            door_heading: vec![0; venue.security.doors.len()],
+            closed_at: vec![None; cps.len()],
             intercepted: Vec::new(),
             time_to_enter: Vec::new(),
             first_screened: vec![0; items],
@@ -174,9 +180,15 @@ impl Plugin for CheckpointPlugin {
     }
 }
 
+/// Persons per metre of width and second a door lets through at capacity (the measured middle,
+/// see tests/doors.rs), for judging how long those on their way to a door hold it.
+pub const DOOR_CAPACITY: f64 = 1.9;
+
 /// The ring crossing an agent at `p` should use next to get from region `from` to region
 /// `to`, by expected time: walking time, and at a checkpoint + queue × mean service / lanes
-/// (+ time until it opens).
+/// (+ time until it opens); at a door, the later of the walk and the time for those already
+/// heading there to pass it at capacity ([`DOOR_CAPACITY`] × width), and, when `goal`'s region
+/// lies beyond the door, the walk on from the door to it.
 #[allow(clippy::too_many_arguments)]
 pub fn choose_checkpoint(
     venue: &Venue,
@@ -187,6 +199,7 @@ pub fn choose_checkpoint(
     to: u32,
     t: f64,
     exclude: Option<Via>,
+    goal: Option<u16>,
 ) -> Option<Via> {
     let sec = &venue.security;
     let hops = sec.next_hop.get(from as usize)?.get(to as usize)?;
@@ -198,6 +211,20 @@ pub fn choose_checkpoint(
         let field = sec.hop_field(h);
         let walk = f64::from(venue.fields[field as usize].cost_interp(&venue.grid, p)) / f64::from(v0.max(0.1));
         let mut cost = walk;
+        if let Via::Door(d) = h {
+            // the door lets out about its capacity: I am through when I get there or when
+            // those already on their way have passed, whichever is later
+            let door = &sec.doors[d as usize];
+            let drain = f64::from(state.door_heading[d as usize]) / (DOOR_CAPACITY * f64::from(door.width));
+            cost = cost.max(drain);
+            // and from the door on to the goal, when it lies in the region outside
+            if door.outer_region == to
+                && let Some(g) = goal
+            {
+                let beyond = door.mid() + door.out * (crate::venue::security::DOOR_FRAME + 0.8);
+                cost += f64::from(venue.fields[g as usize].cost_interp(&venue.grid, beyond)) / f64::from(v0.max(0.1));
+            }
+        }
         if let Via::Lanes(k) = h {
             let cp = &sec.checkpoints[k as usize];
             let q = state.queues[k as usize].queued() as f64;
@@ -205,7 +232,8 @@ pub fn choose_checkpoint(
                 cost += 1e6; // full: only if every other choice is full too
             }
             cost += q * cp.service.mean() / cp.lanes as f64;
-            if !cp.close.is_finite() || t + walk < cp.close {
+            let close = state.closed_at[k as usize].map_or(cp.close, |c| c.min(cp.close));
+            if !close.is_finite() || t + walk < close {
                 cost += (cp.open - t - walk).max(0.0);
             } else {
                 cost += 1e9; // closed for good
@@ -222,14 +250,21 @@ fn plan_routes(
     mut commands: Commands,
     clock: Res<SimClock>,
     venue: Res<Venue>,
-    state: Option<Res<CheckpointState>>,
+    mut state: Option<ResMut<CheckpointState>>,
     mut q: Query<(Entity, &Agent, &Position, &mut Walking), With<NeedsRoute>>,
 ) {
-    for (e, a, p, mut w) in &mut q {
+    // in agent id order: each choice of a door counts for the next
+    let mut order: Vec<(u32, Entity)> = q.iter().map(|(e, a, _, _)| (a.id, e)).collect();
+    order.sort_unstable();
+    for (_, e) in order {
+        let Ok((e, a, p, mut w)) = q.get_mut(e) else { continue };
         commands.entity(e).remove::<NeedsRoute>();
-        let Some(state) = state.as_deref() else { continue };
+        let Some(state) = state.as_deref_mut() else { continue };
         if venue.security.checkpoints.is_empty() && venue.security.doors.is_empty() {
             continue;
+        }
+        if let Some(Via::Door(d)) = w.via {
+            state.door_heading[d as usize] = state.door_heading[d as usize].saturating_sub(1);
         }
         let goal = a.goal(w.leg);
         let from = venue.security.region_at(&venue.grid, p.0);
@@ -237,10 +272,13 @@ fn plan_routes(
         w.via = None;
         w.target = goal;
         if from != to
-            && let Some(via) = choose_checkpoint(&venue, state, p.0, a.v0, from, to, clock.t(), None)
+            && let Some(via) = choose_checkpoint(&venue, state, p.0, a.v0, from, to, clock.t(), None, Some(goal))
         {
             w.target = venue.security.hop_field(via);
             w.via = Some(via);
+            if let Via::Door(d) = via {
+                state.door_heading[d as usize] += 1;
+            }
         }
     }
 }
@@ -279,6 +317,7 @@ fn join_or_pass(
             Some(Via::Lanes(k)) => k as usize,
             Some(Via::Door(d)) => {
                 // out through the door: on to wherever the agent is going
+                state.door_heading[d as usize] = state.door_heading[d as usize].saturating_sub(1);
                 w.via = None;
                 w.target = a.goal(w.leg);
                 state.doors[d as usize].push(t);
@@ -311,7 +350,17 @@ fn join_or_pass(
                 WhenFull::Divert => {
                     let from = sec.region_at(&venue.grid, p.0);
                     let to = venue.target_region[a.goal(w.leg) as usize];
-                    if let Some(other) = choose_checkpoint(&venue, &state, p.0, a.v0, from, to, clock.t(), w.via) {
+                    if let Some(other) = choose_checkpoint(
+                        &venue,
+                        &state,
+                        p.0,
+                        a.v0,
+                        from,
+                        to,
+                        clock.t(),
+                        w.via,
+                        Some(a.goal(w.leg)),
+                    ) {
                         w.target = sec.hop_field(other);
                         w.via = Some(other);
                         state.records[k].diverted += 1;
@@ -386,14 +435,16 @@ fn serve(
     let st = &mut *state;
     for k in 0..sec.checkpoints.len() {
         let cp = &sec.checkpoints[k];
-        if !cp.is_open(t) && st.queues[k].in_service() == 0 {
+        let close = st.closed_at[k].map_or(cp.close, |c| c.min(cp.close));
+        let open = cp.is_open(t) && t < close;
+        if !open && st.queues[k].in_service() == 0 {
             continue;
         }
         st.started.clear();
         st.finished.clear();
         let rng = &mut st.service_rng[k];
         // lanes take nobody new after closing time
-        let horizon = if cp.is_open(t) { t } else { cp.close.min(t) };
+        let horizon = if open { t } else { close.min(t) };
         let members = &st.members[k];
         st.queues[k].advance_ready(
             horizon.max(0.0),

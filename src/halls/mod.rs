@@ -119,6 +119,8 @@ pub struct HallState {
     pub waits: Vec<Vec<f64>>,
     /// Seconds admission was stopped.
     pub closed_s: Vec<f64>,
+    /// Halls an evacuation order emptied: closed for good.
+    pub evacuated: Vec<bool>,
     /// Occupancy at each series row.
     pub series: Vec<Vec<u32>>,
     /// Persons waiting outside at each series row.
@@ -138,6 +140,7 @@ impl HallState {
             exits: vec![Vec::new(); n],
             waits: vec![Vec::new(); n],
             closed_s: vec![0.0; n],
+            evacuated: vec![false; n],
             series: vec![Vec::new(); n],
             waiting_series: vec![Vec::new(); n],
             departures_seen: 0,
@@ -198,6 +201,10 @@ fn admit(
     st.departures_seen = log.departures.len();
     for (h, hall) in halls.halls.iter().enumerate() {
         // admission closes at capacity and opens again below `reopen_below`
+        if st.evacuated[h] {
+            st.open[h] = false;
+            continue;
+        }
         if st.occupancy[h] >= hall.capacity {
             st.open[h] = false;
         } else if st.occupancy[h] < hall.reopen_below {
@@ -262,6 +269,22 @@ fn admit(
     near.sort_unstable_by_key(|x| x.0);
     for (id, e, h) in near {
         let hall = &halls.halls[h];
+        if st.evacuated[h] {
+            // evacuated: turned away from its door, to wherever they would leave by
+            if let Ok((_, a, _, _)) = walkers.get(e)
+                && let Some(x) = a.exit
+            {
+                commands.entity(e).insert((
+                    Walking {
+                        target: x,
+                        leg: Leg::ToExit,
+                        via: None,
+                    },
+                    crate::crowd::NeedsRoute,
+                ));
+            }
+            continue;
+        }
         if st.open[h] && st.waiting[h].is_empty() && st.occupancy[h] < hall.capacity {
             commands.entity(e).insert(Admitted);
             st.occupancy[h] += 1;

@@ -172,6 +172,9 @@ pub struct Report {
     /// scenario has none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub halls: Vec<HallReport>,
+    /// The evacuation (absent without an order).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evacuation: Option<EvacuationReport>,
     /// Rings and checkpoints (absent when the scenario has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security: Option<crate::checkpoint::report::SecurityReport>,
@@ -221,6 +224,96 @@ pub struct HallReport {
     pub wait_s: Stats,
     /// Still waiting outside at the end.
     pub waiting_at_end: u64,
+}
+
+/// When an evacuated place was clear.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClearReport {
+    /// Zone or hall name (`"venue"`: the whole venue).
+    pub name: String,
+    /// Seconds from the order until nobody was left in it (None: not within the run).
+    pub clear_s: Option<f64>,
+}
+
+/// The evacuation section.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EvacuationReport {
+    /// Clock time of the order.
+    pub order: String,
+    /// Whether the run reached it.
+    pub ordered: bool,
+    /// Persons evacuated (in the area at the order).
+    pub evacuees: u64,
+    /// Arrivals called off.
+    pub arrivals_called_off: u64,
+    /// Evacuees who got to an assembly point or exit.
+    pub reached_safety: u64,
+    /// Per evacuee who got there, seconds from the order.
+    pub time_to_safety_s: Stats,
+    /// Seconds from the order until every evacuee was safe (None: not within the run).
+    pub all_safe_s: Option<f64>,
+    /// Per evacuated zone (or the whole venue), when it was empty.
+    pub zones: Vec<ClearReport>,
+    /// Per hall in the area, when its last occupant had left.
+    pub halls: Vec<ClearReport>,
+    /// Densest density cell after the order, persons/m², and where and when (s after the start).
+    pub peak_density: f64,
+    /// Where: x.
+    pub peak_x: f64,
+    /// Where: y.
+    pub peak_y: f64,
+    /// When, s after the start.
+    pub peak_t: f64,
+}
+
+/// The evacuation section, from its records.
+fn evacuation_report(world: &World, halls: &[HallReport]) -> Option<EvacuationReport> {
+    let rt = world.get_resource::<crate::evacuation::EvacuationRt>()?;
+    let st = world.get_resource::<crate::evacuation::EvacState>()?;
+    let venue = world.resource::<Venue>();
+    let start = world.resource::<SimClock>().start;
+    let since = |t: Option<f64>| t.map(|x| round(x - rt.at));
+    let zones = if rt.zones.is_empty() {
+        vec![ClearReport {
+            name: "venue".into(),
+            clear_s: since(st.zone_clear.first().copied().flatten()),
+        }]
+    } else {
+        rt.zones
+            .iter()
+            .zip(&st.zone_clear)
+            .map(|(&z, c)| ClearReport {
+                name: venue.zones[z].name.clone(),
+                clear_s: since(*c),
+            })
+            .collect()
+    };
+    let hall_clear = halls
+        .iter()
+        .enumerate()
+        .filter(|(h, _)| st.hall_evacuated.get(*h).copied().unwrap_or(false))
+        .map(|(h, hl)| ClearReport {
+            name: hl.name.clone(),
+            clear_s: since(st.hall_clear[h]),
+        })
+        .collect();
+    let all_safe =
+        (st.ordered && st.safe.len() as u64 >= st.evacuees).then(|| st.safe.last().copied().unwrap_or(rt.at));
+    Some(EvacuationReport {
+        order: ClockTime(start + rt.at).hms(),
+        ordered: st.ordered,
+        evacuees: st.evacuees,
+        arrivals_called_off: st.called_off,
+        reached_safety: st.safe.len() as u64,
+        time_to_safety_s: Stats::of(st.safe.iter().map(|t| t - rt.at)),
+        all_safe_s: since(all_safe),
+        zones,
+        halls: hall_clear,
+        peak_density: round(f64::from(st.peak_density.0)),
+        peak_x: round(f64::from(st.peak_density.1.x)),
+        peak_y: round(f64::from(st.peak_density.1.y)),
+        peak_t: round(st.peak_density.2),
+    })
 }
 
 /// The halls section, from the halls' records.
@@ -296,6 +389,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
     }
     let security = crate::checkpoint::report::build(world, t);
     let halls = halls_report(world, t);
+    let evacuation = evacuation_report(world, &halls);
     let response = crate::incidents::report::build(world, t);
     let venue = world.resource::<Venue>();
     let log = world.resource::<CrowdLog>();
@@ -423,6 +517,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
             episodes,
         },
         halls,
+        evacuation,
         security,
         response,
         series: m.series.clone(),
@@ -483,6 +578,33 @@ impl Report {
                 r.thresholds_s,
                 o.within,
                 o.within_answered
+            );
+        }
+        if let Some(ev) = &self.evacuation {
+            let clear = |c: &[ClearReport]| {
+                c.iter()
+                    .map(|z| {
+                        format!(
+                            "{} {}",
+                            z.name,
+                            z.clear_s.map_or("not clear".into(), |s| format!("{s} s"))
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            s += &format!(
+                "  evacuation at {}: {} evacuees, {} safe (p50 {} s, p90 {} s, all {}); clear: {}; halls: {}; densest cell {} /m² at t = {} s\n",
+                ev.order,
+                ev.evacuees,
+                ev.reached_safety,
+                ev.time_to_safety_s.p50,
+                ev.time_to_safety_s.p90,
+                ev.all_safe_s.map_or("not yet".into(), |s| format!("{s} s")),
+                clear(&ev.zones),
+                clear(&ev.halls),
+                ev.peak_density,
+                ev.peak_t
             );
         }
         for hl in &self.halls {

@@ -41,6 +41,9 @@ pub struct Scenario {
     /// are counted.
     #[serde(default)]
     pub halls: Vec<HallSpec>,
+    /// An evacuation order (default: none).
+    #[serde(default)]
+    pub evacuation: Option<EvacuationSpec>,
     /// Item classes some visitors carry (prohibited items, contraband).
     #[serde(default)]
     pub threats: Vec<Threat>,
@@ -331,6 +334,21 @@ pub struct CheckpointSpec {
 
 /// Width of a checkpoint's exit door when the file gives none, m.
 pub const DEFAULT_CHECKPOINT_EXIT: f64 = 2.0;
+
+/// An evacuation order: at `at` everyone in `zones` (empty: the whole venue) walks to the
+/// nearest of the targets `to` (assembly points, or exits out of the site), and every arrival
+/// still to come is called off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvacuationSpec {
+    /// Clock time of the order.
+    pub at: ClockTime,
+    /// Zones evacuated (names; default: the whole venue).
+    #[serde(default)]
+    pub zones: Vec<String>,
+    /// Where evacuees go: the nearest of these targets by walking time (at least one).
+    pub to: Vec<String>,
+}
 
 /// A hall: a target people go into, with a licensed capacity. Everyone whose destination it is
 /// counts as an occupant from when they come within 3 m of it (walking distance) until they

@@ -8,7 +8,7 @@ use crate::checkpoint::systems::{CheckpointState, Queued, Screening};
 use crate::crowd::{Agent, Position, Standing, Walking};
 use crate::error::{CordonError, Result};
 use crate::figures::LOS_COLOURS;
-use crate::metrics::{Metrics, fruin_level};
+use crate::metrics::{Metrics, Scale};
 use crate::responders::coverage::{Coverage, available_units};
 use crate::responders::{Responders, Task, Unit};
 use crate::schedule::SimClock;
@@ -297,7 +297,7 @@ pub(super) fn update_rasters(
         let (_, _, nx, ny) = m.raster();
         let d = m.density_of(pos.into_iter());
         if let Some(mut img) = images.get_mut(&st.density_img) {
-            img.data = Some(density_pixels(&d, nx, ny));
+            img.data = Some(density_pixels(&d, m.queue_cells(), nx, ny));
         }
         st.density_t = t;
     }
@@ -316,15 +316,22 @@ pub(super) fn update_rasters(
     }
 }
 
-/// RGBA rows, top row first, of a density raster coloured by Fruin level (empty cells clear).
-pub fn density_pixels(d: &[f32], nx: usize, ny: usize) -> Vec<u8> {
+/// RGBA rows, top row first, of a density raster coloured by Fruin level (empty cells clear):
+/// the cells `queue` marks (a checkpoint's pen or holding area) on the queueing scale, the
+/// others on the walkway scale, as in the density map.
+pub fn density_pixels(d: &[f32], queue: &[bool], nx: usize, ny: usize) -> Vec<u8> {
     let mut px = vec![0u8; nx * ny * 4];
     for y in 0..ny {
         let row = ny - 1 - y;
         for x in 0..nx {
             let v = d[y * nx + x];
             if v > 0.0 {
-                let c = LOS_COLOURS[fruin_level(f64::from(v))];
+                let scale = if queue.get(y * nx + x).copied().unwrap_or(false) {
+                    Scale::Queueing
+                } else {
+                    Scale::Walkway
+                };
+                let c = LOS_COLOURS[scale.level(f64::from(v))];
                 let o = (row * nx + x) * 4;
                 px[o..o + 4].copy_from_slice(&[c.0, c.1, c.2, 200]);
             }
@@ -471,13 +478,16 @@ mod tests {
     fn density_pixels_follow_fruin_levels_with_the_top_row_first() {
         // 2 x 2 raster: bottom-left empty, bottom-right LOS A, top-left LOS F, top-right LOS D
         let d = [0.0, 0.2, 3.0, 1.0];
-        let px = density_pixels(&d, 2, 2);
+        let px = density_pixels(&d, &[false; 4], 2, 2);
         let at = |row: usize, col: usize| &px[(row * 2 + col) * 4..(row * 2 + col) * 4 + 4];
         let rgb = |c: plotters::style::RGBColor| [c.0, c.1, c.2, 200];
         assert_eq!(at(1, 0), [0, 0, 0, 0]);
         assert_eq!(at(1, 1), rgb(LOS_COLOURS[0]));
         assert_eq!(at(0, 0), rgb(LOS_COLOURS[5]));
-        assert_eq!(at(0, 1), rgb(LOS_COLOURS[fruin_level(1.0)]));
+        assert_eq!(at(0, 1), rgb(LOS_COLOURS[crate::metrics::fruin_level(1.0)]));
+        // in a queueing pen 3 /m² (0.33 m² each) is queueing level D, not walkway F
+        let px = density_pixels(&d, &[false, false, true, false], 2, 2);
+        assert_eq!(&px[0..4], &rgb(LOS_COLOURS[3]));
     }
 
     #[test]

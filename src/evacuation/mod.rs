@@ -74,7 +74,9 @@ impl Plugin for EvacuationPlugin {
         app.add_systems(SimStep, order.in_set(SimSystems::Spawn));
         app.add_systems(
             SimStep,
-            retarget.in_set(SimSystems::Route).before(crate::crowd::RouteSystems),
+            (retarget, turn_back)
+                .in_set(SimSystems::Route)
+                .before(crate::crowd::RouteSystems),
         );
         app.add_systems(SimStep, record.in_set(SimSystems::Measure));
     }
@@ -119,7 +121,7 @@ fn order(
         Option<&mut Dwelling>,
         Option<&Queued>,
         Option<&mut Leg>,
-        Has<Screening>,
+        Option<&Screening>,
         Has<Settling>,
         Option<&HallWaiting>,
         Has<Admitted>,
@@ -156,10 +158,32 @@ fn order(
             }
         }
     }
-    // everyone in the area, in id order
+    // checkpoints leading into the area (their inner side or their pen in it) let nobody else
+    // in; whoever queues or is screened there goes to an assembly point too
+    let closing: Vec<bool> = venue
+        .security
+        .checkpoints
+        .iter()
+        .map(|cp| {
+            let inner = cp.inner_spot(cp.lanes / 2);
+            in_area(&venue, &rt, inner) || in_area(&venue, &rt, cp.pen.center())
+        })
+        .collect();
+    if let Some(cs) = checkpoints.as_deref_mut() {
+        for (k, c) in closing.iter().enumerate() {
+            if *c {
+                cs.closed_at[k] = Some(t);
+            }
+        }
+    }
+    // everyone in the area, and at the checkpoints into it, in id order
     let mut who: Vec<(u32, Entity)> = agents
         .iter()
-        .filter(|x| in_area(&venue, &rt, x.2.0))
+        .filter(|x| {
+            in_area(&venue, &rt, x.2.0)
+                || x.5.is_some_and(|q| closing[q.cp as usize])
+                || x.7.is_some_and(|sc| closing[sc.cp as usize])
+        })
         .map(|x| (x.1.id, x.0))
         .collect();
     who.sort_unstable();
@@ -180,7 +204,7 @@ fn order(
             dwell.push(t, id, e);
             continue;
         }
-        if screening {
+        if screening.is_some() {
             // on out when the screening ends
             if let Some(mut l) = leg {
                 *l = Leg::ToExit;
@@ -223,13 +247,42 @@ fn order(
         }
         ec.insert(NeedsRoute);
     }
-    // checkpoints in the area let nobody else in
-    if let Some(cs) = checkpoints.as_deref_mut() {
-        for (k, cp) in venue.security.checkpoints.iter().enumerate() {
-            if in_area(&venue, &rt, cp.pos) {
-                cs.closed_at[k] = Some(t);
-            }
-        }
+}
+
+/// After the order, anyone on their way to a checkpoint into the area is turned to the nearest
+/// assembly point instead (an evacuee from then on).
+fn turn_back(
+    mut commands: Commands,
+    venue: Res<Venue>,
+    rt: Res<EvacuationRt>,
+    mut st: ResMut<EvacState>,
+    checkpoints: Option<Res<CheckpointState>>,
+    mut q: Query<(Entity, &mut Agent, &Position, &Walking), Without<Evacuee>>,
+) {
+    let Some(cs) = checkpoints.as_deref() else { return };
+    if !st.ordered {
+        return;
+    }
+    let mut turned: Vec<(u32, Entity)> = q
+        .iter()
+        .filter(|(_, _, _, w)| matches!(w.via, Some(crate::crowd::Via::Lanes(k)) if cs.closed_at[k as usize].is_some()))
+        .map(|(e, a, _, _)| (a.id, e))
+        .collect();
+    turned.sort_unstable();
+    for (_, e) in turned {
+        let Ok((e, mut a, p, w)) = q.get_mut(e) else { continue };
+        let x = nearest(&venue, &rt.to, p.0);
+        a.exit = Some(x);
+        st.evacuees += 1;
+        commands.entity(e).insert((
+            Evacuee { from: p.0 },
+            Walking {
+                target: x,
+                leg: Leg::ToExit,
+                via: w.via,
+            },
+            NeedsRoute,
+        ));
     }
 }
 

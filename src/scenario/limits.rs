@@ -316,7 +316,7 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
             bytes += cells(mt.coverage_cell) * BYTES_PER_SAMPLE_CELL;
         }
         let series = span.unwrap_or(0.0) / mt.series_interval.max(s.dt).max(MIN_DT);
-        let columns = 16 + v.zones.len() + 2 * sc.checkpoints.len() + sc.doors.len();
+        let columns = 16 + v.zones.len() + 2 * sc.checkpoints.len() + 3 * sc.doors.len() + 4 * sc.halls.len();
         bytes += series * columns as f64 * 8.0;
         if bytes > limits.memory_bytes() {
             err(

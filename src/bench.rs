@@ -180,7 +180,39 @@ pub fn run_bottleneck_at(
     model: Option<&ModelParams>,
     dt: Option<f64>,
 ) -> Result<BottleneckResult> {
+    run_bottleneck_width(seed, threads, model, dt, 1.0)
+}
+
+/// [`run_bottleneck_at`] with a corridor `width` m wide (centred where the 1 m one is).
+pub fn run_bottleneck_width(
+    seed: u64,
+    threads: usize,
+    model: Option<&ModelParams>,
+    dt: Option<f64>,
+    width: f64,
+) -> Result<BottleneckResult> {
     let mut sc = bottleneck(seed);
+    if width != 1.0 {
+        let (lo, hi) = (5.0 - width / 2.0, 5.0 + width / 2.0);
+        for w in &mut sc.venue.walls {
+            for p in &mut w.points {
+                if (p.1 - 4.5).abs() < 1e-9 {
+                    p.1 = lo;
+                } else if (p.1 - 5.5).abs() < 1e-9 {
+                    p.1 = hi;
+                }
+            }
+        }
+        for z in &mut sc.venue.zones {
+            for p in &mut z.polygon {
+                if (p.1 - 4.5).abs() < 1e-9 {
+                    p.1 = lo;
+                } else if (p.1 - 5.5).abs() < 1e-9 {
+                    p.1 = hi;
+                }
+            }
+        }
+    }
     if let Some(m) = model {
         sc.model = m.clone();
     }

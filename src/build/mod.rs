@@ -126,8 +126,11 @@ pub fn validate_cached(
         .filter(|g| g.stand)
         .flat_map(|g| g.destinations.iter().map(|d| d.0))
         .collect();
-    let wall_buffer = sc.model.wall_buffer as f32;
-    if !crate::venue::build::fields(&mut ck, &mut venue, &stand_targets, wall_buffer, limits, cache) {
+    let buffers = crate::venue::field::Buffers {
+        wall: sc.model.wall_buffer as f32,
+        corner: sc.model.corner_buffer as f32,
+    };
+    if !crate::venue::build::fields(&mut ck, &mut venue, &stand_targets, buffers, limits, cache) {
         return Err(ck.into_error(file));
     }
     crate::crowd::build::reachability(&mut ck, &venue, &groups);

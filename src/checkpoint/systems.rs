@@ -182,7 +182,7 @@ impl Plugin for CheckpointPlugin {
 
 /// Persons per metre of width and second a door lets through at capacity (the measured middle,
 /// see tests/doors.rs), for judging how long those on their way to a door hold it.
-pub const DOOR_CAPACITY: f64 = 1.9;
+pub const DOOR_CAPACITY: f64 = 1.8;
 
 /// The ring crossing an agent at `p` should use next to get from region `from` to region
 /// `to`, by expected time: walking time, and at a checkpoint + queue × mean service / lanes
@@ -293,6 +293,43 @@ fn join_or_pass(
 ) {
     let t = clock.t_end();
     let sec = &venue.security;
+    // whoever heads out through one door and finds itself at another door of the same ring
+    // (same way out) takes that one: people go out by the door they are pressed against, not
+    // through the crowd in front of it to another
+    let siblings: Vec<Vec<u16>> = sec
+        .doors
+        .iter()
+        .enumerate()
+        .map(|(d, door)| {
+            sec.doors
+                .iter()
+                .enumerate()
+                .filter(|&(j, o)| j != d && o.inner_region == door.inner_region && o.outer_region == door.outer_region)
+                .map(|(j, _)| j as u16)
+                .collect()
+        })
+        .collect();
+    let mut switch: Vec<(u32, Entity, u16)> = Vec::new();
+    for (e, a, p, w) in &q {
+        if let Some(Via::Door(d)) = w.via
+            && let Some(&o) = siblings[d as usize]
+                .iter()
+                .find(|&&o| sec.doors[o as usize].at_opening(p.0))
+        {
+            switch.push((a.id, e, o));
+        }
+    }
+    switch.sort_unstable();
+    for (_, e, o) in switch {
+        if let Ok((_, _, _, mut w)) = q.get_mut(e)
+            && let Some(Via::Door(d)) = w.via
+        {
+            state.door_heading[d as usize] = state.door_heading[d as usize].saturating_sub(1);
+            state.door_heading[o as usize] += 1;
+            w.via = Some(Via::Door(o));
+            w.target = sec.doors[o as usize].field;
+        }
+    }
     // stable order: by agent id
     let mut arriving: Vec<(u32, Entity)> = Vec::new();
     for (e, a, p, w) in &q {
@@ -606,10 +643,13 @@ fn walk_up_queues(
                     }
                     Some(at) => {
                         let mut to = (at - step / cp.spacing).max(row);
+                        // never back down the file, unless the one ahead in it stands closer
+                        // than a place (someone who walked in ahead of a person already there):
+                        // then step back to a place behind them
+                        to = to.min(at);
                         if let Some(b) = ahead {
                             to = to.max(b + 1.0);
                         }
-                        let to = to.min(at);
                         qd.at = Some(to);
                         p.0 = cp.file_point(f, to);
                     }

@@ -51,6 +51,25 @@ pub fn model(ck: &mut Checker, m: &ModelParams) -> ModelRt {
             ),
         );
     }
+    if !(m.corner_buffer.is_finite() && (0.0..=f64::from(crate::venue::grid::CORNER_LOOK)).contains(&m.corner_buffer)) {
+        ck.err(
+            Some("corner_buffer".into()),
+            format!(
+                "model.corner_buffer must be a length from 0 to {} m, got {}",
+                crate::venue::grid::CORNER_LOOK,
+                m.corner_buffer
+            ),
+        );
+    }
+    if !(m.seek_angle.is_finite() && (0.0..=90.0).contains(&m.seek_angle)) {
+        ck.err(
+            Some("seek_angle".into()),
+            format!(
+                "model.seek_angle must be an angle from 0 to 90 degrees, got {}",
+                m.seek_angle
+            ),
+        );
+    }
     ModelRt {
         time_gap: m.time_gap as f32,
         a_n: m.neighbour_strength as f32,
@@ -59,6 +78,7 @@ pub fn model(ck: &mut Checker, m: &ModelParams) -> ModelRt {
         d_w: m.wall_range as f32,
         side_strength: m.sidestep_strength as f32,
         side_range: m.sidestep_range as f32,
+        seek_angle: (m.seek_angle as f32).to_radians(),
     }
 }
 

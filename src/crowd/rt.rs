@@ -44,4 +44,7 @@ pub struct ModelRt {
     pub side_strength: f32,
     /// Sidestep look-ahead gap, m.
     pub side_range: f32,
+    /// Widest turn (rad) off the chosen direction that a held-up walker considers towards free
+    /// space (0: none).
+    pub seek_angle: f32,
 }

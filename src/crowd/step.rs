@@ -19,6 +19,10 @@ use bevy::math::Vec2;
 pub const REPULSION_CUTOFF: f32 = 0.7;
 /// Wall repulsion and clearance tests look this far (m) beyond the body radius.
 const WALL_LOOK: f32 = 0.3;
+/// A held-up walker seeks free space only where the routes of those close by bend from its own
+/// by more than this (cosine of 25°): at corners and in front of openings, where routes
+/// converge, not in a straight stream (whose speed the fundamental diagram already gives).
+const SEEK_BEND: f32 = 0.906;
 /// Most neighbours remembered for the spacing pass.
 const MAX_NB: usize = 64;
 
@@ -201,6 +205,8 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let mut count = 0;
     let mut rep = Vec2::ZERO;
     let mut side = Vec2::ZERO;
+    // how far the routes of those close by bend away from mine (cosine; 1: all parallel)
+    let mut bend = 1.0f32;
     let range2 = inp.range * inp.range;
     let rep_shift = fast_exp(-REPULSION_CUTOFF / m.d_n);
     g.for_each_near(p, |k| {
@@ -251,6 +257,12 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
                 }
             }
         }
+        if gap < 1.0 {
+            let other = &inp.slots[k].pre;
+            if other.target == me.target && other.dir != Vec2::ZERO {
+                bend = bend.min(other.dir.dot(e0));
+            }
+        }
         if count < MAX_NB {
             nb_d[count] = d;
             nb_s[count] = dist - l;
@@ -293,7 +305,34 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
             }
         }
     }
-    let speed = (spacing / m.time_gap).clamp(0.0, v0);
+    let mut speed = (spacing / m.time_gap).clamp(0.0, v0);
+    let mut e = e;
+    if m.seek_angle > 0.0 && speed < 0.9 * v0 && bend < SEEK_BEND {
+        // held up: weigh turning towards free space; progress = speed × (direction · e0)
+        let mut best = speed * e.dot(e0);
+        for turn in [0.5f32, -0.5, 1.0, -1.0] {
+            let (sn, cs) = (turn * m.seek_angle).sin_cos();
+            let d = Vec2::new(e.x * cs - e.y * sn, e.x * sn + e.y * cs);
+            let along = d.dot(e0);
+            if along <= 0.0 || v0 * along <= best {
+                continue;
+            }
+            let mut gap = f32::INFINITY;
+            for k in 0..count {
+                let dk = nb_d[k];
+                // everyone in the way counts here, the one beside as much as the one ahead
+                if d.dot(dk) > 0.0 && d.perp_dot(dk).abs() <= nb_l[k] {
+                    gap = gap.min(nb_s[k]);
+                }
+            }
+            let v = (gap / m.time_gap).clamp(0.0, v0);
+            if v * along > best * 1.05 && move_ok(venue, near_walls, me.target, p, p + d * (v * inp.dt), r) {
+                best = v * along;
+                e = d;
+                speed = v;
+            }
+        }
+    }
     let cand = p + e * (speed * inp.dt);
     let next = constrain_in(venue, near_walls, me.target, p, cand, r);
     (next, (next - p) / inp.dt)

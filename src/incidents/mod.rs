@@ -13,7 +13,7 @@ use crate::responders::{DeploymentRt, Responders, Task, Unit, route_cost, travel
 use crate::rng::{MasterSeed, Purpose};
 use crate::scenario::model::{DispatchPolicy, Distribution, UnitKind};
 use crate::schedule::{SimClock, SimStep, SimSystems};
-use crate::venue::field::FloorField;
+use crate::venue::field::{Buffers, FloorField};
 use crate::venue::{Shape, Venue};
 use bevy::prelude::*;
 use rand::Rng;
@@ -373,7 +373,11 @@ fn report_and_dispatch(
         }
         // travel time field from the incident (pure distance round walls), computed once
         if rec.field.is_none() {
-            rec.field = Some(FloorField::compute(&venue.grid, &Shape::Circle(rec.at, 0.0), 0.0));
+            rec.field = Some(FloorField::compute(
+                &venue.grid,
+                &Shape::Circle(rec.at, 0.0),
+                Buffers::NONE,
+            ));
         }
         let field = rec.field.as_ref();
         let time = |i: usize| -> f64 {

@@ -184,9 +184,46 @@ impl Metrics {
         let g = &venue.grid;
         let mut cell_area = vec![0.0f64; dnx * dny];
         let a = f64::from(g.h) * f64::from(g.h);
+        // floor: the free cells, and the cells the raster blocks only because a wall line runs
+        // through them (people stand up to a wall: a thin wall takes no floor, while its raster
+        // takes a cell's width, which on a 1 m raster made a 2 m density cell along a ring count
+        // half its floor and a crowd there twice as dense); not the cells inside obstacles
+        let mut solid = vec![false; g.nx * g.ny];
+        for poly in &venue.obstacles {
+            let (mut lo, mut hi) = (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN));
+            for p in poly {
+                lo = lo.min(*p);
+                hi = hi.max(*p);
+            }
+            let (x0, y0) = g.clamp_xy(lo);
+            let (x1, y1) = g.clamp_xy(hi);
+            crate::venue::geometry::fill_polygon(
+                poly,
+                x0..=x1,
+                y0..=y1,
+                |x, y| g.center(x, y),
+                |x, y| {
+                    solid[y * g.nx + x] = true;
+                },
+            );
+        }
+        let floor = |x: usize, y: usize| -> bool {
+            let i = y * g.nx + x;
+            if !g.blocked[i] {
+                return true;
+            }
+            if solid[i] {
+                return false;
+            }
+            // a wall line's cell: next to free floor
+            (x > 0 && !g.blocked[i - 1])
+                || (x + 1 < g.nx && !g.blocked[i + 1])
+                || (y > 0 && !g.blocked[i - g.nx])
+                || (y + 1 < g.ny && !g.blocked[i + g.nx])
+        };
         for y in 0..g.ny {
             for x in 0..g.nx {
-                if !g.blocked[y * g.nx + x] {
+                if floor(x, y) {
                     let c = g.center(x, y);
                     let dx = (((c.x - venue.min.x) / dc) as usize).min(dnx - 1);
                     let dy = (((c.y - venue.min.y) / dc) as usize).min(dny - 1);

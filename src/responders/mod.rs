@@ -12,7 +12,7 @@ use crate::metrics::Metrics;
 use crate::scenario::model::UnitKind;
 use crate::schedule::{SimClock, SimStep, SimSystems};
 use crate::venue::Venue;
-use crate::venue::field::FloorField;
+use crate::venue::field::{Buffers, FloorField};
 use crate::venue::geometry::{Segment, segments_intersect};
 use crate::venue::security::Hop;
 use crate::venue::{Shape, grid::NavGrid};
@@ -131,7 +131,7 @@ impl GoalFields {
         Some(
             self.fields
                 .entry(cell)
-                .or_insert_with(|| FloorField::compute(grid, &Shape::Circle(goal, 0.0), 0.0)),
+                .or_insert_with(|| FloorField::compute(grid, &Shape::Circle(goal, 0.0), Buffers::NONE)),
         )
     }
 }

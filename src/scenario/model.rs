@@ -437,7 +437,7 @@ pub struct QueueArea {
     /// Width of the pen along the ring, m (default: 1 m per lane, at least 2 m).
     #[serde(default)]
     pub width: Option<f64>,
-    /// Distance between standing places, m (default 0.6).
+    /// Distance between standing places, m (default 0.65).
     #[serde(default = "d_queue_spacing")]
     pub spacing: f64,
     /// Direction the pen extends from the lanes, `(x, y)` (default: straight out of the ring).
@@ -875,7 +875,7 @@ impl AgeGroup {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelParams {
-    /// Time gap T in seconds: speed = min(v0, (s − l)/T) (default 0.5).
+    /// Time gap T in seconds: speed = min(v0, (s − l)/T) (default 0.65).
     #[serde(default = "d_time_gap")]
     pub time_gap: f64,
     /// Strength a of the neighbour repulsion (default 2.5).
@@ -893,14 +893,28 @@ pub struct ModelParams {
     /// Distance from walls within which the floor field costs more, in metres (default 0.5).
     #[serde(default = "d_wall_buffer")]
     pub wall_buffer: f64,
+    /// Routes keep off wall corners by this many metres, m (default 2; 0 = off; at most 5): a
+    /// crowd turning round a corner takes the width it has instead of converging on the inner
+    /// edge, and a crowd at a bottleneck's mouth heads for its middle.
+    #[serde(default = "d_corner_buffer")]
+    pub corner_buffer: f64,
     /// Strength of the sidestep that lets faster walkers overtake slower ones ahead (default 0.5; 0 turns it off).
     #[serde(default = "d_side_strength")]
     pub sidestep_strength: f64,
     /// Gap ahead (m) within which a slower walker triggers the sidestep (default 1.5).
     #[serde(default = "d_side_range")]
     pub sidestep_range: f64,
+    /// Seeking free space, degrees (default 40, 0 = off): a walker held up by people ahead
+    /// also weighs turning by up to this angle either way and takes the direction that brings
+    /// it on fastest along its route (speed there × progress per metre), so a crowd spreads
+    /// over the width it has round a corner instead of queueing at the inner edge.
+    #[serde(default = "d_seek_angle")]
+    pub seek_angle: f64,
 }
 
+fn d_seek_angle() -> f64 {
+    40.0
+}
 fn d_side_strength() -> f64 {
     0.5
 }
@@ -909,7 +923,7 @@ fn d_side_range() -> f64 {
 }
 
 fn d_time_gap() -> f64 {
-    0.5
+    0.65
 }
 fn d_nstrength() -> f64 {
     2.5
@@ -922,6 +936,9 @@ fn d_wstrength() -> f64 {
 }
 fn d_wrange() -> f64 {
     0.02
+}
+fn d_corner_buffer() -> f64 {
+    2.0
 }
 fn d_wall_buffer() -> f64 {
     0.5
@@ -936,8 +953,10 @@ impl Default for ModelParams {
             wall_strength: d_wstrength(),
             wall_range: d_wrange(),
             wall_buffer: d_wall_buffer(),
+            corner_buffer: d_corner_buffer(),
             sidestep_strength: d_side_strength(),
             sidestep_range: d_side_range(),
+            seek_angle: d_seek_angle(),
         }
     }
 }

@@ -552,7 +552,7 @@ pub fn fields(
     ck: &mut Checker,
     venue: &mut Venue,
     stand_targets: &[usize],
-    wall_buffer: f32,
+    buffers: crate::venue::field::Buffers,
     limits: &Limits,
     cache: &mut FieldCache,
 ) -> bool {
@@ -594,6 +594,6 @@ pub fn fields(
         ck.err(anchor, text);
         return false;
     }
-    venue.fields = cache.fields(&venue.grid, &goals, &venue.security.region, wall_buffer);
+    venue.fields = cache.fields(&venue.grid, &goals, &venue.security.region, buffers);
     true
 }

@@ -1,8 +1,8 @@
 //! Floor fields kept between validations: an explicit value owned by whoever validates the same
 //! venue again and again (the viewer's hot reload, a batch's sweep points), so every field whose
-//! raster, target shape and wall buffer are unchanged is shared instead of computed again.
+//! raster, target shape and wall and corner buffers are unchanged is shared instead of computed again.
 
-use super::field::{FieldGoal, FloorField};
+use super::field::{Buffers, FieldGoal, FloorField};
 use super::grid::NavGrid;
 use std::sync::Arc;
 
@@ -10,7 +10,7 @@ use std::sync::Arc;
 #[derive(Debug, Default)]
 pub struct FieldCache {
     grid_key: u64,
-    wall_buffer: u32,
+    buffers: (u32, u32),
     fields: Vec<(FieldGoal, Arc<FloorField>)>,
     reused: usize,
 }
@@ -27,7 +27,7 @@ impl FieldCache {
     }
 
     /// The floor field towards each goal: from the cache where the last call had the same
-    /// raster, wall buffer and goal (a reused field is the very same field), else computed
+    /// raster, buffers and goal (a reused field is the very same field), else computed
     /// (`region`: the raster's walkable regions, which a way through a door keeps to). The
     /// cache then holds this call's fields (shared, not copied).
     pub fn fields(
@@ -35,10 +35,10 @@ impl FieldCache {
         grid: &NavGrid,
         shapes: &[FieldGoal],
         region: &[u32],
-        wall_buffer: f32,
+        buffers: Buffers,
     ) -> Vec<Arc<FloorField>> {
         let key = grid_key(grid);
-        if key != self.grid_key || wall_buffer.to_bits() != self.wall_buffer {
+        if key != self.grid_key || buffers.bits() != self.buffers {
             self.fields.clear();
         }
         let reuse: Vec<Option<Arc<FloorField>>> = shapes
@@ -52,15 +52,13 @@ impl FieldCache {
             .map(|(s, _)| s.clone())
             .collect();
         self.reused += shapes.len() - missing.len();
-        let mut fresh = compute_all(grid, &missing, region, wall_buffer)
-            .into_iter()
-            .map(Arc::new);
+        let mut fresh = compute_all(grid, &missing, region, buffers).into_iter().map(Arc::new);
         let fields: Vec<Arc<FloorField>> = reuse
             .into_iter()
             .map(|r| r.or_else(|| fresh.next()).expect("a field for every shape"))
             .collect();
         self.grid_key = key;
-        self.wall_buffer = wall_buffer.to_bits();
+        self.buffers = buffers.bits();
         self.fields = shapes.iter().cloned().zip(fields.iter().cloned()).collect();
         fields
     }
@@ -78,15 +76,16 @@ fn grid_key(grid: &NavGrid) -> u64 {
     eat(u64::from(grid.h.to_bits()));
     eat(u64::from(grid.origin.x.to_bits()));
     eat(u64::from(grid.origin.y.to_bits()));
-    for (b, d) in grid.blocked.iter().zip(&grid.wall_dist) {
+    for ((b, d), c) in grid.blocked.iter().zip(&grid.wall_dist).zip(&grid.corner_dist) {
         eat(u64::from(*b) << 32 | u64::from(d.to_bits()));
+        eat(u64::from(c.to_bits()));
     }
     h
 }
 
 /// Floor fields towards each shape, computed in parallel on the compute task pool when one is
 /// set up (each field is independent, so the result does not depend on the thread count).
-pub fn compute_all(grid: &NavGrid, shapes: &[FieldGoal], region: &[u32], wall_buffer: f32) -> Vec<FloorField> {
+pub fn compute_all(grid: &NavGrid, shapes: &[FieldGoal], region: &[u32], buffers: Buffers) -> Vec<FloorField> {
     use bevy::tasks::ComputeTaskPool;
     match ComputeTaskPool::try_get() {
         Some(pool) if pool.thread_num() > 0 && shapes.len() > 1 => {
@@ -97,7 +96,7 @@ pub fn compute_all(grid: &NavGrid, shapes: &[FieldGoal], region: &[u32], wall_bu
                 for (outs, ins) in out.chunks_mut(chunk).zip(shapes.chunks(chunk)) {
                     s.spawn(async move {
                         for (o, sh) in outs.iter_mut().zip(ins) {
-                            *o = Some(FloorField::compute_goal(grid, sh, region, wall_buffer));
+                            *o = Some(FloorField::compute_goal(grid, sh, region, buffers));
                         }
                     });
                 }
@@ -106,7 +105,7 @@ pub fn compute_all(grid: &NavGrid, shapes: &[FieldGoal], region: &[u32], wall_bu
         }
         _ => shapes
             .iter()
-            .map(|sh| FloorField::compute_goal(grid, sh, region, wall_buffer))
+            .map(|sh| FloorField::compute_goal(grid, sh, region, buffers))
             .collect(),
     }
 }

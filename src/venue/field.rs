@@ -100,6 +100,28 @@ fn floor_i(x: f32) -> isize {
 }
 
 /// Extra cost factor in cells close to walls: `1 + 3 (1 − d/buffer)²` for `d < buffer`.
+/// How far routes keep off walls and off wall corners, m (0: not at all): within the buffer a
+/// step costs up to 4 times its length (see [`wall_factor`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Buffers {
+    /// Off walls (`model.wall_buffer`).
+    pub wall: f32,
+    /// Off wall corners (`model.corner_buffer`).
+    pub corner: f32,
+}
+
+impl Buffers {
+    /// Shortest paths, hugging walls and corners (response units).
+    pub const NONE: Buffers = Buffers { wall: 0.0, corner: 0.0 };
+
+    /// Bit patterns, for cache keys.
+    pub fn bits(self) -> (u32, u32) {
+        (self.wall.to_bits(), self.corner.to_bits())
+    }
+}
+
+/// Cost factor of a step at distance `d` from a wall or a corner with buffer `buffer`:
+/// 1 + 3 (1 − d/b)² inside the buffer, 1 beyond.
 fn wall_factor(d: f32, buffer: f32) -> f32 {
     if buffer <= 0.0 || d >= buffer {
         1.0
@@ -111,9 +133,9 @@ fn wall_factor(d: f32, buffer: f32) -> f32 {
 
 impl FloorField {
     /// Dijkstra from the target's cells (cost 0) over free cells.
-    pub fn compute(grid: &NavGrid, target: &Shape, wall_buffer: f32) -> FloorField {
+    pub fn compute(grid: &NavGrid, target: &Shape, buffers: Buffers) -> FloorField {
         let seeds = target.cells(grid);
-        FloorField::compute_from(grid, &seeds, &|i| !grid.blocked[i], wall_buffer, &|c| {
+        FloorField::compute_from(grid, &seeds, &|i| !grid.blocked[i], buffers, &|c| {
             (target.center_near(c) - c).normalize_or_zero()
         })
     }
@@ -121,9 +143,9 @@ impl FloorField {
     /// The way out through a door: from just outside its opening (cost 0) through the
     /// opening's cells into the region inside, and nowhere else (the raster keeps the opening
     /// blocked for everyone else).
-    pub fn compute_goal(grid: &NavGrid, goal: &FieldGoal, region: &[u32], wall_buffer: f32) -> FloorField {
+    pub fn compute_goal(grid: &NavGrid, goal: &FieldGoal, region: &[u32], buffers: Buffers) -> FloorField {
         match goal {
-            FieldGoal::To(shape) => FloorField::compute(grid, shape, wall_buffer),
+            FieldGoal::To(shape) => FloorField::compute(grid, shape, buffers),
             FieldGoal::Through {
                 cells,
                 front,
@@ -136,7 +158,7 @@ impl FloorField {
                         || cells.binary_search(&i).is_ok()
                         || front.binary_search(&i).is_ok()
                 };
-                FloorField::compute_from(grid, seeds, &free, wall_buffer, &|_| *out)
+                FloorField::compute_from(grid, seeds, &free, buffers, &|_| *out)
             }
         }
     }
@@ -147,7 +169,7 @@ impl FloorField {
         grid: &NavGrid,
         seeds: &[usize],
         free: &F,
-        wall_buffer: f32,
+        buffers: Buffers,
         seed_dir: &D,
     ) -> FloorField {
         let n = grid.nx * grid.ny;
@@ -159,7 +181,12 @@ impl FloorField {
                 heap.push(Reverse((0u32, s)));
             }
         }
-        let factor: Vec<f32> = grid.wall_dist.iter().map(|&d| wall_factor(d, wall_buffer)).collect();
+        let factor: Vec<f32> = grid
+            .wall_dist
+            .iter()
+            .zip(&grid.corner_dist)
+            .map(|(&d, &c)| wall_factor(d, buffers.wall).max(wall_factor(c, buffers.corner)))
+            .collect();
         while let Some(Reverse((key, i))) = heap.pop() {
             let ci = f32::from_bits(key);
             if ci > cost[i] {

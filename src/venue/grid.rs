@@ -23,6 +23,31 @@ pub struct NavGrid {
     pub blocked: Vec<bool>,
     /// Distance from the cell centre to the nearest blocked cell centre, metres (chamfer).
     pub wall_dist: Vec<f32>,
+    /// Distance from the cell centre to the nearest wall corner (see [`wall_corners`]), metres,
+    /// up to [`CORNER_LOOK`] (`f32::INFINITY` beyond).
+    pub corner_dist: Vec<f32>,
+}
+
+/// How far from a wall corner [`NavGrid::corner_dist`] is measured, m.
+pub const CORNER_LOOK: f32 = 5.0;
+
+/// The corners of the walls: where a wall ends freely, where it turns by more than 20°, and
+/// where three or more walls meet (a polyline's straight joints are not corners).
+pub fn wall_corners(segments: &[Segment]) -> Vec<Vec2> {
+    let key = |p: Vec2| ((p.x * 1000.0).round() as i64, (p.y * 1000.0).round() as i64);
+    let mut ends: std::collections::BTreeMap<(i64, i64), (Vec2, Vec<Vec2>)> = std::collections::BTreeMap::new();
+    for s in segments {
+        let d = (s.b - s.a).normalize_or_zero();
+        if d == Vec2::ZERO {
+            continue;
+        }
+        ends.entry(key(s.a)).or_insert((s.a, Vec::new())).1.push(d);
+        ends.entry(key(s.b)).or_insert((s.b, Vec::new())).1.push(-d);
+    }
+    ends.into_values()
+        .filter(|(_, dirs)| dirs.len() != 2 || dirs[0].dot(dirs[1]) > -(20f32.to_radians().cos()))
+        .map(|(p, _)| p)
+        .collect()
 }
 
 impl NavGrid {
@@ -37,6 +62,7 @@ impl NavGrid {
             ny,
             blocked: vec![false; nx * ny],
             wall_dist: Vec::new(),
+            corner_dist: Vec::new(),
         };
         for s in segments {
             let len = s.a.distance(s.b);
@@ -62,6 +88,20 @@ impl NavGrid {
             fill_polygon(poly, x0..=x1, y0..=y1, center, |x, y| blocked[y * nx + x] = true);
         }
         g.wall_dist = g.distance_to_blocked();
+        g.corner_dist = vec![f32::INFINITY; nx * ny];
+        for c in wall_corners(segments) {
+            let (x0, y0) = g.clamp_xy(c - Vec2::splat(CORNER_LOOK));
+            let (x1, y1) = g.clamp_xy(c + Vec2::splat(CORNER_LOOK));
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let d = g.center(x, y).distance(c);
+                    let i = y * nx + x;
+                    if d <= CORNER_LOOK && d < g.corner_dist[i] {
+                        g.corner_dist[i] = d;
+                    }
+                }
+            }
+        }
         g
     }
 

@@ -282,6 +282,19 @@ impl DoorRt {
         Some((to - p).normalize_or_zero())
     }
 
+    /// Whether `p` is right in front of the opening on the inner side (within 1.5 m of it, and
+    /// no farther to either side than its jambs).
+    #[inline]
+    pub fn at_opening(&self, p: Vec2) -> bool {
+        let d = p - self.mid();
+        let depth = d.dot(self.out);
+        if !(-1.5..=0.0).contains(&depth) {
+            return false;
+        }
+        let along = (self.b - self.a).normalize_or_zero();
+        d.dot(along).abs() <= self.width / 2.0
+    }
+
     /// Whether someone of radius `r` at `p` (in `region`) has come out through the door: clear
     /// of the door line on the outer side, in front of the opening.
     pub fn passed(&self, p: Vec2, r: f32, region: u32) -> bool {

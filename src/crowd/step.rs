@@ -205,8 +205,6 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let mut count = 0;
     let mut rep = Vec2::ZERO;
     let mut side = Vec2::ZERO;
-    // how far the routes of those close by bend away from mine (cosine; 1: all parallel)
-    let mut bend = 1.0f32;
     let range2 = inp.range * inp.range;
     let rep_shift = fast_exp(-REPULSION_CUTOFF / m.d_n);
     g.for_each_near(p, |k| {
@@ -257,12 +255,6 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
                 }
             }
         }
-        if gap < 1.0 {
-            let other = &inp.slots[k].pre;
-            if other.target == me.target && other.dir != Vec2::ZERO {
-                bend = bend.min(other.dir.dot(e0));
-            }
-        }
         if count < MAX_NB {
             nb_d[count] = d;
             nb_s[count] = dist - l;
@@ -307,7 +299,17 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     }
     let mut speed = (spacing / m.time_gap).clamp(0.0, v0);
     let mut e = e;
-    if m.seek_angle > 0.0 && speed < 0.9 * v0 && bend < SEEK_BEND {
+    // held up where the routes of those close by (within 1 m of contact, same target) bend
+    // away from mine: seek free space
+    if m.seek_angle > 0.0
+        && speed < 0.9 * v0
+        && (0..count).any(|k| {
+            nb_s[k] < 1.0 && {
+                let other = &inp.slots[nb_k[k] as usize].pre;
+                other.target == own_target && other.dir != Vec2::ZERO && other.dir.dot(e0) < SEEK_BEND
+            }
+        })
+    {
         // held up: weigh turning towards free space; progress = speed × (direction · e0)
         let mut best = speed * e.dot(e0);
         for turn in [0.5f32, -0.5, 1.0, -1.0] {

@@ -194,22 +194,13 @@ pub fn run_bottleneck_width(
     let mut sc = bottleneck(seed);
     if width != 1.0 {
         let (lo, hi) = (5.0 - width / 2.0, 5.0 + width / 2.0);
-        for w in &mut sc.venue.walls {
-            for p in &mut w.points {
-                if (p.1 - 4.5).abs() < 1e-9 {
-                    p.1 = lo;
-                } else if (p.1 - 5.5).abs() < 1e-9 {
-                    p.1 = hi;
-                }
-            }
-        }
-        for z in &mut sc.venue.zones {
-            for p in &mut z.polygon {
-                if (p.1 - 4.5).abs() < 1e-9 {
-                    p.1 = lo;
-                } else if (p.1 - 5.5).abs() < 1e-9 {
-                    p.1 = hi;
-                }
+        // the corridor's sides (walls and zone) move out to y = 5 ± width/2
+        let walls = sc.venue.walls.iter_mut().flat_map(|w| w.points.iter_mut());
+        for p in walls.chain(sc.venue.zones.iter_mut().flat_map(|z| z.polygon.iter_mut())) {
+            if (p.1 - 4.5).abs() < 1e-9 {
+                p.1 = lo;
+            } else if (p.1 - 5.5).abs() < 1e-9 {
+                p.1 = hi;
             }
         }
     }

@@ -190,22 +190,9 @@ impl Metrics {
         // half its floor and a crowd there twice as dense); not the cells inside obstacles
         let mut solid = vec![false; g.nx * g.ny];
         for poly in &venue.obstacles {
-            let (mut lo, mut hi) = (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN));
-            for p in poly {
-                lo = lo.min(*p);
-                hi = hi.max(*p);
+            for i in g.cells_inside(poly) {
+                solid[i] = true;
             }
-            let (x0, y0) = g.clamp_xy(lo);
-            let (x1, y1) = g.clamp_xy(hi);
-            crate::venue::geometry::fill_polygon(
-                poly,
-                x0..=x1,
-                y0..=y1,
-                |x, y| g.center(x, y),
-                |x, y| {
-                    solid[y * g.nx + x] = true;
-                },
-            );
         }
         let floor = |x: usize, y: usize| -> bool {
             let i = y * g.nx + x;

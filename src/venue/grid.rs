@@ -75,17 +75,9 @@ impl NavGrid {
             }
         }
         for poly in obstacles {
-            let (mut lo, mut hi) = (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN));
-            for p in poly {
-                lo = lo.min(*p);
-                hi = hi.max(*p);
+            for i in g.cells_inside(poly) {
+                g.blocked[i] = true;
             }
-            let (x0, y0) = g.clamp_xy(lo);
-            let (x1, y1) = g.clamp_xy(hi);
-            let blocked = &mut g.blocked;
-            let (origin, h) = (g.origin, g.h);
-            let center = |x: usize, y: usize| origin + Vec2::new((x as f32 + 0.5) * h, (y as f32 + 0.5) * h);
-            fill_polygon(poly, x0..=x1, y0..=y1, center, |x, y| blocked[y * nx + x] = true);
         }
         g.wall_dist = g.distance_to_blocked();
         g.corner_dist = vec![f32::INFINITY; nx * ny];
@@ -103,6 +95,26 @@ impl NavGrid {
             }
         }
         g
+    }
+
+    /// The cells whose centre lies inside the polygon `poly` (row by row).
+    pub fn cells_inside(&self, poly: &[Vec2]) -> Vec<usize> {
+        let (mut lo, mut hi) = (Vec2::splat(f32::MAX), Vec2::splat(f32::MIN));
+        for p in poly {
+            lo = lo.min(*p);
+            hi = hi.max(*p);
+        }
+        let (x0, y0) = self.clamp_xy(lo);
+        let (x1, y1) = self.clamp_xy(hi);
+        let mut cells = Vec::new();
+        fill_polygon(
+            poly,
+            x0..=x1,
+            y0..=y1,
+            |x, y| self.center(x, y),
+            |x, y| cells.push(y * self.nx + x),
+        );
+        cells
     }
 
     /// Index of the cell containing `p`, if inside the raster.

@@ -68,7 +68,8 @@ impl Limits {
     }
 }
 
-/// Bytes per raster cell of the navigation grid (blocked flag, wall distance, region, ...).
+/// Bytes per raster cell of the navigation grid (blocked flag 1, wall and corner distances 4 + 4,
+/// region 4, and slack).
 pub const GRID_BYTES_PER_CELL: f64 = 16.0;
 /// Bytes per visitor over a run (entity, step records, grid slot, logs), a generous estimate.
 pub const BYTES_PER_AGENT: f64 = 512.0;

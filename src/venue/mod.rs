@@ -11,7 +11,7 @@ pub mod security;
 use bevy::math::Vec2;
 use bevy::prelude::*;
 use field::FloorField;
-use geometry::{fill_polygon, point_in_polygon, polygon_area};
+use geometry::{point_in_polygon, polygon_area};
 use grid::{NavGrid, SegmentIndex};
 use rand::Rng;
 
@@ -111,7 +111,11 @@ impl Shape {
     pub fn cells(&self, grid: &NavGrid) -> Vec<usize> {
         let (lo, hi) = match self {
             Shape::Circle(c, r) => (*c - Vec2::splat(*r), *c + Vec2::splat(*r)),
-            Shape::Polygon(_, lo, hi) => (*lo, *hi),
+            Shape::Polygon(poly, _, _) => {
+                let mut out = grid.cells_inside(poly);
+                out.sort_unstable();
+                return out;
+            }
             Shape::Multi(parts) => {
                 let mut out: Vec<usize> = parts.iter().flat_map(|s| s.cells(grid)).collect();
                 out.sort_unstable();
@@ -122,21 +126,10 @@ impl Shape {
         let (x0, y0) = grid.clamp_xy(lo);
         let (x1, y1) = grid.clamp_xy(hi);
         let mut out = Vec::new();
-        if let Shape::Polygon(poly, _, _) = self {
-            fill_polygon(
-                poly,
-                x0..=x1,
-                y0..=y1,
-                |x, y| grid.center(x, y),
-                |x, y| out.push(y * grid.nx + x),
-            );
-            out.sort_unstable();
-        } else {
-            for y in y0..=y1 {
-                for x in x0..=x1 {
-                    if self.contains(grid.center(x, y)) {
-                        out.push(y * grid.nx + x);
-                    }
+        for y in y0..=y1 {
+            for x in x0..=x1 {
+                if self.contains(grid.center(x, y)) {
+                    out.push(y * grid.nx + x);
                 }
             }
         }

@@ -80,20 +80,7 @@ impl NavGrid {
             }
         }
         g.wall_dist = g.distance_to_blocked();
-        g.corner_dist = vec![f32::INFINITY; nx * ny];
-        for c in wall_corners(segments) {
-            let (x0, y0) = g.clamp_xy(c - Vec2::splat(CORNER_LOOK));
-            let (x1, y1) = g.clamp_xy(c + Vec2::splat(CORNER_LOOK));
-            for y in y0..=y1 {
-                for x in x0..=x1 {
-                    let d = g.center(x, y).distance(c);
-                    let i = y * nx + x;
-                    if d <= CORNER_LOOK && d < g.corner_dist[i] {
-                        g.corner_dist[i] = d;
-                    }
-                }
-            }
-        }
+        g.corner_dist = g.distance_to(&wall_corners(segments), CORNER_LOOK);
         g
     }
 
@@ -194,6 +181,58 @@ impl NavGrid {
                 f(((y + dy) * nx + x + dx) as usize, std::f32::consts::SQRT_2);
             }
         }
+    }
+
+    /// Distance from each cell centre to the nearest of `points`, up to `limit` (infinite
+    /// beyond). Each point's distance spreads from its own cell to neighbouring cells while it
+    /// stays within `limit` and is the nearest offered, so the work is bounded by the cells
+    /// within `limit` of some point (however many points a scenario has), not points × area.
+    fn distance_to(&self, points: &[Vec2], limit: f32) -> Vec<f32> {
+        let n = self.nx * self.ny;
+        let mut d = vec![f32::INFINITY; n];
+        let mut from = vec![u32::MAX; n];
+        let mut heap = BinaryHeap::new();
+        for (k, &c) in points.iter().enumerate() {
+            let (x, y) = self.clamp_xy(c);
+            let i = y * self.nx + x;
+            let di = self.center(x, y).distance(c);
+            if di <= limit && di < d[i] {
+                d[i] = di;
+                from[i] = k as u32;
+                heap.push(Reverse((di.to_bits(), i)));
+            }
+        }
+        let (nx, ny) = (self.nx as isize, self.ny as isize);
+        while let Some(Reverse((key, i))) = heap.pop() {
+            if f32::from_bits(key) > d[i] {
+                continue;
+            }
+            let c = points[from[i] as usize];
+            let (x, y) = ((i % self.nx) as isize, (i / self.nx) as isize);
+            for (dx, dy) in [
+                (1isize, 0isize),
+                (-1, 0),
+                (0, 1),
+                (0, -1),
+                (1, 1),
+                (1, -1),
+                (-1, 1),
+                (-1, -1),
+            ] {
+                let (x2, y2) = (x + dx, y + dy);
+                if x2 < 0 || y2 < 0 || x2 >= nx || y2 >= ny {
+                    continue;
+                }
+                let j = (y2 * nx + x2) as usize;
+                let nd = self.center(x2 as usize, y2 as usize).distance(c);
+                if nd <= limit && nd < d[j] {
+                    d[j] = nd;
+                    from[j] = from[i];
+                    heap.push(Reverse((nd.to_bits(), j)));
+                }
+            }
+        }
+        d
     }
 
     fn distance_to_blocked(&self) -> Vec<f32> {

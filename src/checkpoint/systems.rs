@@ -296,23 +296,10 @@ fn join_or_pass(
     // whoever heads out through one door and finds itself at another door of the same ring
     // (same way out) takes that one: people go out by the door they are pressed against, not
     // through the crowd in front of it to another
-    let siblings: Vec<Vec<u16>> = sec
-        .doors
-        .iter()
-        .enumerate()
-        .map(|(d, door)| {
-            sec.doors
-                .iter()
-                .enumerate()
-                .filter(|&(j, o)| j != d && o.inner_region == door.inner_region && o.outer_region == door.outer_region)
-                .map(|(j, _)| j as u16)
-                .collect()
-        })
-        .collect();
     let mut switch: Vec<(u32, Entity, u16)> = Vec::new();
     for (e, a, p, w) in &q {
         if let Some(Via::Door(d)) = w.via
-            && let Some(&o) = siblings[d as usize]
+            && let Some(&o) = sec.door_siblings[d as usize]
                 .iter()
                 .find(|&&o| sec.doors[o as usize].at_opening(p.0))
         {

@@ -372,6 +372,9 @@ pub struct Security {
     /// `next_hop[from][to]`: the first crossings of the shortest region paths (fewest rings
     /// crossed): lanes inwards, doors outwards.
     pub next_hop: Vec<Vec<Vec<Hop>>>,
+    /// Per door, the other doors of the same way out (same inner and outer region): someone
+    /// pressed against one of them while heading for this one takes it.
+    pub door_siblings: Vec<Vec<u16>>,
     /// The region inside the innermost ring (where undetected carriers count as through).
     pub innermost: Option<u32>,
 }
@@ -393,6 +396,21 @@ impl Security {
             ));
         }
         self.next_hop = first_hops(n, &edges);
+        self.door_siblings = self
+            .doors
+            .iter()
+            .enumerate()
+            .map(|(d, door)| {
+                self.doors
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, o)| {
+                        j != d && o.inner_region == door.inner_region && o.outer_region == door.outer_region
+                    })
+                    .map(|(j, _)| j as u16)
+                    .collect()
+            })
+            .collect();
     }
 
     /// The floor field that leads to a crossing: a checkpoint's pen, a door's way out.

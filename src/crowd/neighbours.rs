@@ -12,6 +12,8 @@ use bevy::math::Vec2;
 /// Cells searched on each side of an agent's cell (cells of range / REACH). 1 (3 × 3 cells of the
 /// full range) measured fewer instructions per step than 2 (5 × 5 half-size cells) at 2 /m².
 pub const REACH: usize = 1;
+/// Most slot ranges [`NeighbourGrid::near_spans`] returns: two per row of cells searched.
+pub const MAX_SPANS: usize = 2 * (2 * REACH + 1);
 
 /// Cells per block of the two-level sort.
 pub const BLOCK: usize = 16;
@@ -164,10 +166,14 @@ impl NeighbourGrid {
         }
     }
 
-    /// Calls `f(slot)` for every agent in the cells within [`REACH`] cells of `p`'s cell, which
-    /// covers every agent within `REACH * cell` of `p`.
+    /// The slot ranges holding the agents in the cells within [`REACH`] cells of `p`'s cell
+    /// (which covers every agent within `REACH * cell` of `p`), in cell order: at most
+    /// [`MAX_SPANS`] ranges, the first `n` of the array (a row of cells is one range, or two where
+    /// it crosses a block edge). Returned as data so the caller's loop over the slots is inlined.
     #[inline(always)]
-    pub fn for_each_near(&self, p: Vec2, mut f: impl FnMut(usize)) {
+    pub fn near_spans(&self, p: Vec2) -> ([(u32, u32); MAX_SPANS], usize) {
+        let mut out = [(0u32, 0u32); MAX_SPANS];
+        let mut n = 0;
         let (cx, cy) = self.xy(p);
         let y0 = cy.saturating_sub(REACH);
         let y1 = (cy + REACH).min(self.ny - 1);
@@ -182,13 +188,26 @@ impl NeighbourGrid {
             } else {
                 (c1 / BLOCK) * BLOCK
             };
-            for k in self.span(c0, split - 1) {
-                f(k);
-            }
+            let a = self.span(c0, split - 1);
+            out[n] = (a.start as u32, a.end as u32);
+            n += 1;
             if split <= c1 {
-                for k in self.span(split, c1) {
-                    f(k);
-                }
+                let b = self.span(split, c1);
+                out[n] = (b.start as u32, b.end as u32);
+                n += 1;
+            }
+        }
+        (out, n)
+    }
+
+    /// Calls `f(slot)` for every agent in the cells within [`REACH`] cells of `p`'s cell, which
+    /// covers every agent within `REACH * cell` of `p`.
+    #[inline(always)]
+    pub fn for_each_near(&self, p: Vec2, mut f: impl FnMut(usize)) {
+        let (spans, n) = self.near_spans(p);
+        for &(a, b) in &spans[..n] {
+            for k in a as usize..b as usize {
+                f(k);
             }
         }
     }

@@ -207,62 +207,68 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     let mut side = Vec2::ZERO;
     let range2 = inp.range * inp.range;
     let rep_shift = fast_exp(-REPULSION_CUTOFF / m.d_n);
-    g.for_each_near(p, |k| {
-        if k == slot {
-            return;
-        }
-        let d = g.pos[k] - p;
-        let dist2 = d.length_squared();
-        if dist2 > range2 {
-            return;
-        }
-        let dist = dist2.sqrt();
-        let l = r + g.radius[k];
-        if dist - l < REPULSION_CUTOFF {
-            let u = if dist > 1e-6 {
-                d / dist
-            } else {
-                // coincident: push apart along a fixed, order-dependent direction
-                let s = if k < slot { 1.0 } else { -1.0 };
-                e0.perp() * s
-            };
-            // shifted so that it falls to zero at the cut-off instead of jumping there
-            rep -= u * (m.a_n * (fast_exp((l - dist) / m.d_n) - rep_shift));
-        }
-        // Anticipatory sidestep: a slower neighbour ahead in my lane makes me veer to the side
-        // away from it, so faster walkers overtake instead of queueing behind; one heading the
-        // other way makes me keep right (so does it), so opposing streams form lanes instead of
-        // pushing head-on.
-        let gap = dist - l;
-        if m.side_strength > 0.0 && gap < m.side_range {
-            let ahead = e0.dot(d);
-            let lat = e0.perp_dot(d);
-            if ahead > 0.0 && lat.abs() < l {
-                let other = &inp.slots[k].pre;
-                let closing = v0 - other.vel.dot(e0);
-                if closing > 0.1 * v0 {
-                    let w = (1.0 - gap.max(0.0) / m.side_range) * (closing / v0).min(1.0) * (1.0 - lat.abs() / l);
-                    // someone in my lane heading the other way (its own floor-field direction
-                    // against mine, whether it moves or is held up): keep right, whichever side
-                    // it is on (it does the same), so the two streams settle into lanes
-                    let oncoming = other.dir.dot(e0) < -0.5;
-                    let s = if oncoming || lat > 0.0 || (lat == 0.0 && k < slot) {
-                        1.0
-                    } else {
-                        -1.0
-                    };
-                    side -= e0.perp() * (s * w * m.side_strength);
+    // the candidates' slots, as ranges, so this loop is inlined here (a closure per candidate
+    // was a call per candidate, its captures read through memory)
+    let (spans, nspans) = g.near_spans(p);
+    for &(s0, s1) in &spans[..nspans] {
+        let (s0, s1) = (s0 as usize, s1 as usize);
+        for ((k, &q), &rk) in (s0..s1).zip(&g.pos[s0..s1]).zip(&g.radius[s0..s1]) {
+            if k == slot {
+                continue;
+            }
+            let d = q - p;
+            let dist2 = d.length_squared();
+            if dist2 > range2 {
+                continue;
+            }
+            let dist = dist2.sqrt();
+            let l = r + rk;
+            if dist - l < REPULSION_CUTOFF {
+                let u = if dist > 1e-6 {
+                    d / dist
+                } else {
+                    // coincident: push apart along a fixed, order-dependent direction
+                    let s = if k < slot { 1.0 } else { -1.0 };
+                    e0.perp() * s
+                };
+                // shifted so that it falls to zero at the cut-off instead of jumping there
+                rep -= u * (m.a_n * (fast_exp((l - dist) / m.d_n) - rep_shift));
+            }
+            // Anticipatory sidestep: a slower neighbour ahead in my lane makes me veer to the side
+            // away from it, so faster walkers overtake instead of queueing behind; one heading the
+            // other way makes me keep right (so does it), so opposing streams form lanes instead of
+            // pushing head-on.
+            let gap = dist - l;
+            if m.side_strength > 0.0 && gap < m.side_range {
+                let ahead = e0.dot(d);
+                let lat = e0.perp_dot(d);
+                if ahead > 0.0 && lat.abs() < l {
+                    let other = &inp.slots[k].pre;
+                    let closing = v0 - other.vel.dot(e0);
+                    if closing > 0.1 * v0 {
+                        let w = (1.0 - gap.max(0.0) / m.side_range) * (closing / v0).min(1.0) * (1.0 - lat.abs() / l);
+                        // someone in my lane heading the other way (its own floor-field direction
+                        // against mine, whether it moves or is held up): keep right, whichever side
+                        // it is on (it does the same), so the two streams settle into lanes
+                        let oncoming = other.dir.dot(e0) < -0.5;
+                        let s = if oncoming || lat > 0.0 || (lat == 0.0 && k < slot) {
+                            1.0
+                        } else {
+                            -1.0
+                        };
+                        side -= e0.perp() * (s * w * m.side_strength);
+                    }
                 }
             }
+            if count < MAX_NB {
+                nb_d[count] = d;
+                nb_s[count] = dist - l;
+                nb_l[count] = l;
+                nb_k[count] = k as u32;
+                count += 1;
+            }
         }
-        if count < MAX_NB {
-            nb_d[count] = d;
-            nb_s[count] = dist - l;
-            nb_l[count] = l;
-            nb_k[count] = k as u32;
-            count += 1;
-        }
-    });
+    }
 
     // Wall repulsion.
     let mut wrep = Vec2::ZERO;

@@ -84,6 +84,13 @@ enum Cmd {
         /// Step length, s (the fundamental diagram's reference runs use 0.05, the bottleneck 0.01).
         #[arg(long, default_value_t = 0.05)]
         dt: f64,
+        /// Bottleneck widths, m, comma-separated (Kretz et al. measured 0.8, 1.0 and 1.2; each
+        /// 0.5 to 3).
+        #[arg(long, value_delimiter = ',', default_value = "1.0")]
+        widths: Vec<f64>,
+        /// Skip the fundamental diagram (bottleneck only).
+        #[arg(long)]
+        no_fd: bool,
     },
 }
 
@@ -223,10 +230,23 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Validate { model, seeds, dt } => {
+        Cmd::Validate {
+            model,
+            seeds,
+            dt,
+            widths,
+            no_fd,
+        } => {
             let m: cordon::scenario::model::ModelParams = ron::from_str(&model).context("--model")?;
-            say!("fundamental diagram (4 m x 100 m corridor, Lagrangian, t 10..40 s)");
-            for rho in [0.5, 1.0, 2.0, 3.0, 4.0, 5.0] {
+            if let Some(w) = widths.iter().find(|w| !(0.5..=3.0).contains(*w)) {
+                eprintln!("--widths: {w} m is outside 0.5 to 3 m");
+                return Ok(ExitCode::from(2));
+            }
+            let fd: &[f64] = if no_fd { &[] } else { &[0.5, 1.0, 2.0, 3.0, 4.0, 5.0] };
+            if !no_fd {
+                say!("fundamental diagram (4 m x 100 m corridor, Lagrangian, t 10..40 s)");
+            }
+            for &rho in fd {
                 let (speed, dens) = cordon::validation::measure_fd_at(rho, &m, dt)?;
                 say!(
                     "  rho {rho:>3}: measured {dens:.2} /m2, speed {speed:.3} m/s, Weidmann at that density {:.3}, diff {:+.3}",
@@ -234,15 +254,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     speed - cordon::validation::weidmann(dens)
                 );
             }
-            say!("bottleneck 1 m x 2 m, 150 agents");
-            for seed in 1..=seeds {
-                let r = cordon::bench::run_bottleneck_at(seed, 1, Some(&m), Some(dt))?;
-                say!(
-                    "  seed {seed}: flow {:.3} /s, evacuation {:.1} s, longest gap {:.2} s",
-                    r.flow_steady,
-                    r.evacuation_s,
-                    r.longest_gap_s
-                );
+            for &w in &widths {
+                say!("bottleneck {w} m x 2 m, 150 agents");
+                for seed in 1..=seeds {
+                    let r = cordon::bench::run_bottleneck_width(seed, 1, Some(&m), Some(dt), w)?;
+                    say!(
+                        "  seed {seed}: flow {:.3} /s, {} out, evacuation {:.1} s, longest gap {:.2} s",
+                        r.flow_steady,
+                        r.evacuated,
+                        r.evacuation_s,
+                        r.longest_gap_s
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

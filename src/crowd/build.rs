@@ -70,6 +70,12 @@ pub fn model(ck: &mut Checker, m: &ModelParams) -> ModelRt {
             ),
         );
     }
+    if !(m.zipper.is_finite() && (0.3..=1.0).contains(&m.zipper)) {
+        ck.err(
+            Some("zipper".into()),
+            format!("model.zipper must be a share from 0.3 to 1 (1 = off), got {}", m.zipper),
+        );
+    }
     ModelRt {
         time_gap: m.time_gap as f32,
         a_n: m.neighbour_strength as f32,
@@ -79,6 +85,7 @@ pub fn model(ck: &mut Checker, m: &ModelParams) -> ModelRt {
         side_strength: m.sidestep_strength as f32,
         side_range: m.sidestep_range as f32,
         seek_angle: (m.seek_angle as f32).to_radians(),
+        zipper: m.zipper as f32,
     }
 }
 

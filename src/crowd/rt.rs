@@ -47,4 +47,7 @@ pub struct ModelRt {
     /// Widest turn (rad) off the chosen direction that a held-up walker considers towards free
     /// space (0: none).
     pub seek_angle: f32,
+    /// In a passage narrower than [`crate::crowd::step::NARROW`]: the share of the usual
+    /// corridor width within which someone ahead holds a walker up (1: no zipper).
+    pub zipper: f32,
 }

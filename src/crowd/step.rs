@@ -23,6 +23,11 @@ const WALL_LOOK: f32 = 0.3;
 /// by more than this (cosine of 25°): at corners and in front of openings, where routes
 /// converge, not in a straight stream (whose speed the fundamental diagram already gives).
 const SEEK_BEND: f32 = 0.906;
+/// A passage narrower than this (m, wall to wall across the walking direction through the
+/// walker) is narrow: too tight for two abreast with shoulders square, so people turn them and
+/// walk in interlocking lanes (the zipper of Hoogendoorn & Daamen 2005 and Seyfried et al.
+/// 2009), and someone ahead holds a walker up only within `model.zipper` of the usual corridor.
+pub const NARROW: f32 = 1.0;
 /// Most neighbours remembered for the spacing pass.
 const MAX_NB: usize = 64;
 
@@ -197,6 +202,29 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
         e0 = me.vel.normalize_or_zero();
     }
 
+    // Wall repulsion.
+    // the nearest wall on each side, across the walking direction: the passage's width here
+    let mut wrep = Vec2::ZERO;
+    let (mut left, mut right) = (f32::INFINITY, f32::INFINITY);
+    for seg in venue.walls.walls_for(near_walls, me.target) {
+        let c = seg.closest(p);
+        let d = p - c;
+        let dist = d.length();
+        if dist < r + WALL_LOOK && dist > 1e-6 {
+            wrep += d / dist * (m.a_w * fast_exp((r - dist) / m.d_w));
+        }
+        // a wall beside (within 45° of straight across), not one ahead or behind
+        let lat = d.perp_dot(e0);
+        if lat.abs() > std::f32::consts::FRAC_1_SQRT_2 * dist {
+            if lat > 0.0 {
+                left = left.min(dist);
+            } else {
+                right = right.min(dist);
+            }
+        }
+    }
+    let zipper = if left + right < NARROW { m.zipper } else { 1.0 };
+
     // Pass 1: neighbour repulsion; remember neighbours for the spacing pass.
     let mut nb_d = [Vec2::ZERO; MAX_NB];
     let mut nb_s = [0.0f32; MAX_NB];
@@ -270,39 +298,32 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
         }
     }
 
-    // Wall repulsion.
-    let mut wrep = Vec2::ZERO;
-    for seg in venue.walls.walls_for(near_walls, me.target) {
-        let c = seg.closest(p);
-        let d = p - c;
-        let dist = d.length();
-        if dist < r + WALL_LOOK && dist > 1e-6 {
-            wrep += d / dist * (m.a_w * fast_exp((r - dist) / m.d_w));
-        }
-    }
-
     let e = (e0 + rep + wrep + side).normalize_or(e0);
 
     // Pass 2: spacing to the nearest neighbour ahead within the corridor of width l. Only a
     // neighbour further along this agent's own route (lower cost-to-go) can hold it back: the
     // "waits for" relation is then acyclic, so no arch of agents can block itself for ever.
-    let mut spacing = f32::INFINITY;
     let (own_cost, own_target) = (me.cost, me.target);
-    for k in 0..count {
-        let d = nb_d[k];
-        if e.dot(d) > 0.0 && e.perp_dot(d).abs() <= nb_l[k] && nb_s[k] < spacing {
-            let other = inp.slots[nb_k[k] as usize].pre;
-            let (cost_j, target_j) = (other.cost, other.target);
-            let ahead = if target_j == own_target {
-                cost_j
-            } else {
-                field.cost_interp(&venue.grid, p + d)
-            };
-            if ahead < own_cost {
-                spacing = nb_s[k];
+    let spacing_along = |e: Vec2| {
+        let mut spacing = f32::INFINITY;
+        for k in 0..count {
+            let d = nb_d[k];
+            if e.dot(d) > 0.0 && e.perp_dot(d).abs() <= nb_l[k] * zipper && nb_s[k] < spacing {
+                let other = inp.slots[nb_k[k] as usize].pre;
+                let (cost_j, target_j) = (other.cost, other.target);
+                let ahead = if target_j == own_target {
+                    cost_j
+                } else {
+                    field.cost_interp(&venue.grid, p + d)
+                };
+                if ahead < own_cost {
+                    spacing = nb_s[k];
+                }
             }
         }
-    }
+        spacing
+    };
+    let spacing = spacing_along(e);
     let mut speed = (spacing / m.time_gap).clamp(0.0, v0);
     let mut e = e;
     // held up where the routes of those close by (within 1 m of contact, same target) bend

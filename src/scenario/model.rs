@@ -910,10 +910,19 @@ pub struct ModelParams {
     /// over the width it has round a corner instead of queueing at the inner edge.
     #[serde(default = "d_seek_angle")]
     pub seek_angle: f64,
+    /// Zipper in narrow passages (default 0.55, 0.3–1, 1 = off): in a passage less than 1 m wide
+    /// people turn their shoulders and walk in interlocking lanes, so someone ahead holds a
+    /// walker up only within this share of the usual corridor of two radii (chest depth over
+    /// shoulder breadth is 0.5–0.6).
+    #[serde(default = "d_zipper")]
+    pub zipper: f64,
 }
 
 fn d_seek_angle() -> f64 {
     40.0
+}
+fn d_zipper() -> f64 {
+    0.55
 }
 fn d_side_strength() -> f64 {
     0.5
@@ -957,6 +966,7 @@ impl Default for ModelParams {
             sidestep_strength: d_side_strength(),
             sidestep_range: d_side_range(),
             seek_angle: d_seek_angle(),
+            zipper: d_zipper(),
         }
     }
 }

@@ -202,8 +202,8 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
         e0 = me.vel.normalize_or_zero();
     }
 
-    // Wall repulsion.
-    // the nearest wall on each side, across the walking direction: the passage's width here
+    // Wall repulsion; and the nearest wall on each side across the walking direction, which
+    // add up to the passage's width here.
     let mut wrep = Vec2::ZERO;
     let (mut left, mut right) = (f32::INFINITY, f32::INFINITY);
     for seg in venue.walls.walls_for(near_walls, me.target) {

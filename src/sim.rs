@@ -139,6 +139,7 @@ impl Plugin for CordonPlugin {
             crate::halls::HallsPlugin(v.halls, v.scenario.metrics.series_interval),
             crate::incidents::IncidentsPlugin::new(v.incidents),
             crate::evacuation::EvacuationPlugin(v.evacuation),
+            crate::contingency::ContingencyPlugin(v.timeline),
             MetricsPlugin::new(v.scenario.metrics),
         ));
         if self.fixed_update {

@@ -40,6 +40,8 @@ pub struct Validated {
     pub halls: crate::halls::Halls,
     /// The evacuation order, if any.
     pub evacuation: Option<crate::evacuation::EvacuationRt>,
+    /// The contingency timeline (empty: none).
+    pub timeline: crate::contingency::TimelineRt,
 }
 
 /// Checks a scenario and builds its runtime world, within the default [`Limits`].
@@ -87,6 +89,7 @@ pub fn validate_cached(
     let groups = crate::crowd::build::groups(&mut ck, sc);
     let mut halls = crate::halls::build::build(&mut ck, sc);
     let evacuation = crate::evacuation::build::build(&mut ck, sc);
+    let timeline = crate::contingency::build::build(&mut ck, sc);
     // Geometry must be sound before rasterising.
     if !layout.raster_ok && ck.is_clean() {
         ck.err(None, "venue raster cannot be built".into());
@@ -148,6 +151,7 @@ pub fn validate_cached(
         model,
         halls,
         evacuation,
+        timeline,
     })
 }
 

@@ -56,6 +56,8 @@ pub struct ServiceQueue {
     queues: Vec<VecDeque<Waiting>>,
     /// How far down the shared queue a free lane looks for someone ready (1: strict order).
     lookahead: usize,
+    /// Lanes `0..open` start services; the others finish the one they have and take nobody new.
+    open: usize,
 }
 
 impl ServiceQueue {
@@ -75,6 +77,7 @@ impl ServiceQueue {
             ],
             queues: vec![VecDeque::new(); nq],
             lookahead: 1,
+            open: lanes,
         }
     }
 
@@ -88,6 +91,23 @@ impl ServiceQueue {
     /// Number of lanes.
     pub fn lanes(&self) -> usize {
         self.lanes.len()
+    }
+
+    /// Lanes open (taking people).
+    pub fn open_lanes(&self) -> usize {
+        self.open
+    }
+
+    /// From time `t` (processed up to by [`Self::advance`]), lanes `0..n` take people and the
+    /// others finish whoever they are screening and take nobody new. A lane that opens is free
+    /// from `t`, not from when it last finished. Only for a shared queue: with a queue per lane,
+    /// those waiting at a closed lane would have nowhere to go.
+    pub fn set_open(&mut self, n: usize, t: f64) {
+        let n = n.min(self.lanes.len());
+        for l in &mut self.lanes[self.open.min(n)..n] {
+            l.free_since = l.free_since.max(t);
+        }
+        self.open = n;
     }
 
     /// Persons waiting (not in service).
@@ -184,7 +204,7 @@ impl ServiceQueue {
             match (start_new, self.policy) {
                 (false, _) => {}
                 (true, LanePolicy::SharedQueue) => loop {
-                    let lane = (0..self.lanes.len())
+                    let lane = (0..self.open)
                         .filter(|&k| self.lanes[k].serving.is_none())
                         .min_by(|&a, &b| {
                             self.lanes[a]

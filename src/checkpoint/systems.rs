@@ -7,6 +7,7 @@ use crate::rng::{MasterSeed, Purpose};
 use crate::scenario::model::{LaneChoice, WhenFull};
 use crate::schedule::{SimClock, SimStep, SimSystems};
 use crate::venue::Venue;
+use crate::venue::security::CheckpointRt;
 use bevy::prelude::*;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -106,6 +107,8 @@ pub struct CheckpointState {
     pub door_heading: Vec<u32>,
     /// Per checkpoint, when an evacuation order closed it (its lanes take nobody new).
     pub closed_at: Vec<Option<f64>>,
+    /// Per checkpoint, whether the contingency timeline has it closed now.
+    pub plan_closed: Vec<bool>,
     /// Every interception.
     pub intercepted: Vec<Intercepted>,
     /// Time from first joining a queue to passing the last ring inwards, s.
@@ -150,12 +153,25 @@ impl CheckpointState {
             doors: vec![Vec::new(); venue.security.doors.len()],
             door_heading: vec![0; venue.security.doors.len()],
             closed_at: vec![None; cps.len()],
+            plan_closed: vec![false; cps.len()],
             intercepted: Vec::new(),
             time_to_enter: Vec::new(),
             first_screened: vec![0; items],
             started: Vec::new(),
             finished: Vec::new(),
         }
+    }
+}
+
+impl CheckpointState {
+    /// When checkpoint `k` stops taking anyone new, s after the start: its `close` time or an
+    /// evacuation order's, whichever is earlier; minus infinity while the timeline has it
+    /// closed; infinity for never.
+    pub fn close_time(&self, k: usize, cp: &CheckpointRt) -> f64 {
+        if self.plan_closed[k] {
+            return f64::NEG_INFINITY;
+        }
+        self.closed_at[k].map_or(cp.close, |c| c.min(cp.close))
     }
 }
 
@@ -232,8 +248,8 @@ pub fn choose_checkpoint(
                 cost += 1e6; // full: only if every other choice is full too
             }
             cost += q * cp.service.mean() / cp.lanes as f64;
-            let close = state.closed_at[k as usize].map_or(cp.close, |c| c.min(cp.close));
-            if !close.is_finite() || t + walk < close {
+            let close = state.close_time(k as usize, cp);
+            if close == f64::INFINITY || t + walk < close {
                 cost += (cp.open - t - walk).max(0.0);
             } else {
                 cost += 1e9; // closed for good
@@ -459,7 +475,7 @@ fn serve(
     let st = &mut *state;
     for k in 0..sec.checkpoints.len() {
         let cp = &sec.checkpoints[k];
-        let close = st.closed_at[k].map_or(cp.close, |c| c.min(cp.close));
+        let close = st.close_time(k, cp);
         let open = cp.is_open(t) && t < close;
         if !open && st.queues[k].in_service() == 0 {
             continue;

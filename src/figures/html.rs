@@ -227,7 +227,22 @@ pub fn page(r: &Report, start_s: f64, description: &str, settings: &[(String, St
             escape(&row.note)
         );
     }
-    h += "</table>\n<h2>Figures</h2>\n";
+    h += "</table>\n";
+    if !r.timeline.is_empty() {
+        h += "<h2>Timeline</h2>\n<table id=\"timeline\">\n<tr><th>Time</th><th>Entry</th><th>What happened</th><th>Re-routed</th></tr>\n";
+        for a in &r.timeline {
+            h += &format!(
+                "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>\n",
+                escape(&a.at),
+                a.entry,
+                if a.undo { " (undone)" } else { "" },
+                escape(&a.what),
+                a.rerouted
+            );
+        }
+        h += "</table>\n";
+    }
+    h += "<h2>Figures</h2>\n";
     for f in figures {
         h += &format!(
             "<figure id=\"{}\">\n<h3>{}</h3>\n<img alt=\"{}\" src=\"data:image/png;base64,{}\">\n<figcaption>{} (also <a href=\"{}\">{}</a>)</figcaption>\n</figure>\n",

@@ -175,6 +175,9 @@ pub struct Report {
     /// The evacuation (absent without an order).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evacuation: Option<EvacuationReport>,
+    /// The contingency timeline's actions as they fired (absent when the scenario has none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<ActionReport>,
     /// Rings and checkpoints (absent when the scenario has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub security: Option<crate::checkpoint::report::SecurityReport>,
@@ -233,6 +236,41 @@ pub struct ClearReport {
     pub name: String,
     /// Seconds from the order until nobody was left in it (None: not within the run).
     pub clear_s: Option<f64>,
+}
+
+/// One action of the contingency timeline, as it fired.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ActionReport {
+    /// Clock time it fired.
+    pub at: String,
+    /// Seconds after the start.
+    pub t_s: f64,
+    /// Its entry in the scenario's timeline (1-based).
+    pub entry: usize,
+    /// Whether this undid the entry (its `for` ran out).
+    pub undo: bool,
+    /// What it did.
+    pub what: String,
+    /// People it sent to choose another crossing.
+    pub rerouted: u64,
+}
+
+/// The timeline section, from what fired.
+fn timeline_report(world: &World, start: f64) -> Vec<ActionReport> {
+    let Some(tl) = world.get_resource::<crate::contingency::TimelineRt>() else {
+        return Vec::new();
+    };
+    tl.fired
+        .iter()
+        .map(|f| ActionReport {
+            at: ClockTime(start + f.t).hms(),
+            t_s: round(f.t),
+            entry: f.entry + 1,
+            undo: f.undo,
+            what: f.what.clone(),
+            rerouted: f.rerouted,
+        })
+        .collect()
 }
 
 /// The evacuation section.
@@ -390,6 +428,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
     let security = crate::checkpoint::report::build(world, t);
     let halls = halls_report(world, t);
     let evacuation = evacuation_report(world, &halls);
+    let timeline = timeline_report(world, clock.start);
     let response = crate::incidents::report::build(world, t);
     let venue = world.resource::<Venue>();
     let log = world.resource::<CrowdLog>();
@@ -518,6 +557,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
         },
         halls,
         evacuation,
+        timeline,
         security,
         response,
         series: m.series.clone(),
@@ -578,6 +618,15 @@ impl Report {
                 r.thresholds_s,
                 o.within,
                 o.within_answered
+            );
+        }
+        for a in &self.timeline {
+            s += &format!(
+                "  timeline {}{} at {}: {}\n",
+                a.entry,
+                if a.undo { " (undone)" } else { "" },
+                a.at,
+                a.what
             );
         }
         if let Some(ev) = &self.evacuation {

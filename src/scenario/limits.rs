@@ -28,6 +28,8 @@ pub const MAX_INCIDENTS: f64 = 1_000_000.0;
 /// Coordinates lie within this many metres of the origin: positions are f32 in the step, whose
 /// spacing is 2 mm at 20 km (a step of a slow walker at dt 0.05 s is 5 cm) but 6 cm at 1,000 km.
 pub const MAX_COORD: f64 = 20_000.0;
+/// Entries of the contingency timeline.
+pub const MAX_TIMELINE: usize = 10_000;
 /// Response-time thresholds (each is a coverage series and a share per incident type).
 pub const MAX_THRESHOLDS: usize = 16;
 /// Walkable regions of the raster (routing keeps a table of region pairs).
@@ -136,6 +138,15 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
                 sc.venue.targets.len(),
                 sc.checkpoints.len(),
                 sc.doors.len()
+            ),
+        );
+    }
+    if sc.timeline.len() > MAX_TIMELINE {
+        err(
+            "timeline",
+            format!(
+                "the timeline has {} entries; the limit is {MAX_TIMELINE}",
+                sc.timeline.len()
             ),
         );
     }
@@ -250,6 +261,9 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
             }
         }
     }
+    for e in &sc.timeline {
+        agents += e.r#do.surge_persons(e.r#for);
+    }
     total_points = total_points.saturating_add(positions);
     if rate_steps > MAX_RATE_STEPS {
         err(
@@ -261,7 +275,7 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
         err(
             "crowd",
             format!(
-                "the crowd groups bring about {agents:.0} visitors over the run; the limit is {} (--max-agents)",
+                "the crowd groups (and the timeline's surges) bring about {agents:.0} visitors over the run; the limit is {} (--max-agents)",
                 limits.agents
             ),
         );

@@ -56,6 +56,94 @@ pub struct Scenario {
     /// How units are sent to incidents, and the response-time thresholds.
     #[serde(default)]
     pub dispatch: DispatchSettings,
+    /// The contingency timeline: actions at clock times (lanes, closing and reopening
+    /// checkpoints), each undone after `for` seconds if given.
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// One action of the contingency timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineEntry {
+    /// Clock time it happens.
+    pub at: ClockTime,
+    /// Seconds after which it is undone (default: never): the checkpoint's lanes go back to what
+    /// they were, a closed checkpoint reopens, a reopened one closes again.
+    #[serde(default)]
+    pub r#for: Option<f64>,
+    /// What happens.
+    pub r#do: Action,
+}
+
+/// What a timeline entry does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Action {
+    /// Open `open` of the checkpoint's lanes (0 to the lanes it has): a staffing change, a lane
+    /// breaking down or being repaired. Lanes closed take nobody new; whoever is being screened
+    /// in one finishes.
+    Lanes {
+        /// Checkpoint name.
+        checkpoint: String,
+        /// Lanes open from then on.
+        open: u32,
+    },
+    /// Close a checkpoint: nobody new is screened there; its queue and everyone on the way to it
+    /// re-route to the best open crossing by expected time (walk, queue and service).
+    Close {
+        /// Checkpoint name.
+        checkpoint: String,
+    },
+    /// Reopen a checkpoint the timeline closed.
+    Reopen {
+        /// Checkpoint name.
+        checkpoint: String,
+    },
+    /// Arrivals of crowd group `group` in batches of `count` at once at its source: one batch at
+    /// `at`, or with `every` one every `every` seconds from `at` for the entry's `for` (a metro
+    /// line's trains, a bus convoy). On top of the group's own arrivals.
+    Surge {
+        /// Crowd group name.
+        group: String,
+        /// Persons a batch.
+        count: u32,
+        /// Seconds between batches (default: a single batch); needs `for`.
+        #[serde(default)]
+        every: Option<f64>,
+    },
+}
+
+impl Action {
+    /// The arrival times (clock time, s) of a `Surge` at `at` lasting `dur` seconds, one per
+    /// person, ascending; empty for other actions.
+    pub fn surge_times(&self, at: f64, dur: Option<f64>) -> Vec<f64> {
+        let Action::Surge { count, every, .. } = self else {
+            return Vec::new();
+        };
+        let batches = match (every, dur) {
+            (Some(h), Some(d)) if *h > 0.0 && d >= 0.0 => (d / h).floor() as u64 + 1,
+            _ => 1,
+        };
+        let h = every.unwrap_or(0.0);
+        (0..batches)
+            .flat_map(|b| std::iter::repeat_n(at + b as f64 * h, *count as usize))
+            .collect()
+    }
+
+    /// Persons a `Surge` at `at` lasting `dur` seconds brings (0 for other actions), without
+    /// building the list.
+    pub fn surge_persons(&self, dur: Option<f64>) -> f64 {
+        let Action::Surge { count, every, .. } = self else {
+            return 0.0;
+        };
+        let batches = match (every, dur) {
+            (Some(h), Some(d)) if *h > 0.0 && d >= 0.0 => (d / h).floor() + 1.0,
+            (Some(h), Some(_)) if !(*h > 0.0) => f64::INFINITY,
+            _ => 1.0,
+        };
+        f64::from(*count) * batches
+    }
 }
 
 /// A group of response units of one kind.

@@ -1,0 +1,264 @@
+//! The contingency timeline against what queueing predicts: a checkpoint whose lanes are cut
+//! serves at the new c·μ while its queue lasts and goes back when the `for` runs out; closing one
+//! of two gates empties its queue at once, strands nobody and raises the other gate's throughput
+//! to its capacity while demand exceeds it. Bad entries are named with line and column.
+
+mod common;
+
+use cordon::checkpoint::CheckpointState;
+use cordon::crowd::{Via, Walking};
+
+/// Two gates of 4 lanes each, deterministic 8 s screening (c·μ = 0.5 /s a gate), 0.8 /s
+/// arriving along a strip in front of both for 30 minutes; `timeline` is spliced in.
+fn two_gates(timeline: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "two-gates",
+    sim: (dt: 0.1, start: "09:00", end: "09:40", seed: 3),
+    venue: (
+        bounds: (min: (0, 0), max: (160, 100)),
+        sources: [(name: "street", area: Polygon([(20, 2), (140, 2), (140, 6), (20, 6)]))],
+        targets: [(name: "hall", area: Polygon([(70, 80), (90, 80), (90, 90), (70, 90)]))],
+    ),
+    crowd: [(name: "visitors", source: "street", arrivals: Rates([(from: "09:00", to: "09:30", rate: 0.8)]),
+             destinations: [(target: "hall")])],
+    rings: [(name: "fence", level: Perimeter, polygon: [(10, 40), (150, 40), (150, 98), (10, 98)])],
+    checkpoints: [
+        (name: "west", ring: "fence", position: (40, 40), lanes: 4, service: Fixed(8), queue: (length: 20, width: 8)),
+        (name: "east", ring: "fence", position: (120, 40), lanes: 4, service: Fixed(8), queue: (length: 20, width: 8)),
+    ],
+    timeline: [{timeline}],
+)"#
+    )
+}
+
+/// Screened at checkpoint `k` per second over `[a, b)` s after the start.
+fn rate(st: &CheckpointState, k: usize, a: f64, b: f64) -> f64 {
+    st.records[k].served.iter().filter(|&&t| t >= a && t < b).count() as f64 / (b - a)
+}
+
+#[test]
+fn lanes_cut_for_ten_minutes_serve_at_the_new_capacity_then_at_the_old() {
+    // everyone to one gate (the other closed from the start), 0.8 /s into 0.5 /s: saturated
+    let text = two_gates(
+        r#"(at: "09:00", do: Close(checkpoint: "west")),
+           (at: "09:10", for: 600, do: Lanes(checkpoint: "east", open: 2))"#,
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    sim.run_to(2400.0, |_| {});
+    let st = sim.world().resource::<CheckpointState>();
+    let (before, cut, after) = (
+        rate(st, 1, 300.0, 600.0),
+        rate(st, 1, 620.0, 1200.0),
+        rate(st, 1, 1220.0, 2400.0),
+    );
+    eprintln!("east: {before:.3} /s before, {cut:.3} with 2 lanes, {after:.3} after");
+    // c·μ: 4 / 8 s = 0.5 /s; 2 / 8 s = 0.25 /s (a lane's service in progress at the cut finishes)
+    assert!((before - 0.5).abs() <= 0.025, "4 lanes: {before}");
+    assert!((cut - 0.25).abs() <= 0.0125, "2 lanes: {cut}");
+    assert!((after - 0.5).abs() <= 0.025, "4 lanes again: {after}");
+    assert_eq!(rate(st, 0, 0.0, 2400.0), 0.0, "west was closed");
+    let r = sim.report("end");
+    let what: Vec<&str> = r.timeline.iter().map(|a| a.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "west closed; 0 re-routed",
+            "east: 4 → 2 lanes open",
+            "east: 2 → 4 lanes open"
+        ],
+        "{:#?}",
+        r.timeline
+    );
+    assert_eq!(r.timeline[2].at, "09:20:00");
+    assert!(r.timeline[2].undo);
+}
+
+#[test]
+fn closing_one_of_two_gates_moves_its_queue_and_fills_the_other_to_capacity() {
+    let text = two_gates(r#"(at: "09:10", do: Close(checkpoint: "west"))"#);
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    sim.run_to(599.0, |_| {});
+    let queued_before = sim.world().resource::<CheckpointState>().queues[0].queued();
+    sim.run_to(600.2, |_| {});
+    {
+        let w = sim.world();
+        let st = w.resource::<CheckpointState>();
+        assert_eq!(st.queues[0].queued(), 0, "west's queue left at the closure");
+        assert!(st.members[0].is_empty());
+    }
+    sim.run_to(2400.0, |_| {});
+    let w = sim.world_mut();
+    let heading_west = w
+        .query::<&Walking>()
+        .iter(w)
+        .filter(|x| x.via == Some(Via::Lanes(0)))
+        .count();
+    assert_eq!(heading_west, 0, "nobody still heading for the closed gate");
+    let st = w.resource::<CheckpointState>();
+    let (west_before, east_before) = (rate(st, 0, 300.0, 600.0), rate(st, 1, 300.0, 600.0));
+    let (west_after, east_after) = (rate(st, 0, 620.0, 1800.0), rate(st, 1, 720.0, 1800.0));
+    eprintln!(
+        "before: west {west_before:.3} east {east_before:.3} /s; after: west {west_after:.3} east {east_after:.3} /s; \
+         west queue at closure {queued_before}"
+    );
+    // before, the demand splits (each well under 0.5 /s); after, east alone meets 0.8 /s with 0.5
+    assert!(west_before > 0.2 && east_before > 0.2 && west_before + east_before < 0.9);
+    assert_eq!(west_after, 0.0, "west screened nobody new");
+    assert!((east_after - 0.5).abs() <= 0.025, "east at capacity: {east_after}");
+    let entered: usize = st.records[1].served.len() + st.records[0].served.len();
+    assert!(entered > 1000, "{entered}");
+    let r = sim.report("end");
+    assert_eq!(r.timeline.len(), 1);
+    assert!(r.timeline[0].what.starts_with("west closed; "), "{:?}", r.timeline);
+    assert!(r.timeline[0].rerouted as usize >= queued_before, "{:?}", r.timeline);
+}
+
+#[test]
+fn bad_timeline_entries_are_named_with_line_and_column() {
+    for (entry, expect) in [
+        (
+            r#"(at: "09:10", do: Close(checkpoint: "north"))"#,
+            "t.ron:16:52: timeline entry 1: checkpoint \"north\" is not defined; known checkpoints: \"west\", \"east\"",
+        ),
+        (
+            r#"(at: "09:10", do: Lanes(checkpoint: "east", open: 5))"#,
+            "timeline entry 1: checkpoint \"east\" has 4 lanes; it cannot open 5",
+        ),
+        (
+            r#"(at: "08:10", do: Close(checkpoint: "east"))"#,
+            "timeline entry 1: 08:10:00 is outside the run (09:00:00 to 09:40:00)",
+        ),
+        (
+            r#"(at: "09:10", for: 0, do: Close(checkpoint: "east"))"#,
+            "timeline entry 1: `for` must be a positive number of seconds, got 0",
+        ),
+        (
+            r#"(at: "09:10", do: Shut(checkpoint: "east"))"#,
+            "unknown variant `Shut`",
+        ),
+    ] {
+        let e = common::error_of(&two_gates(entry));
+        assert!(e.contains(expect), "{entry}:\n{e}");
+    }
+}
+
+/// Every field of an action is a `cordon batch --set/--sweep` path: the time, the duration and
+/// the lanes after a breakdown.
+#[test]
+fn timeline_fields_are_batch_paths() {
+    let text = two_gates(r#"(at: "09:10", for: 600, do: Lanes(checkpoint: "east", open: 2))"#);
+    let sc = cordon::scenario::parse_str(&text, "<t>").unwrap_or_else(|e| panic!("{e}"));
+    let doc = cordon::batch::to_doc(&sc).unwrap_or_else(|e| panic!("{e}"));
+    let changes: Vec<(String, serde_json::Value)> = [
+        ("timeline[0].at", "\"09:20\""),
+        ("timeline[0].for", "300"),
+        ("timeline[0].do.Lanes.open", "3"),
+    ]
+    .iter()
+    .map(|(p, v)| (p.to_string(), cordon::batch::path::parse_value(v)))
+    .collect();
+    let v = cordon::batch::variant(
+        &doc,
+        &changes,
+        "<t>",
+        &cordon::scenario::limits::Limits::default(),
+        &mut cordon::venue::cache::FieldCache::new(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let e = &v.scenario.timeline[0];
+    assert_eq!(e.at.0, 9.0 * 3600.0 + 20.0 * 60.0);
+    assert_eq!(e.r#for, Some(300.0));
+    assert_eq!(
+        e.r#do,
+        cordon::scenario::model::Action::Lanes {
+            checkpoint: "east".into(),
+            open: 3
+        }
+    );
+    // and a value out of range is named as in `check`
+    let bad = vec![(
+        "timeline[0].do.Lanes.open".to_string(),
+        cordon::batch::path::parse_value("9"),
+    )];
+    let err = cordon::batch::variant(
+        &doc,
+        &bad,
+        "<t>",
+        &cordon::scenario::limits::Limits::default(),
+        &mut cordon::venue::cache::FieldCache::new(),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        err.contains("checkpoint \"east\" has 4 lanes; it cannot open 9"),
+        "{err}"
+    );
+}
+
+/// Batches of N every H seconds into a gate of c lanes with screening of 1/μ s: once the gate is
+/// saturated it screens c·μ·H a headway and the crowd before it grows by N − c·μ·H a headway
+/// (the deterministic fluid prediction), and a surge's `for` ends its batches.
+#[test]
+fn a_surge_every_headway_grows_the_queue_as_the_fluid_model_predicts() {
+    // 100 every 120 s from 09:00 for 20 min (11 batches) into 4 lanes × 8 s: 60 a headway
+    let text = two_gates(
+        r#"(at: "09:00", do: Close(checkpoint: "west")),
+           (at: "09:00", for: 1200, do: Surge(group: "riders", count: 100, every: 120))"#,
+    )
+    // the riders come by the surge alone (one straggler at the very end, as a group needs
+    // arrivals of its own)
+    .replace(
+        "(name: \"visitors\", source: \"street\", arrivals: Rates([(from: \"09:00\", to: \"09:30\", rate: 0.8)]),",
+        "(name: \"riders\", source: \"street\", arrivals: Count(count: 1, from: \"09:39:50\", to: \"09:39:55\"),",
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    let mut before_batch = Vec::new();
+    for k in 1..=11 {
+        // just before batch k (at k × 120 s)
+        sim.run_to(120.0 * k as f64 - 0.5, |_| {});
+        let w = sim.world();
+        let spawned: u64 = w.resource::<cordon::crowd::CrowdLog>().spawned_by_group.iter().sum();
+        let served = w.resource::<CheckpointState>().records[1].served.len() as u64;
+        before_batch.push((spawned, served));
+    }
+    sim.run_to(2400.0, |_| {});
+    let spawned: u64 = sim
+        .world()
+        .resource::<cordon::crowd::CrowdLog>()
+        .spawned_by_group
+        .iter()
+        .sum();
+    eprintln!("(arrived, screened) before each batch: {before_batch:?}; {spawned} arrived in all");
+    assert_eq!(
+        spawned, 1101,
+        "11 batches of 100 (none after the surge's `for`) and the straggler"
+    );
+    // saturated from the third headway on: 60 screened a headway, 40 more waiting each time
+    for k in 3..before_batch.len() {
+        let (a0, s0) = before_batch[k - 1];
+        let (a1, s1) = before_batch[k];
+        let screened = s1 - s0;
+        let growth = (a1 - s1) as i64 - (a0 - s0) as i64;
+        assert!(
+            (57..=63).contains(&screened),
+            "headway {k}: {screened} screened (c·μ·H = 60)"
+        );
+        assert!(
+            (36..=44).contains(&growth),
+            "headway {k}: the crowd before the gate grew by {growth} (N − c·μ·H = 40)"
+        );
+    }
+    let r = sim.report("end");
+    assert!(
+        r.timeline
+            .iter()
+            .any(|a| a.what == "riders: batches of 100 every 120 s"),
+        "{:?}",
+        r.timeline
+    );
+}

@@ -139,6 +139,18 @@ fn bad_timeline_entries_are_named_with_line_and_column() {
             r#"(at: "09:10", do: Shut(checkpoint: "east"))"#,
             "unknown variant `Shut`",
         ),
+        (
+            r#"(at: "09:10", do: Surge(group: "metro", count: 10))"#,
+            "timeline entry 1: crowd group \"metro\" is not defined; known groups: \"visitors\"",
+        ),
+        (
+            r#"(at: "09:10", do: Surge(group: "visitors", count: 10, every: 180))"#,
+            "timeline entry 1: a surge `every` 180 s needs a `for` (how long the batches go on)",
+        ),
+        (
+            r#"(at: "09:10", for: 600, do: Surge(group: "visitors", count: 10, every: 0))"#,
+            "timeline entry 1: `every` must be a positive number of seconds, got 0",
+        ),
     ] {
         let e = common::error_of(&two_gates(entry));
         assert!(e.contains(expect), "{entry}:\n{e}");

@@ -139,7 +139,7 @@ impl Action {
         };
         let batches = match (every, dur) {
             (Some(h), Some(d)) if *h > 0.0 && d >= 0.0 => (d / h).floor() + 1.0,
-            (Some(h), Some(_)) if !(*h > 0.0) => f64::INFINITY,
+            // a bad headway is named by the timeline's check; count it as one batch here
             _ => 1.0,
         };
         f64::from(*count) * batches

@@ -151,6 +151,22 @@ fn bad_timeline_entries_are_named_with_line_and_column() {
             r#"(at: "09:10", for: 600, do: Surge(group: "visitors", count: 10, every: 0))"#,
             "timeline entry 1: `every` must be a positive number of seconds, got 0",
         ),
+        (
+            r#"(at: "09:10", when: QueueLength(checkpoint: "east", above: 5), do: Close(checkpoint: "east"))"#,
+            "timeline entry 1: give either `at` (a clock time) or `when` (a rule), not both or neither",
+        ),
+        (
+            r#"(at: "09:10", until: QueueLength(checkpoint: "east", below: 5), do: Close(checkpoint: "east"))"#,
+            "timeline entry 1: `until` belongs to a rule (`when`); a timed entry is undone by `for`",
+        ),
+        (
+            r#"(when: Density(zone: "plaza", above: 4), do: Close(checkpoint: "east"))"#,
+            "timeline entry 1: zone \"plaza\" is not defined; known: ",
+        ),
+        (
+            r#"(when: QueueLength(checkpoint: "east"), do: Close(checkpoint: "east"))"#,
+            "timeline entry 1: a rule on checkpoint \"east\" needs one level, `above` or `below`, a number ≥ 0",
+        ),
     ] {
         let e = common::error_of(&two_gates(entry));
         assert!(e.contains(expect), "{entry}:\n{e}");
@@ -181,7 +197,7 @@ fn timeline_fields_are_batch_paths() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let e = &v.scenario.timeline[0];
-    assert_eq!(e.at.0, 9.0 * 3600.0 + 20.0 * 60.0);
+    assert_eq!(e.at.map(|a| a.0), Some(9.0 * 3600.0 + 20.0 * 60.0));
     assert_eq!(e.r#for, Some(300.0));
     assert_eq!(
         e.r#do,
@@ -273,4 +289,43 @@ fn a_surge_every_headway_grows_the_queue_as_the_fluid_model_predicts() {
         "{:?}",
         r.timeline
     );
+}
+
+/// A rule with hysteresis: 4 lanes when the queue passes 100, back to 2 when it falls under
+/// 20. With 0.4 /s arriving, 2 lanes (0.25 /s) let the queue grow and 4 (0.5 /s) shrink it, so
+/// the rule cycles: the queue stays under 100 (plus those joining in the step it fires), each
+/// firing alternates, and none follows the one before within two minutes (no flapping).
+#[test]
+fn a_queue_rule_with_hysteresis_holds_the_queue_between_its_levels() {
+    let text = two_gates(
+        r#"(at: "09:00", do: Close(checkpoint: "west")),
+           (at: "09:00", do: Lanes(checkpoint: "east", open: 2)),
+           (when: QueueLength(checkpoint: "east", above: 100), until: QueueLength(checkpoint: "east", below: 20),
+            do: Lanes(checkpoint: "east", open: 4))"#,
+    )
+    .replace("rate: 0.8", "rate: 0.4");
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    let mut longest = 0;
+    sim.run_to(2400.0, |w| {
+        longest = longest.max(w.resource::<CheckpointState>().queues[1].queued());
+    });
+    let r = sim.report("end");
+    let rule: Vec<_> = r.timeline.iter().filter(|a| a.entry == 3).collect();
+    eprintln!("longest queue {longest}; {rule:#?}");
+    assert!(longest <= 102, "the queue passed the rule's level: {longest}");
+    assert!(rule.len() >= 3, "the rule cycles: {rule:#?}");
+    for (i, a) in rule.iter().enumerate() {
+        assert_eq!(a.undo, i % 2 == 1, "alternates: {rule:#?}");
+        let expect = if a.undo {
+            "east: 4 → 2 lanes open"
+        } else {
+            "east: 2 → 4 lanes open"
+        };
+        assert!(a.what.starts_with(expect), "{}", a.what);
+        if i > 0 {
+            assert!(a.t_s - rule[i - 1].t_s > 120.0, "flapping: {rule:#?}");
+        }
+    }
+    assert!(rule[0].what.contains("queue at east 101 above 100"), "{}", rule[0].what);
 }

@@ -3,26 +3,52 @@
 //! lanes, surges of defined groups with a positive headway. Each entry with a `for` gets its
 //! undoing as a second event (a surge's `for` is how long its batches go on instead).
 
-use super::{ActionRt, Planned, TimelineRt};
+use super::{ActionRt, CondRt, Phase, Planned, RuleRt, TimelineRt, Watch};
 use crate::scenario::check::{Checker, quote_list};
-use crate::scenario::model::{Action, LaneChoice, Scenario};
+use crate::scenario::model::{Action, Condition, LaneChoice, Scenario};
 
 /// The timeline of `sc` (empty when it has none); problems go to `ck`.
 pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     let (start, end) = (sc.sim.start.0, sc.sim.end.0);
     let mut planned = Vec::new();
     let mut surges = Vec::new();
+    let mut rules = Vec::new();
     for (i, entry) in sc.timeline.iter().enumerate() {
         let label = format!("timeline entry {}", i + 1);
-        if !(entry.at.0.is_finite() && entry.at.0 >= start && entry.at.0 < end) {
+        let at = match (&entry.at, &entry.when) {
+            (Some(at), None) => {
+                if !(at.0.is_finite() && at.0 >= start && at.0 < end) {
+                    ck.err(
+                        Some("timeline".into()),
+                        format!(
+                            "{label}: {} is outside the run ({} to {})",
+                            at.hms(),
+                            sc.sim.start.hms(),
+                            sc.sim.end.hms()
+                        ),
+                    );
+                }
+                at.0
+            }
+            (None, Some(_)) => f64::NAN,
+            _ => {
+                ck.err(
+                    Some("timeline".into()),
+                    format!("{label}: give either `at` (a clock time) or `when` (a rule), not both or neither"),
+                );
+                continue;
+            }
+        };
+        if entry.until.is_some() && entry.when.is_none() {
             ck.err(
-                Some("timeline".into()),
-                format!(
-                    "{label}: {} is outside the run ({} to {})",
-                    entry.at.hms(),
-                    sc.sim.start.hms(),
-                    sc.sim.end.hms()
-                ),
+                Some("until".into()),
+                format!("{label}: `until` belongs to a rule (`when`); a timed entry is undone by `for`"),
+            );
+        }
+        if entry.until.is_some() && entry.r#for.is_some() {
+            ck.err(
+                Some("until".into()),
+                format!("{label}: give `until` or `for`, not both"),
             );
         }
         if let Some(d) = entry.r#for
@@ -33,12 +59,19 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                 format!("{label}: `for` must be a positive number of seconds, got {d}"),
             );
         }
-        let t = entry.at.0 - start;
+        let t = at - start;
         let name = match &entry.r#do {
             Action::Lanes { checkpoint, .. } | Action::Close { checkpoint } | Action::Reopen { checkpoint } => {
                 checkpoint
             }
             Action::Surge { group, count, every } => {
+                if entry.when.is_some() {
+                    ck.err(
+                        Some("when".into()),
+                        format!("{label}: a surge comes at a time (`at`), not on a rule"),
+                    );
+                    continue;
+                }
                 let Some(g) = sc.crowd.iter().position(|x| x.name == *group) else {
                     ck.named(
                         group,
@@ -69,10 +102,10 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                     }
                 }
                 // the batches within the run
-                let dur = entry.r#for.map(|d| d.min(end - entry.at.0));
+                let dur = entry.r#for.map(|d| d.min(end - at));
                 let times: Vec<f64> = entry
                     .r#do
-                    .surge_times(entry.at.0, dur)
+                    .surge_times(at, dur)
                     .into_iter()
                     .filter(|&x| x < end)
                     .map(|x| x - start)
@@ -130,20 +163,35 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             // handled above
             Action::Surge { .. } => continue,
         };
+        let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+        if let Some(when) = &entry.when {
+            let when = condition(ck, sc, &label, when);
+            let until = match &entry.until {
+                None => Ok(None),
+                Some(u) => condition(ck, sc, &label, u).map(Some).ok_or(()),
+            };
+            if let (Some(when), Ok(until)) = (when, until) {
+                rules.push(RuleRt {
+                    entry: i,
+                    when,
+                    until,
+                    action,
+                    dur,
+                    phase: Phase::Armed,
+                    since: None,
+                });
+            }
+            continue;
+        }
         planned.push(Planned {
             t,
             entry: i,
             undo: false,
             action: action.clone(),
         });
-        if let Some(d) = entry.r#for.filter(|d| d.is_finite() && *d > 0.0) {
-            let undo = match action {
-                // the lanes open before it: known only when it fires
-                ActionRt::Lanes { cp, .. } => ActionRt::Lanes { cp, open: u32::MAX },
-                ActionRt::Close { cp } => ActionRt::Reopen { cp },
-                ActionRt::Reopen { cp } => ActionRt::Close { cp },
-                ActionRt::Surge { .. } => continue,
-            };
+        if let Some(d) = dur
+            && let Some(undo) = action.undo()
+        {
             planned.push(Planned {
                 t: t + d,
                 entry: i,
@@ -159,10 +207,62 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             .then(a.entry.cmp(&b.entry))
     });
     TimelineRt {
+        rules,
         surges,
         restore: vec![None; sc.timeline.len()],
         planned,
         next: 0,
         fired: Vec::new(),
     }
+}
+
+/// A rule's condition on indices; problems go to `ck` (None then).
+fn condition(ck: &mut Checker, sc: &Scenario, label: &str, c: &Condition) -> Option<CondRt> {
+    let (name, above, below, hold) = c.parts();
+    let (what, index) = match c {
+        Condition::QueueLength { .. } => ("checkpoint", sc.checkpoints.iter().position(|x| x.name == name)),
+        Condition::Occupancy { .. } => ("hall", sc.halls.iter().position(|x| x.name == name)),
+        Condition::Density { .. } => ("zone", sc.venue.zones.iter().position(|x| x.name == name)),
+    };
+    let Some(index) = index else {
+        let known = match c {
+            Condition::QueueLength { .. } => quote_list(sc.checkpoints.iter().map(|x| x.name.as_str())),
+            Condition::Occupancy { .. } => quote_list(sc.halls.iter().map(|x| x.name.as_str())),
+            Condition::Density { .. } => quote_list(sc.venue.zones.iter().map(|x| x.name.as_str())),
+        };
+        ck.named(
+            name,
+            format!("{label}: {what} \"{name}\" is not defined; known: {known}"),
+        );
+        return None;
+    };
+    let level = match (above, below) {
+        (Some(a), None) if a.is_finite() && a >= 0.0 => (a, true),
+        (None, Some(b)) if b.is_finite() && b >= 0.0 => (b, false),
+        _ => {
+            ck.named(
+                name,
+                format!("{label}: a rule on {what} \"{name}\" needs one level, `above` or `below`, a number ≥ 0"),
+            );
+            return None;
+        }
+    };
+    if !(hold.is_finite() && hold >= 0.0) {
+        ck.named(
+            name,
+            format!("{label}: a rule's `for` must be zero or a positive number of seconds, got {hold}"),
+        );
+        return None;
+    }
+    let watch = match c {
+        Condition::QueueLength { .. } => Watch::Queue(index),
+        Condition::Occupancy { .. } => Watch::Occupancy(index),
+        Condition::Density { .. } => Watch::Density(index),
+    };
+    Some(CondRt {
+        watch,
+        level: level.0,
+        above: level.1,
+        hold,
+    })
 }

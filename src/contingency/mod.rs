@@ -12,6 +12,8 @@ pub mod build;
 
 use crate::checkpoint::{CheckpointState, Queued};
 use crate::crowd::{Agent, ArrivalQueue, CrowdConfig, Leg, NeedsRoute, Standing, Via, Walking};
+use crate::halls::{HallState, Halls};
+use crate::metrics::Metrics;
 use crate::schedule::{SimClock, SimStep, SimSystems};
 use crate::venue::Venue;
 use bevy::prelude::*;
@@ -47,6 +49,73 @@ pub enum ActionRt {
         /// Seconds between batches (None: one batch).
         every: Option<f64>,
     },
+}
+
+impl ActionRt {
+    /// What undoes it (lanes: back to as many as were open before; a surge is not undone).
+    pub fn undo(&self) -> Option<ActionRt> {
+        match *self {
+            ActionRt::Lanes { cp, .. } => Some(ActionRt::Lanes { cp, open: u32::MAX }),
+            ActionRt::Close { cp } => Some(ActionRt::Reopen { cp }),
+            ActionRt::Reopen { cp } => Some(ActionRt::Close { cp }),
+            ActionRt::Surge { .. } => None,
+        }
+    }
+}
+
+/// What a rule watches.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Watch {
+    /// Persons in checkpoint k's queue.
+    Queue(usize),
+    /// Occupants of hall k.
+    Occupancy(usize),
+    /// Densest density cell of zone k at the last sample, persons/m².
+    Density(usize),
+}
+
+/// A rule's condition at run time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CondRt {
+    /// What it watches.
+    pub watch: Watch,
+    /// The level.
+    pub level: f64,
+    /// True above the level (else below it).
+    pub above: bool,
+    /// Seconds it must have held.
+    pub hold: f64,
+}
+
+/// Where a rule stands.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Phase {
+    /// Waiting for `when`.
+    Armed,
+    /// Its action is in force, waiting for `until` (or for its `for` to run out).
+    Active,
+    /// Fired and will not again (no `until`).
+    Done,
+}
+
+/// A rule of the timeline: `do` when `when` holds; undone when `until` holds (then armed
+/// again) or after `for`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleRt {
+    /// The timeline entry.
+    pub entry: usize,
+    /// When it fires.
+    pub when: CondRt,
+    /// When it is undone (and armed again).
+    pub until: Option<CondRt>,
+    /// What it does.
+    pub action: ActionRt,
+    /// Undone this long after it fires.
+    pub dur: Option<f64>,
+    /// Where it stands.
+    pub phase: Phase,
+    /// Since when the condition it waits for has held, s after the start.
+    pub since: Option<f64>,
 }
 
 /// One event of the timeline.
@@ -90,6 +159,8 @@ pub struct TimelineRt {
     pub fired: Vec<Fired>,
     /// Per surge: crowd group and its arrival times (s after the start, ascending).
     pub surges: Vec<(usize, Vec<f64>)>,
+    /// Rules, in file order.
+    pub rules: Vec<RuleRt>,
 }
 
 /// Plugin owning the timeline (nothing without one).
@@ -97,7 +168,7 @@ pub struct ContingencyPlugin(pub TimelineRt);
 
 impl Plugin for ContingencyPlugin {
     fn build(&self, app: &mut App) {
-        if self.0.planned.is_empty() {
+        if self.0.planned.is_empty() && self.0.rules.is_empty() {
             return;
         }
         // surges arrive on top of their groups' own arrivals (the crowd plugin built those)
@@ -114,7 +185,47 @@ impl Plugin for ContingencyPlugin {
     }
 }
 
-/// Fires every event whose time has come (it lies before the end of this step).
+/// The value a rule watches, now.
+fn measure(w: Watch, state: &CheckpointState, halls: Option<&HallState>, metrics: Option<&Metrics>) -> f64 {
+    match w {
+        Watch::Queue(k) => state.queues.get(k).map_or(0.0, |q| q.queued() as f64),
+        Watch::Occupancy(k) => halls.and_then(|h| h.occupancy.get(k)).map_or(0.0, |&n| f64::from(n)),
+        Watch::Density(k) => metrics.and_then(|m| m.zones.get(k)).map_or(0.0, |z| z.peak_now()),
+    }
+}
+
+/// Whether `c` has held long enough at `t`, given the value now; keeps `since` up to date.
+fn holds(c: &CondRt, value: f64, t: f64, since: &mut Option<f64>) -> bool {
+    let now = if c.above { value > c.level } else { value < c.level };
+    if !now {
+        *since = None;
+        return false;
+    }
+    let from = *since.get_or_insert(t);
+    t - from >= c.hold
+}
+
+/// The words for a rule's condition and the value that set it off.
+fn why(c: &CondRt, value: f64, venue: &Venue, halls: Option<&Halls>) -> String {
+    let (what, name) = match c.watch {
+        Watch::Queue(k) => ("queue at", venue.security.checkpoints.get(k).map(|x| x.name.clone())),
+        Watch::Occupancy(k) => (
+            "occupancy of",
+            halls.and_then(|h| h.halls.get(k)).map(|x| x.name.clone()),
+        ),
+        Watch::Density(k) => ("densest cell of", venue.zones.get(k).map(|z| z.name.clone())),
+    };
+    format!(
+        "{what} {} {value} {} {}",
+        name.unwrap_or_default(),
+        if c.above { "above" } else { "below" },
+        c.level
+    )
+}
+
+/// Fires every rule whose condition holds and every event whose time has come (it lies before
+/// the end of this step).
+#[allow(clippy::too_many_arguments)]
 fn fire(
     mut commands: Commands,
     clock: Res<SimClock>,
@@ -122,16 +233,95 @@ fn fire(
     mut tl: ResMut<TimelineRt>,
     cfg: Res<CrowdConfig>,
     state: Option<ResMut<CheckpointState>>,
+    hall_state: Option<Res<HallState>>,
+    hall_list: Option<Res<Halls>>,
+    metrics: Option<Res<Metrics>>,
     queued: Query<(&Agent, &Leg), With<Queued>>,
     walking: Query<(Entity, &Agent, &Walking)>,
 ) {
     let Some(mut state) = state else { return };
     let t = clock.t();
     let tl = &mut *tl;
+    // rules first, in file order: what they set off fires now, with the timed events
+    let mut now: Vec<(Planned, String)> = Vec::new();
+    for r in &mut tl.rules {
+        let cond = match r.phase {
+            Phase::Armed => r.when,
+            Phase::Active => match r.until {
+                Some(u) => u,
+                None => continue,
+            },
+            Phase::Done => continue,
+        };
+        let value = measure(cond.watch, &state, hall_state.as_deref(), metrics.as_deref());
+        if !holds(&cond, value, t, &mut r.since) {
+            continue;
+        }
+        r.since = None;
+        let reason = why(&cond, value, &venue, hall_list.as_deref());
+        match r.phase {
+            Phase::Armed => {
+                r.phase = if r.until.is_some() || r.dur.is_some() {
+                    Phase::Active
+                } else {
+                    Phase::Done
+                };
+                now.push((
+                    Planned {
+                        t,
+                        entry: r.entry,
+                        undo: false,
+                        action: r.action.clone(),
+                    },
+                    reason,
+                ));
+                // undone after `for`: an event in the timed list
+                if let Some(d) = r.dur
+                    && let Some(undo) = r.action.undo()
+                {
+                    let at = t + d;
+                    let pos = tl.next + tl.planned[tl.next..].partition_point(|p| p.t <= at);
+                    tl.planned.insert(
+                        pos,
+                        Planned {
+                            t: at,
+                            entry: r.entry,
+                            undo: true,
+                            action: undo,
+                        },
+                    );
+                }
+            }
+            _ => {
+                r.phase = Phase::Armed;
+                if let Some(undo) = r.action.undo() {
+                    now.push((
+                        Planned {
+                            t,
+                            entry: r.entry,
+                            undo: true,
+                            action: undo,
+                        },
+                        reason,
+                    ));
+                }
+            }
+        }
+    }
     while let Some(ev) = tl.planned.get(tl.next).cloned()
         && ev.t < clock.t_end()
     {
         tl.next += 1;
+        // a rule with `for` and no `until` is done once undone
+        if ev.undo
+            && let Some(r) = tl.rules.iter_mut().find(|r| r.entry == ev.entry)
+            && r.until.is_none()
+        {
+            r.phase = Phase::Done;
+        }
+        now.push((ev, String::new()));
+    }
+    for (ev, reason) in now {
         let mut rerouted = 0;
         let what = match ev.action {
             ActionRt::Lanes { cp, open } => {
@@ -163,6 +353,11 @@ fn fire(
                     None => format!("{name}: a batch of {count}"),
                 }
             }
+        };
+        let what = if reason.is_empty() {
+            what
+        } else {
+            format!("{what} ({reason})")
         };
         tl.fired.push(Fired {
             t,

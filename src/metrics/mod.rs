@@ -109,6 +109,13 @@ pub struct ZoneAcc {
     level_now: usize,
 }
 
+impl ZoneAcc {
+    /// The densest of the zone's cells at the last density sample, persons/m².
+    pub fn peak_now(&self) -> f64 {
+        self.peak_now
+    }
+}
+
 /// A stretch of time during which a density cell stayed above the critical density.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Episode {

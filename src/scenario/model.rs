@@ -66,14 +66,97 @@ pub struct Scenario {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineEntry {
-    /// Clock time it happens.
-    pub at: ClockTime,
+    /// Clock time it happens (give this or `when`).
+    #[serde(default)]
+    pub at: Option<ClockTime>,
+    /// A rule instead of a time: it happens when this holds (give this or `at`).
+    #[serde(default)]
+    pub when: Option<Condition>,
+    /// For a rule: it is undone when this holds, and can then happen again (hysteresis: a
+    /// level well below `when`'s, so the rule does not flap).
+    #[serde(default)]
+    pub until: Option<Condition>,
     /// Seconds after which it is undone (default: never): the checkpoint's lanes go back to what
     /// they were, a closed checkpoint reopens, a reopened one closes again.
     #[serde(default)]
     pub r#for: Option<f64>,
     /// What happens.
     pub r#do: Action,
+}
+
+/// A measured quantity against a level, for a timeline rule: true while the quantity is above
+/// `above` (or below `below`; give one) and has been for `for` seconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Condition {
+    /// Persons in a checkpoint's queue (in its pen; those held outside a full pen not counted).
+    QueueLength {
+        /// Checkpoint name.
+        checkpoint: String,
+        /// True above this many.
+        #[serde(default)]
+        above: Option<f64>,
+        /// True below this many.
+        #[serde(default)]
+        below: Option<f64>,
+        /// Seconds it must have held (default 0).
+        #[serde(default)]
+        r#for: f64,
+    },
+    /// Occupants of a hall.
+    Occupancy {
+        /// Hall name.
+        hall: String,
+        /// True above this many.
+        #[serde(default)]
+        above: Option<f64>,
+        /// True below this many.
+        #[serde(default)]
+        below: Option<f64>,
+        /// Seconds it must have held (default 0).
+        #[serde(default)]
+        r#for: f64,
+    },
+    /// The densest density cell of a zone at the last density sample, persons/m².
+    Density {
+        /// Zone name.
+        zone: String,
+        /// True above this density.
+        #[serde(default)]
+        above: Option<f64>,
+        /// True below this density.
+        #[serde(default)]
+        below: Option<f64>,
+        /// Seconds it must have held (default 0).
+        #[serde(default)]
+        r#for: f64,
+    },
+}
+
+impl Condition {
+    /// The name it watches, its above and below levels and how long it must hold.
+    pub fn parts(&self) -> (&str, Option<f64>, Option<f64>, f64) {
+        match self {
+            Condition::QueueLength {
+                checkpoint: n,
+                above,
+                below,
+                r#for,
+            }
+            | Condition::Occupancy {
+                hall: n,
+                above,
+                below,
+                r#for,
+            }
+            | Condition::Density {
+                zone: n,
+                above,
+                below,
+                r#for,
+            } => (n, *above, *below, *r#for),
+        }
+    }
 }
 
 /// What a timeline entry does.

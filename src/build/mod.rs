@@ -88,8 +88,9 @@ pub fn validate_cached(
     crate::metrics::build::check(&mut ck, &sc.metrics, layout.bounds_ok.then_some(sc.venue.bounds));
     let groups = crate::crowd::build::groups(&mut ck, sc);
     let mut halls = crate::halls::build::build(&mut ck, sc);
-    let evacuation = crate::evacuation::build::build(&mut ck, sc);
-    let timeline = crate::contingency::build::build(&mut ck, sc);
+    let mut timeline = crate::contingency::build::build(&mut ck, sc);
+    // one order a run: the scenario's, or the one its timeline gives
+    let evacuation = crate::evacuation::build::build(&mut ck, sc).or_else(|| timeline.evacuation.take());
     // Geometry must be sound before rasterising.
     if !layout.raster_ok && ck.is_clean() {
         ck.err(None, "venue raster cannot be built".into());

@@ -13,6 +13,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     let mut planned = Vec::new();
     let mut surges = Vec::new();
     let mut rules = Vec::new();
+    let mut evacuation = None;
     for (i, entry) in sc.timeline.iter().enumerate() {
         let label = format!("timeline entry {}", i + 1);
         let at = match (&entry.at, &entry.when) {
@@ -60,10 +61,54 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             );
         }
         let t = at - start;
+        if let Action::Evacuate { zones, to } = &entry.r#do {
+            if sc.evacuation.is_some() || evacuation.is_some() {
+                ck.err(
+                    Some("timeline".into()),
+                    format!("{label}: one evacuation order a run (the scenario's `evacuation` or one `Evacuate`)"),
+                );
+                continue;
+            }
+            if entry.r#for.is_some() || entry.until.is_some() {
+                ck.err(
+                    Some("timeline".into()),
+                    format!("{label}: an evacuation is not undone (no `for` or `until`)"),
+                );
+            }
+            let when = entry.when.as_ref().and_then(|w| condition(ck, sc, &label, w));
+            evacuation = Some(crate::evacuation::build::order(
+                ck,
+                sc,
+                &label,
+                if entry.when.is_some() { f64::INFINITY } else { t },
+                zones,
+                to,
+            ));
+            match when {
+                Some(when) => rules.push(RuleRt {
+                    entry: i,
+                    when,
+                    until: None,
+                    action: ActionRt::Evacuate,
+                    dur: None,
+                    phase: Phase::Armed,
+                    since: None,
+                }),
+                None if entry.when.is_none() => planned.push(Planned {
+                    t,
+                    entry: i,
+                    undo: false,
+                    action: ActionRt::Evacuate,
+                }),
+                None => {}
+            }
+            continue;
+        }
         let name = match &entry.r#do {
             Action::Lanes { checkpoint, .. } | Action::Close { checkpoint } | Action::Reopen { checkpoint } => {
                 checkpoint
             }
+            Action::Evacuate { .. } => continue,
             Action::Surge { group, count, every } => {
                 if entry.when.is_some() {
                     ck.err(
@@ -161,7 +206,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             Action::Close { .. } => ActionRt::Close { cp: k },
             Action::Reopen { .. } => ActionRt::Reopen { cp: k },
             // handled above
-            Action::Surge { .. } => continue,
+            Action::Surge { .. } | Action::Evacuate { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
         if let Some(when) = &entry.when {
@@ -207,6 +252,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             .then(a.entry.cmp(&b.entry))
     });
     TimelineRt {
+        evacuation,
         rules,
         surges,
         restore: vec![None; sc.timeline.len()],

@@ -39,6 +39,9 @@ pub enum ActionRt {
         /// Checkpoint.
         cp: usize,
     },
+    /// Give the evacuation order now (a rule; a timed order is given by the evacuation plugin
+    /// at its time, and this only records it).
+    Evacuate,
     /// Batches of `count` of crowd group `group` (their arrival times are merged into the
     /// group's at the start; the event only records it).
     Surge {
@@ -58,7 +61,7 @@ impl ActionRt {
             ActionRt::Lanes { cp, .. } => Some(ActionRt::Lanes { cp, open: u32::MAX }),
             ActionRt::Close { cp } => Some(ActionRt::Reopen { cp }),
             ActionRt::Reopen { cp } => Some(ActionRt::Close { cp }),
-            ActionRt::Surge { .. } => None,
+            ActionRt::Surge { .. } | ActionRt::Evacuate => None,
         }
     }
 }
@@ -161,6 +164,9 @@ pub struct TimelineRt {
     pub surges: Vec<(usize, Vec<f64>)>,
     /// Rules, in file order.
     pub rules: Vec<RuleRt>,
+    /// The evacuation order an `Evacuate` entry gives (at infinity until its rule fires); the
+    /// build hands it to the evacuation plugin.
+    pub evacuation: Option<crate::evacuation::EvacuationRt>,
 }
 
 /// Plugin owning the timeline (nothing without one).
@@ -181,7 +187,10 @@ impl Plugin for ContingencyPlugin {
             }
         }
         app.insert_resource(self.0.clone());
-        app.add_systems(SimStep, fire.in_set(SimSystems::Spawn));
+        app.add_systems(
+            SimStep,
+            fire.in_set(SimSystems::Spawn).before(crate::evacuation::OrderSet),
+        );
     }
 }
 
@@ -236,6 +245,7 @@ fn fire(
     hall_state: Option<Res<HallState>>,
     hall_list: Option<Res<Halls>>,
     metrics: Option<Res<Metrics>>,
+    mut evacuation: Option<ResMut<crate::evacuation::EvacuationRt>>,
     queued: Query<(&Agent, &Leg), With<Queued>>,
     walking: Query<(Entity, &Agent, &Walking)>,
 ) {
@@ -345,6 +355,14 @@ fn fire(
             ActionRt::Reopen { cp } => {
                 state.plan_closed[cp] = false;
                 format!("{} reopened", venue.security.checkpoints[cp].name)
+            }
+            ActionRt::Evacuate => {
+                if let Some(ev) = evacuation.as_deref_mut()
+                    && !ev.at.is_finite()
+                {
+                    ev.at = t;
+                }
+                "evacuation ordered".to_string()
             }
             ActionRt::Surge { group, count, every } => {
                 let name = cfg.groups.get(group).map_or("?", |g| g.name.as_str());

@@ -20,41 +20,58 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> Option<EvacuationRt> {
             ),
         );
     }
+    Some(order(ck, sc, "evacuation", ev.at.0 - start, &ev.zones, &ev.to))
+}
+
+/// An order at `at` (s after the start; infinite: not yet, a rule gives it) for `zones` to `to`,
+/// names resolved; problems go to `ck`, their text starting with `label`.
+pub fn order(
+    ck: &mut Checker,
+    sc: &Scenario,
+    label: &str,
+    at: f64,
+    zones_in: &[String],
+    to_in: &[String],
+) -> EvacuationRt {
+    let ev = (zones_in, to_in);
     let mut zones = Vec::new();
-    for z in &ev.zones {
+    for z in ev.0 {
         match sc.venue.zones.iter().position(|x| x.name == *z) {
             Some(i) => zones.push(i),
             None => ck.named(
                 z,
                 format!(
-                    "evacuation: zone \"{z}\" is not defined; known zones: {}",
+                    "{label}: zone \"{z}\" is not defined; known zones: {}",
                     quote_list(sc.venue.zones.iter().map(|x| x.name.as_str()))
                 ),
             ),
         }
     }
     let mut to = Vec::new();
-    for x in &ev.to {
+    for x in ev.1 {
         match sc.venue.targets.iter().position(|t| t.name == *x) {
             Some(i) => to.push(i as u16),
             None => ck.named(
                 x,
                 format!(
-                    "evacuation: target \"{x}\" is not defined; known targets: {}",
+                    "{label}: target \"{x}\" is not defined; known targets: {}",
                     quote_list(sc.venue.targets.iter().map(|t| t.name.as_str()))
                 ),
             ),
         }
     }
-    if ev.to.is_empty() {
+    if ev.1.is_empty() {
         ck.err(
-            Some("evacuation".into()),
-            "evacuation: `to` names no target (assembly points or exits)".into(),
+            Some(
+                if label == "evacuation" {
+                    "evacuation"
+                } else {
+                    "timeline"
+                }
+                .into(),
+            ),
+            format!("{label}: `to` names no target (assembly points or exits)"),
         );
     }
-    Some(EvacuationRt {
-        at: ev.at.0 - start,
-        zones,
-        to,
-    })
+    EvacuationRt { at, zones, to }
 }

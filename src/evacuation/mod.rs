@@ -60,6 +60,10 @@ pub struct EvacState {
     pub peak_density: (f32, Vec2, f64),
 }
 
+/// The system that gives the order (a timeline rule that gives it runs before).
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrderSet;
+
 /// Plugin owning the evacuation order (nothing without one).
 pub struct EvacuationPlugin(pub Option<EvacuationRt>);
 
@@ -71,7 +75,7 @@ impl Plugin for EvacuationPlugin {
             zone_clear: vec![None; zones],
             ..Default::default()
         });
-        app.add_systems(SimStep, order.in_set(SimSystems::Spawn));
+        app.add_systems(SimStep, order.in_set(SimSystems::Spawn).in_set(OrderSet));
         app.add_systems(
             SimStep,
             (retarget, turn_back)

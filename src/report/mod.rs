@@ -338,7 +338,11 @@ fn evacuation_report(world: &World, halls: &[HallReport]) -> Option<EvacuationRe
     let all_safe =
         (st.ordered && st.safe.len() as u64 >= st.evacuees).then(|| st.safe.last().copied().unwrap_or(rt.at));
     Some(EvacuationReport {
-        order: ClockTime(start + rt.at).hms(),
+        order: if rt.at.is_finite() {
+            ClockTime(start + rt.at).hms()
+        } else {
+            "not given".into()
+        },
         ordered: st.ordered,
         evacuees: st.evacuees,
         arrivals_called_off: st.called_off,

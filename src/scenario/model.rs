@@ -183,6 +183,16 @@ pub enum Action {
         /// Checkpoint name.
         checkpoint: String,
     },
+    /// An evacuation order (as the scenario's `evacuation`, which it replaces: one order a run):
+    /// everyone in `zones` (default: the whole venue) walks to the nearest target of `to`.
+    /// On a rule it is given when the rule fires. It is not undone.
+    Evacuate {
+        /// Zones evacuated (default: the whole venue).
+        #[serde(default)]
+        zones: Vec<String>,
+        /// Where evacuees go: the nearest of these targets by walking time.
+        to: Vec<String>,
+    },
     /// Arrivals of crowd group `group` in batches of `count` at once at its source: one batch at
     /// `at`, or with `every` one every `every` seconds from `at` for the entry's `for` (a metro
     /// line's trains, a bus convoy). On top of the group's own arrivals.

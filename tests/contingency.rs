@@ -114,6 +114,12 @@ fn closing_one_of_two_gates_moves_its_queue_and_fills_the_other_to_capacity() {
     assert_eq!(r.timeline.len(), 1);
     assert!(r.timeline[0].what.starts_with("west closed; "), "{:?}", r.timeline);
     assert!(r.timeline[0].rerouted as usize >= queued_before, "{:?}", r.timeline);
+    // everyone re-routed has joined east's queue within the walk between the gates (80 m)
+    let took = r.timeline[0]
+        .reroute_s
+        .unwrap_or_else(|| panic!("re-route not finished: {:?}", r.timeline));
+    eprintln!("re-route took {took} s");
+    assert!(took > 0.0 && took < 200.0, "{took}");
 }
 
 #[test]
@@ -166,6 +172,15 @@ fn bad_timeline_entries_are_named_with_line_and_column() {
         (
             r#"(when: QueueLength(checkpoint: "east"), do: Close(checkpoint: "east"))"#,
             "timeline entry 1: a rule on checkpoint \"east\" needs one level, `above` or `below`, a number ≥ 0",
+        ),
+        (
+            r#"(at: "09:10", for: 600, do: Lanes(checkpoint: "east", open: 2)),
+               (at: "09:15", do: Lanes(checkpoint: "east", open: 3))"#,
+            "timeline entries 1 and 2 overlap on checkpoint \"east\" (its lanes): the second starts before the first is undone",
+        ),
+        (
+            r#"(at: "09:10", do: Close(checkpoint: "east")), (at: "09:10", do: Reopen(checkpoint: "east"))"#,
+            "timeline entries 1 and 2 overlap on checkpoint \"east\" (closing it)",
         ),
         (
             r#"(at: "09:10", for: 60, do: Evacuate(to: ["hall"]))"#,

@@ -14,6 +14,8 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     let mut surges = Vec::new();
     let mut rules = Vec::new();
     let mut evacuation = None;
+    // timed changes per checkpoint: (checkpoint, lanes 0 / closing 1, from, to, entry)
+    let mut windows: Vec<(usize, u8, f64, f64, usize)> = Vec::new();
     for (i, entry) in sc.timeline.iter().enumerate() {
         let label = format!("timeline entry {}", i + 1);
         let at = match (&entry.at, &entry.when) {
@@ -209,6 +211,10 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             Action::Surge { .. } | Action::Evacuate { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+        if entry.when.is_none() {
+            let family = u8::from(!matches!(action, ActionRt::Lanes { .. }));
+            windows.push((k, family, at, at + dur.unwrap_or(0.0), i));
+        }
         if let Some(when) = &entry.when {
             let when = condition(ck, sc, &label, when);
             let until = match &entry.until {
@@ -245,6 +251,29 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             });
         }
     }
+    // two timed changes of the same kind to one checkpoint must not overlap: the undoing of the
+    // first would cut into the second (or two at the same instant would contradict each other)
+    windows.sort_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then(a.2.total_cmp(&b.2))
+            .then(a.4.cmp(&b.4))
+    });
+    for w in windows.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if (a.0, a.1) == (b.0, b.1) && (b.2 < a.3 || b.2 == a.2) {
+            let name = &sc.checkpoints[a.0].name;
+            ck.named(
+                name,
+                format!(
+                    "timeline entries {} and {} overlap on checkpoint \"{name}\" ({}): the second starts before the first is undone",
+                    a.4 + 1,
+                    b.4 + 1,
+                    if a.1 == 0 { "its lanes" } else { "closing it" }
+                ),
+            );
+        }
+    }
     // by time; at the same time in file order, each entry before any undoing
     planned.sort_by(|a, b| {
         a.t.total_cmp(&b.t)
@@ -252,6 +281,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             .then(a.entry.cmp(&b.entry))
     });
     TimelineRt {
+        following: Vec::new(),
         evacuation,
         rules,
         surges,

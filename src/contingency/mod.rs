@@ -147,6 +147,9 @@ pub struct Fired {
     pub what: String,
     /// People sent to choose another crossing.
     pub rerouted: u64,
+    /// For a closure: seconds until the last of those re-routed had joined another queue, was
+    /// being screened or had left (None: not all within the run).
+    pub reroute_s: Option<f64>,
 }
 
 /// The timeline at run time.
@@ -164,6 +167,9 @@ pub struct TimelineRt {
     pub surges: Vec<(usize, Vec<f64>)>,
     /// Rules, in file order.
     pub rules: Vec<RuleRt>,
+    /// Per closure still being followed: its index in `fired` and the people it re-routed who
+    /// have not yet joined another queue.
+    pub following: Vec<(usize, Vec<Entity>)>,
     /// The evacuation order an `Evacuate` entry gives (at infinity until its rule fires); the
     /// build hands it to the evacuation plugin.
     pub evacuation: Option<crate::evacuation::EvacuationRt>,
@@ -191,6 +197,7 @@ impl Plugin for ContingencyPlugin {
             SimStep,
             fire.in_set(SimSystems::Spawn).before(crate::evacuation::OrderSet),
         );
+        app.add_systems(SimStep, follow.in_set(SimSystems::Measure));
     }
 }
 
@@ -349,7 +356,9 @@ fn fire(
             }
             ActionRt::Close { cp } => {
                 state.plan_closed[cp] = true;
-                rerouted = reroute(&mut commands, &mut state, cp, &queued, &walking);
+                let mut moved = Vec::new();
+                rerouted = reroute(&mut commands, &mut state, cp, &queued, &walking, &mut moved);
+                tl.following.push((tl.fired.len(), moved));
                 format!("{} closed; {rerouted} re-routed", venue.security.checkpoints[cp].name)
             }
             ActionRt::Reopen { cp } => {
@@ -383,6 +392,7 @@ fn fire(
             undo: ev.undo,
             what,
             rerouted,
+            reroute_s: None,
         });
     }
 }
@@ -395,6 +405,7 @@ fn reroute(
     k: usize,
     queued: &Query<(&Agent, &Leg), With<Queued>>,
     walking: &Query<(Entity, &Agent, &Walking)>,
+    moved: &mut Vec<Entity>,
 ) -> u64 {
     let mut n = 0;
     // the queue, in id order
@@ -414,6 +425,7 @@ fn reroute(
             },
             NeedsRoute,
         ));
+        moved.push(e);
         n += 1;
     }
     // on the way (or held outside its full pen), in id order
@@ -425,7 +437,42 @@ fn reroute(
     heading.sort_unstable();
     for (_, e) in heading {
         commands.entity(e).insert(NeedsRoute);
+        moved.push(e);
         n += 1;
     }
     n
+}
+
+/// Follows those a closure re-routed: once the last has joined another queue, is being
+/// screened or has left, the closure's re-route time is known.
+fn follow(
+    clock: Res<SimClock>,
+    mut tl: ResMut<TimelineRt>,
+    people: Query<(
+        Has<Queued>,
+        Has<crate::checkpoint::Screening>,
+        Option<&Walking>,
+        Has<NeedsRoute>,
+    )>,
+) {
+    if tl.following.is_empty() {
+        return;
+    }
+    let t = clock.t_end();
+    let tl = &mut *tl;
+    tl.following.retain_mut(|(f, moved)| {
+        // still on the way to another crossing (or about to choose one)
+        moved.retain(|&e| match people.get(e) {
+            Ok((false, false, Some(w), again)) => w.via.is_some() || again,
+            Ok(_) | Err(_) => false,
+        });
+        if moved.is_empty() {
+            if let Some(fired) = tl.fired.get_mut(*f) {
+                fired.reroute_s = Some(t - fired.t);
+            }
+            false
+        } else {
+            true
+        }
+    });
 }

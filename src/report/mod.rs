@@ -253,6 +253,10 @@ pub struct ActionReport {
     pub what: String,
     /// People it sent to choose another crossing.
     pub rerouted: u64,
+    /// For a closure: seconds until the last of those re-routed had joined another queue, was
+    /// being screened or had left (absent: not within the run, or not a closure).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reroute_s: Option<f64>,
 }
 
 /// The timeline section, from what fired.
@@ -269,6 +273,7 @@ fn timeline_report(world: &World, start: f64) -> Vec<ActionReport> {
             undo: f.undo,
             what: f.what.clone(),
             rerouted: f.rerouted,
+            reroute_s: f.reroute_s.map(round),
         })
         .collect()
 }

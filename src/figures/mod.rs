@@ -524,13 +524,32 @@ fn response_cdf(report: &Report) -> Result<Option<Figure>> {
     }))
 }
 
-/// Line chart of several named series over clock time.
+/// Where the timeline's actions fired (s after the start) and their labels: the entry's number,
+/// "off" for an undoing.
+fn marks(report: &Report) -> Vec<(f64, String)> {
+    report
+        .timeline
+        .iter()
+        .map(|a| {
+            let label = if a.undo {
+                format!("{} off", a.entry)
+            } else {
+                a.entry.to_string()
+            };
+            (a.t_s, label)
+        })
+        .collect()
+}
+
+/// Line chart of several named series over clock time; grey lines at `marks` (the timeline's
+/// actions).
 fn time_chart(
     file: &str,
     caption: &str,
     y_desc: &str,
     start: f64,
     lines: &[(String, Vec<(f64, f64)>)],
+    marks: &[(f64, String)],
 ) -> Result<Vec<u8>> {
     // x in hours after midnight
     let hours = |t: f64| (start + t) / 3600.0;
@@ -574,6 +593,22 @@ fn time_chart(
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
             }
         }
+        // the timeline's actions: a grey line each, labelled with its entry
+        for (t, label) in marks {
+            let x = hours(*t);
+            if !(xmin..=xmax).contains(&x) {
+                continue;
+            }
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(x, 0.0), (x, ymax)],
+                    RGBColor(110, 110, 110).stroke_width(1),
+                )))
+                .map_err(|e| err(file, e))?;
+            chart
+                .draw_series(std::iter::once(Text::new(label.clone(), (x, ymax * 0.99), (FONT, 11))))
+                .map_err(|e| err(file, e))?;
+        }
         chart
             .configure_series_labels()
             .label_font((FONT, 12))
@@ -607,12 +642,19 @@ fn queues(report: &Report, start: f64) -> Result<Option<Figure>> {
             (c.name.clone(), pts)
         })
         .collect();
-    let png = time_chart(FILE, "Queue length per checkpoint", "persons queueing", start, &lines)?;
+    let png = time_chart(
+        FILE,
+        "Queue length per checkpoint",
+        "persons queueing",
+        start,
+        &lines,
+        &marks(report),
+    )?;
     Ok(Some(Figure {
         file: FILE.into(),
         title: "Queues".into(),
         caption: format!(
-            "Persons waiting in each checkpoint's queue (not yet in a lane) at every sample; the {} longest are named.",
+            "Persons waiting in each checkpoint's queue (not yet in a lane) at every sample; the {} longest are named. Grey lines mark the timeline's actions (their entry number; \"off\": undone).",
             lines.len().min(12)
         ),
         png,
@@ -643,7 +685,14 @@ fn hall_occupancy(report: &Report, start: f64) -> Result<Option<Figure>> {
             (format!("{} (licensed {})", h.name, h.capacity), pts)
         })
         .collect();
-    let png = time_chart(FILE, "Occupants per hall", "persons inside", start, &lines)?;
+    let png = time_chart(
+        FILE,
+        "Occupants per hall",
+        "persons inside",
+        start,
+        &lines,
+        &marks(report),
+    )?;
     Ok(Some(Figure {
         file: FILE.into(),
         title: "Hall occupancy".into(),
@@ -692,6 +741,7 @@ fn throughput(world: &World, report: &Report, start: f64) -> Result<Option<Figur
         "persons per hour",
         start,
         &lines,
+        &marks(report),
     )?;
     Ok(Some(Figure {
         file: FILE.into(),

@@ -183,6 +183,10 @@ fn bad_timeline_entries_are_named_with_line_and_column() {
             "timeline entries 1 and 2 overlap on checkpoint \"east\" (closing it)",
         ),
         (
+            r#"(at: "09:10", do: Meter(checkpoint: "east", per_minute: -3))"#,
+            "timeline entry 1: a meter is persons a minute, 0 or more, got -3",
+        ),
+        (
             r#"(at: "09:10", for: 60, do: Evacuate(to: ["hall"]))"#,
             "timeline entry 1: an evacuation is not undone (no `for` or `until`)",
         ),
@@ -413,4 +417,46 @@ fn a_rule_gives_the_evacuation_order_when_it_fires() {
         ev.reached_safety, ev.evacuees,
         "everyone reached the assembly area: {ev:?}"
     );
+}
+
+/// A meter of q persons a minute on a saturated gate: in every clock minute it is on, at most q
+/// start screening (and q − 1 at least: the queue never runs dry), the rest wait; before and
+/// after, the gate's own c·μ (30 a minute).
+#[test]
+fn a_meter_holds_the_flow_at_or_under_its_rate_in_every_minute() {
+    let text = two_gates(
+        r#"(at: "09:00", do: Close(checkpoint: "west")),
+           (at: "09:10", for: 600, do: Meter(checkpoint: "east", per_minute: 12))"#,
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    sim.run_to(2400.0, |_| {});
+    let st = sim.world().resource::<CheckpointState>();
+    // Fixed(8): each started 8 s before it ended
+    let per_minute = |m: usize| {
+        st.records[1]
+            .served
+            .iter()
+            .filter(|&&end| (end - 8.0) >= 60.0 * m as f64 && (end - 8.0) < 60.0 * (m + 1) as f64)
+            .count()
+    };
+    let minutes: Vec<usize> = (0..40).map(per_minute).collect();
+    eprintln!("starts per minute from 09:00: {minutes:?}");
+    for m in 10..20 {
+        assert!(
+            (11..=12).contains(&minutes[m]),
+            "09:{m}: {} started (meter 12)",
+            minutes[m]
+        );
+    }
+    for m in (5..10).chain(21..29) {
+        assert!(
+            (29..=31).contains(&minutes[m]),
+            "09:{m}: {} started (c·μ 30)",
+            minutes[m]
+        );
+    }
+    let r = sim.report("end");
+    let what: Vec<&str> = r.timeline.iter().map(|a| a.what.as_str()).collect();
+    assert_eq!(&what[1..], ["east: meter none → 12 /min", "east: meter 12 /min → none"]);
 }

@@ -58,6 +58,10 @@ pub struct ServiceQueue {
     lookahead: usize,
     /// Lanes `0..open` start services; the others finish the one they have and take nobody new.
     open: usize,
+    /// Shortest time between two service starts, s (a meter; 0: none).
+    meter_gap: f64,
+    /// The last service start, s.
+    last_start: f64,
 }
 
 impl ServiceQueue {
@@ -78,6 +82,8 @@ impl ServiceQueue {
             queues: vec![VecDeque::new(); nq],
             lookahead: 1,
             open: lanes,
+            meter_gap: 0.0,
+            last_start: f64::NEG_INFINITY,
         }
     }
 
@@ -108,6 +114,30 @@ impl ServiceQueue {
             l.free_since = l.free_since.max(t);
         }
         self.open = n;
+    }
+
+    /// Meters the checkpoint to at most `per_minute` persons a minute from time `t` (processed up
+    /// to by [`Self::advance`]) on (0 or infinite: no meter): service starts are at least
+    /// 60 / `per_minute` s apart, so no clock minute sees more; the rest wait in the queue. A
+    /// lane idle under the old meter starts nobody before `t`.
+    pub fn set_meter(&mut self, per_minute: f64, t: f64) {
+        for l in self.lanes.iter_mut().filter(|l| l.serving.is_none()) {
+            l.free_since = l.free_since.max(t);
+        }
+        self.meter_gap = if per_minute.is_finite() && per_minute > 0.0 {
+            60.0 / per_minute
+        } else {
+            0.0
+        };
+    }
+
+    /// The meter, persons a minute (infinite: none).
+    pub fn meter(&self) -> f64 {
+        if self.meter_gap > 0.0 {
+            60.0 / self.meter_gap
+        } else {
+            f64::INFINITY
+        }
     }
 
     /// Persons waiting (not in service).
@@ -263,10 +293,14 @@ impl ServiceQueue {
         let Some(at_head) = ready(head.id) else {
             return false;
         };
-        let start = head.joined.max(self.lanes[k].free_since).max(at_head);
+        let mut start = head.joined.max(self.lanes[k].free_since).max(at_head);
+        if self.meter_gap > 0.0 {
+            start = start.max(self.last_start + self.meter_gap);
+        }
         if start > t {
             return false;
         }
+        self.last_start = start;
         let d = service().max(0.0);
         let s = Started {
             id: head.id,

@@ -107,9 +107,10 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             continue;
         }
         let name = match &entry.r#do {
-            Action::Lanes { checkpoint, .. } | Action::Close { checkpoint } | Action::Reopen { checkpoint } => {
-                checkpoint
-            }
+            Action::Lanes { checkpoint, .. }
+            | Action::Close { checkpoint }
+            | Action::Reopen { checkpoint }
+            | Action::Meter { checkpoint, .. } => checkpoint,
             Action::Evacuate { .. } => continue,
             Action::Surge { group, count, every } => {
                 if entry.when.is_some() {
@@ -207,12 +208,28 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             }
             Action::Close { .. } => ActionRt::Close { cp: k },
             Action::Reopen { .. } => ActionRt::Reopen { cp: k },
+            Action::Meter { per_minute, .. } => {
+                if !(per_minute.is_finite() && *per_minute >= 0.0) {
+                    ck.named(
+                        name,
+                        format!("{label}: a meter is persons a minute, 0 or more, got {per_minute}"),
+                    );
+                }
+                ActionRt::Meter {
+                    cp: k,
+                    per_minute: *per_minute,
+                }
+            }
             // handled above
             Action::Surge { .. } | Action::Evacuate { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
         if entry.when.is_none() {
-            let family = u8::from(!matches!(action, ActionRt::Lanes { .. }));
+            let family = match action {
+                ActionRt::Lanes { .. } => 0u8,
+                ActionRt::Meter { .. } => 2,
+                _ => 1,
+            };
             windows.push((k, family, at, at + dur.unwrap_or(0.0), i));
         }
         if let Some(when) = &entry.when {
@@ -269,7 +286,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                     "timeline entries {} and {} overlap on checkpoint \"{name}\" ({}): the second starts before the first is undone",
                     a.4 + 1,
                     b.4 + 1,
-                    if a.1 == 0 { "its lanes" } else { "closing it" }
+                    ["its lanes", "closing it", "its meter"][usize::from(a.1.min(2))]
                 ),
             );
         }
@@ -286,6 +303,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
         rules,
         surges,
         restore: vec![None; sc.timeline.len()],
+        restore_meter: vec![None; sc.timeline.len()],
         planned,
         next: 0,
         fired: Vec::new(),

@@ -39,6 +39,14 @@ pub enum ActionRt {
         /// Checkpoint.
         cp: usize,
     },
+    /// Meter checkpoint `cp` to `per_minute` (NaN: back to the meter before the entry this
+    /// undoes).
+    Meter {
+        /// Checkpoint.
+        cp: usize,
+        /// Persons a minute (0: none).
+        per_minute: f64,
+    },
     /// Give the evacuation order now (a rule; a timed order is given by the evacuation plugin
     /// at its time, and this only records it).
     Evacuate,
@@ -61,6 +69,10 @@ impl ActionRt {
             ActionRt::Lanes { cp, .. } => Some(ActionRt::Lanes { cp, open: u32::MAX }),
             ActionRt::Close { cp } => Some(ActionRt::Reopen { cp }),
             ActionRt::Reopen { cp } => Some(ActionRt::Close { cp }),
+            ActionRt::Meter { cp, .. } => Some(ActionRt::Meter {
+                cp,
+                per_minute: f64::NAN,
+            }),
             ActionRt::Surge { .. } | ActionRt::Evacuate => None,
         }
     }
@@ -161,6 +173,8 @@ pub struct TimelineRt {
     pub next: usize,
     /// Per entry, the lanes open before it changed them (for its undoing).
     pub restore: Vec<Option<u32>>,
+    /// Per entry, the meter before it changed it, persons a minute (infinite: none).
+    pub restore_meter: Vec<Option<f64>>,
     /// What has fired so far.
     pub fired: Vec<Fired>,
     /// Per surge: crowd group and its arrival times (s after the start, ascending).
@@ -364,6 +378,32 @@ fn fire(
             ActionRt::Reopen { cp } => {
                 state.plan_closed[cp] = false;
                 format!("{} reopened", venue.security.checkpoints[cp].name)
+            }
+            ActionRt::Meter { cp, per_minute } => {
+                let q = &mut state.queues[cp];
+                let before = q.meter();
+                let per_minute = if per_minute.is_nan() {
+                    tl.restore_meter[ev.entry].unwrap_or(before)
+                } else {
+                    per_minute
+                };
+                if !ev.undo {
+                    tl.restore_meter[ev.entry] = Some(before);
+                }
+                q.set_meter(per_minute, t);
+                let show = |m: f64| {
+                    if m.is_finite() && m > 0.0 {
+                        format!("{m} /min")
+                    } else {
+                        "none".to_string()
+                    }
+                };
+                format!(
+                    "{}: meter {} → {}",
+                    venue.security.checkpoints[cp].name,
+                    show(before),
+                    show(per_minute)
+                )
             }
             ActionRt::Evacuate => {
                 if let Some(ev) = evacuation.as_deref_mut()

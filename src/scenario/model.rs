@@ -183,6 +183,14 @@ pub enum Action {
         /// Checkpoint name.
         checkpoint: String,
     },
+    /// Meter a checkpoint: at most `per_minute` persons start screening in any clock minute (0
+    /// lifts a meter); the rest wait in its queue.
+    Meter {
+        /// Checkpoint name.
+        checkpoint: String,
+        /// Persons a minute (0: no meter).
+        per_minute: f64,
+    },
     /// An evacuation order (as the scenario's `evacuation`, which it replaces: one order a run):
     /// everyone in `zones` (default: the whole venue) walks to the nearest target of `to`.
     /// On a rule it is given when the rule fires. It is not undone.

@@ -1,7 +1,10 @@
-//! Contingency timeline: actions at clock times that change the plan while it runs — a
-//! checkpoint's open lanes (a staffing change, a lane breaking down and being repaired), a
-//! checkpoint closed and reopened. Each fires at the first step that starts at or after its
-//! time, in file order on ties, and with `for` is undone that many seconds later.
+//! Contingency timeline: actions that change the plan while it runs — a checkpoint's open lanes
+//! (a staffing change, a lane breaking down and being repaired), a checkpoint closed, reopened or
+//! metered, surges of arrivals (trains, convoys), an evacuation order. A timed entry fires at the
+//! first step that starts at or after its time, in file order on ties, and with `for` is undone
+//! that many seconds later. A rule (`when`: a queue, a hall's occupancy or a zone's densest cell
+//! above or below a level, held for some seconds) fires when it holds, on what was measured up
+//! to the step before, and is undone by `for` or when its `until` holds (then armed again).
 //!
 //! Closing a checkpoint re-routes everyone queueing at it and everyone on the way to it: they
 //! choose again among the crossings of the ring by expected time (walk, queue, service), as

@@ -56,8 +56,9 @@ pub struct Scenario {
     /// How units are sent to incidents, and the response-time thresholds.
     #[serde(default)]
     pub dispatch: DispatchSettings,
-    /// The contingency timeline: actions at clock times (lanes, closing and reopening
-    /// checkpoints), each undone after `for` seconds if given.
+    /// The contingency timeline: actions (lanes, closing and reopening checkpoints, meters,
+    /// surges of arrivals, an evacuation order) at clock times or on rules over what is
+    /// measured, undone after `for` seconds or when a rule's `until` holds.
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
 }

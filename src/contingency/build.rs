@@ -106,12 +106,28 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             }
             continue;
         }
+        if let Action::Admission { hall, open } = &entry.r#do {
+            let Some(h) = sc.halls.iter().position(|x| x.name == *hall) else {
+                ck.named(
+                    hall,
+                    format!(
+                        "{label}: hall \"{hall}\" is not defined; known halls: {}",
+                        quote_list(sc.halls.iter().map(|x| x.name.as_str()))
+                    ),
+                );
+                continue;
+            };
+            let action = ActionRt::Admission { hall: h, open: *open };
+            let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+            push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
+            continue;
+        }
         let name = match &entry.r#do {
             Action::Lanes { checkpoint, .. }
             | Action::Close { checkpoint }
             | Action::Reopen { checkpoint }
             | Action::Meter { checkpoint, .. } => checkpoint,
-            Action::Evacuate { .. } => continue,
+            Action::Evacuate { .. } | Action::Admission { .. } => continue,
             Action::Surge { group, count, every } => {
                 if entry.when.is_some() {
                     ck.err(
@@ -221,7 +237,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                 }
             }
             // handled above
-            Action::Surge { .. } | Action::Evacuate { .. } => continue,
+            Action::Surge { .. } | Action::Evacuate { .. } | Action::Admission { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
         if entry.when.is_none() {
@@ -232,41 +248,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             };
             windows.push((k, family, at, at + dur.unwrap_or(0.0), i));
         }
-        if let Some(when) = &entry.when {
-            let when = condition(ck, sc, &label, when);
-            let until = match &entry.until {
-                None => Ok(None),
-                Some(u) => condition(ck, sc, &label, u).map(Some).ok_or(()),
-            };
-            if let (Some(when), Ok(until)) = (when, until) {
-                rules.push(RuleRt {
-                    entry: i,
-                    when,
-                    until,
-                    action,
-                    dur,
-                    phase: Phase::Armed,
-                    since: None,
-                });
-            }
-            continue;
-        }
-        planned.push(Planned {
-            t,
-            entry: i,
-            undo: false,
-            action: action.clone(),
-        });
-        if let Some(d) = dur
-            && let Some(undo) = action.undo()
-        {
-            planned.push(Planned {
-                t: t + d,
-                entry: i,
-                undo: true,
-                action: undo,
-            });
-        }
+        push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
     }
     // two timed changes of the same kind to one checkpoint must not overlap: the undoing of the
     // first would cut into the second (or two at the same instant would contradict each other)
@@ -359,4 +341,56 @@ fn condition(ck: &mut Checker, sc: &Scenario, label: &str, c: &Condition) -> Opt
         above: level.1,
         hold,
     })
+}
+
+/// Adds entry `i`'s action: as a rule (with `when`) or as a timed event at `t` (s after the
+/// start) with its undoing `dur` later.
+#[allow(clippy::too_many_arguments)]
+fn push_entry(
+    ck: &mut Checker,
+    sc: &Scenario,
+    label: &str,
+    entry: &crate::scenario::model::TimelineEntry,
+    i: usize,
+    t: f64,
+    dur: Option<f64>,
+    action: ActionRt,
+    planned: &mut Vec<Planned>,
+    rules: &mut Vec<RuleRt>,
+) {
+    if let Some(when) = &entry.when {
+        let when = condition(ck, sc, label, when);
+        let until = match &entry.until {
+            None => Ok(None),
+            Some(u) => condition(ck, sc, label, u).map(Some).ok_or(()),
+        };
+        if let (Some(when), Ok(until)) = (when, until) {
+            rules.push(RuleRt {
+                entry: i,
+                when,
+                until,
+                action,
+                dur,
+                phase: Phase::Armed,
+                since: None,
+            });
+        }
+        return;
+    }
+    if let Some(d) = dur
+        && let Some(undo) = action.undo()
+    {
+        planned.push(Planned {
+            t: t + d,
+            entry: i,
+            undo: true,
+            action: undo,
+        });
+    }
+    planned.push(Planned {
+        t,
+        entry: i,
+        undo: false,
+        action,
+    });
 }

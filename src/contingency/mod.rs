@@ -50,6 +50,13 @@ pub enum ActionRt {
         /// Persons a minute (0: none).
         per_minute: f64,
     },
+    /// Stop (`open` false) or resume admission to hall `hall`.
+    Admission {
+        /// Hall.
+        hall: usize,
+        /// Whether it admits.
+        open: bool,
+    },
     /// Give the evacuation order now (a rule; a timed order is given by the evacuation plugin
     /// at its time, and this only records it).
     Evacuate,
@@ -76,6 +83,7 @@ impl ActionRt {
                 cp,
                 per_minute: f64::NAN,
             }),
+            ActionRt::Admission { hall, open } => Some(ActionRt::Admission { hall, open: !open }),
             ActionRt::Surge { .. } | ActionRt::Evacuate => None,
         }
     }
@@ -266,7 +274,7 @@ fn fire(
     mut tl: ResMut<TimelineRt>,
     cfg: Res<CrowdConfig>,
     state: Option<ResMut<CheckpointState>>,
-    hall_state: Option<Res<HallState>>,
+    mut hall_state: Option<ResMut<HallState>>,
     hall_list: Option<Res<Halls>>,
     metrics: Option<Res<Metrics>>,
     mut evacuation: Option<ResMut<crate::evacuation::EvacuationRt>>,
@@ -407,6 +415,18 @@ fn fire(
                     show(before),
                     show(per_minute)
                 )
+            }
+            ActionRt::Admission { hall, open } => {
+                if let Some(hs) = hall_state.as_deref_mut()
+                    && let Some(c) = hs.plan_closed.get_mut(hall)
+                {
+                    *c = !open;
+                }
+                let name = hall_list
+                    .as_deref()
+                    .and_then(|l| l.halls.get(hall))
+                    .map_or("?", |h| h.name.as_str());
+                format!("{name}: admission {}", if open { "resumed" } else { "stopped" })
             }
             ActionRt::Evacuate => {
                 if let Some(ev) = evacuation.as_deref_mut()

@@ -121,6 +121,8 @@ pub struct HallState {
     pub closed_s: Vec<f64>,
     /// Halls an evacuation order emptied: closed for good.
     pub evacuated: Vec<bool>,
+    /// Halls the contingency timeline has stopped admitting (newcomers wait outside).
+    pub plan_closed: Vec<bool>,
     /// Occupancy at each series row.
     pub series: Vec<Vec<u32>>,
     /// Persons waiting outside at each series row.
@@ -141,6 +143,7 @@ impl HallState {
             waits: vec![Vec::new(); n],
             closed_s: vec![0.0; n],
             evacuated: vec![false; n],
+            plan_closed: vec![false; n],
             series: vec![Vec::new(); n],
             waiting_series: vec![Vec::new(); n],
             departures_seen: 0,
@@ -201,7 +204,7 @@ fn admit(
     st.departures_seen = log.departures.len();
     for (h, hall) in halls.halls.iter().enumerate() {
         // admission closes at capacity and opens again below `reopen_below`
-        if st.evacuated[h] {
+        if st.evacuated[h] || st.plan_closed[h] {
             st.open[h] = false;
             continue;
         }

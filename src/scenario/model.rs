@@ -184,6 +184,15 @@ pub enum Action {
         /// Checkpoint name.
         checkpoint: String,
     },
+    /// Stop (`open: false`) or resume admission to a hall: stopped, newcomers wait outside it as
+    /// at capacity; resumed, its capacity rule decides again. `for` or a rule's `until` does the
+    /// opposite.
+    Admission {
+        /// Hall name.
+        hall: String,
+        /// Whether it admits.
+        open: bool,
+    },
     /// Meter a checkpoint: at most `per_minute` persons start screening in any clock minute (0
     /// lifts a meter); the rest wait in its queue.
     Meter {

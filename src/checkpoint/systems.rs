@@ -164,6 +164,18 @@ impl CheckpointState {
 }
 
 impl CheckpointState {
+    /// Takes person `id` out of checkpoint `k`'s queue and its pen's file `file` (None: whichever
+    /// file holds them); the caller changes their components.
+    pub fn leave_queue(&mut self, k: usize, id: u64, file: Option<u16>) {
+        self.queues[k].leave(id);
+        self.members[k].remove(&id);
+        for (i, f) in self.files[k].iter_mut().enumerate() {
+            if file.is_none_or(|x| usize::from(x) == i) {
+                f.retain(|x| *x != id);
+            }
+        }
+    }
+
     /// When checkpoint `k` stops taking anyone new, s after the start: its `close` time or an
     /// evacuation order's, whichever is earlier; minus infinity while the timeline has it
     /// closed; infinity for never.

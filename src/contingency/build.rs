@@ -295,17 +295,14 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
 /// A rule's condition on indices; problems go to `ck` (None then).
 fn condition(ck: &mut Checker, sc: &Scenario, label: &str, c: &Condition) -> Option<CondRt> {
     let (name, above, below, hold) = c.parts();
-    let (what, index) = match c {
-        Condition::QueueLength { .. } => ("checkpoint", sc.checkpoints.iter().position(|x| x.name == name)),
-        Condition::Occupancy { .. } => ("hall", sc.halls.iter().position(|x| x.name == name)),
-        Condition::Density { .. } => ("zone", sc.venue.zones.iter().position(|x| x.name == name)),
+    // what it watches, and the names of that kind
+    let (what, names): (&str, Vec<&str>) = match c {
+        Condition::QueueLength { .. } => ("checkpoint", sc.checkpoints.iter().map(|x| x.name.as_str()).collect()),
+        Condition::Occupancy { .. } => ("hall", sc.halls.iter().map(|x| x.name.as_str()).collect()),
+        Condition::Density { .. } => ("zone", sc.venue.zones.iter().map(|x| x.name.as_str()).collect()),
     };
-    let Some(index) = index else {
-        let known = match c {
-            Condition::QueueLength { .. } => quote_list(sc.checkpoints.iter().map(|x| x.name.as_str())),
-            Condition::Occupancy { .. } => quote_list(sc.halls.iter().map(|x| x.name.as_str())),
-            Condition::Density { .. } => quote_list(sc.venue.zones.iter().map(|x| x.name.as_str())),
-        };
+    let Some(index) = names.iter().position(|x| *x == name) else {
+        let known = quote_list(names.iter().copied());
         ck.named(
             name,
             format!("{label}: {what} \"{name}\" is not defined; known: {known}"),

@@ -471,15 +471,11 @@ fn reroute(
     moved: &mut Vec<Entity>,
 ) -> u64 {
     let mut n = 0;
-    // the queue, in id order
+    // the queue, in id order (members being screened stay: their screening ends as usual)
     let members: Vec<(u64, Entity)> = state.members[k].iter().map(|(&id, &e)| (id, e)).collect();
     for (id, e) in members {
-        state.queues[k].leave(id);
-        state.members[k].remove(&id);
-        for f in &mut state.files[k] {
-            f.retain(|x| *x != id);
-        }
         let Ok((a, &leg)) = queued.get(e) else { continue };
+        state.leave_queue(k, id, None);
         commands.entity(e).remove::<(Queued, Standing, Leg)>().insert((
             Walking {
                 target: a.goal(leg),

@@ -217,12 +217,7 @@ fn order(
         }
         if let Some(q) = queued {
             if let Some(cs) = checkpoints.as_deref_mut() {
-                let k = q.cp as usize;
-                cs.queues[k].leave(u64::from(id));
-                cs.members[k].remove(&u64::from(id));
-                if let Some(f) = cs.files[k].get_mut(usize::from(q.file)) {
-                    f.retain(|x| *x != u64::from(id));
-                }
+                cs.leave_queue(q.cp as usize, u64::from(id), Some(q.file));
             }
             ec.remove::<(Queued, Standing, Leg)>();
         }

@@ -301,3 +301,62 @@ fn a_full_pen_makes_newcomers_wait_outside_it_not_on_top_of_each_other() {
     assert!(sec.checkpoints[0].held_steps > 0, "nobody waited outside the full pen");
     assert_eq!(sec.checkpoints[0].served, 300, "everyone gets through once it opens");
 }
+
+#[test]
+fn a_full_pen_reached_from_the_side_keeps_newcomers_at_its_edge_and_no_denser_than_a_jam() {
+    // the crowd comes along the fence from the west and reaches the pen (16 rows of 6) from the
+    // side, near its lanes; the gate opens only after 4 minutes, 300 arrive in the first 3
+    let text = include_str!("scenarios/fence.ron")
+        .replace(
+            "service: Fixed(4.0), queue: (length: 10, width: 4))",
+            "service: Fixed(4.0), open: \"10:04\", queue: (length: 10, width: 4))",
+        )
+        .replace("end: \"10:08\"", "end: \"10:14\"")
+        .replace(
+            "Polygon([(5, 1), (55, 1), (55, 4), (5, 4)])",
+            "Polygon([(1, 14), (6, 14), (6, 19), (1, 19)])",
+        );
+    assert!(text.contains("open: \"10:04\"") && text.contains("(1, 14)"));
+    let v = common::from_text(&text);
+    let cp = v.venue.security.checkpoints[0].clone();
+    assert_eq!(cp.capacity(), 96);
+    let mut sim = common::sim(&v, 5);
+    // those who are not (yet) in the queue: how far inside the pen the deepest of them stands
+    let (mut deepest, mut longest, mut outside_most) = (0.0f32, 0usize, 0u32);
+    sim.run_to(f64::INFINITY, |w| {
+        let st = w.resource::<CheckpointState>();
+        longest = longest.max(st.queue_length(0));
+        outside_most = outside_most.max(st.outside[0]);
+        for p in w
+            .try_query_filtered::<&cordon::crowd::Position, bevy::prelude::With<cordon::crowd::Walking>>()
+            .unwrap()
+            .iter(w)
+        {
+            if cp.pen.contains(p.0) {
+                // depth inside the 4 m x 10 m pen: to the nearest of its sides
+                let rel = p.0 - (cp.pos + cp.out * 0.5);
+                let (along, across) = (rel.dot(cp.qdir), rel.dot(cp.qdir.perp()).abs());
+                deepest = deepest.max((2.0 - across).min(10.0 - along).min(along));
+            }
+        }
+    });
+    eprintln!("queue at most {longest}, {outside_most} waiting outside the pen; a walker {deepest} m inside it");
+    // everyone is in the queue before the gate opens: 96 in the pen, the rest outside it
+    assert!(outside_most >= 150, "only {outside_most} waited outside the full pen");
+    assert!(
+        longest >= 96 + 150,
+        "the queue's length ({longest}) counts those waiting outside the pen"
+    );
+    assert!(
+        deepest < 0.5,
+        "someone not in the queue stood {deepest} m inside the pen"
+    );
+    // the densest 2 m cell: no more than people pressing at a door (tests/densities.rs: 4.5-6.5)
+    let (peak, at) = sim.world().resource::<cordon::metrics::Metrics>().densest_cell();
+    eprintln!("densest 2 m cell {peak} /m² at {at}");
+    assert!(peak <= 6.5, "{peak} /m² at {at}");
+    let r = sim.report("end");
+    let sec = security(&r);
+    assert_eq!(sec.checkpoints[0].served, 300, "everyone gets through once it opens");
+    assert_eq!(sec.checkpoints[0].queue_max, longest as u64);
+}

@@ -189,7 +189,7 @@ pub fn build(world: &World, t_end: f64) -> Option<SecurityReport> {
                 diverted: r.diverted,
                 held_steps: r.held,
                 exits: cp.exit_door.map(|d| st.doors[d as usize].len() as u64),
-                queued_at_end: st.queues[k].queued() as u64,
+                queued_at_end: st.queue_length(k) as u64,
             }
         })
         .collect();

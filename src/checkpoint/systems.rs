@@ -2,7 +2,7 @@
 //! and the per-checkpoint records the report reads.
 
 use super::queue::{LanePolicy, ServiceQueue, Started};
-use crate::crowd::{Agent, CrowdCounters, CrowdLog, Leg, NeedsRoute, Position, Standing, Velocity, Via, Walking};
+use crate::crowd::{Agent, CrowdCounters, CrowdLog, Held, Leg, NeedsRoute, Position, Standing, Velocity, Via, Walking};
 use crate::rng::{MasterSeed, Purpose};
 use crate::scenario::model::{LaneChoice, WhenFull};
 use crate::schedule::{SimClock, SimStep, SimSystems};
@@ -11,7 +11,7 @@ use crate::venue::security::CheckpointRt;
 use bevy::prelude::*;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Standing in a checkpoint's queue.
 ///
@@ -35,6 +35,20 @@ pub struct Queued {
     /// When they reached the back of their file (a holding area: when they joined): their wait
     /// in the queue counts from here (the walk through an empty pen is not waiting).
     pub in_line_at: Option<f64>,
+}
+
+/// In a checkpoint's queue outside its full pen, waiting for a place in it. Whoever reaches the
+/// pen while it is full waits where they stand at its edge ([`Held`]: they take space but do
+/// not walk); whoever walks up to someone queueing outside it has reached the back of the queue
+/// and walks on as the crowd lets them, so the queue goes on outside the pen as real people at
+/// the density the crowd model gives. Both keep their [`Walking`] plan and count in the queue's
+/// length; the first to queue gets the first free place.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct PenWaiting {
+    /// Checkpoint.
+    pub cp: u16,
+    /// When they started waiting here.
+    pub since: f64,
 }
 
 /// Being screened in a lane until `end`.
@@ -109,6 +123,8 @@ pub struct CheckpointState {
     pub closed_at: Vec<Option<f64>>,
     /// Per checkpoint, whether the contingency timeline has it closed now.
     pub plan_closed: Vec<bool>,
+    /// Per checkpoint, how many wait at the edge of its full pen ([`PenWaiting`]).
+    pub outside: Vec<u32>,
     /// Every interception.
     pub intercepted: Vec<Intercepted>,
     /// Time from first joining a queue to passing the last ring inwards, s.
@@ -154,6 +170,7 @@ impl CheckpointState {
             door_heading: vec![0; venue.security.doors.len()],
             closed_at: vec![None; cps.len()],
             plan_closed: vec![false; cps.len()],
+            outside: vec![0; cps.len()],
             intercepted: Vec::new(),
             time_to_enter: Vec::new(),
             first_screened: vec![0; items],
@@ -174,6 +191,12 @@ impl CheckpointState {
                 f.retain(|x| *x != id);
             }
         }
+    }
+
+    /// Length of checkpoint `k`'s queue: those in its pen or holding area and those waiting at
+    /// the edge of its full pen.
+    pub fn queue_length(&self, k: usize) -> usize {
+        self.queues[k].queued() + self.outside.get(k).map_or(0, |&n| n as usize)
     }
 
     /// When checkpoint `k` stops taking anyone new, s after the start: its `close` time or an
@@ -255,7 +278,7 @@ pub fn choose_checkpoint(
         }
         if let Via::Lanes(k) = h {
             let cp = &sec.checkpoints[k as usize];
-            let q = state.queues[k as usize].queued() as f64;
+            let q = state.queue_length(k as usize) as f64;
             if cp.max_queue.is_some_and(|m| q >= f64::from(m)) {
                 cost += 1e6; // full: only if every other choice is full too
             }
@@ -311,13 +334,20 @@ fn plan_routes(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn join_or_pass(
     mut commands: Commands,
     clock: Res<SimClock>,
     venue: Res<Venue>,
     mut state: ResMut<CheckpointState>,
-    mut q: Query<(Entity, &mut Agent, &mut Position, &mut Walking)>,
+    mut q: Query<(
+        Entity,
+        &mut Agent,
+        &mut Position,
+        &mut Walking,
+        Option<&PenWaiting>,
+        Has<Held>,
+    )>,
 ) {
     let t = clock.t_end();
     let sec = &venue.security;
@@ -325,7 +355,7 @@ fn join_or_pass(
     // (same way out) takes that one: people go out by the door they are pressed against, not
     // through the crowd in front of it to another
     let mut switch: Vec<(u32, Entity, u16)> = Vec::new();
-    for (e, a, p, w) in &q {
+    for (e, a, p, w, _, _) in &q {
         if let Some(Via::Door(d)) = w.via
             && let Some(&o) = sec.door_siblings[d as usize]
                 .iter()
@@ -336,7 +366,7 @@ fn join_or_pass(
     }
     switch.sort_unstable();
     for (_, e, o) in switch {
-        if let Ok((_, _, _, mut w)) = q.get_mut(e)
+        if let Ok((_, _, _, mut w, _, _)) = q.get_mut(e)
             && let Some(Via::Door(d)) = w.via
         {
             state.door_heading[d as usize] = state.door_heading[d as usize].saturating_sub(1);
@@ -345,9 +375,14 @@ fn join_or_pass(
             w.target = sec.doors[o as usize].field;
         }
     }
-    // stable order: by agent id
-    let mut arriving: Vec<(u32, Entity)> = Vec::new();
-    for (e, a, p, w) in &q {
+    // who is at their crossing: those in a queue outside a full pen first, longest waiting
+    // first, then the newcomers, by agent id
+    let mut arriving: Vec<(u64, u32, Entity)> = Vec::new();
+    state.outside.iter_mut().for_each(|n| *n = 0);
+    // where people queue outside full pens, by checkpoint and 1 m cell
+    let mut backs: HashMap<(u16, i32, i32), Vec<(Vec2, f32)>> = HashMap::new();
+    let mut newcomers: Vec<(u32, Entity, u16)> = Vec::new();
+    for (e, a, p, w, waiting, _) in &q {
         let there = match w.via {
             None => false,
             Some(Via::Lanes(k)) => sec.checkpoints[k as usize].pen.contains(p.0),
@@ -356,13 +391,57 @@ fn join_or_pass(
                 door.passed(p.0, a.radius, sec.region_at(&venue.grid, p.0))
             }
         };
+        if let Some(pw) = waiting {
+            if w.via == Some(Via::Lanes(pw.cp)) {
+                state.outside[usize::from(pw.cp)] += 1;
+                backs
+                    .entry((pw.cp, p.0.x.floor() as i32, p.0.y.floor() as i32))
+                    .or_default()
+                    .push((p.0, a.radius));
+            } else {
+                // sent elsewhere (a closure, an evacuation): no longer in this queue
+                commands.entity(e).remove::<(PenWaiting, Held)>();
+            }
+        }
         if there {
-            arriving.push((a.id, e));
+            // times ≥ 0 order like their bits
+            let since = waiting.map_or(t, |pw| pw.since).max(0.0);
+            arriving.push((since.to_bits(), a.id, e));
+        } else if let Some(Via::Lanes(k)) = w.via
+            && waiting.is_none()
+        {
+            newcomers.push((a.id, e, k));
+        }
+    }
+    // a newcomer who walks up to someone queueing outside a full pen has reached the back of
+    // its queue: they are in it from now on (they walk on as the crowd lets them)
+    if !backs.is_empty() {
+        newcomers.sort_unstable();
+        for (_, e, k) in newcomers {
+            if state.outside[usize::from(k)] == 0 {
+                continue;
+            }
+            let Ok((e, mut a, p, _, _, _)) = q.get_mut(e) else {
+                continue;
+            };
+            let (cx, cy) = (p.0.x.floor() as i32, p.0.y.floor() as i32);
+            let at_back = (cx - 1..=cx + 1).any(|x| {
+                (cy - 1..=cy + 1).any(|y| {
+                    backs
+                        .get(&(k, x, y))
+                        .is_some_and(|v| v.iter().any(|(o, ro)| o.distance(p.0) < a.radius + ro + 0.3))
+                })
+            });
+            if at_back {
+                a.first_queue.get_or_insert(t);
+                state.outside[usize::from(k)] += 1;
+                commands.entity(e).insert(PenWaiting { cp: k, since: t });
+            }
         }
     }
     arriving.sort_unstable();
-    for (_, e) in arriving {
-        let Ok((e, mut a, p, mut w)) = q.get_mut(e) else {
+    for (_, _, e) in arriving {
+        let Ok((e, mut a, p, mut w, waiting, held)) = q.get_mut(e) else {
             continue;
         };
         let k = match w.via {
@@ -379,49 +458,56 @@ fn join_or_pass(
             None => continue,
         };
         let cp = &sec.checkpoints[k];
-        let queued = state.queues[k].queued();
-        let over_max = cp.max_queue.is_some_and(|m| queued as u64 >= u64::from(m));
-        // a pen holds only its places: beyond them people wait outside it, pressing at its mouth
+        let was_waiting = waiting.is_some_and(|pw| usize::from(pw.cp) == k);
+        // the queue's length without this person
+        let queued = state.queue_length(k) - usize::from(was_waiting);
+        let over_max = !was_waiting && cp.max_queue.is_some_and(|m| queued as u64 >= u64::from(m));
+        // a pen holds only its places: beyond them people wait at its edge, where they reached
+        // it, and those behind them stop behind them; the first to wait goes in first
         let pen_full = match state.files[k].iter().map(VecDeque::len).min() {
             Some(shortest) => shortest >= cp.rows.max(1),
-            None => queued >= cp.capacity(),
-        };
-        if (pen_full && !over_max) || (over_max && cp.when_full == WhenFull::Hold) {
-            // waiting for the queue counts from here: outside a full pen is the back of the queue
+            None => state.queues[k].queued() >= cp.capacity(),
+        } || (!was_waiting && state.outside[k] > 0);
+        // at the queue's limit a newcomer goes to another checkpoint if one will take them
+        // (those already waiting here stay in the queue)
+        if over_max
+            && cp.when_full == WhenFull::Divert
+            && let Some(other) = choose_checkpoint(
+                &venue,
+                &state,
+                p.0,
+                a.v0,
+                sec.region_at(&venue.grid, p.0),
+                venue.target_region[a.goal(w.leg) as usize],
+                clock.t(),
+                w.via,
+                Some(a.goal(w.leg)),
+            )
+        {
+            w.target = sec.hop_field(other);
+            w.via = Some(other);
+            state.records[k].diverted += 1;
+            continue;
+        }
+        if pen_full || over_max {
+            // waiting for the queue counts from here: the edge of a full pen is the back of
+            // the queue
             if a.first_queue.is_none() {
                 a.first_queue = Some(t);
             }
-        }
-        if pen_full && !over_max {
             state.records[k].held += 1;
-            continue;
-        }
-        if over_max {
-            match cp.when_full {
-                WhenFull::Hold => state.records[k].held += 1,
-                WhenFull::Divert => {
-                    let from = sec.region_at(&venue.grid, p.0);
-                    let to = venue.target_region[a.goal(w.leg) as usize];
-                    if let Some(other) = choose_checkpoint(
-                        &venue,
-                        &state,
-                        p.0,
-                        a.v0,
-                        from,
-                        to,
-                        clock.t(),
-                        w.via,
-                        Some(a.goal(w.leg)),
-                    ) {
-                        w.target = sec.hop_field(other);
-                        w.via = Some(other);
-                        state.records[k].diverted += 1;
-                    } else {
-                        state.records[k].held += 1;
-                    }
-                }
+            if !was_waiting {
+                state.outside[k] += 1;
+                commands.entity(e).insert((PenWaiting { cp: k as u16, since: t }, Held));
+            } else if !held {
+                commands.entity(e).insert(Held);
             }
             continue;
+        }
+        let waited_since = waiting.filter(|_| was_waiting).map(|pw| pw.since);
+        if was_waiting {
+            state.outside[k] -= 1;
+            commands.entity(e).remove::<(PenWaiting, Held)>();
         }
         let id = u64::from(a.id);
         state.queues[k].join(id, t);
@@ -463,7 +549,9 @@ fn join_or_pass(
                 at: None,
                 // a holding area's places are taken in order: there is no file to walk up
                 ready_at: files.is_empty().then_some(t),
-                in_line_at: files.is_empty().then_some(t),
+                // the wait counts from the back of the queue: where they waited at the full
+                // pen's edge, or their place in the holding area
+                in_line_at: waited_since.or(files.is_empty().then_some(t)),
             },
             Standing,
             w.leg,
@@ -653,7 +741,7 @@ fn walk_up_queues(
                         let to = ahead.map_or(row, |b| row.max(b + 1.0));
                         if walk(&mut p.0, cp.file_point(f, to), step) {
                             qd.at = Some(to);
-                            qd.in_line_at = Some(t);
+                            qd.in_line_at.get_or_insert(t);
                         }
                     }
                     Some(at) => {
@@ -689,7 +777,7 @@ fn record_queues(
     let row = (clock.tick + 1) % every == 0;
     let st = &mut *state;
     for (k, cp) in venue.security.checkpoints.iter().enumerate() {
-        let n = st.queues[k].queued() as u64;
+        let n = st.queue_length(k) as u64;
         let r = &mut st.records[k];
         r.queue_area += n as f64 * dt;
         if n > r.queue_max.0 {

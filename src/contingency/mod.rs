@@ -229,7 +229,7 @@ impl Plugin for ContingencyPlugin {
 /// The value a rule watches, now.
 fn measure(w: Watch, state: &CheckpointState, halls: Option<&HallState>, metrics: Option<&Metrics>) -> f64 {
     match w {
-        Watch::Queue(k) => state.queues.get(k).map_or(0.0, |q| q.queued() as f64),
+        Watch::Queue(k) => state.queues.get(k).map_or(0.0, |_| state.queue_length(k) as f64),
         Watch::Occupancy(k) => halls.and_then(|h| h.occupancy.get(k)).map_or(0.0, |&n| f64::from(n)),
         Watch::Density(k) => metrics.and_then(|m| m.zones.get(k)).map_or(0.0, |z| z.peak_now()),
     }

@@ -81,8 +81,9 @@ pub struct Walking {
 /// A ring crossing on the way: a checkpoint's lanes (inwards) or a door (outwards).
 pub use crate::venue::security::Hop as Via;
 
-/// The agent waits where it stands, outside a place that is full (a hall at capacity): it takes
-/// space but does not walk (see [`crate::halls`]).
+/// The agent waits where it stands, outside a place that is full (a hall at capacity, a
+/// checkpoint's full pen): it takes space but does not walk, even while it keeps its
+/// [`Walking`] plan.
 #[derive(Component, Debug, Clone, Copy)]
 pub struct Held;
 
@@ -614,8 +615,12 @@ fn settle(
     }
 }
 
+#[allow(clippy::type_complexity)]
 fn move_agents(
-    mut q: Query<(&Agent, &mut Position, &mut Velocity, Option<&Walking>), Or<(With<Walking>, With<Standing>)>>,
+    mut q: Query<
+        (&Agent, &mut Position, &mut Velocity, Option<&Walking>, Has<Held>),
+        Or<(With<Walking>, With<Standing>)>,
+    >,
     mut buf: ResMut<CrowdBuffer>,
     venue: Res<Venue>,
     cfg: Res<CrowdConfig>,
@@ -637,11 +642,12 @@ fn move_agents(
     b.target.clear();
     b.vel.clear();
     b.ids.clear();
-    for (a, p, v, w) in &q {
+    for (a, p, v, w, held) in &q {
         b.ids.push(a.id);
         b.pos.push(p.0);
         b.radius.push(a.radius);
-        // a standing agent (v0 = 0) takes space but is not moved
+        // a standing or held agent (v0 = 0) takes space but is not moved
+        let w = w.filter(|_| !held);
         b.v0.push(if w.is_some() { a.v0 } else { 0.0 });
         b.target.push(w.map_or(step::STANDING, |w| w.target));
         b.vel.push(v.0);
@@ -707,7 +713,7 @@ fn move_agents(
     for (slot, &i) in b.grid.order.iter().enumerate() {
         b.slot_of[i as usize] = slot as u32;
     }
-    for (i, (_, mut p, mut v, _)) in q.iter_mut().enumerate() {
+    for (i, (_, mut p, mut v, _, _)) in q.iter_mut().enumerate() {
         (p.0, v.0) = b.out[b.slot_of[i] as usize];
     }
     for (gp, o) in b.grid.pos.iter_mut().zip(&b.out) {

@@ -554,10 +554,10 @@ fn measure(
     clock: Res<SimClock>,
     counters: Res<CrowdCounters>,
     queue: Res<ArrivalQueue>,
-    walking: Query<&Position, With<Walking>>,
+    walking: Query<(&Position, Has<crate::crowd::Held>), With<Walking>>,
     standing: Query<&Position, With<Standing>>,
     dwelling: Query<(), With<Dwelling>>,
-    held: Query<(), With<crate::crowd::Held>>,
+    held: Query<(), (With<crate::crowd::Held>, Without<Walking>)>,
     agents: Query<(), With<Agent>>,
     mut m: ResMut<Metrics>,
 ) {
@@ -565,7 +565,8 @@ fn measure(
     let tick = clock.tick + 1;
     let present = agents.iter().len() as u64;
     let h = Headcount {
-        walking: walking.iter().len() as u64,
+        // those waiting at the edge of a full pen are in its queue
+        walking: walking.iter().filter(|w| !w.1).count() as u64,
         dwelling: dwelling.iter().len() as u64,
         queued: 0,
         waiting: queue.total_waiting(),
@@ -585,7 +586,7 @@ fn measure(
         m.sample_density(
             t,
             density_every as f64 * clock.dt,
-            walking.iter().chain(standing.iter()).map(|p| p.0),
+            walking.iter().map(|w| w.0).chain(standing.iter()).map(|p| p.0),
         );
     }
     let series_every = ((m.settings.series_interval / clock.dt).round() as u64).max(1);

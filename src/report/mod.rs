@@ -414,11 +414,18 @@ const LEVELS: [&str; 6] = ["A", "B", "C", "D", "E", "F"];
 pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String], ended_by: &str) -> Report {
     let clock = *world.resource::<SimClock>();
     let counters = *world.resource::<CrowdCounters>();
-    let walking = world.query_filtered::<(), With<Walking>>().iter(world).len() as u64;
+    // those waiting at the edge of a full pen are in its queue
+    let walking = world
+        .query_filtered::<(), (With<Walking>, Without<crate::crowd::Held>)>()
+        .iter(world)
+        .len() as u64;
     let dwelling = world.query_filtered::<(), With<Dwelling>>().iter(world).len() as u64;
     let present = world.query_filtered::<(), With<Agent>>().iter(world).len() as u64;
     let waiting = world.resource::<ArrivalQueue>().total_waiting();
-    let held = world.query_filtered::<(), With<crate::crowd::Held>>().iter(world).len() as u64;
+    let held = world
+        .query_filtered::<(), (With<crate::crowd::Held>, Without<Walking>)>()
+        .iter(world)
+        .len() as u64;
     let h = Headcount {
         walking,
         dwelling,

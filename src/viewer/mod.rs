@@ -459,7 +459,7 @@ fn labels(
         let Some(cp) = run.venue.security.checkpoints.get(l.0) else {
             continue;
         };
-        let queued = state.map_or(0, |s| s.queues[l.0].queued());
+        let queued = state.map_or(0, |s| s.queue_length(l.0));
         let s = format!("{} {}L q{queued}", cp.name, cp.lanes);
         if text.0 != s {
             text.0 = s;
@@ -927,8 +927,15 @@ fn draw_units(mut gizmos: Gizmos, mut run: NonSendMut<Run>) {
 fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mut Text, With<Panel>>) {
     let clock = *run.sim.world().resource::<SimClock>();
     let w = run.sim.world_mut();
-    let walking = w.query_filtered::<(), With<Walking>>().iter(w).len();
-    let queued = w.query_filtered::<(), With<Queued>>().iter(w).len();
+    // those waiting at the edge of a full pen are in its queue
+    let walking = w
+        .query_filtered::<(), (With<Walking>, Without<crate::crowd::Held>)>()
+        .iter(w)
+        .len();
+    let queued = w.query_filtered::<(), With<Queued>>().iter(w).len()
+        + w.query_filtered::<(), (With<Walking>, With<crate::crowd::Held>)>()
+            .iter(w)
+            .len();
     let present = w.query::<&Agent>().iter(w).len();
     let open = w
         .get_resource::<IncidentState>()

@@ -410,7 +410,7 @@ pub(super) fn queue_bars(o: Res<Overlays>, run: NonSend<Run>, mut gizmos: Gizmos
         return;
     };
     for (k, cp) in run.venue.security.checkpoints.iter().enumerate() {
-        let q = state.queues[k].queued();
+        let q = state.queue_length(k);
         if q == 0 {
             continue;
         }

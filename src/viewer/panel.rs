@@ -31,7 +31,11 @@ pub fn metrics_text(world: &mut World, venue: &Venue, coverage: Option<&Coverage
     let clock = *world.resource::<SimClock>();
     let t = clock.t();
     let mut s = String::new();
-    let walking = world.query_filtered::<(), With<Walking>>().iter(world).len();
+    // those waiting at the edge of a full pen are in its queue
+    let walking = world
+        .query_filtered::<(), (With<Walking>, Without<crate::crowd::Held>)>()
+        .iter(world)
+        .len();
     let dwelling = world.query_filtered::<(), With<Dwelling>>().iter(world).len();
     let present = world.query::<&Agent>().iter(world).len();
     let _ = writeln!(s, "LIVE METRICS  {}", ClockTime(clock.start + t).hms());
@@ -65,8 +69,8 @@ pub fn metrics_text(world: &mut World, venue: &Venue, coverage: Option<&Coverage
             entered as f64 * 3600.0 / window,
             mmss(window)
         );
-        let queued: usize = cs.queues.iter().map(|q| q.queued()).sum();
-        let mut by_len: Vec<(usize, usize)> = cs.queues.iter().map(|q| q.queued()).enumerate().collect();
+        let queued: usize = (0..cs.queues.len()).map(|k| cs.queue_length(k)).sum();
+        let mut by_len: Vec<(usize, usize)> = (0..cs.queues.len()).map(|k| (k, cs.queue_length(k))).collect();
         by_len.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let _ = writeln!(s, "queueing {queued}; longest (queue, longest wait now, lanes):");
         for &(k, q) in by_len.iter().take(5).filter(|(_, q)| *q > 0) {
@@ -301,7 +305,7 @@ pub fn describe(world: &mut World, venue: &Venue, pick: Pick) -> String {
                 let _ = write!(
                     s,
                     "\nqueue {} now (in lanes {}), longest wait now {}\nscreened {}, mean wait {}, longest queue {}",
-                    cs.queues[k].queued(),
+                    cs.queue_length(k),
                     cs.queues[k].in_service(),
                     mmss(head_wait(cs, k, t)),
                     r.served.len(),

@@ -181,9 +181,8 @@ fn bad_halls_are_named() {
 /// A timeline rule stops admission at a level below the licence (the CIIE police's 8,000 in a
 /// hall for 10,000): until it resumes, the hall holds no more than the level plus one (the one
 /// admitted in the step the level was passed) and the rest wait outside; admission resumes under
-/// the `until` level, and everyone gets in in the end. (On resuming, those waiting are let in up
-/// to the hall's own capacity within the step: the rule's level is not a cap; see the note on
-/// issue 18.)
+/// the `until` level, those waiting go in up to the level again (not up to the licence), the
+/// rule stops it again, and everyone gets in in the end.
 #[test]
 fn an_occupancy_rule_stops_admission_at_its_level_and_resumes_under_until() {
     let text = HALL.replace(
@@ -194,21 +193,27 @@ fn an_occupancy_rule_stops_admission_at_its_level_and_resumes_under_until() {
     );
     let v = common::from_text(&text);
     let mut sim = common::sim(&v, 5);
-    let (mut peak, mut was_closed, mut resumed) = (0u32, false, false);
+    let (mut peak, mut was_closed, mut resumed, mut peak_after) = (0u32, false, false, 0u32);
     sim.run_to(f64::INFINITY, |w| {
         let st = w.resource::<HallState>();
-        // up to the first resume (the stop undone)
+        // before and after the first resume (the stop undone)
         resumed |= was_closed && !st.plan_closed[0];
         was_closed = st.plan_closed[0];
-        if !resumed {
+        if resumed {
+            peak_after = peak_after.max(st.occupancy[0]);
+        } else {
             peak = peak.max(st.occupancy[0]);
         }
     });
     let r = sim.report("test");
     let fired: Vec<&str> = r.timeline.iter().map(|a| a.what.as_str()).collect();
-    eprintln!("peak before resuming {peak}; {fired:#?}");
+    eprintln!("peak before resuming {peak}, after {peak_after}; {fired:#?}");
     assert!((50..=51).contains(&peak), "peak {peak} with admission stopped above 49");
-    assert!(fired.len() >= 2, "{fired:?}");
+    assert!(
+        resumed && peak_after <= 51,
+        "peak {peak_after} after resuming (licence 80)"
+    );
+    assert!(fired.len() >= 3, "stopped again after resuming: {fired:?}");
     assert!(
         fired[0].starts_with("Hall A: admission stopped (occupancy of Hall A 50 above 49)"),
         "{fired:?}"

@@ -303,6 +303,18 @@ fn fire(
         let reason = why(&cond, value, &venue, hall_list.as_deref());
         match r.phase {
             Phase::Armed => {
+                // a rule that stops a hall's admission when its occupancy passes L keeps it at
+                // L + 1 at most from then on (the admission that set it off), also after it
+                // resumes: those waiting go in only up to there
+                if let (Watch::Occupancy(h), true, ActionRt::Admission { hall, open: false }) =
+                    (r.when.watch, r.when.above, &r.action)
+                    && h == *hall
+                    && let Some(hs) = hall_state.as_deref_mut()
+                    && let Some(cap) = hs.rule_cap.get_mut(h)
+                {
+                    let level = (r.when.level.max(0.0).floor() as u32).saturating_add(1);
+                    *cap = Some(cap.map_or(level, |c| c.min(level)));
+                }
                 r.phase = if r.until.is_some() || r.dur.is_some() {
                     Phase::Active
                 } else {

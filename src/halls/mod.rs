@@ -117,6 +117,9 @@ pub struct HallState {
     pub exits: Vec<Vec<f64>>,
     /// Time each admitted newcomer waited outside, s (0 for those who walked straight in).
     pub waits: Vec<Vec<f64>>,
+    /// Per hall, the most it admits while a timeline rule on its occupancy governs it (see
+    /// [`crate::contingency`]); None: its capacity.
+    pub rule_cap: Vec<Option<u32>>,
     /// Seconds admission was stopped.
     pub closed_s: Vec<f64>,
     /// Halls an evacuation order emptied: closed for good.
@@ -144,6 +147,7 @@ impl HallState {
             closed_s: vec![0.0; n],
             evacuated: vec![false; n],
             plan_closed: vec![false; n],
+            rule_cap: vec![None; n],
             series: vec![Vec::new(); n],
             waiting_series: vec![Vec::new(); n],
             departures_seen: 0,
@@ -214,7 +218,8 @@ fn admit(
             st.open[h] = true;
         }
         // the first waiting go in while there is room
-        while st.open[h] && st.occupancy[h] < hall.capacity {
+        let limit = st.rule_cap[h].map_or(hall.capacity, |c| c.min(hall.capacity));
+        while st.open[h] && st.occupancy[h] < limit {
             let Some((_, e)) = st.waiting[h].pop_front() else { break };
             let Ok(since) = held.get(e).map(|w| w.0.since) else {
                 continue;
@@ -288,7 +293,8 @@ fn admit(
             }
             continue;
         }
-        if st.open[h] && st.waiting[h].is_empty() && st.occupancy[h] < hall.capacity {
+        let limit = st.rule_cap[h].map_or(hall.capacity, |c| c.min(hall.capacity));
+        if st.open[h] && st.waiting[h].is_empty() && st.occupancy[h] < limit {
             commands.entity(e).insert(Admitted);
             st.occupancy[h] += 1;
             st.entries[h].push(t);

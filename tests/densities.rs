@@ -21,6 +21,19 @@ fn the_import_expo_queues_stand_no_denser_than_a_jam_at_a_door() {
     let (packed, at) = densest(&sim);
     eprintln!("a jam at a 1 m door packs {packed} /m² (2 m cell at {at})");
     assert!((4.5..=6.5).contains(&packed), "{packed} /m² at the door");
+    // the contingency demo: a gate shut for 10 minutes sends its queue to the other gate, whose
+    // pen fills and whose queue goes on outside it, reached from the side (8.25 /m² inside the
+    // pen when those waiting for a place walked on into it)
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/contingency_gates.ron");
+    let v = cordon::build::load_and_validate(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = common::sim(&v, 11);
+    let r = sim.run(|_| {});
+    let east = r.security.as_ref().map(|s| &s.checkpoints[1]);
+    let pen = east.map_or(0, |c| c.queue_max);
+    let (peak, at) = densest(&sim);
+    eprintln!("contingency demo: densest 2 m cell {peak} /m² at {at}; east queue at most {pen}");
+    assert!(pen > 512, "the east pen (512 places) never overflowed: {pen}");
+    assert!(peak <= packed + 0.25, "{peak} /m² at {at}; a jam at a door packs {packed} /m²");
     // the built-in Import Expo's first 90 minutes: its morning queues and the halls' doors
     let v = cordon::build::default_scenario().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(v.scenario.metrics.density_cell, 2.0);

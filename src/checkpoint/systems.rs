@@ -724,6 +724,8 @@ fn walk_up_queues(
             }
             continue;
         }
+        // the first row behind every file: free all across the pen
+        let free_row = files.iter().map(VecDeque::len).max().unwrap_or(0) as f32;
         for (f, file) in files.iter().enumerate() {
             let mut ahead: Option<f32> = None;
             for (row, id) in file.iter().enumerate() {
@@ -737,11 +739,29 @@ fn walk_up_queues(
                 let row = row as f32;
                 match qd.at {
                     None => {
-                        // to the back of the file: their place, or behind the one ahead
+                        // to the back of the file: their place, or behind the one ahead; round
+                        // the people standing in the pen, not through them: out along the pen's
+                        // side to the first free row, across it to their file, then up the file
                         let to = ahead.map_or(row, |b| row.max(b + 1.0));
-                        if walk(&mut p.0, cp.file_point(f, to), step) {
-                            qd.at = Some(to);
-                            qd.in_line_at.get_or_insert(t);
+                        let (r, across) = cp.pen_coords(p.0);
+                        let lat = cp.file_lateral(f);
+                        let waypoint = if (across - lat).abs() <= cp.spacing * 0.5 {
+                            None
+                        } else if r < free_row - 0.5 {
+                            Some(cp.pen_point(free_row, across))
+                        } else {
+                            Some(cp.pen_point(free_row.max(r.min(free_row + 1.0)), lat))
+                        };
+                        match waypoint {
+                            Some(w) => {
+                                walk(&mut p.0, w, step);
+                            }
+                            None => {
+                                if walk(&mut p.0, cp.file_point(f, to), step) {
+                                    qd.at = Some(to);
+                                    qd.in_line_at.get_or_insert(t);
+                                }
+                            }
                         }
                     }
                     Some(at) => {

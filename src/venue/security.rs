@@ -153,8 +153,24 @@ impl CheckpointRt {
     /// Where the person `row` places from the head of file `file` stands (`row` fractional
     /// while stepping up); files run straight from the lanes away from the ring.
     pub fn file_point(&self, file: usize, row: f32) -> Vec2 {
+        self.pen_point(row, self.file_lateral(file))
+    }
+
+    /// Across offset of file `file` from the pen's middle line, m.
+    pub fn file_lateral(&self, file: usize) -> f32 {
         let n = self.files().max(1);
-        let lateral = (file as f32 - (n as f32 - 1.0) / 2.0) * self.spacing.min(self.width() / n as f32);
+        (file as f32 - (n as f32 - 1.0) / 2.0) * self.spacing.min(self.width() / n as f32)
+    }
+
+    /// Where `p` lies in the pen's own terms: (row, across offset in m), the inverse of
+    /// [`CheckpointRt::pen_point`].
+    pub fn pen_coords(&self, p: Vec2) -> (f32, f32) {
+        let rel = p - (self.pos + self.out * 0.5);
+        ((rel.dot(self.qdir) - 0.3) / self.spacing, rel.dot(self.qdir.perp()))
+    }
+
+    /// The point `row` places from the lanes and `lateral` m across from the pen's middle line.
+    pub fn pen_point(&self, row: f32, lateral: f32) -> Vec2 {
         self.pos + self.out * 0.5 + self.qdir * (0.3 + row * self.spacing) + self.qdir.perp() * lateral
     }
 

@@ -10,6 +10,7 @@ pub mod batch;
 pub mod bench;
 pub mod build;
 pub mod checkpoint;
+pub mod compare;
 pub mod contingency;
 pub mod crowd;
 pub mod error;

@@ -62,6 +62,8 @@ enum Cmd {
     Batch(cordon::batch::BatchArgs),
     /// Propose post positions, patrol beats/routes or lane counts by fast surrogates, then verify by simulation.
     Optimize(cordon::optimize::OptimizeArgs),
+    /// Compare plans side by side: each run N times with the same seeds; mean [95% CI] per plan, paired differences to the first.
+    Compare(cordon::compare::CompareArgs),
     /// Merge the shard files of a sharded batch into the outputs of an unsharded one.
     Merge {
         /// Folder holding shard-I-of-N.json.
@@ -276,6 +278,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Batch(args) => batch(args),
         Cmd::Optimize(a) => optimize(&a),
+        Cmd::Compare(a) => compare(&a),
         Cmd::Merge { dir, expect, out } => {
             let (spec, rows) = cordon::batch::merge(&dir, expect)?;
             let out = out.unwrap_or(dir);
@@ -356,6 +359,37 @@ fn batch(a: cordon::batch::BatchArgs) -> Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+fn compare(a: &cordon::compare::CompareArgs) -> Result<ExitCode> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = indicatif::ProgressBar::new(0);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs ({eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    let done = |k: u64, n: u64| {
+        if let Some(b) = &bar {
+            b.set_length(n);
+            b.set_position(k);
+        }
+    };
+    let result = cordon::compare::run_args(a, &done);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let (cmp, files, out) = result?;
+    print!("{}", printable(&cordon::compare::markdown(&cmp)));
+    println!("\nwrote {} into {}", files.join(", "), out.display());
+    Ok(if cmp.failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
 }
 

@@ -74,7 +74,7 @@ fn the_module_graph_is_a_dag_with_the_scenario_at_the_bottom() {
         "metrics",
         "report",
     ] {
-        for above in ["build", "sim", "run", "batch", "optimize", "viewer"] {
+        for above in ["build", "sim", "run", "batch", "optimize", "compare", "viewer"] {
             assert!(
                 !g[concern].contains(above),
                 "{concern} imports {above}, which is above it"

@@ -33,7 +33,10 @@ fn the_import_expo_queues_stand_no_denser_than_a_jam_at_a_door() {
     let (peak, at) = densest(&sim);
     eprintln!("contingency demo: densest 2 m cell {peak} /m² at {at}; east queue at most {pen}");
     assert!(pen > 512, "the east pen (512 places) never overflowed: {pen}");
-    assert!(peak <= packed + 0.25, "{peak} /m² at {at}; a jam at a door packs {packed} /m²");
+    assert!(
+        peak <= packed + 0.25,
+        "{peak} /m² at {at}; a jam at a door packs {packed} /m²"
+    );
     // the built-in Import Expo's first 90 minutes: its morning queues and the halls' doors
     let v = cordon::build::default_scenario().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(v.scenario.metrics.density_cell, 2.0);

@@ -57,6 +57,32 @@ pub struct Summary {
     pub failures: Vec<(u64, u64, u64, String)>,
 }
 
+/// A headline cell: "mean [95% CI]" to three decimals, the mean alone without an interval, "–"
+/// without a value.
+pub fn summary_cell(m: &MetricSummary) -> String {
+    match (m.mean, m.ci95_low, m.ci95_high) {
+        (Some(x), Some(lo), Some(hi)) => format!("{x:.3} [{lo:.3}, {hi:.3}]"),
+        (Some(x), _, _) => format!("{x:.3}"),
+        _ => "–".into(),
+    }
+}
+
+/// The headline metrics of several plans as table rows (`cordon optimize` and `cordon compare`
+/// share it): per metric that any plan has a value of, in [`METRICS`] order, its name and one
+/// [`summary_cell`] per plan. `plans[p]` lists plan p's summaries in [`METRICS`] order.
+pub fn headline_rows(plans: &[&[MetricSummary]]) -> Vec<(String, Vec<String>)> {
+    (0..METRICS.len())
+        .filter(|&m| plans.iter().any(|p| p.get(m).is_some_and(|x| x.mean.is_some())))
+        .map(|m| {
+            let cells = plans
+                .iter()
+                .map(|p| p.get(m).map_or("–".into(), summary_cell))
+                .collect();
+            (METRICS[m].to_string(), cells)
+        })
+        .collect()
+}
+
 /// Two-sided 97.5% quantile of Student's t with `df` degrees of freedom.
 pub fn t975(df: u64) -> f64 {
     const T: [f64; 30] = [

@@ -543,7 +543,7 @@ fn marks(report: &Report) -> Vec<(f64, String)> {
 
 /// Line chart of several named series over clock time; grey lines at `marks` (the timeline's
 /// actions).
-fn time_chart(
+pub fn time_chart(
     file: &str,
     caption: &str,
     y_desc: &str,
@@ -551,6 +551,7 @@ fn time_chart(
     lines: &[(String, Vec<(f64, f64)>)],
     marks: &[(f64, String)],
 ) -> Result<Vec<u8>> {
+    register_font();
     // x in hours after midnight
     let hours = |t: f64| (start + t) / 3600.0;
     let xmin = hours(0.0);

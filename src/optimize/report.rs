@@ -84,25 +84,16 @@ pub fn coverage_maps_png(cov: &Coverage, before: &[f32], after: &[f32]) -> Resul
 /// The comparison as a table: the plans' names, then per row a label and one cell per plan
 /// (mean [95% CI]); the objective first, then the headline metrics any plan has.
 pub fn comparison_rows(o: &Outcome) -> (Vec<String>, Vec<(String, Vec<String>)>) {
-    let fmt = |m: &batch::output::MetricSummary| match (m.mean, m.ci95_low, m.ci95_high) {
-        (Some(x), Some(lo), Some(hi)) => format!("{x:.3} [{lo:.3}, {hi:.3}]"),
-        (Some(x), _, _) => format!("{x:.3}"),
-        _ => "–".into(),
-    };
     let names = o.plans.iter().map(|p| p.plan.name.clone()).collect();
     let mut rows = vec![(
         "objective".to_string(),
-        o.plans.iter().map(|p| fmt(&p.summary)).collect(),
+        o.plans
+            .iter()
+            .map(|p| batch::output::summary_cell(&p.summary))
+            .collect(),
     )];
-    for m in 0..batch::METRICS.len() {
-        if o.plans.iter().all(|p| p.headlines[m].mean.is_none()) {
-            continue;
-        }
-        rows.push((
-            batch::METRICS[m].to_string(),
-            o.plans.iter().map(|p| fmt(&p.headlines[m])).collect(),
-        ));
-    }
+    let lists: Vec<&[batch::output::MetricSummary]> = o.plans.iter().map(|p| p.headlines.as_slice()).collect();
+    rows.extend(batch::output::headline_rows(&lists));
     (names, rows)
 }
 

@@ -208,6 +208,18 @@ fn bad_timeline_entries_are_named_with_line_and_column() {
             r#"(at: "09:10", do: Evacuate(to: ["exit"]))"#,
             "timeline entry 1: target \"exit\" is not defined; known targets: \"hall\"",
         ),
+        (
+            r#"(at: "09:10", do: Cordon(at: (200, 30), radius: 20))"#,
+            "timeline entry 1: the cordon's middle (200, 30) lies outside the venue",
+        ),
+        (
+            r#"(at: "09:10", do: Cordon(at: (60, 30), radius: 0))"#,
+            "timeline entry 1: a cordon's radius must be above 0 and at most 1000 m, got 0",
+        ),
+        (
+            r#"(at: "09:10", do: CloseZone(zone: "plaza"))"#,
+            "t.ron:16:50: timeline entry 1: zone \"plaza\" is not defined; known zones: ",
+        ),
     ] {
         let e = common::error_of(&two_gates(entry));
         assert!(e.contains(expect), "{entry}:\n{e}");
@@ -380,7 +392,13 @@ fn a_timeline_run_is_byte_identical_across_threads_and_executors() {
            (at: "09:12", for: 400, do: Close(checkpoint: "west")),
            (at: "09:08", for: 600, do: Surge(group: "visitors", count: 80, every: 150)),
            (when: QueueLength(checkpoint: "east", above: 60), until: QueueLength(checkpoint: "east", below: 10),
-            do: Lanes(checkpoint: "east", open: 4))"#,
+            do: Lanes(checkpoint: "east", open: 4)),
+           (at: "09:06", for: 500, do: Cordon(at: (80, 20), radius: 12)),
+           (at: "09:20", for: 120, do: CloseZone(zone: "middle"))"#,
+    )
+    .replace(
+        "        targets: [",
+        "        zones: [(name: \"middle\", polygon: [(60, 8), (100, 8), (100, 30), (60, 30)])],\n        targets: [",
     );
     let v = common::from_text(&text);
     let run = |threads: usize, multi: bool| {
@@ -398,6 +416,7 @@ fn a_timeline_run_is_byte_identical_across_threads_and_executors() {
     };
     let serial = run(1, false);
     assert!(serial.contains("\"timeline\""), "the report lists the timeline");
+    assert!(serial.contains("zone middle closed") && serial.contains("cordon of 12 m round (80, 20) closed"));
     assert_eq!(serial, run(4, true), "one thread vs four, multi-threaded executor");
 }
 
@@ -473,4 +492,101 @@ fn a_meter_holds_the_flow_at_or_under_its_rate_in_every_minute() {
     let r = sim.report("end");
     let what: Vec<&str> = r.timeline.iter().map(|a| a.what.as_str()).collect();
     assert_eq!(&what[1..], ["east: meter none → 12 /min", "east: meter 12 /min → none"]);
+}
+
+/// An open 80 m x 60 m walkway: 30 people walk one by one at 1.2 m/s from a 2 m square at
+/// (10, 30) to one at (70, 30); `timeline` is spliced in.
+fn walkway(timeline: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "walkway",
+    sim: (dt: 0.05, start: "10:00", end: "10:10", seed: 5),
+    venue: (
+        bounds: (min: (0, 0), max: (80, 60)),
+        sources: [(name: "west", area: Polygon([(9, 29), (11, 29), (11, 31), (9, 31)]))],
+        targets: [(name: "east", area: Polygon([(69, 29), (71, 29), (71, 31), (69, 31)]))],
+    ),
+    crowd: [(name: "walkers", source: "west", arrivals: Count(count: 30, from: "10:00", to: "10:05"),
+             destinations: [(target: "east")], speed: Fixed(1.2))],
+    timeline: [{timeline}],
+)"#
+    )
+}
+
+/// Travel times of a walkway run, and the smallest distance of a walker from (40, 30) while
+/// the cordon there is closed.
+fn walk(timeline: &str) -> (f64, f32) {
+    let v = common::from_text(&walkway(timeline));
+    let mut sim = common::sim(&v, 5);
+    let mut nearest = f32::INFINITY;
+    sim.run_to(f64::INFINITY, |w| {
+        let closed = w.resource::<cordon::venue::Venue>().closed.is_some();
+        if closed {
+            for (_, p) in common::positions(w) {
+                nearest = nearest.min(p.distance(bevy::math::Vec2::new(40.0, 30.0)));
+            }
+        }
+    });
+    let r = sim.report("test");
+    assert_eq!(r.travel_time_s.count, 30, "everyone arrived");
+    (r.travel_time_s.mean, nearest)
+}
+
+#[test]
+fn a_cordon_on_a_walkway_is_walked_round_as_the_geodesic_predicts() {
+    // a cordon of 20 m round (40, 30) for the whole run: from the source's middle (10, 30) to
+    // the target's near edge (x = 69): two tangents and the arc between them
+    let (r, a, b) = (20.0f64, 30.0f64, 29.0f64);
+    let straight = a + b;
+    let round =
+        (a * a - r * r).sqrt() + (b * b - r * r).sqrt() + r * (std::f64::consts::PI - (r / a).acos() - (r / b).acos());
+    let (open, _) = walk("");
+    let (detour, nearest) = walk(r#"(at: "10:00", do: Cordon(at: (40, 30), radius: 20))"#);
+    let (want, got) = (round / straight, detour / open);
+    eprintln!(
+        "travel {open:.1} s open, {detour:.1} s round the cordon: x{got:.3} (geodesic {round:.1} m / {straight:.1} m = x{want:.3}); nearest walker {nearest:.2} m from its middle"
+    );
+    assert!((got / want - 1.0).abs() <= 0.05, "x{got:.3} against x{want:.3}");
+    // nobody inside it (the raster closes the cells whose centres lie inside: 0.5 m of slack)
+    assert!(nearest >= 19.3, "a walker {nearest} m from the middle of a 20 m cordon");
+}
+
+#[test]
+fn those_inside_a_cordon_walk_out_and_round_it_and_it_lifts_after_its_for() {
+    // closed at 10:01 for 3 minutes, with walkers crossing its middle
+    let text = walkway(r#"(at: "10:01", for: 180, do: Cordon(at: (40, 30), radius: 10))"#);
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 5);
+    let (mut inside_at_close, mut inside_later, mut inside_after) = (0usize, 0usize, 0usize);
+    sim.run_to(f64::INFINITY, |w| {
+        let t = w.resource::<cordon::schedule::SimClock>().t();
+        let n = common::positions(w)
+            .iter()
+            .filter(|(_, p)| p.distance(bevy::math::Vec2::new(40.0, 30.0)) < 9.5)
+            .count();
+        if (60.0..60.1).contains(&t) {
+            inside_at_close = n;
+        } else if (80.0..240.0).contains(&t) {
+            // 10 m out at 1.2 m/s: under 9 s
+            inside_later = inside_later.max(n);
+        } else if t >= 250.0 {
+            inside_after = inside_after.max(n);
+        }
+    });
+    let r = sim.report("test");
+    eprintln!("inside at the closing {inside_at_close}, 20 s later {inside_later}, after it lifted {inside_after}");
+    assert!(
+        inside_at_close > 0,
+        "nobody was inside when it closed: the test is too light"
+    );
+    assert_eq!(inside_later, 0, "someone still inside the cordon 20 s after it closed");
+    assert!(inside_after > 0, "nobody walks through once it lifted");
+    let fired: Vec<&str> = r.timeline.iter().map(|a| a.what.as_str()).collect();
+    assert_eq!(fired.len(), 2, "{fired:?}");
+    assert!(
+        fired[0].starts_with("cordon of 10 m round (40, 30) closed;"),
+        "{fired:?}"
+    );
+    assert!(fired[1].contains("open again"), "{fired:?}");
+    assert_eq!(r.travel_time_s.count, 30, "everyone arrived");
 }

@@ -134,7 +134,13 @@ pub fn validate_cached(
         wall: sc.model.wall_buffer as f32,
         corner: sc.model.corner_buffer as f32,
     };
-    if !crate::venue::build::fields(&mut ck, &mut venue, &stand_targets, buffers, limits, cache) {
+    // with areas to close, the fields round them are held besides those as built
+    let sets = if timeline.areas.is_empty() {
+        1
+    } else {
+        1 + crate::contingency::CLOSED_SETS
+    };
+    if !crate::venue::build::fields(&mut ck, &mut venue, &stand_targets, buffers, limits, cache, sets) {
         return Err(ck.into_error(file));
     }
     crate::crowd::build::reachability(&mut ck, &venue, &groups);

@@ -7,6 +7,13 @@ use super::{ActionRt, CondRt, Phase, Planned, RuleRt, TimelineRt, Watch};
 use crate::scenario::check::{Checker, quote_list};
 use crate::scenario::model::{Action, Condition, LaneChoice, Scenario};
 
+/// Largest cordon radius, m.
+pub const MAX_CORDON_RADIUS: f64 = 1000.0;
+
+/// Most `Cordon` and `CloseZone` entries in a timeline (each set of closed areas computes the
+/// floor fields again).
+pub const MAX_AREAS: usize = 8;
+
 /// The timeline of `sc` (empty when it has none); problems go to `ck`.
 pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     let (start, end) = (sc.sim.start.0, sc.sim.end.0);
@@ -14,6 +21,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     let mut surges = Vec::new();
     let mut rules = Vec::new();
     let mut evacuation = None;
+    let mut areas = Vec::new();
     // timed changes per checkpoint: (checkpoint, lanes 0 / closing 1, from, to, entry)
     let mut windows: Vec<(usize, u8, f64, f64, usize)> = Vec::new();
     for (i, entry) in sc.timeline.iter().enumerate() {
@@ -106,6 +114,60 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             }
             continue;
         }
+        if let Action::Cordon { .. } | Action::CloseZone { .. } = &entry.r#do {
+            let area = match &entry.r#do {
+                Action::Cordon { at: c, radius } => {
+                    let b = &sc.venue.bounds;
+                    let inside = c.0.is_finite()
+                        && c.1.is_finite()
+                        && (b.min.0..=b.max.0).contains(&c.0)
+                        && (b.min.1..=b.max.1).contains(&c.1);
+                    if !inside {
+                        ck.err(
+                            Some("at".into()),
+                            format!("{label}: the cordon's middle ({}, {}) lies outside the venue", c.0, c.1),
+                        );
+                        continue;
+                    }
+                    if !(radius.is_finite() && *radius > 0.0 && *radius <= MAX_CORDON_RADIUS) {
+                        ck.err(
+                            Some("radius".into()),
+                            format!(
+                                "{label}: a cordon's radius must be above 0 and at most {MAX_CORDON_RADIUS} m, got {radius}"
+                            ),
+                        );
+                        continue;
+                    }
+                    crate::venue::Shape::Circle(crate::scenario::check::v2(*c), *radius as f32)
+                }
+                Action::CloseZone { zone } => {
+                    let Some(z) = sc.venue.zones.iter().find(|z| z.name == *zone) else {
+                        ck.named(
+                            zone,
+                            format!(
+                                "{label}: zone \"{zone}\" is not defined; known zones: {}",
+                                quote_list(sc.venue.zones.iter().map(|x| x.name.as_str()))
+                            ),
+                        );
+                        continue;
+                    };
+                    crate::venue::Shape::polygon(z.polygon.iter().map(|p| crate::scenario::check::v2(*p)).collect())
+                }
+                _ => continue,
+            };
+            if areas.len() >= MAX_AREAS {
+                ck.err(
+                    Some("timeline".into()),
+                    format!("{label}: a timeline closes {MAX_AREAS} areas (cordons and zones) at most"),
+                );
+                continue;
+            }
+            let action = ActionRt::CloseArea { area: areas.len() };
+            areas.push(area);
+            let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+            push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
+            continue;
+        }
         if let Action::Admission { hall, open } = &entry.r#do {
             let Some(h) = sc.halls.iter().position(|x| x.name == *hall) else {
                 ck.named(
@@ -127,7 +189,9 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::Close { checkpoint }
             | Action::Reopen { checkpoint }
             | Action::Meter { checkpoint, .. } => checkpoint,
-            Action::Evacuate { .. } | Action::Admission { .. } => continue,
+            Action::Evacuate { .. } | Action::Admission { .. } | Action::Cordon { .. } | Action::CloseZone { .. } => {
+                continue;
+            }
             Action::Surge { group, count, every } => {
                 if entry.when.is_some() {
                     ck.err(
@@ -237,7 +301,11 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                 }
             }
             // handled above
-            Action::Surge { .. } | Action::Evacuate { .. } | Action::Admission { .. } => continue,
+            Action::Surge { .. }
+            | Action::Evacuate { .. }
+            | Action::Admission { .. }
+            | Action::Cordon { .. }
+            | Action::CloseZone { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
         if entry.when.is_none() {
@@ -281,6 +349,8 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     });
     TimelineRt {
         following: Vec::new(),
+        areas,
+        open_areas: Vec::new(),
         evacuation,
         rules,
         surges,

@@ -1,6 +1,8 @@
 //! Contingency timeline: actions that change the plan while it runs — a checkpoint's open lanes
 //! (a staffing change, a lane breaking down and being repaired), a checkpoint closed, reopened or
-//! metered, surges of arrivals (trains, convoys), an evacuation order. A timed entry fires at the
+//! metered, surges of arrivals (trains, convoys), an evacuation order, a cordon round a point or a
+//! zone closed to the crowd (floor fields computed again round them: [`crate::venue::closure`],
+//! kept per set of closed areas in [`ClosureCache`]). A timed entry fires at the
 //! first step that starts at or after its time, in file order on ties, and with `for` is undone
 //! that many seconds later. A rule (`when`: a queue, a hall's occupancy or a zone's densest cell
 //! above or below a level, held for some seconds) fires when it holds, on what was measured up
@@ -57,6 +59,16 @@ pub enum ActionRt {
         /// Whether it admits.
         open: bool,
     },
+    /// Close area `area` of [`TimelineRt::areas`] to the crowd.
+    CloseArea {
+        /// Index into the timeline's areas.
+        area: usize,
+    },
+    /// Open area `area` again.
+    OpenArea {
+        /// Index into the timeline's areas.
+        area: usize,
+    },
     /// Give the evacuation order now (a rule; a timed order is given by the evacuation plugin
     /// at its time, and this only records it).
     Evacuate,
@@ -84,6 +96,8 @@ impl ActionRt {
                 per_minute: f64::NAN,
             }),
             ActionRt::Admission { hall, open } => Some(ActionRt::Admission { hall, open: !open }),
+            ActionRt::CloseArea { area } => Some(ActionRt::OpenArea { area }),
+            ActionRt::OpenArea { area } => Some(ActionRt::CloseArea { area }),
             ActionRt::Surge { .. } | ActionRt::Evacuate => None,
         }
     }
@@ -195,6 +209,10 @@ pub struct TimelineRt {
     /// Per closure still being followed: its index in `fired` and the people it re-routed who
     /// have not yet joined another queue.
     pub following: Vec<(usize, Vec<Entity>)>,
+    /// The areas `Cordon` and `CloseZone` entries close, by their order in the file.
+    pub areas: Vec<crate::venue::Shape>,
+    /// The areas closed now, ascending.
+    pub open_areas: Vec<usize>,
     /// The evacuation order an `Evacuate` entry gives (at infinity until its rule fires); the
     /// build hands it to the evacuation plugin.
     pub evacuation: Option<crate::evacuation::EvacuationRt>,
@@ -270,7 +288,9 @@ fn why(c: &CondRt, value: f64, venue: &Venue, halls: Option<&Halls>) -> String {
 fn fire(
     mut commands: Commands,
     clock: Res<SimClock>,
-    venue: Res<Venue>,
+    mut venue: ResMut<Venue>,
+    mut closures: Local<ClosureCache>,
+    positions: Query<(&crate::crowd::Position, Has<Walking>)>,
     mut tl: ResMut<TimelineRt>,
     cfg: Res<CrowdConfig>,
     state: Option<ResMut<CheckpointState>>,
@@ -440,6 +460,28 @@ fn fire(
                     .map_or("?", |h| h.name.as_str());
                 format!("{name}: admission {}", if open { "resumed" } else { "stopped" })
             }
+            ActionRt::CloseArea { area } | ActionRt::OpenArea { area } => {
+                let close = matches!(ev.action, ActionRt::CloseArea { .. });
+                match tl.open_areas.binary_search(&area) {
+                    Ok(i) if !close => {
+                        tl.open_areas.remove(i);
+                    }
+                    Err(i) if close => tl.open_areas.insert(i, area),
+                    _ => {}
+                }
+                closures.apply(&mut venue, &tl.areas, &tl.open_areas);
+                let shape = &tl.areas[area];
+                let name = match shape {
+                    crate::venue::Shape::Circle(c, r) => format!("cordon of {r} m round ({}, {})", c.x, c.y),
+                    _ => format!("zone {}", area_name(&venue, shape)),
+                };
+                if close {
+                    let inside = positions.iter().filter(|(p, w)| *w && shape.contains(p.0)).count();
+                    format!("{name} closed; {inside} walking inside it sent out")
+                } else {
+                    format!("{name} open again")
+                }
+            }
             ActionRt::Evacuate => {
                 if let Some(ev) = evacuation.as_deref_mut()
                     && !ev.at.is_finite()
@@ -470,6 +512,58 @@ fn fire(
             reroute_s: None,
         });
     }
+}
+
+/// The floor fields round each set of closed areas computed so far (the fields as built under
+/// the empty set), so an area closed again, or a rule that flaps, computes nothing twice.
+#[derive(Default)]
+pub struct ClosureCache {
+    sets: Vec<(
+        Vec<usize>,
+        Vec<std::sync::Arc<crate::venue::field::FloorField>>,
+        Option<std::sync::Arc<crate::venue::closure::ClosedAreas>>,
+    )>,
+}
+
+/// Sets of fields round closed areas kept at once besides the fields as built (the least
+/// recently used goes first): a rule that closes and opens an area again and again computes
+/// them once. `cordon check` counts their memory (`--max-memory`).
+pub const CLOSED_SETS: usize = 2;
+
+impl ClosureCache {
+    /// Gives `venue` the fields round the areas `open` (indices into `areas`) closes.
+    fn apply(&mut self, venue: &mut Venue, areas: &[crate::venue::Shape], open: &[usize]) {
+        if self.sets.is_empty() {
+            self.sets.push((Vec::new(), venue.fields.clone(), None));
+        }
+        // most recently used last; the fields as built stay first
+        if let Some(i) = self.sets.iter().skip(1).position(|s| s.0 == open) {
+            let used = self.sets.remove(i + 1);
+            self.sets.push(used);
+        } else if !open.is_empty() {
+            if self.sets.len() > CLOSED_SETS {
+                self.sets.remove(1);
+            }
+            let shapes: Vec<crate::venue::Shape> = open.iter().map(|&a| areas[a].clone()).collect();
+            let (fields, closed) = crate::venue::closure::fields_round(venue, &self.sets[0].1, &shapes);
+            self.sets.push((open.to_vec(), fields, closed));
+        }
+        if let Some((_, fields, closed)) = self.sets.iter().find(|s| s.0 == open) {
+            venue.fields = fields.clone();
+            venue.closed = closed.clone();
+            venue.fields_gen = venue.fields_gen.wrapping_add(1);
+        }
+    }
+}
+
+/// The name of the zone whose polygon is `shape` ("?" if none).
+fn area_name(venue: &Venue, shape: &crate::venue::Shape) -> String {
+    let c = shape.center();
+    venue
+        .zones
+        .iter()
+        .find(|z| crate::venue::Shape::polygon(z.polygon.clone()).center() == c)
+        .map_or("?".into(), |z| z.name.clone())
 }
 
 /// Everyone queueing at checkpoint `k` leaves its queue and walks on towards their goal, and

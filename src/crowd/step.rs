@@ -133,7 +133,14 @@ pub fn prepare_slot(grid: &NeighbourGrid, inp: &Inputs, venue: &Venue, slot: usi
     // a standing agent is not moved, and is on nobody's route: a walker judges it on its own field
     if t != STANDING {
         let p = grid.pos[slot];
-        (pre.cost, pre.dir) = venue.fields[t as usize].sample_memo(&venue.grid, p, pre.id, t, &mut memo);
+        (pre.cost, pre.dir) =
+            venue.fields[t as usize].sample_memo(&venue.grid, p, pre.id, t, venue.fields_gen, &mut memo);
+        if let Some(closed) = &venue.closed
+            && let Some(dir) = closed.way_out(&venue.grid, p)
+        {
+            // inside an area closed to the crowd: out of it by the shortest way first
+            pre.dir = dir;
+        }
         let sec = &venue.security;
         if venue.grid.h > 0.3
             && t >= sec.door_fields_from

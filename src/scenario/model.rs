@@ -211,6 +211,21 @@ pub enum Action {
         /// Where evacuees go: the nearest of these targets by walking time.
         to: Vec<String>,
     },
+    /// Close a circle of `radius` m round a point to the crowd (a cordon round a suspicious
+    /// object): routes go round it while it is closed (the floor fields are computed again),
+    /// those inside walk out by the shortest way, and a place only it leads to is out of reach.
+    /// Lifted by `for` or a rule's `until`.
+    Cordon {
+        /// Its middle, m.
+        at: Point,
+        /// Radius, m (> 0, at most 1,000).
+        radius: f64,
+    },
+    /// Close a zone to the crowd, as a cordon is closed.
+    CloseZone {
+        /// Zone name.
+        zone: String,
+    },
     /// Arrivals of crowd group `group` in batches of `count` at once at its source: one batch at
     /// `at`, or with `every` one every `every` seconds from `at` for the entry's `for` (a metro
     /// line's trains, a bus convoy). On top of the group's own arrivals.

@@ -333,6 +333,10 @@ impl Layout {
             fields: Vec::new(),
             security: Default::default(),
             target_region: Vec::new(),
+            goals: Vec::new(),
+            buffers: Default::default(),
+            closed: None,
+            fields_gen: 0,
         }
     }
 }
@@ -542,7 +546,8 @@ pub fn check_free_places(ck: &mut Checker, venue: &Venue, sc: &Scenario) {
     }
 }
 
-/// The venue's floor fields: one per target (a target where people stand, listed in
+/// The venue's floor fields (`sets` sets of them may be held at once: the timeline's closed
+/// areas each need one): one per target (a target where people stand, listed in
 /// `stand_targets`, leads to its middle, so that the cost still falls inside it and people
 /// further in hold back those behind: the crowd packs outwards), then each checkpoint's pen,
 /// then each door's way out (see [`crate::checkpoint::build::field_slots`]). Taken from
@@ -555,6 +560,7 @@ pub fn fields(
     buffers: crate::venue::field::Buffers,
     limits: &Limits,
     cache: &mut FieldCache,
+    sets: usize,
 ) -> bool {
     let mut goals: Vec<FieldGoal> = venue
         .targets
@@ -587,7 +593,7 @@ pub fn fields(
     }
     if let Some((anchor, text)) = limits::fields_fit(
         venue.grid.nx * venue.grid.ny,
-        goals.len(),
+        goals.len() * sets.max(1),
         super::field::FloorField::BYTES_PER_CELL,
         limits,
     ) {
@@ -595,5 +601,7 @@ pub fn fields(
         return false;
     }
     venue.fields = cache.fields(&venue.grid, &goals, &venue.security.region, buffers);
+    venue.goals = goals;
+    venue.buffers = buffers;
     true
 }

@@ -65,6 +65,7 @@ pub struct SampleMemo {
     valid: bool,
     id: u32,
     field: u16,
+    generation: u32,
     x0: i32,
     y0: i32,
     cells: [Cell; 4],
@@ -297,19 +298,30 @@ impl FloorField {
     }
 
     /// [`Self::sample`] for agent `id` on field `field`, reusing the stencil it read last time
-    /// when it is still in the same cell (agents cross a 1 m cell in several steps): the same
-    /// result, without the cache misses of reading the field again.
+    /// when it is still in the same cell (agents cross a 1 m cell in several steps) of the same
+    /// `generation` of the venue's fields: the same result, without the cache misses of reading
+    /// the field again.
+    #[allow(clippy::too_many_arguments)]
     #[inline]
-    pub fn sample_memo(&self, grid: &NavGrid, p: Vec2, id: u32, field: u16, memo: &mut SampleMemo) -> (f32, Vec2) {
+    pub fn sample_memo(
+        &self,
+        grid: &NavGrid,
+        p: Vec2,
+        id: u32,
+        field: u16,
+        generation: u32,
+        memo: &mut SampleMemo,
+    ) -> (f32, Vec2) {
         let fx = (p.x - grid.origin.x) / grid.h - 0.5 - self.x0 as f32;
         let fy = (p.y - grid.origin.y) / grid.h - 0.5 - self.y0 as f32;
         let (x0, y0) = (floor_i(fx), floor_i(fy));
-        let key = (id, field, x0 as i32, y0 as i32);
-        if !memo.valid || (memo.id, memo.field, memo.x0, memo.y0) != key {
+        let key = (id, field, generation, x0 as i32, y0 as i32);
+        if !memo.valid || (memo.id, memo.field, memo.generation, memo.x0, memo.y0) != key {
             *memo = SampleMemo {
                 valid: true,
                 id,
                 field,
+                generation,
                 x0: x0 as i32,
                 y0: y0 as i32,
                 cells: self.stencil(x0, y0),

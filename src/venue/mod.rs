@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod cache;
+pub mod closure;
 pub mod field;
 pub mod geometry;
 pub mod grid;
@@ -197,6 +198,16 @@ pub struct Venue {
     pub security: security::Security,
     /// Walkable region of each target.
     pub target_region: Vec<u32>,
+    /// What each floor field leads to (same order as `fields`), to compute them again round a
+    /// closed area.
+    pub goals: Vec<field::FieldGoal>,
+    /// The fields' wall buffers.
+    pub buffers: field::Buffers,
+    /// Areas the contingency timeline has closed to the crowd now (see [`closure`]); `fields`
+    /// then lead round them.
+    pub closed: Option<std::sync::Arc<closure::ClosedAreas>>,
+    /// Bumped whenever `fields` are swapped, so no agent keeps a sample of the old ones.
+    pub fields_gen: u32,
 }
 
 impl Venue {

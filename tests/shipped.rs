@@ -65,3 +65,32 @@ fn the_built_in_default_is_the_import_expo() {
     assert_eq!(built_in, report(Some("scenarios/import_expo.ron"), "file"));
     assert_ne!(built_in, report(Some("scenarios/entrance_plaza.ron"), "other"));
 }
+
+/// The Import Expo's contingency variant is the Import Expo with a timeline: from `sim` on, the
+/// two files agree line for line except its timeline (so a change to the one cannot silently
+/// leave the other behind), and its timeline fires.
+#[test]
+fn the_import_expo_contingency_variant_is_the_import_expo_plus_its_timeline() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+    let from_sim = |t: &str| -> Vec<String> {
+        let body = &t[t.find("    sim: (").unwrap_or_else(|| panic!("no sim"))..];
+        let mut out = Vec::new();
+        let mut in_timeline = false;
+        for line in body.lines() {
+            if line == "    timeline: [" {
+                in_timeline = true;
+            } else if in_timeline {
+                in_timeline = line != "    ],";
+            } else {
+                out.push(line.to_string());
+            }
+        }
+        out
+    };
+    let (base, variant) = (read("import_expo.ron"), read("import_expo_contingency.ron"));
+    assert!(variant.contains("    timeline: ["));
+    assert_eq!(from_sim(&base), from_sim(&variant), "import_expo_contingency.ron has drifted from import_expo.ron");
+    let v = cordon::build::load_and_validate(&dir.join("import_expo_contingency.ron")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(v.scenario.timeline.len(), 2);
+}

@@ -590,3 +590,82 @@ fn those_inside_a_cordon_walk_out_and_round_it_and_it_lifts_after_its_for() {
     assert!(fired[1].contains("open again"), "{fired:?}");
     assert_eq!(r.travel_time_s.count, 30, "everyone arrived");
 }
+
+/// A room of 30 m x 10 m with an exit door at each end; 200 people start at its west end and
+/// leave for whichever side is quicker.
+const ROOM: &str = r#"Scenario(
+    name: "two-door-room",
+    sim: (dt: 0.1, start: "00:00", end: "00:10", seed: 1, stop_when_empty: true),
+    venue: (
+        bounds: (min: (-8, -5), max: (38, 15)),
+        cell_size: 0.1,
+        targets: [(name: "outside", area: Polygons([[(-7, 0), (-4, 0), (-4, 10), (-7, 10)], [(34, 0), (37, 0), (37, 10), (34, 10)]]))],
+        sources: [(name: "west-end", area: Polygon([(1, 1), (9, 1), (9, 9), (1, 9)]))],
+    ),
+    rings: [(name: "room", level: Inner, polygon: [(0, 0), (30, 0), (30, 10), (0, 10)])],
+    doors: [
+        (name: "west-door", ring: "room", position: (0, 5), width: 1.0),
+        (name: "east-door", ring: "room", position: (30, 5), width: 1.0),
+    ],
+    crowd: [(name: "leavers", source: "west-end", arrivals: Initial(200), destinations: [(target: "outside")])],
+    timeline: [TIMELINE],
+)"#;
+
+#[test]
+fn a_closed_exit_door_lets_nobody_out_and_its_crowd_goes_to_the_other() {
+    // (doors passed: west, east; the most heading for the west door between 12 s and 70 s)
+    let run = |timeline: &str| {
+        let v = common::from_text(&ROOM.replace("TIMELINE", timeline));
+        let mut sim = common::sim(&v, 1);
+        let mut heading = 0;
+        let r = sim.run(|w| {
+            let t = w.resource::<cordon::schedule::SimClock>().t();
+            if (12.0..70.0).contains(&t) {
+                // (not counting whoever is still in its doorway, within 1 m of its line)
+                let mut q = w.try_query::<(&Walking, &cordon::crowd::Position)>().unwrap();
+                let n = q
+                    .iter(w)
+                    .filter(|(wk, p)| wk.via == Some(Via::Door(0)) && p.0.x > 1.0)
+                    .count();
+                heading = heading.max(n);
+            }
+        });
+        let st = sim.world().resource::<CheckpointState>();
+        (st.doors[0].clone(), st.doors[1].clone(), r, heading)
+    };
+    // open: the crowd at the west end shares the doors by expected time (the near one and its
+    // queue against the far one)
+    let (west, east, _, _) = run("");
+    eprintln!("open: {} west, {} east", west.len(), east.len());
+    assert!(west.len() >= east.len());
+    // the west door shut from 00:00:10 for a minute: nobody through it in that minute, the
+    // crowd pressing at it goes east, and once it reopens those still on their way out choose
+    // again and it is used again
+    let (west, east, r, heading) = run(r#"(at: "00:00:10", for: 60, do: CloseDoor(door: "west-door"))"#);
+    assert_eq!(heading, 0, "people chose the shut door");
+    // (whoever was in the doorway when it shut goes on through: within 2 s)
+    let shut = west.iter().filter(|&&t| (12.0..70.0).contains(&t)).count();
+    let after = west.iter().filter(|&&t| t >= 70.0).count();
+    eprintln!(
+        "west shut 10-70 s: {} west ({shut} while shut, {after} after), {} east; {:?}",
+        west.len(),
+        east.len(),
+        r.timeline.iter().map(|a| a.what.as_str()).collect::<Vec<_>>()
+    );
+    assert_eq!(shut, 0, "people went out through the shut door");
+    assert!(
+        east.len() > 60,
+        "the crowd did not go to the other door: {}",
+        east.len()
+    );
+    assert!(after > 0, "nobody used the door once it reopened");
+    assert_eq!(west.len() + east.len(), 200, "everyone got out");
+    assert!(r.timeline[0].what.starts_with("door west-door closed;") && r.timeline[0].rerouted > 0);
+    assert!(r.timeline[1].what.starts_with("door west-door reopened"));
+    // an unknown door is named
+    let e = common::error_of(&ROOM.replace("TIMELINE", r#"(at: "00:00:10", do: CloseDoor(door: "north-door"))"#));
+    assert!(
+        e.contains("timeline: door \"north-door\" is not defined; known doors: \"west-door\", \"east-door\""),
+        "{e}"
+    );
+}

@@ -90,7 +90,12 @@ fn the_import_expo_contingency_variant_is_the_import_expo_plus_its_timeline() {
     };
     let (base, variant) = (read("import_expo.ron"), read("import_expo_contingency.ron"));
     assert!(variant.contains("    timeline: ["));
-    assert_eq!(from_sim(&base), from_sim(&variant), "import_expo_contingency.ron has drifted from import_expo.ron");
-    let v = cordon::build::load_and_validate(&dir.join("import_expo_contingency.ron")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        from_sim(&base),
+        from_sim(&variant),
+        "import_expo_contingency.ron has drifted from import_expo.ron"
+    );
+    let v =
+        cordon::build::load_and_validate(&dir.join("import_expo_contingency.ron")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(v.scenario.timeline.len(), 2);
 }

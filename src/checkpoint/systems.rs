@@ -123,6 +123,8 @@ pub struct CheckpointState {
     pub closed_at: Vec<Option<f64>>,
     /// Per checkpoint, whether the contingency timeline has it closed now.
     pub plan_closed: Vec<bool>,
+    /// Per door, whether the contingency timeline has it closed now.
+    pub door_closed: Vec<bool>,
     /// Per checkpoint, how many wait at the edge of its full pen ([`PenWaiting`]).
     pub outside: Vec<u32>,
     /// Every interception.
@@ -168,6 +170,7 @@ impl CheckpointState {
             ],
             doors: vec![Vec::new(); venue.security.doors.len()],
             door_heading: vec![0; venue.security.doors.len()],
+            door_closed: vec![false; venue.security.doors.len()],
             closed_at: vec![None; cps.len()],
             plan_closed: vec![false; cps.len()],
             outside: vec![0; cps.len()],
@@ -263,6 +266,9 @@ pub fn choose_checkpoint(
         let walk = f64::from(venue.fields[field as usize].cost_interp(&venue.grid, p)) / f64::from(v0.max(0.1));
         let mut cost = walk;
         if let Via::Door(d) = h {
+            if state.door_closed.get(d as usize).copied().unwrap_or(false) {
+                continue; // closed by the timeline
+            }
             // the door lets out about its capacity: I am through when I get there or when
             // those already on their way have passed, whichever is later
             let door = &sec.doors[d as usize];
@@ -314,6 +320,16 @@ fn plan_routes(
         if venue.security.checkpoints.is_empty() && venue.security.doors.is_empty() {
             continue;
         }
+        if venue
+            .grid
+            .cell_of(p.0)
+            .is_some_and(|i| venue.security.region.get(i) == Some(&u32::MAX))
+        {
+            // on a wall cell (in a door's opening, which the raster keeps closed), which side
+            // the agent is on is unsure: it chooses once off it
+            commands.entity(e).insert(NeedsRoute);
+            continue;
+        }
         if let Some(Via::Door(d)) = w.via {
             state.door_heading[d as usize] = state.door_heading[d as usize].saturating_sub(1);
         }
@@ -356,10 +372,20 @@ fn join_or_pass(
     // through the crowd in front of it to another
     let mut switch: Vec<(u32, Entity, u16)> = Vec::new();
     for (e, a, p, w, _, _) in &q {
+        // a door the timeline closed: whoever was in its doorway then and is back inside
+        // chooses another way out
+        if let Some(Via::Door(d)) = w.via
+            && state.door_closed[d as usize]
+            && !sec.doors[d as usize].in_doorway(p.0)
+            && !sec.doors[d as usize].passed(p.0, a.radius, sec.region_at(&venue.grid, p.0))
+        {
+            commands.entity(e).insert(NeedsRoute);
+            continue;
+        }
         if let Some(Via::Door(d)) = w.via
             && let Some(&o) = sec.door_siblings[d as usize]
                 .iter()
-                .find(|&&o| sec.doors[o as usize].at_opening(p.0))
+                .find(|&&o| !state.door_closed[o as usize] && sec.doors[o as usize].at_opening(p.0))
         {
             switch.push((a.id, e, o));
         }

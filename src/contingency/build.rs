@@ -22,6 +22,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     let mut rules = Vec::new();
     let mut evacuation = None;
     let mut areas = Vec::new();
+    let mut door_names: Vec<String> = Vec::new();
     // timed changes per checkpoint: (checkpoint, lanes 0 / closing 1, from, to, entry)
     let mut windows: Vec<(usize, u8, f64, f64, usize)> = Vec::new();
     for (i, entry) in sc.timeline.iter().enumerate() {
@@ -114,6 +115,21 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             }
             continue;
         }
+        if let Action::CloseDoor { door } | Action::ReopenDoor { door } = &entry.r#do {
+            // door names are known once the doors are built: resolved by `TimelineRt::resolve_doors`
+            let d = door_names.iter().position(|n| n == door).unwrap_or_else(|| {
+                door_names.push(door.clone());
+                door_names.len() - 1
+            });
+            let action = if matches!(entry.r#do, Action::CloseDoor { .. }) {
+                ActionRt::CloseDoor { door: d }
+            } else {
+                ActionRt::ReopenDoor { door: d }
+            };
+            let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+            push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
+            continue;
+        }
         if let Action::Cordon { .. } | Action::CloseZone { .. } = &entry.r#do {
             let area = match &entry.r#do {
                 Action::Cordon { at: c, radius } => {
@@ -189,7 +205,12 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::Close { checkpoint }
             | Action::Reopen { checkpoint }
             | Action::Meter { checkpoint, .. } => checkpoint,
-            Action::Evacuate { .. } | Action::Admission { .. } | Action::Cordon { .. } | Action::CloseZone { .. } => {
+            Action::Evacuate { .. }
+            | Action::Admission { .. }
+            | Action::Cordon { .. }
+            | Action::CloseZone { .. }
+            | Action::CloseDoor { .. }
+            | Action::ReopenDoor { .. } => {
                 continue;
             }
             Action::Surge { group, count, every } => {
@@ -305,7 +326,9 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::Evacuate { .. }
             | Action::Admission { .. }
             | Action::Cordon { .. }
-            | Action::CloseZone { .. } => continue,
+            | Action::CloseZone { .. }
+            | Action::CloseDoor { .. }
+            | Action::ReopenDoor { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
         if entry.when.is_none() {
@@ -351,6 +374,9 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
         following: Vec::new(),
         areas,
         open_areas: Vec::new(),
+        door_names,
+        doors: Vec::new(),
+        door_walls: Vec::new(),
         evacuation,
         rules,
         surges,

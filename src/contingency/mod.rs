@@ -59,6 +59,16 @@ pub enum ActionRt {
         /// Whether it admits.
         open: bool,
     },
+    /// Close door `door` of [`TimelineRt::door_names`].
+    CloseDoor {
+        /// Index into the timeline's door names.
+        door: usize,
+    },
+    /// Reopen door `door` of [`TimelineRt::door_names`].
+    ReopenDoor {
+        /// Index into the timeline's door names.
+        door: usize,
+    },
     /// Close area `area` of [`TimelineRt::areas`] to the crowd.
     CloseArea {
         /// Index into the timeline's areas.
@@ -96,6 +106,8 @@ impl ActionRt {
                 per_minute: f64::NAN,
             }),
             ActionRt::Admission { hall, open } => Some(ActionRt::Admission { hall, open: !open }),
+            ActionRt::CloseDoor { door } => Some(ActionRt::ReopenDoor { door }),
+            ActionRt::ReopenDoor { door } => Some(ActionRt::CloseDoor { door }),
             ActionRt::CloseArea { area } => Some(ActionRt::OpenArea { area }),
             ActionRt::OpenArea { area } => Some(ActionRt::CloseArea { area }),
             ActionRt::Surge { .. } | ActionRt::Evacuate => None,
@@ -213,9 +225,44 @@ pub struct TimelineRt {
     pub areas: Vec<crate::venue::Shape>,
     /// The areas closed now, ascending.
     pub open_areas: Vec<usize>,
+    /// The doors `CloseDoor` and `ReopenDoor` entries name, in order of first mention.
+    pub door_names: Vec<String>,
+    /// Each of those as an index into the venue's doors (filled by [`TimelineRt::resolve_doors`]).
+    pub doors: Vec<usize>,
+    /// Each of those, while closed: the wall segments of its opening (made solid).
+    pub door_walls: Vec<Vec<usize>>,
     /// The evacuation order an `Evacuate` entry gives (at infinity until its rule fires); the
     /// build hands it to the evacuation plugin.
     pub evacuation: Option<crate::evacuation::EvacuationRt>,
+}
+
+impl TimelineRt {
+    /// Finds the doors its entries name among the built doors (a checkpoint's exit door is
+    /// "<checkpoint> exit"); an unknown name goes to `ck`.
+    pub fn resolve_doors(
+        &mut self,
+        ck: &mut crate::scenario::check::Checker,
+        doors: &[crate::venue::security::DoorRt],
+    ) {
+        self.doors = self
+            .door_names
+            .iter()
+            .map(|n| match doors.iter().position(|d| d.name == *n) {
+                Some(d) => d,
+                None => {
+                    ck.named(
+                        n,
+                        format!(
+                            "timeline: door \"{n}\" is not defined; known doors: {}",
+                            crate::scenario::check::quote_list(doors.iter().map(|d| d.name.as_str()))
+                        ),
+                    );
+                    0
+                }
+            })
+            .collect();
+        self.door_walls = vec![Vec::new(); self.door_names.len()];
+    }
 }
 
 /// Plugin owning the timeline (nothing without one).
@@ -459,6 +506,66 @@ fn fire(
                     .and_then(|l| l.halls.get(hall))
                     .map_or("?", |h| h.name.as_str());
                 format!("{name}: admission {}", if open { "resumed" } else { "stopped" })
+            }
+            ActionRt::CloseDoor { door } | ActionRt::ReopenDoor { door } => {
+                let close = matches!(ev.action, ActionRt::CloseDoor { .. });
+                let d = tl.doors.get(door).copied().unwrap_or(usize::MAX);
+                let Some(field) = venue.security.doors.get(d).map(|x| x.field) else {
+                    continue;
+                };
+                if close && !state.door_closed[d] {
+                    state.door_closed[d] = true;
+                    // its opening is a wall to those walking out through it too
+                    let walls = &mut venue.walls;
+                    let opening: Vec<usize> = (0..walls.pass.len()).filter(|&k| walls.pass[k] == field).collect();
+                    for &k in &opening {
+                        walls.pass[k] = crate::venue::grid::SOLID;
+                    }
+                    tl.door_walls[door] = opening;
+                    // everyone on the way to it chooses again, in id order
+                    // (those in the doorway go on through it or back: `join_or_pass`)
+                    let door_rt = &venue.security.doors[d];
+                    let mut heading: Vec<(u32, Entity)> = walking
+                        .iter()
+                        .filter(|(e, _, w)| {
+                            w.via == Some(Via::Door(d as u16))
+                                && !positions.get(*e).is_ok_and(|(p, _)| door_rt.in_doorway(p.0))
+                        })
+                        .map(|(e, a, _)| (a.id, e))
+                        .collect();
+                    heading.sort_unstable();
+                    let mut moved = Vec::new();
+                    for (_, e) in heading {
+                        commands.entity(e).insert(NeedsRoute);
+                        moved.push(e);
+                    }
+                    rerouted = moved.len() as u64;
+                    tl.following.push((tl.fired.len(), moved));
+                } else if !close && state.door_closed[d] {
+                    state.door_closed[d] = false;
+                    for k in std::mem::take(&mut tl.door_walls[door]) {
+                        venue.walls.pass[k] = field;
+                    }
+                    // those on their way out through another door of its ring choose again
+                    let ring = venue.security.doors[d].ring;
+                    let mut heading: Vec<(u32, Entity)> = walking
+                        .iter()
+                        .filter(|(_, _, w)| {
+                            matches!(w.via, Some(Via::Door(o)) if venue.security.doors[o as usize].ring == ring)
+                        })
+                        .map(|(e, a, _)| (a.id, e))
+                        .collect();
+                    heading.sort_unstable();
+                    for (_, e) in heading {
+                        commands.entity(e).insert(NeedsRoute);
+                    }
+                }
+                let name = &venue.security.doors[d].name;
+                if close {
+                    format!("door {name} closed; {rerouted} re-routed")
+                } else {
+                    format!("door {name} reopened")
+                }
             }
             ActionRt::CloseArea { area } | ActionRt::OpenArea { area } => {
                 let close = matches!(ev.action, ActionRt::CloseArea { .. });

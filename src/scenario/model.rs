@@ -211,6 +211,18 @@ pub enum Action {
         /// Where evacuees go: the nearest of these targets by walking time.
         to: Vec<String>,
     },
+    /// Close an exit door (a `doors` entry, or a checkpoint's exit door, "<checkpoint> exit"):
+    /// nobody goes out through it; everyone on the way to it chooses another way out by expected
+    /// time. Undone by `for`, `until` or `ReopenDoor`.
+    CloseDoor {
+        /// Door name.
+        door: String,
+    },
+    /// Reopen a door the timeline closed.
+    ReopenDoor {
+        /// Door name.
+        door: String,
+    },
     /// Close a circle of `radius` m round a point to the crowd (a cordon round a suspicious
     /// object): routes go round it while it is closed (the floor fields are computed again),
     /// those inside walk out by the shortest way, and a place only it leads to is out of reach.

@@ -298,6 +298,15 @@ impl DoorRt {
         Some((to - p).normalize_or_zero())
     }
 
+    /// Whether `p` is in the doorway itself (from 0.3 m inside the opening's line to the end of
+    /// its frame outside and a little beyond, across its width): someone there when the door
+    /// closes goes on through it or back.
+    pub fn in_doorway(&self, p: Vec2) -> bool {
+        let d = p - self.mid();
+        let along = (self.b - self.a).normalize_or_zero();
+        (-0.3..=DOOR_FRAME + 0.6).contains(&d.dot(self.out)) && d.dot(along).abs() <= self.width / 2.0
+    }
+
     /// Whether `p` is right in front of the opening on the inner side (within 1.5 m of it, and
     /// no farther to either side than its jambs).
     #[inline]

@@ -503,36 +503,32 @@ pub fn files(c: &Comparison) -> Result<Vec<(String, Vec<u8>)>> {
             })
             .collect()
     };
-    if c.plans.iter().any(|p| p.series.queueing.iter().any(|q| *q > 0.0)) {
-        let file = "compare_queueing.png";
-        let png = crate::figures::time_chart(
-            file,
+    let queueing = c.plans.iter().any(|p| p.series.queueing.iter().any(|q| *q > 0.0));
+    type Pick = fn(&PlanResult) -> &Vec<f64>;
+    let charts: [(bool, &str, &str, &str, &str, Pick); 2] = [
+        (
+            queueing,
+            "compare_queueing.png",
             "Persons queueing at checkpoints (mean over the runs)",
             "persons queueing",
-            start,
-            &line(&|p| &p.series.queueing),
-            &marks,
-        )?;
-        figs.push((
-            file.into(),
-            "Persons queueing at all checkpoints, per plan: the mean over its runs at each series row. Grey lines mark each plan's timeline as it fired in its first run (plan letter and entry number; \"off\": undone).".into(),
-            png,
-        ));
+            "Persons queueing at all checkpoints, per plan: the mean over its runs at each series row. Grey lines mark each plan's timeline as it fired in its first run (plan letter and entry number; \"off\": undone).",
+            |p| &p.series.queueing,
+        ),
+        (
+            true,
+            "compare_present.png",
+            "Persons on site (mean over the runs)",
+            "persons present",
+            "Persons on site per plan: the mean over its runs at each series row; grey lines as above.",
+            |p| &p.series.present,
+        ),
+    ];
+    for (wanted, file, title, y, caption, pick) in charts {
+        if wanted {
+            let png = crate::figures::time_chart(file, title, y, start, &line(&pick), &marks)?;
+            figs.push((file.into(), caption.into(), png));
+        }
     }
-    let file = "compare_present.png";
-    let png = crate::figures::time_chart(
-        file,
-        "Persons on site (mean over the runs)",
-        "persons present",
-        start,
-        &line(&|p| &p.series.present),
-        &marks,
-    )?;
-    figs.push((
-        file.into(),
-        "Persons on site per plan: the mean over its runs at each series row; grey lines as above.".into(),
-        png,
-    ));
     let json = serde_json::to_vec_pretty(c).map_err(|e| CordonError::Batch(e.to_string()))?;
     let html = html(c, &figs);
     let mut out = vec![
@@ -602,18 +598,7 @@ fn html(c: &Comparison, figs: &[(String, String, Vec<u8>)]) -> String {
             h += "<p class=\"muted\">No timeline action fired.</p>\n";
             continue;
         }
-        h += "<table class=\"timeline\">\n<tr><th>at</th><th>entry</th><th>what</th><th>re-routed</th></tr>\n";
-        for a in &plan.timeline {
-            h += &format!(
-                "<tr><td>{}</td><td>{}{}</td><td>{}</td><td class=\"v\">{}</td></tr>\n",
-                escape(&a.at),
-                a.entry,
-                if a.undo { " (undone)" } else { "" },
-                escape(&a.what),
-                a.rerouted
-            );
-        }
-        h += "</table>\n";
+        h += &crate::figures::html::timeline_table(&format!("timeline-{letter}"), &plan.timeline);
     }
     if !c.failures.is_empty() {
         h += "<h2>Failed runs</h2>\n<ul>\n";

@@ -363,16 +363,7 @@ fn batch(a: cordon::batch::BatchArgs) -> Result<ExitCode> {
 }
 
 fn compare(a: &cordon::compare::CompareArgs) -> Result<ExitCode> {
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let b = indicatif::ProgressBar::new(0);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} runs ({eta} left)",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        b
-    });
+    let bar = runs_bar();
     let done = |k: u64, n: u64| {
         if let Some(b) = &bar {
             b.set_length(n);
@@ -393,8 +384,9 @@ fn compare(a: &cordon::compare::CompareArgs) -> Result<ExitCode> {
     })
 }
 
-fn optimize(a: &cordon::optimize::OptimizeArgs) -> Result<ExitCode> {
-    let bar = std::io::stderr().is_terminal().then(|| {
+/// A progress bar of runs on a terminal (None when stderr is not one).
+fn runs_bar() -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
             indicatif::ProgressStyle::with_template(
@@ -403,7 +395,11 @@ fn optimize(a: &cordon::optimize::OptimizeArgs) -> Result<ExitCode> {
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
-    });
+    })
+}
+
+fn optimize(a: &cordon::optimize::OptimizeArgs) -> Result<ExitCode> {
+    let bar = runs_bar();
     let done = |k: u64, n: u64| {
         if let Some(b) = &bar {
             b.set_length(n);

@@ -196,6 +196,25 @@ pub const STYLE: &str = "<style>\nbody{font-family:system-ui,sans-serif;margin:2
     th{background:#f0f0f0}td.v{font-weight:bold;white-space:nowrap}figure{margin:2em 0}img{max-width:100%;border:1px solid #ddd}\n\
     figcaption{color:#555;margin-top:.4em}.muted{color:#666}\n</style>\n";
 
+/// The timeline's actions as they fired, as a table with HTML id `id` (names escaped).
+pub fn timeline_table(id: &str, actions: &[crate::report::ActionReport]) -> String {
+    let mut h = format!(
+        "<table id=\"{}\">\n<tr><th>Time</th><th>Entry</th><th>What happened</th><th>Re-routed</th></tr>\n",
+        escape(id)
+    );
+    for a in actions {
+        h += &format!(
+            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(&a.at),
+            a.entry,
+            if a.undo { " (undone)" } else { "" },
+            escape(&a.what),
+            a.rerouted
+        );
+    }
+    h + "</table>\n"
+}
+
 /// The whole page. `settings` are extra (name, value) lines about the run (file, threads, ...).
 pub fn page(r: &Report, start_s: f64, description: &str, settings: &[(String, String)], figures: &[Figure]) -> String {
     let mut h = String::new();
@@ -229,18 +248,8 @@ pub fn page(r: &Report, start_s: f64, description: &str, settings: &[(String, St
     }
     h += "</table>\n";
     if !r.timeline.is_empty() {
-        h += "<h2>Timeline</h2>\n<table id=\"timeline\">\n<tr><th>Time</th><th>Entry</th><th>What happened</th><th>Re-routed</th></tr>\n";
-        for a in &r.timeline {
-            h += &format!(
-                "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>\n",
-                escape(&a.at),
-                a.entry,
-                if a.undo { " (undone)" } else { "" },
-                escape(&a.what),
-                a.rerouted
-            );
-        }
-        h += "</table>\n";
+        h += "<h2>Timeline</h2>\n";
+        h += &timeline_table("timeline", &r.timeline);
     }
     h += "<h2>Figures</h2>\n";
     for f in figures {

@@ -36,15 +36,9 @@ pub struct CompareArgs {
     /// Replications per plan (the same seeds for every plan).
     #[arg(long, default_value_t = 10)]
     pub runs: u64,
-    /// Base seed (default: the first plan's).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Stop each run after this many simulated seconds.
-    #[arg(long)]
-    pub until: Option<f64>,
-    /// Runs at once (default: the core count).
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub run: batch::args::RunSettings,
     /// Output folder (default out/<first scenario>-compare).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -144,7 +138,7 @@ fn usage(s: String) -> CordonError {
 }
 
 fn prepare(a: &CompareArgs) -> Result<Plans> {
-    if let Some(u) = a.until
+    if let Some(u) = a.run.until
         && !(u.is_finite() && u > 0.0)
     {
         return Err(usage(format!("--until must be a positive number of seconds, got {u}")));
@@ -239,14 +233,14 @@ pub fn run_args(a: &CompareArgs, done: &(dyn Fn(u64, u64) + Sync)) -> Result<(Co
 /// Runs the comparison described by the arguments; returns it and its files (not yet written).
 pub fn run(a: &CompareArgs, done: &(dyn Fn(u64, u64) + Sync)) -> Result<(Comparison, Vec<(String, Vec<u8>)>, PathBuf)> {
     let plans = prepare(a)?;
-    let seed = a.seed.unwrap_or(plans.first_seed);
+    let seed = a.run.seed.unwrap_or(plans.first_seed);
     let runs = a.runs;
     let spec = BatchSpec {
         file: plans.files.first().cloned(),
         scenario: plans.first_name.clone(),
         runs,
         seed,
-        until: a.until,
+        until: a.run.until,
         sets: vec![],
         sweeps: vec![],
     };
@@ -274,7 +268,7 @@ pub fn run(a: &CompareArgs, done: &(dyn Fn(u64, u64) + Sync)) -> Result<(Compari
             &vs[p as usize],
             &SimOptions {
                 seed: Some(s),
-                until: a.until,
+                until: a.run.until,
                 threads: 1,
                 multi_threaded_executor: false,
             },
@@ -314,12 +308,12 @@ pub fn run(a: &CompareArgs, done: &(dyn Fn(u64, u64) + Sync)) -> Result<(Compari
         &spec,
         &plans.variants,
         &todo,
-        batch::args::jobs_or_cores(a.jobs),
+        batch::args::jobs_or_cores(a.run.jobs),
         &counted,
         &runner,
     );
     let extras = extras.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut cmp = summarise_plans(&plans, &rows, &extras, seed, runs, a.until);
+    let mut cmp = summarise_plans(&plans, &rows, &extras, seed, runs, a.run.until);
     cmp.start_s = plans.first_start;
     let files = files(&cmp)?;
     Ok((cmp, files, out_dir))

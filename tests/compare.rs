@@ -23,7 +23,10 @@ fn args(files: Vec<PathBuf>, sets: &[&str], out: &Path, jobs: usize) -> CompareA
         files,
         sets: sets.iter().map(|s| s.to_string()).collect(),
         runs: 4,
-        jobs: Some(jobs),
+        run: cordon::batch::args::RunSettings {
+            jobs: Some(jobs),
+            ..Default::default()
+        },
         out: Some(out.to_path_buf()),
         ..Default::default()
     }

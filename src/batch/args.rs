@@ -52,6 +52,21 @@ pub struct BatchArgs {
     pub limits: Limits,
 }
 
+/// How a study's runs run (`cordon optimize`, `cordon compare`): simulated length, base seed,
+/// runs at once.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunSettings {
+    /// Simulated seconds per run (default: each scenario's end).
+    #[arg(long)]
+    pub until: Option<f64>,
+    /// Base seed (default: the (first) scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Parallel runs (default: the core count).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
 /// A batch ready to run: its spec, the scenario, every sweep point validated, where it goes.
 pub struct Prepared {
     /// What the batch is.

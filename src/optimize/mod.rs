@@ -106,15 +106,9 @@ pub struct OptimizeOptions {
     /// Surrogate plans verified besides the input plan.
     #[arg(long, default_value_t = 2)]
     pub top: usize,
-    /// Simulated seconds per run.
-    #[arg(long)]
-    pub until: Option<f64>,
-    /// Base seed (default: the scenario's).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Parallel runs (default: the core count).
-    #[arg(long)]
-    pub jobs: Option<usize>,
+    #[allow(missing_docs)]
+    #[command(flatten)]
+    pub run: batch::args::RunSettings,
 }
 
 /// `cordon optimize` as a library call: reads the file, optimises, and writes the plan, the
@@ -669,14 +663,14 @@ pub fn verify(
         .iter()
         .map(|p| batch::variant(&doc, &p.changes, file, &Default::default(), &mut cache))
         .collect::<Result<_>>()?;
-    let seed = opts.seed.unwrap_or(sc.sim.seed);
+    let seed = opts.run.seed.unwrap_or(sc.sim.seed);
     let runs = opts.verify_runs.max(1);
     let spec = batch::BatchSpec {
         file: Some(file.into()),
         scenario: sc.name.clone(),
         runs,
         seed,
-        until: opts.until,
+        until: opts.run.until,
         sets: vec![],
         sweeps: vec![],
     };
@@ -690,7 +684,7 @@ pub fn verify(
             &vs[p as usize],
             &SimOptions {
                 seed: Some(s),
-                until: opts.until,
+                until: opts.run.until,
                 threads: 1,
                 multi_threaded_executor: false,
             },
@@ -712,7 +706,7 @@ pub fn verify(
         &spec,
         &variants,
         &todo,
-        batch::args::jobs_or_cores(opts.jobs),
+        batch::args::jobs_or_cores(opts.run.jobs),
         done,
         &runner,
     );
@@ -912,7 +906,7 @@ pub fn run(
     let v = crate::build::validate(&sc, label, Some(text))?;
     let cell = sc.metrics.coverage_cell as f32;
     let mut cov = Coverage::new(&v.venue, cell, 1.0, vec![opts.threshold]);
-    let seed = opts.seed.unwrap_or(sc.sim.seed);
+    let seed = opts.run.seed.unwrap_or(sc.sim.seed);
     let places = !matches!(opts.objective, Objective::EnterP90);
     let movable = if places {
         movable_groups(&sc, &opts.posts, &opts.patrols)?
@@ -921,7 +915,7 @@ pub fn run(
     };
     within_zones(&v, &opts.within)?;
     say("baseline run for the demand ...");
-    let base = baseline(&v, &mut cov, seed, opts.until, &movable, opts.threshold);
+    let base = baseline(&v, &mut cov, seed, opts.run.until, &movable, opts.threshold);
     say("surrogate search ...");
     let mut plans = propose(&sc, &v, opts, &base, &mut cov)?;
     if !places {
@@ -934,7 +928,7 @@ pub fn run(
                 round - 1
             ));
             let vr = batch::variant(&doc, &last.changes, label, &Default::default(), &mut Default::default())?;
-            let b = baseline(&vr, &mut cov, seed, opts.until, &[], opts.threshold);
+            let b = baseline(&vr, &mut cov, seed, opts.run.until, &[], opts.threshold);
             let (_, lanes, gain) = lane_plan(&vr, opts, &b, Some(&chosen))?;
             let changes = lane_changes(&v, &chosen, &lanes);
             if changes.is_empty() || plans.iter().any(|p| p.changes == changes) {
@@ -978,7 +972,7 @@ pub fn run(
         ("base seed".into(), seed.to_string()),
         (
             "simulated".into(),
-            opts.until.map_or("the whole scenario".into(), |u| format!("{u} s")),
+            opts.run.until.map_or("the whole scenario".into(), |u| format!("{u} s")),
         ),
     ];
     if places {

@@ -13,7 +13,6 @@ use crate::error::{CordonError, Result};
 use crate::figures::html::{STYLE, base64, escape};
 use crate::report::ActionReport;
 use crate::scenario::{self, Limits};
-use crate::sim::{SimOptions, Simulation};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -264,16 +263,7 @@ pub fn run(a: &CompareArgs, done: &(dyn Fn(u64, u64) + Sync)) -> Result<(Compari
     let runner = |_: &BatchSpec, vs: &[Validated], g: u64| {
         let (p, k) = (g / runs, g % runs);
         let s = batch::run_seed(seed, 0, k);
-        let mut sim = Simulation::new(
-            &vs[p as usize],
-            &SimOptions {
-                seed: Some(s),
-                until: a.run.until,
-                threads: 1,
-                multi_threaded_executor: false,
-            },
-        );
-        let report = sim.run(|_| {});
+        let report = batch::replicate(&vs[p as usize], s, a.run.until);
         let queueing: Vec<f64> = (0..report.series.len())
             .map(|i| {
                 report.security.as_ref().map_or(0.0, |sec| {

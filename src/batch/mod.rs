@@ -369,18 +369,24 @@ pub fn run_all_with(
     rows
 }
 
+/// One replication of a study: a serial run of `v` with `seed`, stopped after `until` simulated
+/// seconds (None: at the scenario's end). Batches, the optimiser's verification and `compare`
+/// all run their replications so.
+pub fn replicate(v: &Validated, seed: u64, until: Option<f64>) -> Report {
+    let opts = SimOptions {
+        seed: Some(seed),
+        until,
+        threads: 1,
+        multi_threaded_executor: false,
+    };
+    Simulation::new(v, &opts).run(|_| {})
+}
+
 /// Runs global replication `g`.
 pub fn run_one(spec: &BatchSpec, variants: &[Validated], g: u64) -> RunRow {
     let (p, k) = (g / spec.runs, g % spec.runs);
     let seed = run_seed(spec.seed, p, k);
-    let opts = SimOptions {
-        seed: Some(seed),
-        until: spec.until,
-        threads: 1,
-        multi_threaded_executor: false,
-    };
-    let mut sim = Simulation::new(&variants[p as usize], &opts);
-    let report = sim.run(|_| {});
+    let report = replicate(&variants[p as usize], seed, spec.until);
     RunRow {
         index: g,
         point: p,

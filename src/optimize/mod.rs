@@ -680,16 +680,7 @@ pub fn verify(
     let runner = |_: &batch::BatchSpec, vs: &[Validated], g: u64| {
         let (p, k) = (g / runs, g % runs);
         let s = batch::run_seed(seed, 0, k);
-        let mut sim = Simulation::new(
-            &vs[p as usize],
-            &SimOptions {
-                seed: Some(s),
-                until: opts.run.until,
-                threads: 1,
-                multi_threaded_executor: false,
-            },
-        );
-        let report = sim.run(|_| {});
+        let report = batch::replicate(&vs[p as usize], s, opts.run.until);
         let mut m = batch::headline(&report);
         m.push(objective_value(obj, th, &report));
         batch::RunRow {

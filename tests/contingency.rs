@@ -134,6 +134,62 @@ fn closing_one_of_two_gates_moves_its_queue_and_fills_the_other_to_capacity() {
         .unwrap_or_else(|| panic!("re-route not finished: {:?}", r.timeline));
     eprintln!("re-route took {took} s");
     assert!(took > 0.0 && took < 200.0, "{took}");
+    // their detour: those queueing at west walk to east's pen, 80 m along the fence less the
+    // pens' half-widths (4 m each); the way on from either gate to the hall is the same
+    let d = r.timeline[0].detour.as_ref().expect("detours");
+    let i = r.timeline[0].impact.as_ref().expect("impact");
+    eprintln!("{}", r.timeline[0].impact_words());
+    assert_eq!(d.people, r.timeline[0].rerouted, "everyone re-routed chose again");
+    assert!(d.max_m >= 70.0 && d.max_m <= 85.0, "longest detour {} m", d.max_m);
+    assert!(d.mean_m > 0.0 && d.mean_m <= d.max_m, "{d:?}");
+    // the queue at both gates: 0.8 /s in and 0.5 /s out from the closure until arrivals stop at
+    // 09:30 (1,200 s): it rises by 0.3 x 1,200 = 360 (Poisson arrivals: sd sqrt(0.8 x 1,200) =
+    // 31; 3 sd allowed), peaking as the last arrivals reach it
+    assert_eq!(i.checkpoints, ["west", "east"]);
+    let rise = i.queue_peak as f64 - i.queue_before as f64;
+    assert!((rise - 360.0).abs() <= 93.0, "queue rose by {rise}, not 360");
+    assert!(
+        i.queue_peak_at.as_str() >= "09:30:00" && i.queue_peak_at.as_str() <= "09:31:00",
+        "{i:?}"
+    );
+}
+
+#[test]
+fn a_gate_closed_for_ten_minutes_costs_the_queue_the_fluid_model_predicts_and_it_recovers() {
+    // west closed 09:10-09:20: 0.8 /s into east's 0.5 /s raises the queue by 0.3 x 600 = 180
+    // (sd sqrt(0.8 x 600) = 22); then both gates serve 1.0 /s against 0.8 /s arriving until
+    // 09:30, so the excess drains at 0.2 /s: back at the level before 900 s after the reopening,
+    // 1,500 s after the closure (3 sd of the excess: 330 s)
+    let text = two_gates(r#"(at: "09:10", for: 600, do: Close(checkpoint: "west"))"#);
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    sim.run_to(2400.0, |_| {});
+    let r = sim.report("end");
+    let a = &r.timeline[0];
+    let i = a.impact.as_ref().expect("impact");
+    eprintln!("{}", a.impact_words());
+    let rise = i.queue_peak as f64 - i.queue_before as f64;
+    assert!((rise - 180.0).abs() <= 66.0, "queue rose by {rise}, not 180");
+    assert!(
+        i.queue_peak_at.as_str() >= "09:19:00" && i.queue_peak_at.as_str() <= "09:21:00",
+        "{i:?}"
+    );
+    let back = i.back_to_level_s.expect("back to its level within the run");
+    assert!((back - 1500.0).abs() <= 330.0, "back after {back} s, not 1,500");
+    // the longest wait since: the last to join east before the reopening waits for the queue
+    // ahead of them (its peak) at 0.5 /s, within a quarter
+    let wait = i.queue_peak as f64 / 0.5;
+    assert!(
+        (i.wait_peak_s / wait - 1.0).abs() <= 0.25,
+        "longest wait {} s, not {wait}",
+        i.wait_peak_s
+    );
+    // the reopening has no impact of its own (the entry's covers it)
+    assert!(
+        r.timeline[1].undo && r.timeline[1].impact.is_none(),
+        "{:?}",
+        r.timeline[1]
+    );
 }
 
 #[test]
@@ -558,14 +614,25 @@ fn those_inside_a_cordon_walk_out_and_round_it_and_it_lifts_after_its_for() {
     let v = common::from_text(&text);
     let mut sim = common::sim(&v, 5);
     let (mut inside_at_close, mut inside_later, mut inside_after) = (0usize, 0usize, 0usize);
+    let mut west_at_close: Vec<f32> = Vec::new();
+    let mut in_cordon = 0;
     sim.run_to(f64::INFINITY, |w| {
         let t = w.resource::<cordon::schedule::SimClock>().t();
         let n = common::positions(w)
             .iter()
             .filter(|(_, p)| p.distance(bevy::math::Vec2::new(40.0, 30.0)) < 9.5)
             .count();
-        if (60.0..60.1).contains(&t) {
+        if (60.0..60.05).contains(&t) {
             inside_at_close = n;
+            in_cordon = common::positions(w)
+                .iter()
+                .filter(|(_, p)| p.distance(bevy::math::Vec2::new(40.0, 30.0)) < 10.0)
+                .count();
+            west_at_close = common::positions(w)
+                .iter()
+                .filter(|(_, p)| p.x < 30.0)
+                .map(|(_, p)| p.x)
+                .collect();
         } else if (80.0..240.0).contains(&t) {
             // 10 m out at 1.2 m/s: under 9 s
             inside_later = inside_later.max(n);
@@ -589,6 +656,40 @@ fn those_inside_a_cordon_walk_out_and_round_it_and_it_lifts_after_its_for() {
     );
     assert!(fired[1].contains("open again"), "{fired:?}");
     assert_eq!(r.travel_time_s.count, 30, "everyone arrived");
+    // those still west of it walk round it: from a m before its middle to the target's near
+    // edge b = 29 m beyond it, two tangents and the arc between them instead of a + b
+    let (rad, b) = (10.0f64, 29.0f64);
+    let extra = |a: f64| {
+        (a * a - rad * rad).sqrt()
+            + (b * b - rad * rad).sqrt()
+            + rad * (std::f64::consts::PI - (rad / a).acos() - (rad / b).acos())
+            - (a + b)
+    };
+    let want: Vec<f64> = west_at_close.iter().map(|&x| extra(40.0 - f64::from(x))).collect();
+    let d = r.timeline[0].detour.as_ref().expect("detours");
+    let mean = want.iter().sum::<f64>() / want.len() as f64;
+    eprintln!(
+        "{} west of it at the closing (predicted +{mean:.2} m on average); {}",
+        want.len(),
+        r.timeline[0].impact_words()
+    );
+    assert_eq!(
+        d.people as usize,
+        want.len(),
+        "everyone west of it has a longer way, nobody else"
+    );
+    // (the raster closes the cells whose centres lie inside: a few tenths of a metre either way)
+    assert!(
+        (d.mean_m - mean).abs() <= 0.5,
+        "+{} m on average, predicted +{mean:.2}",
+        d.mean_m
+    );
+    assert_eq!(
+        r.timeline[0].rerouted as usize,
+        want.len() + in_cordon,
+        "{:?}",
+        r.timeline[0]
+    );
 }
 
 /// A room of 30 m x 10 m with an exit door at each end; 200 people start at its west end and

@@ -385,6 +385,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
         planned,
         next: 0,
         fired: Vec::new(),
+        impacts: Vec::new(),
     }
 }
 

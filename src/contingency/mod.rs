@@ -199,6 +199,107 @@ pub struct Fired {
     /// For a closure: seconds until the last of those re-routed had joined another queue, was
     /// being screened or had left (None: not all within the run).
     pub reroute_s: Option<f64>,
+    /// The checkpoints whose queues it affects (empty: none).
+    pub scope: Vec<usize>,
+    /// Its detours: (people whose way got longer, sum and longest of the extra length, m).
+    pub detours: (u64, f64, f64),
+}
+
+impl Fired {
+    /// Counts one person's detour of `extra` m.
+    fn detour(&mut self, extra: f64) {
+        self.detours.0 += 1;
+        self.detours.1 += extra;
+        self.detours.2 = self.detours.2.max(extra);
+    }
+}
+
+/// What an action did to the queues it affects, followed step by step from when it fired
+/// until they are back at or below their length then.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Impact {
+    /// Its index in [`TimelineRt::fired`].
+    pub fired: usize,
+    /// The persons queueing at its checkpoints when it fired.
+    pub before: u64,
+    /// The longest those queues were since, and when (s after the start).
+    pub peak: (u64, f64),
+    /// Whether they have been longer than `before` since.
+    pub rose: bool,
+    /// When it was undone (it counts as undone when it fired if nothing undoes it; None: in
+    /// force).
+    pub undone: Option<f64>,
+    /// When the queues were back at or below `before`, after it was undone and after they had
+    /// risen above it (None: not yet).
+    pub back: Option<f64>,
+    /// The longest wait of those whose screening at its checkpoints began since it fired, s.
+    pub wait_peak: f64,
+    /// Per checkpoint of its scope, the waits already looked at.
+    seen: Vec<usize>,
+}
+
+/// A person a closure sent to choose their way again: where they were and how long their way
+/// was then (to the crossing, and on from it to their goal: NaN if unknown), until they choose.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct Detour {
+    /// Index into [`TimelineRt::fired`].
+    pub fired: usize,
+    /// Where they were.
+    pub from: Vec2,
+    /// Their way left then: (to the crossing, on from it), m.
+    pub before: (f32, f32),
+}
+
+/// The length of a way left from `p`, m: to the crossing `via` (or the goal) on field
+/// `target`, and on from the crossing's far side to the goal (NaN: the goal's field does not
+/// reach it; 0 without a crossing). `taut`: the shortest way the fields lead along
+/// ([`crate::venue::field::FloorField::way_length`]); else their cost (quicker, and never
+/// shorter: it also counts keeping off walls).
+pub fn way_left(
+    venue: &Venue,
+    fields: &[std::sync::Arc<crate::venue::field::FloorField>],
+    (target, via, goal): (u16, Option<Via>, u16),
+    p: Vec2,
+    taut: bool,
+) -> (f32, f32) {
+    let length = |field: u16, at: Vec2| {
+        fields.get(field as usize).map_or(f32::INFINITY, |f| {
+            if taut {
+                f.way_length(&venue.grid, at)
+            } else {
+                f.cost_interp(&venue.grid, at)
+            }
+        })
+    };
+    let sec = &venue.security;
+    let beyond = match via {
+        None => None,
+        Some(Via::Lanes(k)) => sec.checkpoints.get(k as usize).map(|cp| cp.pos - cp.out * 1.5),
+        Some(Via::Door(d)) => sec
+            .doors
+            .get(d as usize)
+            .map(|door| door.mid() + door.out * (crate::venue::security::DOOR_FRAME + 0.8)),
+    };
+    let on = match (via, beyond) {
+        (None, _) => 0.0,
+        (Some(_), None) => f32::NAN,
+        (Some(_), Some(b)) => Some(length(goal, b)).filter(|c| c.is_finite()).unwrap_or(f32::NAN),
+    };
+    (length(target, p), on)
+}
+
+/// How much longer the way `after` is than `before` (the onward parts counted when both are
+/// known); None when the new way's length is unknown.
+fn extra(before: (f32, f32), after: (f32, f32)) -> Option<f64> {
+    if !after.0.is_finite() || !before.0.is_finite() {
+        return None;
+    }
+    let on = if before.1.is_finite() && after.1.is_finite() {
+        after.1 - before.1
+    } else {
+        0.0
+    };
+    Some(f64::from(after.0 - before.0 + on))
 }
 
 /// The timeline at run time.
@@ -234,6 +335,8 @@ pub struct TimelineRt {
     /// The evacuation order an `Evacuate` entry gives (at infinity until its rule fires); the
     /// build hands it to the evacuation plugin.
     pub evacuation: Option<crate::evacuation::EvacuationRt>,
+    /// The actions on queues being followed, and those followed to the end.
+    pub impacts: Vec<Impact>,
 }
 
 impl TimelineRt {
@@ -287,7 +390,7 @@ impl Plugin for ContingencyPlugin {
             SimStep,
             fire.in_set(SimSystems::Spawn).before(crate::evacuation::OrderSet),
         );
-        app.add_systems(SimStep, follow.in_set(SimSystems::Measure));
+        app.add_systems(SimStep, (follow, follow_impacts).in_set(SimSystems::Measure));
     }
 }
 
@@ -345,7 +448,7 @@ fn fire(
     hall_list: Option<Res<Halls>>,
     metrics: Option<Res<Metrics>>,
     mut evacuation: Option<ResMut<crate::evacuation::EvacuationRt>>,
-    queued: Query<(&Agent, &Leg), With<Queued>>,
+    queued: Query<(&Agent, &Leg, &crate::crowd::Position), With<Queued>>,
     walking: Query<(Entity, &Agent, &Walking)>,
 ) {
     let Some(mut state) = state else { return };
@@ -444,6 +547,21 @@ fn fire(
     }
     for (ev, reason) in now {
         let mut rerouted = 0;
+        let fired = tl.fired.len();
+        let mut detours: Vec<f64> = Vec::new();
+        let ncp = venue.security.checkpoints.len();
+        let scope: Vec<usize> = match ev.action {
+            ActionRt::Lanes { cp, .. } | ActionRt::Meter { cp, .. } => vec![cp],
+            // a closure moves its queue to its ring's other checkpoints
+            ActionRt::Close { cp } | ActionRt::Reopen { cp } => {
+                let ring = venue.security.checkpoints[cp].ring;
+                (0..ncp)
+                    .filter(|&k| venue.security.checkpoints[k].ring == ring)
+                    .collect()
+            }
+            ActionRt::Surge { .. } => (0..ncp).collect(),
+            _ => Vec::new(),
+        };
         let what = match ev.action {
             ActionRt::Lanes { cp, open } => {
                 let before = state.queues[cp].open_lanes() as u32;
@@ -461,7 +579,14 @@ fn fire(
             ActionRt::Close { cp } => {
                 state.plan_closed[cp] = true;
                 let mut moved = Vec::new();
-                rerouted = reroute(&mut commands, &mut state, cp, &queued, &walking, &mut moved);
+                rerouted = reroute(
+                    &mut commands,
+                    &venue,
+                    &mut state,
+                    (cp, fired),
+                    (&queued, &walking, &positions),
+                    &mut moved,
+                );
                 tl.following.push((tl.fired.len(), moved));
                 format!("{} closed; {rerouted} re-routed", venue.security.checkpoints[cp].name)
             }
@@ -537,6 +662,14 @@ fn fire(
                     let mut moved = Vec::new();
                     for (_, e) in heading {
                         commands.entity(e).insert(NeedsRoute);
+                        if let (Ok((a, w)), Ok((p, _))) = (walking.get(e).map(|x| (x.1, x.2)), positions.get(e)) {
+                            let before = way_left(&venue, &venue.fields, (w.target, w.via, a.goal(w.leg)), p.0, true);
+                            commands.entity(e).insert(Detour {
+                                fired,
+                                from: p.0,
+                                before,
+                            });
+                        }
                         moved.push(e);
                     }
                     rerouted = moved.len() as u64;
@@ -576,8 +709,38 @@ fn fire(
                     Err(i) if close => tl.open_areas.insert(i, area),
                     _ => {}
                 }
+                let fields_before = venue.fields.clone();
                 closures.apply(&mut venue, &tl.areas, &tl.open_areas);
                 let shape = &tl.areas[area];
+                if close {
+                    // whose way is longer now, and by how much (in id order)
+                    let mut walkers: Vec<(u32, Entity)> = walking.iter().map(|(e, a, _)| (a.id, e)).collect();
+                    walkers.sort_unstable();
+                    for (_, e) in walkers {
+                        let (Ok((_, a, w)), Ok((p, _))) = (walking.get(e), positions.get(e)) else {
+                            continue;
+                        };
+                        if shape.contains(p.0) {
+                            rerouted += 1; // sent out
+                            continue;
+                        }
+                        // a way whose cost did not rise is no longer (the cheap test first)
+                        let goal = a.goal(w.leg);
+                        let way = |fields: &[std::sync::Arc<crate::venue::field::FloorField>], taut: bool| {
+                            way_left(&venue, fields, (w.target, w.via, goal), p.0, taut)
+                        };
+                        if extra(way(&fields_before, false), way(&venue.fields, false)).is_none_or(|x| x <= 0.5) {
+                            continue;
+                        }
+                        let (before, after) = (way(&fields_before, true), way(&venue.fields, true));
+                        if let Some(x) = extra(before, after)
+                            && x > 0.5
+                        {
+                            rerouted += 1;
+                            detours.push(x);
+                        }
+                    }
+                }
                 let name = match shape {
                     crate::venue::Shape::Circle(c, r) => format!("cordon of {r} m round ({}, {})", c.x, c.y),
                     _ => format!("zone {}", area_name(&venue, shape)),
@@ -610,14 +773,77 @@ fn fire(
         } else {
             format!("{what} ({reason})")
         };
-        tl.fired.push(Fired {
+        let mut f = Fired {
             t,
             entry: ev.entry,
             undo: ev.undo,
             what,
             rerouted,
             reroute_s: None,
-        });
+            scope: Vec::new(),
+            detours: (0, 0.0, 0.0),
+        };
+        for x in detours {
+            f.detour(x);
+        }
+        if ev.undo {
+            // the entry's impact is over once its queues are back at their level from now on
+            if let Some(i) = tl
+                .impacts
+                .iter_mut()
+                .rev()
+                .find(|i| tl.fired[i.fired].entry == ev.entry && i.undone.is_none())
+            {
+                i.undone = Some(t);
+            }
+        } else if !scope.is_empty() {
+            let undone_later = ev.action.undo().is_some()
+                && (tl.planned[tl.next..].iter().any(|p| p.entry == ev.entry && p.undo)
+                    || tl
+                        .rules
+                        .iter()
+                        .any(|r| r.entry == ev.entry && (r.until.is_some() || r.dur.is_some())));
+            let before = scope.iter().map(|&k| state.queue_length(k) as u64).sum();
+            tl.impacts.push(Impact {
+                fired,
+                before,
+                peak: (before, t),
+                rose: false,
+                undone: if undone_later { None } else { Some(t) },
+                back: None,
+                wait_peak: 0.0,
+                seen: scope.iter().map(|&k| state.records[k].waits.len()).collect(),
+            });
+            f.scope = scope;
+        }
+        tl.fired.push(f);
+    }
+}
+
+/// Follows each action's queues from when it fired: their peak, the longest wait begun since,
+/// and when they are back at or below their length then (after it was undone, and after they
+/// had risen above it); then stops following it.
+fn follow_impacts(clock: Res<SimClock>, mut tl: ResMut<TimelineRt>, state: Option<Res<CheckpointState>>) {
+    let Some(state) = state else { return };
+    let t = clock.t_end();
+    let tl = &mut *tl;
+    for i in tl.impacts.iter_mut().filter(|i| i.back.is_none()) {
+        let scope = &tl.fired[i.fired].scope;
+        let n: u64 = scope.iter().map(|&k| state.queue_length(k) as u64).sum();
+        for (s, &k) in i.seen.iter_mut().zip(scope) {
+            let waits = &state.records[k].waits;
+            if let Some(w) = waits[*s..].iter().copied().reduce(f64::max) {
+                i.wait_peak = i.wait_peak.max(w);
+            }
+            *s = waits.len();
+        }
+        if n > i.peak.0 {
+            i.peak = (n, t);
+        }
+        i.rose |= n > i.before;
+        if i.rose && n <= i.before && i.undone.is_some_and(|u| t >= u) {
+            i.back = Some(t);
+        }
     }
 }
 
@@ -675,19 +901,33 @@ fn area_name(venue: &Venue, shape: &crate::venue::Shape) -> String {
 
 /// Everyone queueing at checkpoint `k` leaves its queue and walks on towards their goal, and
 /// they and everyone on the way to `k` choose their crossing again; returns how many.
+#[allow(clippy::type_complexity)]
 fn reroute(
     commands: &mut Commands,
+    venue: &Venue,
     state: &mut CheckpointState,
-    k: usize,
-    queued: &Query<(&Agent, &Leg), With<Queued>>,
-    walking: &Query<(Entity, &Agent, &Walking)>,
+    (k, fired): (usize, usize),
+    (queued, walking, positions): (
+        &Query<(&Agent, &Leg, &crate::crowd::Position), With<Queued>>,
+        &Query<(Entity, &Agent, &Walking)>,
+        &Query<(&crate::crowd::Position, Has<Walking>)>,
+    ),
     moved: &mut Vec<Entity>,
 ) -> u64 {
     let mut n = 0;
+    let via = Some(Via::Lanes(k as u16));
     // the queue, in id order (members being screened stay: their screening ends as usual)
     let members: Vec<(u64, Entity)> = state.members[k].iter().map(|(&id, &e)| (id, e)).collect();
     for (id, e) in members {
-        let Ok((a, &leg)) = queued.get(e) else { continue };
+        let Ok((a, &leg, p)) = queued.get(e) else { continue };
+        commands.entity(e).insert(Detour {
+            fired,
+            from: p.0,
+            before: (
+                0.0,
+                way_left(venue, &venue.fields, (a.goal(leg), via, a.goal(leg)), p.0, true).1,
+            ),
+        });
         state.leave_queue(k, id, None);
         commands.entity(e).remove::<(Queued, Standing, Leg)>().insert((
             Walking {
@@ -703,12 +943,19 @@ fn reroute(
     // on the way (or held outside its full pen), in id order
     let mut heading: Vec<(u32, Entity)> = walking
         .iter()
-        .filter(|(_, _, w)| w.via == Some(Via::Lanes(k as u16)))
+        .filter(|(_, _, w)| w.via == via)
         .map(|(e, a, _)| (a.id, e))
         .collect();
     heading.sort_unstable();
     for (_, e) in heading {
         commands.entity(e).insert(NeedsRoute);
+        if let (Ok((_, a, w)), Ok((p, _))) = (walking.get(e), positions.get(e)) {
+            commands.entity(e).insert(Detour {
+                fired,
+                from: p.0,
+                before: way_left(venue, &venue.fields, (w.target, w.via, a.goal(w.leg)), p.0, true),
+            });
+        }
         moved.push(e);
         n += 1;
     }
@@ -717,8 +964,11 @@ fn reroute(
 
 /// Follows those a closure re-routed: once the last has joined another queue, is being
 /// screened or has left, the closure's re-route time is known.
+#[allow(clippy::type_complexity)]
 fn follow(
+    mut commands: Commands,
     clock: Res<SimClock>,
+    venue: Res<Venue>,
     mut tl: ResMut<TimelineRt>,
     people: Query<(
         Has<Queued>,
@@ -726,12 +976,30 @@ fn follow(
         Option<&Walking>,
         Has<NeedsRoute>,
     )>,
+    detoured: Query<(Entity, &Agent, &Detour, Option<&Walking>), Without<NeedsRoute>>,
 ) {
-    if tl.following.is_empty() {
+    if tl.following.is_empty() && detoured.is_empty() {
         return;
     }
     let t = clock.t_end();
     let tl = &mut *tl;
+    // those who have chosen their way again: how much longer it is from where they were (in id
+    // order, so the sums are the same at any thread count)
+    let mut chosen: Vec<(u32, Entity)> = detoured.iter().map(|(e, a, _, _)| (a.id, e)).collect();
+    chosen.sort_unstable();
+    for (_, e) in chosen {
+        let Ok((_, a, d, w)) = detoured.get(e) else { continue };
+        commands.entity(e).remove::<Detour>();
+        if let Some(w) = w
+            && let Some(x) = extra(
+                d.before,
+                way_left(&venue, &venue.fields, (w.target, w.via, a.goal(w.leg)), d.from, true),
+            )
+            && let Some(f) = tl.fired.get_mut(d.fired)
+        {
+            f.detour(x);
+        }
+    }
     tl.following.retain_mut(|(f, moved)| {
         // still on the way to another crossing (or about to choose one)
         moved.retain(|&e| match people.get(e) {

@@ -199,17 +199,20 @@ pub const STYLE: &str = "<style>\nbody{font-family:system-ui,sans-serif;margin:2
 /// The timeline's actions as they fired, as a table with HTML id `id` (names escaped).
 pub fn timeline_table(id: &str, actions: &[crate::report::ActionReport]) -> String {
     let mut h = format!(
-        "<table id=\"{}\">\n<tr><th>Time</th><th>Entry</th><th>What happened</th><th>Re-routed</th></tr>\n",
+        "<table id=\"{}\">\n<tr><th>Time</th><th>Entry</th><th>What happened</th><th>Re-routed</th><th>Impact</th></tr>\n",
         escape(id)
     );
     for a in actions {
         h += &format!(
-            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}{}</td><td>{}</td></tr>\n",
             escape(&a.at),
             a.entry,
             if a.undo { " (undone)" } else { "" },
             escape(&a.what),
-            a.rerouted
+            a.rerouted,
+            a.reroute_s
+                .map_or(String::new(), |s| format!(" (all chose again within {s} s)")),
+            escape(&a.impact_words())
         );
     }
     h + "</table>\n"

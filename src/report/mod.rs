@@ -257,6 +257,78 @@ pub struct ActionReport {
     /// being screened or had left (absent: not within the run, or not a closure).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reroute_s: Option<f64>,
+    /// People whose way got longer (those re-routed by a closed checkpoint or door, once they
+    /// chose again; those outside a cordon or closed zone whose way round it is longer), and
+    /// by how much, m: the length of their new way from where they were less that of their old
+    /// one (each to the crossing and on to their goal, as the floor fields weigh it: metres plus
+    /// the cost of keeping off walls). Absent: nobody.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detour: Option<DetourReport>,
+    /// What it did to the queues it affects (absent: it affects none, or it undid an entry).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub impact: Option<ImpactReport>,
+}
+
+impl ActionReport {
+    /// Its impact in words ("" if none).
+    pub fn impact_words(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(i) = &self.impact {
+            let at = if i.checkpoints.len() <= 3 {
+                i.checkpoints.join(" + ")
+            } else {
+                format!("{} checkpoints", i.checkpoints.len())
+            };
+            let back = match i.back_to_level_s {
+                Some(b) => format!("back to {} after {:.1} min", i.queue_before, b / 60.0),
+                None => "not back to it by the end".to_string(),
+            };
+            parts.push(format!(
+                "queue at {at} {} → peak {} at {}, {back}; longest wait since {:.0} s",
+                i.queue_before, i.queue_peak, i.queue_peak_at, i.wait_peak_s
+            ));
+        }
+        if let Some(d) = &self.detour {
+            parts.push(format!(
+                "{} with a longer way: +{:.1} m on average, +{:.1} m at most",
+                d.people, d.mean_m, d.max_m
+            ));
+        }
+        parts.join("; ")
+    }
+}
+
+/// How much longer the ways of those an action re-routed got.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct DetourReport {
+    /// People whose way got longer.
+    pub people: u64,
+    /// Extra length on average, m.
+    pub mean_m: f64,
+    /// The longest extra length, m.
+    pub max_m: f64,
+}
+
+/// What an action did to the queues it affects: a checkpoint's own (lanes, meter), its ring's
+/// (close, reopen: the queue moves to the others), all checkpoints' (a surge). Measured against
+/// their length when it fired, not against a run without it (`cordon compare` does that).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ImpactReport {
+    /// The checkpoints whose queues are summed.
+    pub checkpoints: Vec<String>,
+    /// Persons queueing there when it fired.
+    pub queue_before: u64,
+    /// The longest the queues were from then until back at that level (or the end).
+    pub queue_peak: u64,
+    /// Clock time of the peak.
+    pub queue_peak_at: String,
+    /// The longest wait of those whose screening there began in that time, s.
+    pub wait_peak_s: f64,
+    /// Seconds from when it fired until the queues were back at or below their length then,
+    /// after it was undone (at once, if nothing undoes it) and after they had risen above it;
+    /// absent: not within the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub back_to_level_s: Option<f64>,
 }
 
 /// The timeline section, from what fired.
@@ -264,9 +336,17 @@ fn timeline_report(world: &World, start: f64) -> Vec<ActionReport> {
     let Some(tl) = world.get_resource::<crate::contingency::TimelineRt>() else {
         return Vec::new();
     };
+    let names: Vec<String> = world
+        .resource::<Venue>()
+        .security
+        .checkpoints
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
     tl.fired
         .iter()
-        .map(|f| ActionReport {
+        .enumerate()
+        .map(|(n, f)| ActionReport {
             at: ClockTime(start + f.t).hms(),
             t_s: round(f.t),
             entry: f.entry + 1,
@@ -274,6 +354,19 @@ fn timeline_report(world: &World, start: f64) -> Vec<ActionReport> {
             what: f.what.clone(),
             rerouted: f.rerouted,
             reroute_s: f.reroute_s.map(round),
+            detour: (f.detours.0 > 0).then(|| DetourReport {
+                people: f.detours.0,
+                mean_m: round(f.detours.1 / f.detours.0 as f64),
+                max_m: round(f.detours.2),
+            }),
+            impact: tl.impacts.iter().find(|i| i.fired == n).map(|i| ImpactReport {
+                checkpoints: f.scope.iter().map(|&k| names[k].clone()).collect(),
+                queue_before: i.before,
+                queue_peak: i.peak.0,
+                queue_peak_at: ClockTime(start + i.peak.1).hms(),
+                wait_peak_s: round(i.wait_peak),
+                back_to_level_s: i.back.map(|b| round(b - f.t)),
+            }),
         })
         .collect()
 }
@@ -637,12 +730,15 @@ impl Report {
             );
         }
         for a in &self.timeline {
+            let impact = a.impact_words();
             s += &format!(
-                "  timeline {}{} at {}: {}\n",
+                "  timeline {}{} at {}: {}{}{}\n",
                 a.entry,
                 if a.undo { " (undone)" } else { "" },
                 a.at,
-                a.what
+                a.what,
+                if impact.is_empty() { "" } else { "; " },
+                impact
             );
         }
         if let Some(ev) = &self.evacuation {

@@ -414,6 +414,88 @@ impl FloorField {
         self.sample(grid, p).0
     }
 
+    /// The length of the shortest way from `p` to this field's goal, m: the way its walking
+    /// directions lead, followed a cell's width at a time, then pulled taut (each stretch as
+    /// long as a straight line stays on reachable cells). Unlike the cost-to-go it counts no
+    /// wall-buffer cost and none of the eight-direction grid's zig-zags. The last stretch (and
+    /// the rest of the way, should a step cut a corner into an unreachable cell) counts as its
+    /// cost-to-go. Infinite if `p` cannot reach the goal.
+    pub fn way_length(&self, grid: &NavGrid, p: Vec2) -> f32 {
+        let (mut cost, mut dir) = self.sample(grid, p);
+        if !cost.is_finite() {
+            return f32::INFINITY;
+        }
+        let step = grid.h;
+        // a way is never longer than its cost; stop well after that
+        let max_steps = (cost / step * 2.0) as usize + 8;
+        let mut way = vec![p];
+        for _ in 0..max_steps {
+            if cost <= step {
+                break;
+            }
+            let at = way[way.len() - 1];
+            let mut next = at + dir * step;
+            let (mut c, mut d) = self.sample(grid, next);
+            if !c.is_finite() || dir == Vec2::ZERO {
+                // the step cuts a corner into an unreachable cell (or the direction gives
+                // out): to the cheapest cell round this one instead
+                let (cx, cy) = grid.clamp_xy(at);
+                let mut best: Option<(f32, usize, usize)> = None;
+                for y in cy.saturating_sub(1)..=(cy + 1).min(grid.ny - 1) {
+                    for x in cx.saturating_sub(1)..=(cx + 1).min(grid.nx - 1) {
+                        let cj = self.cell_cost(grid, y * grid.nx + x);
+                        if cj.is_finite() && (x, y) != (cx, cy) && best.is_none_or(|b| cj < b.0) {
+                            best = Some((cj, x, y));
+                        }
+                    }
+                }
+                let Some((_, x, y)) = best else { break };
+                next = grid.center(x, y);
+                (c, d) = self.sample(grid, next);
+                if !c.is_finite() {
+                    break;
+                }
+            }
+            (cost, dir) = (c, d);
+            way.push(next);
+        }
+        // pulled taut: from each corner, the farthest point of the way in a straight line
+        // (galloping, then halving: a few checks per corner)
+        let seen = |a: Vec2, b: Vec2| {
+            let n = (a.distance(b) / (step * 0.5)).ceil() as usize;
+            (1..n).all(|k| self.cost_at(grid, a.lerp(b, k as f32 / n as f32)).is_finite())
+        };
+        let last = way.len() - 1;
+        let (mut i, mut len) = (0, 0.0f32);
+        while i < last {
+            let (mut lo, mut jump) = (i + 1, 2);
+            let mut hi = None;
+            while lo < last {
+                let j = (i + jump).min(last);
+                if seen(way[i], way[j]) {
+                    lo = j;
+                    jump *= 2;
+                } else {
+                    hi = Some(j);
+                    break;
+                }
+            }
+            if let Some(mut hi) = hi {
+                while hi - lo > 1 {
+                    let m = (lo + hi) / 2;
+                    if seen(way[i], way[m]) {
+                        lo = m;
+                    } else {
+                        hi = m;
+                    }
+                }
+            }
+            len += way[i].distance(way[lo]);
+            i = lo;
+        }
+        len + cost
+    }
+
     /// Cost-to-go of the cell containing `p` (infinite outside or unreachable).
     pub fn cost_at(&self, grid: &NavGrid, p: Vec2) -> f32 {
         grid.cell_of(p).map_or(f32::INFINITY, |i| self.cell_cost(grid, i))

@@ -14,6 +14,7 @@
 //! finishes. Their time to enter keeps counting from when they first joined a queue.
 
 pub mod build;
+pub mod live;
 
 use crate::checkpoint::{CheckpointState, Queued};
 use crate::crowd::{Agent, ArrivalQueue, CrowdConfig, Leg, NeedsRoute, Standing, Via, Walking};
@@ -373,9 +374,7 @@ pub struct ContingencyPlugin(pub TimelineRt);
 
 impl Plugin for ContingencyPlugin {
     fn build(&self, app: &mut App) {
-        if self.0.planned.is_empty() && self.0.rules.is_empty() {
-            return;
-        }
+        // (also without entries: the viewer applies actions live)
         // surges arrive on top of their groups' own arrivals (the crowd plugin built those)
         if let Some(mut q) = app.world_mut().get_resource_mut::<ArrivalQueue>() {
             for (g, times) in &self.0.surges {

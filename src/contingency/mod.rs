@@ -223,20 +223,43 @@ pub struct Impact {
     pub fired: usize,
     /// The persons queueing at its checkpoints when it fired.
     pub before: u64,
-    /// The longest those queues were since, and when (s after the start).
-    pub peak: (u64, f64),
     /// Whether they have been longer than `before` since.
     pub rose: bool,
-    /// When it was undone (it counts as undone when it fired if nothing undoes it; None: in
-    /// force).
+    /// When it was undone (None: in force, or nothing undoes it).
     pub undone: Option<f64>,
-    /// When the queues were back at or below `before`, after it was undone and after they had
-    /// risen above it (None: not yet).
-    pub back: Option<f64>,
-    /// The longest wait of those whose screening at its checkpoints began since it fired, s.
-    pub wait_peak: f64,
+    /// Followed from when it fired: the queues' peak since (persons, when), the longest wait
+    /// begun since (s), and when they were first back at or below `before` after rising above
+    /// it (None: not yet). What counts for an action that is never undone.
+    pub from_fired: Recovery,
+    /// The same, with the return to `before` counted only after it was undone: what counts
+    /// once it is. (Both are followed, so what is known when it fires is all that matters: an
+    /// action whose undoing is planned later, as the viewer's are, is followed as the same
+    /// entry with its `for` in the file.)
+    pub from_undone: Recovery,
     /// Per checkpoint of its scope, the waits already looked at.
     seen: Vec<usize>,
+}
+
+/// A queue's way back to its level after an action.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Recovery {
+    /// The longest the queues were until back (persons, s after the start).
+    pub peak: (u64, f64),
+    /// The longest wait begun until back, s.
+    pub wait: f64,
+    /// When back at or below the level (None: not yet).
+    pub back: Option<f64>,
+}
+
+impl Impact {
+    /// The recovery that counts: after the undoing if it was undone, else from when it fired.
+    pub fn recovery(&self) -> &Recovery {
+        if self.undone.is_some() {
+            &self.from_undone
+        } else {
+            &self.from_fired
+        }
+    }
 }
 
 /// A person a closure sent to choose their way again: where they were and how long their way
@@ -796,21 +819,19 @@ fn fire(
                 i.undone = Some(t);
             }
         } else if !scope.is_empty() {
-            let undone_later = ev.action.undo().is_some()
-                && (tl.planned[tl.next..].iter().any(|p| p.entry == ev.entry && p.undo)
-                    || tl
-                        .rules
-                        .iter()
-                        .any(|r| r.entry == ev.entry && (r.until.is_some() || r.dur.is_some())));
             let before = scope.iter().map(|&k| state.queue_length(k) as u64).sum();
+            let start = Recovery {
+                peak: (before, t),
+                wait: 0.0,
+                back: None,
+            };
             tl.impacts.push(Impact {
                 fired,
                 before,
-                peak: (before, t),
                 rose: false,
-                undone: if undone_later { None } else { Some(t) },
-                back: None,
-                wait_peak: 0.0,
+                undone: None,
+                from_fired: start,
+                from_undone: start,
                 seen: scope.iter().map(|&k| state.records[k].waits.len()).collect(),
             });
             f.scope = scope;
@@ -826,22 +847,29 @@ fn follow_impacts(clock: Res<SimClock>, mut tl: ResMut<TimelineRt>, state: Optio
     let Some(state) = state else { return };
     let t = clock.t_end();
     let tl = &mut *tl;
-    for i in tl.impacts.iter_mut().filter(|i| i.back.is_none()) {
+    for i in tl.impacts.iter_mut().filter(|i| i.from_undone.back.is_none()) {
         let scope = &tl.fired[i.fired].scope;
         let n: u64 = scope.iter().map(|&k| state.queue_length(k) as u64).sum();
+        let mut wait = 0.0f64;
         for (s, &k) in i.seen.iter_mut().zip(scope) {
             let waits = &state.records[k].waits;
-            if let Some(w) = waits[*s..].iter().copied().reduce(f64::max) {
-                i.wait_peak = i.wait_peak.max(w);
-            }
+            wait = waits[*s..].iter().copied().fold(wait, f64::max);
             *s = waits.len();
         }
-        if n > i.peak.0 {
-            i.peak = (n, t);
-        }
         i.rose |= n > i.before;
-        if i.rose && n <= i.before && i.undone.is_some_and(|u| t >= u) {
-            i.back = Some(t);
+        let (before, rose) = (i.before, i.rose);
+        let undone = i.undone.is_some_and(|u| t >= u);
+        for (r, may) in [(&mut i.from_fired, true), (&mut i.from_undone, undone)] {
+            if r.back.is_some() {
+                continue;
+            }
+            r.wait = r.wait.max(wait);
+            if n > r.peak.0 {
+                r.peak = (n, t);
+            }
+            if may && rose && n <= before {
+                r.back = Some(t);
+            }
         }
     }
 }

@@ -359,13 +359,16 @@ fn timeline_report(world: &World, start: f64) -> Vec<ActionReport> {
                 mean_m: round(f.detours.1 / f.detours.0 as f64),
                 max_m: round(f.detours.2),
             }),
-            impact: tl.impacts.iter().find(|i| i.fired == n).map(|i| ImpactReport {
-                checkpoints: f.scope.iter().map(|&k| names[k].clone()).collect(),
-                queue_before: i.before,
-                queue_peak: i.peak.0,
-                queue_peak_at: ClockTime(start + i.peak.1).hms(),
-                wait_peak_s: round(i.wait_peak),
-                back_to_level_s: i.back.map(|b| round(b - f.t)),
+            impact: tl.impacts.iter().find(|i| i.fired == n).map(|i| {
+                let r = i.recovery();
+                ImpactReport {
+                    checkpoints: f.scope.iter().map(|&k| names[k].clone()).collect(),
+                    queue_before: i.before,
+                    queue_peak: r.peak.0,
+                    queue_peak_at: ClockTime(start + r.peak.1).hms(),
+                    wait_peak_s: round(r.wait),
+                    back_to_level_s: r.back.map(|b| round(b - f.t)),
+                }
             }),
         })
         .collect()

@@ -1,8 +1,10 @@
 //! The 2D viewer (`cordon view`, cargo feature `viewer`): owns the window, the camera, the drawing
 //! of the venue, visitors, units and incidents, the time controls, hot reload of the scenario
-//! file and the screenshot mode. It reads the simulation's world and never writes to it: the
-//! simulation is a [`Simulation`] of its own (its own `App` and `World`), stepped from here at the
-//! chosen speed, so the run is the same one `cordon run` makes.
+//! file and the screenshot mode. It reads the simulation's world and changes it only through the
+//! contingency timeline ([`crate::contingency::live`]: what-ifs applied with a key, each a
+//! timeline entry that `S` saves into the file): the simulation is a [`Simulation`] of its own
+//! (its own `App` and `World`), stepped from here at the chosen speed, so the run is the same
+//! one `cordon run` makes of the file with those entries.
 //!
 //! Visitors are drawn as one mesh (two triangles each, vertex-coloured by state) rebuilt every
 //! frame, not one entity per dot; walls, rings, units and incidents are gizmo lines. Overlays
@@ -54,6 +56,49 @@ pub struct ViewerOptions {
     pub speed: f64,
     /// Start paused.
     pub paused: bool,
+    /// Scripted what-ifs (`--act`): a click and a key at a time.
+    pub acts: Vec<Act>,
+    /// Run to the end at top speed, write the report's JSON here and exit (`--report-json`).
+    pub report_json: Option<PathBuf>,
+}
+
+/// A scripted what-if: once the run reaches `t` (s after the start), a click at `at` and the key
+/// `key`, as a planner would give them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Act {
+    /// Seconds after the start.
+    pub t: f64,
+    /// Where the click is, m.
+    pub at: Vec2,
+    /// The key.
+    pub key: KeyCode,
+}
+
+impl Act {
+    /// Parses `T:X,Y:KEY` (KEY one of x m k s [ ]).
+    pub fn parse(text: &str) -> Option<Act> {
+        let mut parts = text.split(':');
+        let t: f64 = parts.next()?.trim().parse().ok()?;
+        let (x, y) = parts.next()?.split_once(',')?;
+        let (x, y): (f32, f32) = (x.trim().parse().ok()?, y.trim().parse().ok()?);
+        let key = match parts.next()?.trim() {
+            "x" | "X" => KeyCode::KeyX,
+            "m" | "M" => KeyCode::KeyM,
+            "k" | "K" => KeyCode::KeyK,
+            "s" | "S" => KeyCode::KeyS,
+            "[" => KeyCode::BracketLeft,
+            "]" => KeyCode::BracketRight,
+            _ => return None,
+        };
+        if parts.next().is_some() || !(t.is_finite() && t >= 0.0 && x.is_finite() && y.is_finite()) {
+            return None;
+        }
+        Some(Act {
+            t,
+            at: Vec2::new(x, y),
+            key,
+        })
+    }
 }
 
 /// The `cordon view` arguments.
@@ -89,6 +134,14 @@ pub struct ViewArgs {
     /// Start paused.
     #[arg(long)]
     pub paused: bool,
+    /// A scripted what-if, `T:X,Y:KEY`: when the run reaches T s after the start, a click at
+    /// (X, Y) m and the key KEY (x close/reopen, [ ] lanes, m meter, k cordon, s save);
+    /// repeatable, in time order.
+    #[arg(long)]
+    pub act: Vec<String>,
+    /// Run to the end at top speed, write the report's JSON to this file and exit.
+    #[arg(long)]
+    pub report_json: Option<PathBuf>,
 }
 
 impl ViewerOptions {
@@ -107,7 +160,21 @@ impl ViewerOptions {
                 a.speed
             )));
         }
+        let mut acts = Vec::new();
+        for text in &a.act {
+            let act = Act::parse(text).ok_or_else(|| {
+                usage(format!(
+                    "--act must be T:X,Y:KEY (seconds after the start, a point in metres, one of x m k s [ ]), got {text:?}"
+                ))
+            })?;
+            if acts.last().is_some_and(|l: &Act| l.t > act.t) {
+                return Err(usage(format!("--act entries must be in time order: {text:?}")));
+            }
+            acts.push(act);
+        }
         Ok(ViewerOptions {
+            acts,
+            report_json: a.report_json,
             overlays: overlay::Overlays::parse(&a.overlay)?,
             file: a.file,
             seed: a.seed,
@@ -162,12 +229,16 @@ struct Run {
     shown_t: f64,
     /// Floor fields of the last validation: a reload that keeps the geometry reuses them.
     fields: Arc<Mutex<FieldCache>>,
+    /// The what-ifs applied so far.
+    live: crate::contingency::live::Live,
 }
 
 /// The side panel and the inspector's state.
 #[derive(Resource, Default)]
 struct Inspect {
     pick: Option<panel::Pick>,
+    /// Where the last click was, m.
+    at: Option<Vec2>,
     /// Cursor travel since the button went down (a click moves less than a few pixels).
     drag: f32,
     /// Wall time since the metrics text was made, s.
@@ -210,6 +281,14 @@ struct Controls {
     screenshot: Option<PathBuf>,
     frames_waited: u32,
     requested: bool,
+    /// What the last what-if key did (or why not).
+    note: Option<String>,
+    /// Scripted what-ifs still to come.
+    acts: Vec<Act>,
+    /// A scripted key to release on the next frame.
+    held_key: Option<KeyCode>,
+    /// Run to the end, write the report's JSON here and exit.
+    report_json: Option<PathBuf>,
 }
 
 /// The visitors' mesh.
@@ -276,6 +355,7 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
         pending: None,
         shown_t,
         fields,
+        live: crate::contingency::live::Live::new(v.scenario.clone()),
     })
     .insert_resource(opts.overlays)
     .init_resource::<Inspect>()
@@ -284,8 +364,12 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
         ..default()
     })
     .insert_resource(Controls {
-        paused: opts.paused,
-        speed: opts.speed,
+        paused: opts.paused && opts.report_json.is_none(),
+        speed: if opts.report_json.is_some() { 64.0 } else { opts.speed },
+        note: None,
+        acts: opts.acts.clone(),
+        held_key: None,
+        report_json: opts.report_json.clone(),
         step_once: false,
         file: opts.file.clone(),
         seed: opts.seed,
@@ -301,11 +385,16 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
     .add_systems(
         Update,
         (
-            keys,
-            overlay::overlay_keys,
-            click,
-            camera_input,
-            hot_reload,
+            (
+                scripted,
+                keys,
+                what_ifs,
+                overlay::overlay_keys,
+                click,
+                camera_input,
+                hot_reload,
+            )
+                .chain(),
             respawn_after_restart,
             advance,
             overlay::update_rasters,
@@ -318,6 +407,7 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
             panel,
             side_panel,
             screenshot_mode,
+            report_when_done,
             bench,
         )
             .chain(),
@@ -539,6 +629,7 @@ fn click(
     };
     let run = &mut *run;
     let reach = (8.0 * scale).max(1.0);
+    inspect.at = Some(p);
     inspect.pick = match panel::pick(run.sim.world_mut(), &run.venue, p, reach) {
         panel::Pick::None => None,
         other => Some(other),
@@ -576,6 +667,119 @@ fn bench(mut b: ResMut<Bench>, mut run: NonSendMut<Run>, mut exit: MessageWriter
     }
 }
 
+/// Scripted what-ifs (`--act`): once the run reaches an act's time, a click at its point and its
+/// key pressed (released on the next frame), for the keys' own systems to act on.
+fn scripted(
+    mut keys: ResMut<ButtonInput<KeyCode>>,
+    mut c: ResMut<Controls>,
+    mut run: NonSendMut<Run>,
+    mut inspect: ResMut<Inspect>,
+) {
+    if let Some(k) = c.held_key.take() {
+        keys.release(k);
+    }
+    let t = run.sim.clock().t();
+    if let Some(a) = c.acts.first().copied()
+        && t >= a.t
+    {
+        c.acts.remove(0);
+        let run = &mut *run;
+        inspect.at = Some(a.at);
+        inspect.pick = match panel::pick(run.sim.world_mut(), &run.venue, a.at, 1.0) {
+            panel::Pick::None => None,
+            other => Some(other),
+        };
+        keys.press(a.key);
+        c.held_key = Some(a.key);
+    }
+}
+
+/// What-if keys, on the place last clicked: X closes or reopens the checkpoint, exit door or
+/// zone there (or puts a cordon round the point, K too, and lifts it again), [ and ] open a lane
+/// fewer or more, M meters the checkpoint or lifts its meter, S writes the what-ifs applied so
+/// far into the scenario file's timeline.
+fn what_ifs(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>, inspect: Res<Inspect>) {
+    use crate::contingency::live::Target;
+    let pressed = [
+        KeyCode::KeyX,
+        KeyCode::KeyK,
+        KeyCode::KeyM,
+        KeyCode::BracketLeft,
+        KeyCode::BracketRight,
+        KeyCode::KeyS,
+    ]
+    .into_iter()
+    .find(|k| keys.just_pressed(*k));
+    let Some(key) = pressed else { return };
+    let run = &mut *run;
+    if key == KeyCode::KeyS {
+        c.note = Some(save_what_ifs(run, &mut c));
+        return;
+    }
+    let Some(p) = inspect.at else {
+        c.note = Some("click a checkpoint, door, zone or point first".into());
+        return;
+    };
+    let place = panel::place_at(&run.venue, p, 2.0);
+    let world = run.sim.world_mut();
+    let live = &mut run.live;
+    let done = match (key, place) {
+        (KeyCode::KeyK, _) => live.toggle_close(world, Target::Point(p)),
+        (KeyCode::KeyX, place) => live.toggle_close(world, place),
+        (KeyCode::BracketLeft, Target::Checkpoint(k)) => live.lanes(world, k, -1),
+        (KeyCode::BracketRight, Target::Checkpoint(k)) => live.lanes(world, k, 1),
+        (KeyCode::KeyM, Target::Checkpoint(k)) => live.toggle_meter(world, k),
+        _ => Err("lanes and meters are a checkpoint's: click one first".into()),
+    };
+    c.note = Some(match done {
+        Ok(words) => words,
+        Err(e) => format!("not applied: {e}"),
+    });
+}
+
+/// Writes the what-ifs applied so far into the scenario file (atomically); the run goes on (the
+/// file's new time is taken as seen, so it is not reloaded).
+fn save_what_ifs(run: &mut Run, c: &mut Controls) -> String {
+    let Some(file) = c.file.clone() else {
+        return "not saved: the built-in scenario has no file".into();
+    };
+    let n = run.live.applied().len();
+    if n == 0 {
+        return "nothing to save: no what-ifs applied".into();
+    }
+    let text = match crate::scenario::read_text(&file) {
+        Ok(t) => t,
+        Err(e) => return format!("not saved: {e}"),
+    };
+    let saved = match run.live.save(&text) {
+        Ok(s) => s,
+        Err(e) => return format!("not saved: {e}"),
+    };
+    if let Err(e) = crate::output::write_file(&file, saved.as_bytes()) {
+        return format!("not saved: {e}");
+    }
+    c.mtime = std::fs::metadata(&file).ok().and_then(|m| m.modified().ok());
+    run.live.base = run.live.scenario.timeline.len();
+    format!("{n} what-if(s) saved into {}'s timeline", file.display())
+}
+
+/// `--report-json`: once the run is over, writes its report's JSON and exits.
+fn report_when_done(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut exit: MessageWriter<AppExit>) {
+    let Some(path) = c.report_json.clone() else { return };
+    let Some(why) = run.sim.finished() else { return };
+    c.report_json = None;
+    let report = run.sim.report(why);
+    match crate::output::write_file(&path, report.to_json().as_bytes()) {
+        Ok(()) => {
+            exit.write(AppExit::Success);
+        }
+        Err(e) => {
+            error!("{e}");
+            exit.write(AppExit::from_code(3));
+        }
+    }
+}
+
 fn empty_mesh() -> Mesh {
     let mut m = Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::default());
     m.insert_attribute(Mesh::ATTRIBUTE_POSITION, Vec::<[f32; 3]>::new());
@@ -587,6 +791,8 @@ fn empty_mesh() -> Mesh {
 fn restart(run: &mut Run, c: &mut Controls, v: &Validated) {
     run.sim = new_sim(v, c.seed);
     run.venue = v.venue.clone();
+    run.live = crate::contingency::live::Live::new(v.scenario.clone());
+    c.note = None;
     run.shown_t = 0.0;
     run.generation += 1;
     c.error = None;
@@ -748,7 +954,47 @@ fn advance(time: Res<Time>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>) {
     }
 }
 
+/// What the timeline has closed now, in red: cordons and zones, checkpoints and doors crossed out.
+fn draw_closures(gizmos: &mut Gizmos, run: &Run) {
+    let (w, v) = (run.sim.world(), &run.venue);
+    let red = Color::srgb(0.85, 0.1, 0.1);
+    if let Some(tl) = w.get_resource::<crate::contingency::TimelineRt>() {
+        for &a in &tl.open_areas {
+            match tl.areas.get(a) {
+                Some(crate::venue::Shape::Circle(c, r)) => {
+                    gizmos.circle_2d(Isometry2d::from_translation(*c), *r, red);
+                }
+                Some(crate::venue::Shape::Polygon(pts, _, _)) => {
+                    for k in 0..pts.len() {
+                        gizmos.line_2d(pts[k], pts[(k + 1) % pts.len()], red);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let Some(st) = w.get_resource::<crate::checkpoint::CheckpointState>() else {
+        return;
+    };
+    let cross = |gizmos: &mut Gizmos, a: Vec2, b: Vec2, n: Vec2| {
+        gizmos.line_2d(a + n, b - n, red);
+        gizmos.line_2d(a - n, b + n, red);
+    };
+    for (k, cp) in v.security.checkpoints.iter().enumerate() {
+        if st.plan_closed.get(k).copied().unwrap_or(false) {
+            let half = cp.along * cp.width() * 0.5;
+            cross(gizmos, cp.pos - half, cp.pos + half, cp.out * 2.0);
+        }
+    }
+    for (d, door) in v.security.doors.iter().enumerate() {
+        if st.door_closed.get(d).copied().unwrap_or(false) {
+            cross(gizmos, door.a, door.b, door.out * 1.0);
+        }
+    }
+}
+
 fn draw_venue(mut gizmos: Gizmos, run: NonSend<Run>) {
+    draw_closures(&mut gizmos, &run);
     let v = &run.venue;
     let wall = Color::srgb(0.3, 0.3, 0.3);
     for s in &v.walls.segments {
@@ -942,13 +1188,38 @@ fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mu
         .map_or(0, |s| s.recs.iter().filter(|r| r.resolved.is_none()).count());
     let mut s = format!(
         "{}  {}  x{}\npresent {present} | walking {walking} | queueing {queued} | open incidents {open}\n\
-         Space pause | . step | +/- speed | R restart | F fit | drag pan | wheel zoom",
+         Space pause | . step | +/- speed | R restart | F fit | drag pan | wheel zoom\n\
+         what-ifs on the place clicked: X close/reopen | [ ] lanes | M meter | K cordon | S save",
         ClockTime(clock.start + clock.t()).hms(),
         if c.paused { "paused" } else { "running" },
         c.speed
     );
     if run.pending.is_some() {
         s += "\nvalidating the saved scenario…";
+    }
+    if let Some(n) = &c.note {
+        s += &format!("\n{n}");
+    }
+    // the timeline as it fired (the last few), what-ifs applied live marked *
+    let base = run.live.base;
+    let live_from = base.min(run.live.scenario.timeline.len());
+    if let Some(tl) = run.sim.world().get_resource::<crate::contingency::TimelineRt>()
+        && !tl.fired.is_empty()
+    {
+        s += "\ntimeline:";
+        for f in tl.fired.iter().rev().take(6).rev() {
+            s += &format!(
+                "\n {}{} {} {}",
+                if f.entry >= live_from { "*" } else { " " },
+                ClockTime(clock.start + f.t).hms(),
+                f.entry + 1,
+                f.what
+            );
+        }
+        let unsaved = run.live.applied().len();
+        if unsaved > 0 {
+            s += &format!("\n * {unsaved} applied here, not yet saved (S)");
+        }
     }
     if let Some(e) = &c.error {
         s += &format!("\nscenario not reloaded:\n{e}");

@@ -194,6 +194,35 @@ pub fn pick(world: &mut World, venue: &Venue, p: Vec2, reach: f32) -> Pick {
         .map_or(Pick::None, |(k, _)| Pick::Zone(k))
 }
 
+/// What a what-if key acts on at `p` (people ignored): a checkpoint's lanes or pen, an exit
+/// door, the smallest zone containing it, else the point itself (for a cordon).
+pub fn place_at(venue: &Venue, p: Vec2, reach: f32) -> crate::contingency::live::Target {
+    use crate::contingency::live::Target;
+    for (k, cp) in venue.security.checkpoints.iter().enumerate() {
+        let half = cp.along * cp.width() * 0.5;
+        let seg = crate::venue::geometry::Segment {
+            a: cp.pos - half,
+            b: cp.pos + half,
+        };
+        if seg.distance(p) <= reach.max(2.0) || cp.pen.contains(p) {
+            return Target::Checkpoint(k);
+        }
+    }
+    for (d, door) in venue.security.doors.iter().enumerate() {
+        let seg = crate::venue::geometry::Segment { a: door.a, b: door.b };
+        if seg.distance(p) <= reach.max(2.0) {
+            return Target::Door(d);
+        }
+    }
+    venue
+        .zones
+        .iter()
+        .enumerate()
+        .filter(|(_, z)| point_in_polygon(p, &z.polygon))
+        .min_by(|a, b| a.1.area.total_cmp(&b.1.area))
+        .map_or(Target::Point(p), |(k, _)| Target::Zone(k))
+}
+
 /// Where the picked thing is now (for the highlight), if it still exists.
 pub fn pick_position(world: &World, venue: &Venue, pick: Pick) -> Option<Vec2> {
     match pick {

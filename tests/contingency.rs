@@ -770,3 +770,88 @@ fn a_closed_exit_door_lets_nobody_out_and_its_crowd_goes_to_the_other() {
         "{e}"
     );
 }
+
+#[test]
+fn a_wait_rule_with_hysteresis_keeps_the_longest_wait_near_its_level() {
+    // only east open, 0.4 /s into its 2 lanes (0.25 /s): the wait grows until the rule opens
+    // all 4 (0.5 /s), the queue drains until nobody has waited 30 s, and the lanes go back to
+    // 2; so on. The longest anyone waits is the level plus at most one screening (a head
+    // waiting at the rule's level starts in one of the lanes it opened, or the next to free)
+    let text = two_gates(
+        r#"(at: "09:00", do: Close(checkpoint: "west")),
+           (at: "09:00", do: Lanes(checkpoint: "east", open: 2)),
+           (when: WaitAtCheckpoint(checkpoint: "east", above: 120), until: WaitAtCheckpoint(checkpoint: "east", below: 30),
+            do: Lanes(checkpoint: "east", open: 4))"#,
+    )
+    .replace("rate: 0.8", "rate: 0.4");
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    let mut longest = 0.0f64;
+    sim.run_to(2400.0, |w| {
+        let t = w.resource::<cordon::schedule::SimClock>().t_end();
+        if let Some(j) = w.resource::<CheckpointState>().queues[1].oldest_joined() {
+            longest = longest.max(t - j);
+        }
+    });
+    let r = sim.report("end");
+    let fired: Vec<&str> = r
+        .timeline
+        .iter()
+        .filter(|a| a.entry == 3)
+        .map(|a| a.what.as_str())
+        .collect();
+    eprintln!("longest wait seen {longest:.1} s; {fired:#?}");
+    assert!(fired.len() >= 3, "the rule did not cycle: {fired:?}");
+    // it fires at the first step the head has waited over 120 s: within a step (0.1 s) of it
+    let level: f64 = fired[0]
+        .strip_prefix("east: 2 → 4 lanes open (longest wait so far at east ")
+        .and_then(|x| x.split(' ').next())
+        .and_then(|x| x.parse().ok())
+        .unwrap_or_else(|| panic!("{fired:?}"));
+    assert!((120.0..=120.11).contains(&level), "fired at a wait of {level} s");
+    assert!(fired[1].contains("below 30"), "{fired:?}");
+    assert!(longest > 120.0 && longest <= 128.5, "longest wait {longest} s");
+    let waits = &sim.world().resource::<CheckpointState>().records[1].waits;
+    let max = waits.iter().copied().fold(0.0, f64::max);
+    assert!(max <= 128.5, "someone waited {max} s");
+}
+
+#[test]
+fn an_incident_rule_closes_a_gate_while_an_incident_of_its_kind_is_open() {
+    // a suspicious bag at 09:10 inside the fence, a post 10 m off, 5 minutes on scene: west is
+    // closed from the step it is seen to be open until the step after it is resolved
+    let text = two_gates(
+        r#"(when: IncidentOfKind(kind: "bag", above: 0), until: IncidentOfKind(kind: "bag", below: 1),
+            do: Close(checkpoint: "west"))"#,
+    )
+    .replace(
+        "    timeline:",
+        r#"    responders: [(name: "post", kind: FootPatrol, speed: 2.0, handles: ["bag"], deployment: Post((80, 70)))],
+    incidents: [(kind: "bag", rate: At(["09:10"]), location: Hotspots([(80, 60)]), on_scene: Fixed(300))],
+    timeline:"#,
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    sim.run_to(2400.0, |_| {});
+    let resolved = sim.world().resource::<cordon::incidents::IncidentState>().recs[0]
+        .resolved
+        .expect("resolved");
+    let r = sim.report("end");
+    eprintln!("resolved at {resolved} s; {:#?}", r.timeline);
+    assert_eq!(r.timeline.len(), 2, "{:?}", r.timeline);
+    let (close, reopen) = (&r.timeline[0], &r.timeline[1]);
+    assert!(close.what.starts_with("west closed; "), "{close:?}");
+    assert!(
+        close.what.contains("(open incidents of type bag 1 above 0)"),
+        "{close:?}"
+    );
+    assert!((600.0..=600.2).contains(&close.t_s), "closed at {} s", close.t_s);
+    assert!(reopen.undo && reopen.what.starts_with("west reopened"), "{reopen:?}");
+    assert!(
+        reopen.t_s >= resolved && reopen.t_s <= resolved + 0.2,
+        "reopened at {} s, resolved at {resolved}",
+        reopen.t_s
+    );
+    // 5 minutes on scene after a 10 m walk
+    assert!(resolved > 900.0 && resolved < 960.0, "{resolved}");
+}

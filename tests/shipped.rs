@@ -66,11 +66,11 @@ fn the_built_in_default_is_the_import_expo() {
     assert_ne!(built_in, report(Some("scenarios/entrance_plaza.ron"), "other"));
 }
 
-/// The Import Expo's contingency variant is the Import Expo with a timeline: from `sim` on, the
-/// two files agree line for line except its timeline (so a change to the one cannot silently
-/// leave the other behind), and its timeline fires.
+/// Each contingency variant (the Import Expo's, the stadium's) is its scenario with a timeline:
+/// from `sim` on, the two files agree line for line except its timeline (so a change to the one
+/// cannot silently leave the other behind), and its timeline is valid.
 #[test]
-fn the_import_expo_contingency_variant_is_the_import_expo_plus_its_timeline() {
+fn the_contingency_variants_are_their_scenarios_plus_a_timeline() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
     let from_sim = |t: &str| -> Vec<String> {
@@ -88,14 +88,14 @@ fn the_import_expo_contingency_variant_is_the_import_expo_plus_its_timeline() {
         }
         out
     };
-    let (base, variant) = (read("import_expo.ron"), read("import_expo_contingency.ron"));
-    assert!(variant.contains("    timeline: ["));
-    assert_eq!(
-        from_sim(&base),
-        from_sim(&variant),
-        "import_expo_contingency.ron has drifted from import_expo.ron"
-    );
-    let v =
-        cordon::build::load_and_validate(&dir.join("import_expo_contingency.ron")).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(v.scenario.timeline.len(), 2);
+    for (base, variant, entries) in [
+        ("import_expo.ron", "import_expo_contingency.ron", 2),
+        ("stadium_concert.ron", "stadium_concert_contingency.ron", 1),
+    ] {
+        let (text, with) = (read(base), read(variant));
+        assert!(with.contains("    timeline: ["));
+        assert_eq!(from_sim(&text), from_sim(&with), "{variant} has drifted from {base}");
+        let v = cordon::build::load_and_validate(&dir.join(variant)).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(v.scenario.timeline.len(), entries, "{variant}");
+    }
 }

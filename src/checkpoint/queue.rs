@@ -211,6 +211,14 @@ impl ServiceQueue {
             .find_map(|(q, v)| v.iter().position(|w| w.id == id).map(|k| (q, k)))
     }
 
+    /// When the longest-waiting person still waiting joined (None: nobody waits).
+    pub fn oldest_joined(&self) -> Option<f64> {
+        self.queues
+            .iter()
+            .filter_map(|q| q.front().map(|w| w.joined))
+            .reduce(f64::min)
+    }
+
     /// The waiting persons of each queue, head first: (queue, place, person).
     pub fn waiting(&self) -> impl Iterator<Item = (usize, usize, &Waiting)> {
         self.queues

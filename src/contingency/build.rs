@@ -386,6 +386,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
         next: 0,
         fired: Vec::new(),
         impacts: Vec::new(),
+        incident_kinds: sc.incidents.iter().map(|i| i.kind.clone()).collect(),
     }
 }
 
@@ -397,6 +398,8 @@ fn condition(ck: &mut Checker, sc: &Scenario, label: &str, c: &Condition) -> Opt
         Condition::QueueLength { .. } => ("checkpoint", sc.checkpoints.iter().map(|x| x.name.as_str()).collect()),
         Condition::Occupancy { .. } => ("hall", sc.halls.iter().map(|x| x.name.as_str()).collect()),
         Condition::Density { .. } => ("zone", sc.venue.zones.iter().map(|x| x.name.as_str()).collect()),
+        Condition::WaitAtCheckpoint { .. } => ("checkpoint", sc.checkpoints.iter().map(|x| x.name.as_str()).collect()),
+        Condition::IncidentOfKind { .. } => ("incident type", sc.incidents.iter().map(|x| x.kind.as_str()).collect()),
     };
     let Some(index) = names.iter().position(|x| *x == name) else {
         let known = quote_list(names.iter().copied());
@@ -428,6 +431,8 @@ fn condition(ck: &mut Checker, sc: &Scenario, label: &str, c: &Condition) -> Opt
         Condition::QueueLength { .. } => Watch::Queue(index),
         Condition::Occupancy { .. } => Watch::Occupancy(index),
         Condition::Density { .. } => Watch::Density(index),
+        Condition::WaitAtCheckpoint { .. } => Watch::Wait(index),
+        Condition::IncidentOfKind { .. } => Watch::Incidents(index),
     };
     Some(CondRt {
         watch,

@@ -125,6 +125,10 @@ pub enum Watch {
     Occupancy(usize),
     /// Densest density cell of zone k at the last sample, persons/m².
     Density(usize),
+    /// The longest anyone now in checkpoint k's queue has waited, s.
+    Wait(usize),
+    /// Incidents of type k open now.
+    Incidents(usize),
 }
 
 /// A rule's condition at run time.
@@ -361,6 +365,8 @@ pub struct TimelineRt {
     pub evacuation: Option<crate::evacuation::EvacuationRt>,
     /// The actions on queues being followed, and those followed to the end.
     pub impacts: Vec<Impact>,
+    /// The incident types' names (for rules on them).
+    pub incident_kinds: Vec<String>,
 }
 
 impl TimelineRt {
@@ -416,9 +422,27 @@ impl Plugin for ContingencyPlugin {
     }
 }
 
-/// The value a rule watches, now.
-fn measure(w: Watch, state: &CheckpointState, halls: Option<&HallState>, metrics: Option<&Metrics>) -> f64 {
+/// The value a rule watches, now (`t`: s after the start).
+fn measure(
+    w: Watch,
+    t: f64,
+    state: &CheckpointState,
+    halls: Option<&HallState>,
+    metrics: Option<&Metrics>,
+    incidents: Option<&crate::incidents::IncidentState>,
+) -> f64 {
     match w {
+        Watch::Wait(k) => state
+            .queues
+            .get(k)
+            .and_then(|q| q.oldest_joined())
+            .map_or(0.0, |j| (t - j).max(0.0)),
+        Watch::Incidents(k) => incidents.map_or(0.0, |s| {
+            s.recs
+                .iter()
+                .filter(|r| usize::from(r.kind) == k && r.occurred <= t && r.resolved.is_none_or(|x| x > t))
+                .count() as f64
+        }),
         Watch::Queue(k) => state.queues.get(k).map_or(0.0, |_| state.queue_length(k) as f64),
         Watch::Occupancy(k) => halls.and_then(|h| h.occupancy.get(k)).map_or(0.0, |&n| f64::from(n)),
         Watch::Density(k) => metrics.and_then(|m| m.zones.get(k)).map_or(0.0, |z| z.peak_now()),
@@ -437,7 +461,7 @@ fn holds(c: &CondRt, value: f64, t: f64, since: &mut Option<f64>) -> bool {
 }
 
 /// The words for a rule's condition and the value that set it off.
-fn why(c: &CondRt, value: f64, venue: &Venue, halls: Option<&Halls>) -> String {
+fn why(c: &CondRt, value: f64, venue: &Venue, halls: Option<&Halls>, incidents: Option<&[String]>) -> String {
     let (what, name) = match c.watch {
         Watch::Queue(k) => ("queue at", venue.security.checkpoints.get(k).map(|x| x.name.clone())),
         Watch::Occupancy(k) => (
@@ -445,6 +469,11 @@ fn why(c: &CondRt, value: f64, venue: &Venue, halls: Option<&Halls>) -> String {
             halls.and_then(|h| h.halls.get(k)).map(|x| x.name.clone()),
         ),
         Watch::Density(k) => ("densest cell of", venue.zones.get(k).map(|z| z.name.clone())),
+        Watch::Wait(k) => (
+            "longest wait so far at",
+            venue.security.checkpoints.get(k).map(|x| x.name.clone()),
+        ),
+        Watch::Incidents(k) => ("open incidents of type", incidents.and_then(|n| n.get(k).cloned())),
     };
     format!(
         "{what} {} {value} {} {}",
@@ -470,6 +499,7 @@ fn fire(
     hall_list: Option<Res<Halls>>,
     metrics: Option<Res<Metrics>>,
     mut evacuation: Option<ResMut<crate::evacuation::EvacuationRt>>,
+    incident_state: Option<Res<crate::incidents::IncidentState>>,
     queued: Query<(&Agent, &Leg, &crate::crowd::Position), With<Queued>>,
     walking: Query<(Entity, &Agent, &Walking)>,
 ) {
@@ -487,12 +517,20 @@ fn fire(
             },
             Phase::Done => continue,
         };
-        let value = measure(cond.watch, &state, hall_state.as_deref(), metrics.as_deref());
+        let value = measure(
+            cond.watch,
+            t,
+            &state,
+            hall_state.as_deref(),
+            metrics.as_deref(),
+            incident_state.as_deref(),
+        );
         if !holds(&cond, value, t, &mut r.since) {
             continue;
         }
         r.since = None;
-        let reason = why(&cond, value, &venue, hall_list.as_deref());
+        let value = (value * 100.0).round() / 100.0;
+        let reason = why(&cond, value, &venue, hall_list.as_deref(), Some(&tl.incident_kinds));
         match r.phase {
             Phase::Armed => {
                 // a rule that stops a hall's admission when its occupancy passes L keeps it at

@@ -132,6 +132,36 @@ pub enum Condition {
         #[serde(default)]
         r#for: f64,
     },
+    /// The longest anyone now in a checkpoint's queue has waited so far (the head of its
+    /// queue: waits count from reaching the back of the queue, outside a full pen too), s.
+    WaitAtCheckpoint {
+        /// Checkpoint name.
+        checkpoint: String,
+        /// True above this many seconds.
+        #[serde(default)]
+        above: Option<f64>,
+        /// True below this many seconds.
+        #[serde(default)]
+        below: Option<f64>,
+        /// Seconds it must have held (default 0).
+        #[serde(default)]
+        r#for: f64,
+    },
+    /// Incidents of a type (an `incidents` entry's `kind`) open now: happened and not yet
+    /// resolved.
+    IncidentOfKind {
+        /// Incident type.
+        kind: String,
+        /// True above this many (`above: 0`: while one is open).
+        #[serde(default)]
+        above: Option<f64>,
+        /// True below this many.
+        #[serde(default)]
+        below: Option<f64>,
+        /// Seconds it must have held (default 0).
+        #[serde(default)]
+        r#for: f64,
+    },
 }
 
 impl Condition {
@@ -152,6 +182,18 @@ impl Condition {
             }
             | Condition::Density {
                 zone: n,
+                above,
+                below,
+                r#for,
+            }
+            | Condition::WaitAtCheckpoint {
+                checkpoint: n,
+                above,
+                below,
+                r#for,
+            }
+            | Condition::IncidentOfKind {
+                kind: n,
                 above,
                 below,
                 r#for,

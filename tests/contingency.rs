@@ -855,3 +855,58 @@ fn an_incident_rule_closes_a_gate_while_an_incident_of_its_kind_is_open() {
     // 5 minutes on scene after a 10 m walk
     assert!(resolved > 900.0 && resolved < 960.0, "{resolved}");
 }
+
+#[test]
+fn a_reserve_deployed_to_a_post_walks_there_goes_on_duty_and_goes_back_after_its_for() {
+    // a reserve of two off shift until 10:00 at (80, 90) inside the fence; at 09:05 it is sent
+    // to a post at (80, 50) for 10 minutes: on duty at once, there in 40 m / 1.5 m/s = 27 s
+    // (the grid's way a little longer), back at its own post (off shift again) after
+    let text = two_gates(r#"(at: "09:05", for: 600, do: Deploy(group: "reserve", post: (80, 50)))"#).replace(
+        "    timeline:",
+        r#"    responders: [(name: "reserve", kind: FootPatrol, count: 2, speed: 1.5, handles: ["bag"],
+                  shift: (from: "10:00", to: "12:00"), deployment: Post((80, 90)))],
+    incidents: [(kind: "bag", rate: PerHour(0), location: Hotspots([(80, 60)]), on_scene: Fixed(300))],
+    timeline:"#,
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    let post = bevy::math::Vec2::new(80.0, 50.0);
+    let (mut arrived, mut moved_before, mut left_post, mut home) = (None, false, None, None);
+    sim.run_to(1300.0, |w| {
+        let t = w.resource::<cordon::schedule::SimClock>().t();
+        let mut q = w
+            .try_query::<(&cordon::responders::Unit, &cordon::crowd::Position)>()
+            .unwrap();
+        let ps: Vec<bevy::math::Vec2> = q.iter(w).map(|(_, p)| p.0).collect();
+        if t < 300.0 && ps.iter().any(|p| p.distance(bevy::math::Vec2::new(80.0, 90.0)) > 0.01) {
+            moved_before = true;
+        }
+        if arrived.is_none() && ps.iter().all(|p| p.distance(post) < 0.01) {
+            arrived = Some(t);
+        }
+        if t > 900.0 && left_post.is_none() && ps.iter().all(|p| p.distance(post) > 1.0) {
+            left_post = Some(t);
+        }
+        if t > 900.0 && home.is_none() && ps.iter().all(|p| p.distance(bevy::math::Vec2::new(80.0, 90.0)) < 0.01) {
+            home = Some(t);
+        }
+    });
+    let r = sim.report("end");
+    let what: Vec<&str> = r.timeline.iter().map(|a| a.what.as_str()).collect();
+    eprintln!("arrived {arrived:?}, left {left_post:?}; {what:?}");
+    assert!(!moved_before, "the reserve moved before it was sent");
+    let took = arrived.expect("the reserve never reached its post") - 300.0;
+    assert!(
+        took >= 40.0 / 1.5 && took <= 40.0 / 1.5 * 1.15,
+        "took {took} s for 40 m at 1.5 m/s"
+    );
+    let left = left_post.expect("the reserve never went back");
+    assert!((900.0..902.0).contains(&left), "left the post at {left} s");
+    // back at its own post, off shift, as long again
+    let back = home.expect("the reserve never got back to its own post") - 900.0;
+    assert!(back >= 40.0 / 1.5 && back <= 40.0 / 1.5 * 1.15, "took {back} s back");
+    assert_eq!(
+        what,
+        ["reserve sent to a post at (80, 50)", "reserve back to its deployment"]
+    );
+}

@@ -168,3 +168,37 @@ fn a_live_action_that_contradicts_the_file_is_refused_with_the_reason() {
     let err = live.lanes(sim.world_mut(), 0, 1).unwrap_err();
     assert!(err.contains("4 of its 4 lanes open"), "{err}");
 }
+
+#[test]
+fn a_unit_group_sent_live_and_back_reports_as_the_saved_file() {
+    let text = gates(
+        r#"
+    responders: [(name: "reserve", kind: FootPatrol, count: 2, speed: 1.5, handles: ["bag"],
+                  shift: (from: "10:00", to: "12:00"), deployment: Post((80, 90)))],
+    incidents: [(kind: "bag", rate: PerHour(0), location: Hotspots([(80, 60)]), on_scene: Fixed(300))],"#,
+    );
+    let (live, saved) = live_run(
+        &text,
+        &[
+            (300.0, &|l, w| l.deploy(w, 0, Vec2::new(80.0, 50.0))),
+            // elsewhere while it is out: refused (send it back first)
+            (500.0, &|l, w| match l.deploy(w, 0, Vec2::new(20.0, 50.0)) {
+                Err(e) if e.contains("send it back first") => Ok(e),
+                other => Err(format!("{other:?}")),
+            }),
+            (900.0, &|l, w| l.deploy(w, 0, Vec2::new(81.0, 52.0))),
+        ],
+    );
+    let added = added_lines(&text, &saved);
+    assert_eq!(
+        added,
+        [
+            "    timeline: [",
+            "        (at: \"09:05:00\", for: 600, do: Deploy(group: \"reserve\", post: (80, 50))),",
+            "    ],"
+        ],
+        "{saved}"
+    );
+    assert!(live.contains("reserve sent to a post at (80, 50)"), "{live}");
+    assert_eq!(live, report_of(&saved));
+}

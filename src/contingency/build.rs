@@ -184,6 +184,37 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
             continue;
         }
+        if let Action::Deploy { group, post } = &entry.r#do {
+            let Some(g) = sc.responders.iter().position(|x| x.name == *group) else {
+                ck.named(
+                    group,
+                    format!(
+                        "{label}: responder group \"{group}\" is not defined; known groups: {}",
+                        quote_list(sc.responders.iter().map(|x| x.name.as_str()))
+                    ),
+                );
+                continue;
+            };
+            let b = &sc.venue.bounds;
+            if !(post.0.is_finite()
+                && post.1.is_finite()
+                && (b.min.0..=b.max.0).contains(&post.0)
+                && (b.min.1..=b.max.1).contains(&post.1))
+            {
+                ck.err(
+                    Some("post".into()),
+                    format!("{label}: the post ({}, {}) lies outside the venue", post.0, post.1),
+                );
+                continue;
+            }
+            let action = ActionRt::Deploy {
+                group: g,
+                post: crate::scenario::check::v2(*post),
+            };
+            let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+            push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
+            continue;
+        }
         if let Action::Admission { hall, open } = &entry.r#do {
             let Some(h) = sc.halls.iter().position(|x| x.name == *hall) else {
                 ck.named(
@@ -210,6 +241,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::Cordon { .. }
             | Action::CloseZone { .. }
             | Action::CloseDoor { .. }
+            | Action::Deploy { .. }
             | Action::ReopenDoor { .. } => {
                 continue;
             }
@@ -328,6 +360,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::Cordon { .. }
             | Action::CloseZone { .. }
             | Action::CloseDoor { .. }
+            | Action::Deploy { .. }
             | Action::ReopenDoor { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
@@ -382,6 +415,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
         surges,
         restore: vec![None; sc.timeline.len()],
         restore_meter: vec![None; sc.timeline.len()],
+        restore_units: vec![None; sc.timeline.len()],
         planned,
         next: 0,
         fired: Vec::new(),

@@ -194,6 +194,38 @@ impl Live {
         )
     }
 
+    /// Send responder group `g` to a post at `p`; with `p` within 5 m of the post a live entry
+    /// sent it to, send it back instead.
+    pub fn deploy(&mut self, world: &mut World, g: usize, p: Vec2) -> Result<String, String> {
+        let at = now(world)?;
+        let group = self
+            .scenario
+            .responders
+            .get(g)
+            .map(|r| r.name.clone())
+            .ok_or("no such responder group")?;
+        let sent = (self.base..self.scenario.timeline.len()).rev().find(|&i| {
+            let e = &self.scenario.timeline[i];
+            matches!(&e.r#do, Action::Deploy { group: x, .. } if *x == group) && e.r#for.is_none()
+        });
+        if let Some(i) = sent {
+            let Action::Deploy { post, .. } = self.scenario.timeline[i].r#do.clone() else {
+                return Err("not a deployment".into());
+            };
+            if Vec2::new(post.0 as f32, post.1 as f32).distance(p) <= 5.0 {
+                return self.lift(world, i, at);
+            }
+            return Err(format!(
+                "{group} is at a post sent live already: send it back first (U on that post)"
+            ));
+        }
+        let post: Point = (
+            (f64::from(p.x) * 10.0).round() / 10.0,
+            (f64::from(p.y) * 10.0).round() / 10.0,
+        );
+        self.add(world, entry(at, Action::Deploy { group, post }))
+    }
+
     /// The live entry whose action is `action`, with no `for`, that is in force now.
     fn in_force(&self, world: &World, action: &Action) -> Option<usize> {
         let tl = world.resource::<TimelineRt>();
@@ -300,6 +332,7 @@ impl Live {
         tl.door_walls.resize(doors, Vec::new());
         tl.restore.resize(n + 1, None);
         tl.restore_meter.resize(n + 1, None);
+        tl.restore_units.resize(n + 1, None);
         let text = entry_text(&self.scenario.timeline[n]);
         let inner = text
             .strip_prefix('(')
@@ -468,6 +501,7 @@ pub fn entry_text(e: &TimelineEntry) -> String {
         Action::ReopenDoor { door } => format!("ReopenDoor(door: {})", q(door)),
         Action::Cordon { at, radius } => format!("Cordon(at: ({}, {}), radius: {radius})", at.0, at.1),
         Action::CloseZone { zone } => format!("CloseZone(zone: {})", q(zone)),
+        Action::Deploy { group, post } => format!("Deploy(group: {}, post: ({}, {}))", q(group), post.0, post.1),
         // not applied live; written whole for completeness
         other => ron::to_string(other).unwrap_or_default(),
     };

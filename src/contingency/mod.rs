@@ -83,6 +83,18 @@ pub enum ActionRt {
     /// Give the evacuation order now (a rule; a timed order is given by the evacuation plugin
     /// at its time, and this only records it).
     Evacuate,
+    /// Send responder group `group` to a post at `post`.
+    Deploy {
+        /// Responder group.
+        group: usize,
+        /// The post.
+        post: Vec2,
+    },
+    /// Send responder group `group` back to its deployment before the entry this undoes.
+    Recall {
+        /// Responder group.
+        group: usize,
+    },
     /// Batches of `count` of crowd group `group` (their arrival times are merged into the
     /// group's at the start; the event only records it).
     Surge {
@@ -111,7 +123,8 @@ impl ActionRt {
             ActionRt::ReopenDoor { door } => Some(ActionRt::CloseDoor { door }),
             ActionRt::CloseArea { area } => Some(ActionRt::OpenArea { area }),
             ActionRt::OpenArea { area } => Some(ActionRt::CloseArea { area }),
-            ActionRt::Surge { .. } | ActionRt::Evacuate => None,
+            ActionRt::Deploy { group, .. } => Some(ActionRt::Recall { group }),
+            ActionRt::Surge { .. } | ActionRt::Evacuate | ActionRt::Recall { .. } => None,
         }
     }
 }
@@ -341,6 +354,8 @@ pub struct TimelineRt {
     pub restore: Vec<Option<u32>>,
     /// Per entry, the meter before it changed it, persons a minute (infinite: none).
     pub restore_meter: Vec<Option<f64>>,
+    /// Per entry, the responder group's deployment and shift start before it moved it.
+    pub restore_units: Vec<Option<(crate::responders::DeploymentRt, f64)>>,
     /// What has fired so far.
     pub fired: Vec<Fired>,
     /// Per surge: crowd group and its arrival times (s after the start, ascending).
@@ -500,6 +515,7 @@ fn fire(
     metrics: Option<Res<Metrics>>,
     mut evacuation: Option<ResMut<crate::evacuation::EvacuationRt>>,
     incident_state: Option<Res<crate::incidents::IncidentState>>,
+    mut responders: Option<ResMut<crate::responders::Responders>>,
     queued: Query<(&Agent, &Leg, &crate::crowd::Position), With<Queued>>,
     walking: Query<(Entity, &Agent, &Walking)>,
 ) {
@@ -819,6 +835,30 @@ fn fire(
                     ev.at = t;
                 }
                 "evacuation ordered".to_string()
+            }
+            ActionRt::Deploy { group, post } => {
+                let Some(g) = responders.as_deref_mut().and_then(|r| r.groups.get_mut(group)) else {
+                    continue;
+                };
+                if tl.restore_units.len() <= ev.entry {
+                    tl.restore_units.resize(ev.entry + 1, None);
+                }
+                if tl.restore_units[ev.entry].is_none() {
+                    tl.restore_units[ev.entry] = Some((g.deployment.clone(), g.shift_from));
+                }
+                g.deployment = crate::responders::DeploymentRt::Post(post);
+                g.shift_from = g.shift_from.min(t);
+                format!("{} sent to a post at ({}, {})", g.name, post.x, post.y)
+            }
+            ActionRt::Recall { group } => {
+                let Some(g) = responders.as_deref_mut().and_then(|r| r.groups.get_mut(group)) else {
+                    continue;
+                };
+                if let Some((d, from)) = tl.restore_units.get_mut(ev.entry).and_then(Option::take) {
+                    g.deployment = d;
+                    g.shift_from = from;
+                }
+                format!("{} back to its deployment", g.name)
             }
             ActionRt::Surge { group, count, every } => {
                 let name = cfg.groups.get(group).map_or("?", |g| g.name.as_str());

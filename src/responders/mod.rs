@@ -466,6 +466,16 @@ fn patrol(
                 }
             }
             Task::EnRoute { .. } | Task::OnScene { .. } => u.busy_s += dt,
+            // before its shift (a reserve called in by the timeline and sent back): to its post
+            Task::OffShift if t < g.shift_from => {
+                let goal = responders.goal(gi, u.home_leg);
+                if p.0.distance(goal) > 1e-3
+                    && let Some(field) = fields.get(&venue.grid, goal)
+                {
+                    let region = venue.security.region_at(&venue.grid, goal);
+                    p.0 = travel(&venue, &metrics, field, p.0, goal, region, g.speed, dt as f32).0;
+                }
+            }
             Task::OffShift => {}
         }
     }

@@ -292,6 +292,16 @@ pub enum Action {
         #[serde(default)]
         every: Option<f64>,
     },
+    /// Send a responder group to a post (a reserve brought in, units tied up at a cordon):
+    /// its free units walk there and stand; busy ones go there once free. A group whose shift
+    /// has not begun goes on duty now. `for` or a rule's `until` sends it back to its own
+    /// deployment (and shift).
+    Deploy {
+        /// Responder group name.
+        group: String,
+        /// The post, m.
+        post: Point,
+    },
 }
 
 impl Action {

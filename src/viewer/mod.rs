@@ -75,7 +75,7 @@ pub struct Act {
 }
 
 impl Act {
-    /// Parses `T:X,Y:KEY` (KEY one of x m k s [ ]).
+    /// Parses `T:X,Y:KEY` (KEY one of x m k u s [ ], or `-`: a click alone).
     pub fn parse(text: &str) -> Option<Act> {
         let mut parts = text.split(':');
         let t: f64 = parts.next()?.trim().parse().ok()?;
@@ -85,9 +85,11 @@ impl Act {
             "x" | "X" => KeyCode::KeyX,
             "m" | "M" => KeyCode::KeyM,
             "k" | "K" => KeyCode::KeyK,
+            "u" | "U" => KeyCode::KeyU,
             "s" | "S" => KeyCode::KeyS,
             "[" => KeyCode::BracketLeft,
             "]" => KeyCode::BracketRight,
+            "-" => KeyCode::F24, // no key: a click alone
             _ => return None,
         };
         if parts.next().is_some() || !(t.is_finite() && t >= 0.0 && x.is_finite() && y.is_finite()) {
@@ -135,7 +137,8 @@ pub struct ViewArgs {
     #[arg(long)]
     pub paused: bool,
     /// A scripted what-if, `T:X,Y:KEY`: when the run reaches T s after the start, a click at
-    /// (X, Y) m and the key KEY (x close/reopen, [ ] lanes, m meter, k cordon, s save);
+    /// (X, Y) m and the key KEY (x close/reopen, [ ] lanes, m meter, k cordon, u send the group
+    /// of the unit clicked before there, s save; `-` only clicks);
     /// repeatable, in time order.
     #[arg(long)]
     pub act: Vec<String>,
@@ -164,7 +167,7 @@ impl ViewerOptions {
         for text in &a.act {
             let act = Act::parse(text).ok_or_else(|| {
                 usage(format!(
-                    "--act must be T:X,Y:KEY (seconds after the start, a point in metres, one of x m k s [ ]), got {text:?}"
+                    "--act must be T:X,Y:KEY (seconds after the start, a point in metres, one of x m k u s [ ] -), got {text:?}"
                 ))
             })?;
             if acts.last().is_some_and(|l: &Act| l.t > act.t) {
@@ -239,6 +242,8 @@ struct Inspect {
     pick: Option<panel::Pick>,
     /// Where the last click was, m.
     at: Option<Vec2>,
+    /// The responder group of the unit picked last (U sends it to the place clicked).
+    unit_group: Option<usize>,
     /// Cursor travel since the button went down (a click moves less than a few pixels).
     drag: f32,
     /// Wall time since the metrics text was made, s.
@@ -634,6 +639,11 @@ fn click(
         panel::Pick::None => None,
         other => Some(other),
     };
+    if let Some(panel::Pick::Unit(e)) = inspect.pick
+        && let Some(u) = run.sim.world().get::<Unit>(e)
+    {
+        inspect.unit_group = Some(usize::from(u.group));
+    }
 }
 
 /// Frame-rate measurement (`--bench-frames N`): after 30 warm-up frames, times N frames and
@@ -689,6 +699,11 @@ fn scripted(
             panel::Pick::None => None,
             other => Some(other),
         };
+        if let Some(panel::Pick::Unit(e)) = inspect.pick
+            && let Some(u) = run.sim.world().get::<Unit>(e)
+        {
+            inspect.unit_group = Some(usize::from(u.group));
+        }
         keys.press(a.key);
         c.held_key = Some(a.key);
     }
@@ -696,8 +711,9 @@ fn scripted(
 
 /// What-if keys, on the place last clicked: X closes or reopens the checkpoint, exit door or
 /// zone there (or puts a cordon round the point, K too, and lifts it again), [ and ] open a lane
-/// fewer or more, M meters the checkpoint or lifts its meter, S writes the what-ifs applied so
-/// far into the scenario file's timeline.
+/// fewer or more, M meters the checkpoint or lifts its meter, U sends the group of the unit
+/// clicked before to a post there (or back, on its post), S writes the what-ifs applied so far
+/// into the scenario file's timeline.
 fn what_ifs(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>, inspect: Res<Inspect>) {
     use crate::contingency::live::Target;
     let pressed = [
@@ -707,6 +723,7 @@ fn what_ifs(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: N
         KeyCode::BracketLeft,
         KeyCode::BracketRight,
         KeyCode::KeyS,
+        KeyCode::KeyU,
     ]
     .into_iter()
     .find(|k| keys.just_pressed(*k));
@@ -729,6 +746,10 @@ fn what_ifs(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: N
         (KeyCode::BracketLeft, Target::Checkpoint(k)) => live.lanes(world, k, -1),
         (KeyCode::BracketRight, Target::Checkpoint(k)) => live.lanes(world, k, 1),
         (KeyCode::KeyM, Target::Checkpoint(k)) => live.toggle_meter(world, k),
+        (KeyCode::KeyU, _) => match inspect.unit_group {
+            Some(g) => live.deploy(world, g, p),
+            None => Err("click a unit first, then the place to send its group (U)".into()),
+        },
         _ => Err("lanes and meters are a checkpoint's: click one first".into()),
     };
     c.note = Some(match done {
@@ -1189,7 +1210,7 @@ fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mu
     let mut s = format!(
         "{}  {}  x{}\npresent {present} | walking {walking} | queueing {queued} | open incidents {open}\n\
          Space pause | . step | +/- speed | R restart | F fit | drag pan | wheel zoom\n\
-         what-ifs on the place clicked: X close/reopen | [ ] lanes | M meter | K cordon | S save",
+         what-ifs on the place clicked: X close/reopen | [ ] lanes | M meter | K cordon | U send unit | S save",
         ClockTime(clock.start + clock.t()).hms(),
         if c.paused { "paused" } else { "running" },
         c.speed

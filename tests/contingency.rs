@@ -910,3 +910,45 @@ fn a_reserve_deployed_to_a_post_walks_there_goes_on_duty_and_goes_back_after_its
         ["reserve sent to a post at (80, 50)", "reserve back to its deployment"]
     );
 }
+
+#[test]
+fn a_crowd_held_at_a_line_waits_at_it_and_walks_on_when_released() {
+    // the walkway cut across at x = 40 from 10:01 for two minutes: nobody crosses it while held
+    // (everyone west of it stays west), those reaching it wait at it, and all arrive after
+    let text = walkway(r#"(at: "10:01", for: 120, do: Hold(line: [(40, 0), (40, 60)]))"#);
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 5);
+    let mut west_at_hold: Vec<u32> = Vec::new();
+    let (mut crossed, mut waiting_max) = (Vec::new(), 0usize);
+    sim.run_to(f64::INFINITY, |w| {
+        let t = w.resource::<cordon::schedule::SimClock>().t();
+        let ps = common::positions(w);
+        if (60.0..60.05).contains(&t) {
+            // (a walker with its centre within its radius of the line is on it: neither side)
+            west_at_hold = ps.iter().filter(|(_, p)| p.x < 39.7).map(|(id, _)| *id).collect();
+        } else if (60.05..180.0).contains(&t) {
+            for (id, p) in &ps {
+                if west_at_hold.contains(id) && p.x >= 40.0 && !crossed.contains(id) {
+                    crossed.push(*id);
+                }
+            }
+            waiting_max = waiting_max.max(ps.iter().filter(|(_, p)| (38.0..40.0).contains(&p.x)).count());
+        }
+    });
+    let r = sim.report("test");
+    eprintln!(
+        "{} west of it at the hold, {} crossed while held, {waiting_max} waiting at it at most",
+        west_at_hold.len(),
+        crossed.len()
+    );
+    assert!(
+        west_at_hold.len() >= 5,
+        "too few walkers to test: {}",
+        west_at_hold.len()
+    );
+    assert!(crossed.is_empty(), "crossed the held line: {crossed:?}");
+    assert!(waiting_max >= 5, "nobody waited at the line ({waiting_max})");
+    assert_eq!(r.travel_time_s.count, 30, "everyone arrived after the release");
+    let what: Vec<&str> = r.timeline.iter().map(|a| a.what.as_str()).collect();
+    assert_eq!(what, ["crowd held at line 1", "line 1 released"]);
+}

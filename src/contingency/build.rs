@@ -14,6 +14,12 @@ pub const MAX_CORDON_RADIUS: f64 = 1000.0;
 /// floor fields again).
 pub const MAX_AREAS: usize = 8;
 
+/// Most `Hold` entries in a timeline.
+pub const MAX_HOLDS: usize = 8;
+
+/// Most points of a hold line.
+pub const MAX_HOLD_POINTS: usize = 64;
+
 /// The timeline of `sc` (empty when it has none); problems go to `ck`.
 pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     let (start, end) = (sc.sim.start.0, sc.sim.end.0);
@@ -23,6 +29,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     let mut evacuation = None;
     let mut areas = Vec::new();
     let mut door_names: Vec<String> = Vec::new();
+    let mut hold_lines: Vec<Vec<crate::venue::geometry::Segment>> = Vec::new();
     // timed changes per checkpoint: (checkpoint, lanes 0 / closing 1, from, to, entry)
     let mut windows: Vec<(usize, u8, f64, f64, usize)> = Vec::new();
     for (i, entry) in sc.timeline.iter().enumerate() {
@@ -184,6 +191,42 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
             continue;
         }
+        if let Action::Hold { line } = &entry.r#do {
+            let b = &sc.venue.bounds;
+            let inside = |p: &crate::scenario::model::Point| {
+                p.0.is_finite()
+                    && p.1.is_finite()
+                    && (b.min.0..=b.max.0).contains(&p.0)
+                    && (b.min.1..=b.max.1).contains(&p.1)
+            };
+            if !(2..=MAX_HOLD_POINTS).contains(&line.len()) || !line.iter().all(inside) {
+                ck.err(
+                    Some("line".into()),
+                    format!("{label}: a hold line has 2 to {MAX_HOLD_POINTS} points, all inside the venue's bounds"),
+                );
+                continue;
+            }
+            if hold_lines.len() >= MAX_HOLDS {
+                ck.err(
+                    Some("timeline".into()),
+                    format!("{label}: a timeline holds the crowd at {MAX_HOLDS} lines at most"),
+                );
+                continue;
+            }
+            let v = |p: &crate::scenario::model::Point| crate::scenario::check::v2(*p);
+            let segs = line
+                .windows(2)
+                .map(|w| crate::venue::geometry::Segment {
+                    a: v(&w[0]),
+                    b: v(&w[1]),
+                })
+                .collect();
+            let action = ActionRt::Hold { line: hold_lines.len() };
+            hold_lines.push(segs);
+            let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+            push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
+            continue;
+        }
         if let Action::Deploy { group, post } = &entry.r#do {
             let Some(g) = sc.responders.iter().position(|x| x.name == *group) else {
                 ck.named(
@@ -242,6 +285,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::CloseZone { .. }
             | Action::CloseDoor { .. }
             | Action::Deploy { .. }
+            | Action::Hold { .. }
             | Action::ReopenDoor { .. } => {
                 continue;
             }
@@ -361,6 +405,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::CloseZone { .. }
             | Action::CloseDoor { .. }
             | Action::Deploy { .. }
+            | Action::Hold { .. }
             | Action::ReopenDoor { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
@@ -421,6 +466,8 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
         fired: Vec::new(),
         impacts: Vec::new(),
         incident_kinds: sc.incidents.iter().map(|i| i.kind.clone()).collect(),
+        hold_lines,
+        hold_walls: Vec::new(),
     }
 }
 

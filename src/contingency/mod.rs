@@ -83,6 +83,16 @@ pub enum ActionRt {
     /// Give the evacuation order now (a rule; a timed order is given by the evacuation plugin
     /// at its time, and this only records it).
     Evacuate,
+    /// Hold the crowd at hold line `line` of [`TimelineRt::hold_lines`].
+    Hold {
+        /// Index into the timeline's hold lines.
+        line: usize,
+    },
+    /// Release hold line `line`.
+    Release {
+        /// Index into the timeline's hold lines.
+        line: usize,
+    },
     /// Send responder group `group` to a post at `post`.
     Deploy {
         /// Responder group.
@@ -124,6 +134,8 @@ impl ActionRt {
             ActionRt::CloseArea { area } => Some(ActionRt::OpenArea { area }),
             ActionRt::OpenArea { area } => Some(ActionRt::CloseArea { area }),
             ActionRt::Deploy { group, .. } => Some(ActionRt::Recall { group }),
+            ActionRt::Hold { line } => Some(ActionRt::Release { line }),
+            ActionRt::Release { line } => Some(ActionRt::Hold { line }),
             ActionRt::Surge { .. } | ActionRt::Evacuate | ActionRt::Recall { .. } => None,
         }
     }
@@ -382,9 +394,19 @@ pub struct TimelineRt {
     pub impacts: Vec<Impact>,
     /// The incident types' names (for rules on them).
     pub incident_kinds: Vec<String>,
+    /// The lines `Hold` entries hold the crowd at, as segments, by their order in the file.
+    pub hold_lines: Vec<Vec<crate::venue::geometry::Segment>>,
+    /// Each of those as indices into the venue's wall segments (filled by
+    /// [`TimelineRt::add_hold_lines`]).
+    pub hold_walls: Vec<Vec<usize>>,
 }
 
 impl TimelineRt {
+    /// Adds its hold lines to `venue`'s wall index, open until held.
+    pub fn add_hold_lines(&mut self, venue: &mut Venue) {
+        self.hold_walls = self.hold_lines.iter().map(|segs| venue.add_open_lines(segs)).collect();
+    }
+
     /// Finds the doors its entries name among the built doors (a checkpoint's exit door is
     /// "<checkpoint> exit"); an unknown name goes to `ck`.
     pub fn resolve_doors(
@@ -835,6 +857,22 @@ fn fire(
                     ev.at = t;
                 }
                 "evacuation ordered".to_string()
+            }
+            ActionRt::Hold { line } | ActionRt::Release { line } => {
+                let hold = matches!(ev.action, ActionRt::Hold { .. });
+                let pass = if hold {
+                    crate::venue::grid::SOLID
+                } else {
+                    crate::venue::grid::OPEN
+                };
+                for &k in tl.hold_walls.get(line).map_or(&[][..], |v| v.as_slice()) {
+                    venue.walls.pass[k] = pass;
+                }
+                if hold {
+                    format!("crowd held at line {}", line + 1)
+                } else {
+                    format!("line {} released", line + 1)
+                }
             }
             ActionRt::Deploy { group, post } => {
                 let Some(g) = responders.as_deref_mut().and_then(|r| r.groups.get_mut(group)) else {

@@ -292,6 +292,13 @@ pub enum Action {
         #[serde(default)]
         every: Option<f64>,
     },
+    /// Hold the crowd at a line (a motorcade passing, a road crossing shut): while it is held
+    /// the line is a wall to everyone walking, who wait at it (their routes do not change);
+    /// `for` or a rule's `until` releases it.
+    Hold {
+        /// The line: a polyline of 2 to 64 points inside the bounds, m.
+        line: Vec<Point>,
+    },
     /// Send a responder group to a post (a reserve brought in, units tied up at a cordon):
     /// its free units walk there and stand; busy ones go there once free. A group whose shift
     /// has not begun goes on duty now. `for` or a rule's `until` sends it back to its own

@@ -322,6 +322,7 @@ impl Layout {
         let (segments, pass) = cut_openings(&all_segments, openings);
         let walls = SegmentIndex::build(min, max, 2.0, max_radius + 0.6, segments, pass);
         Venue {
+            wall_margin: max_radius + 0.6,
             min,
             max,
             grid,

@@ -281,6 +281,9 @@ impl NavGrid {
 /// The floor field that passes a segment that every walker meets as a wall.
 pub const SOLID: u16 = u16::MAX;
 
+/// A segment nobody meets as a wall now (a timeline's hold line while it is not held).
+pub const OPEN: u16 = u16::MAX - 1;
+
 /// Buckets of wall segments on a coarse grid, so an agent only tests the walls near it.
 #[derive(Debug, Clone, Default)]
 pub struct SegmentIndex {
@@ -361,11 +364,13 @@ impl SegmentIndex {
         }
     }
 
-    /// The segments of a bucket's entries (from [`Self::bucket_range`]).
+    /// The segments of a bucket's entries (from [`Self::bucket_range`]) that are walls now
+    /// (all but [`OPEN`] ones).
     #[inline]
     pub fn in_range(&self, (s, e): (u32, u32)) -> impl Iterator<Item = &Segment> + '_ {
         self.items[s as usize..e as usize]
             .iter()
+            .filter(move |&&k| self.pass[k as usize] != OPEN)
             .map(move |&k| &self.segments[k as usize])
     }
 
@@ -375,7 +380,7 @@ impl SegmentIndex {
     pub fn walls_for(&self, (s, e): (u32, u32), field: u16) -> impl Iterator<Item = &Segment> + '_ {
         self.items[s as usize..e as usize].iter().filter_map(move |&k| {
             let p = self.pass[k as usize];
-            (p == SOLID || p != field).then(|| &self.segments[k as usize])
+            (p == SOLID || (p != field && p != OPEN)).then(|| &self.segments[k as usize])
         })
     }
 

@@ -183,6 +183,8 @@ pub struct Venue {
     pub grid: NavGrid,
     /// Wall segments (walls, obstacle edges and the bounds) bucketed by position.
     pub walls: SegmentIndex,
+    /// The wall index's margin (the widest person's radius and some), m.
+    pub wall_margin: f32,
     /// Obstacle polygons.
     pub obstacles: Vec<Vec<Vec2>>,
     /// Measurement zones.
@@ -211,6 +213,21 @@ pub struct Venue {
 }
 
 impl Venue {
+    /// Adds `lines` to the wall index as segments nobody meets as a wall yet
+    /// ([`grid::OPEN`]: a timeline's hold lines, made walls while held); returns their indices.
+    pub fn add_open_lines(&mut self, lines: &[crate::venue::geometry::Segment]) -> Vec<usize> {
+        if lines.is_empty() {
+            return Vec::new();
+        }
+        let first = self.walls.segments.len();
+        let mut segments = self.walls.segments.clone();
+        let mut pass = self.walls.pass.clone();
+        segments.extend_from_slice(lines);
+        pass.extend(std::iter::repeat_n(grid::OPEN, lines.len()));
+        self.walls = SegmentIndex::build(self.min, self.max, 2.0, self.wall_margin, segments, pass);
+        (first..first + lines.len()).collect()
+    }
+
     /// Whether a point is in free space: inside the bounds, not inside an obstacle, not on a wall cell.
     pub fn is_free(&self, p: Vec2) -> bool {
         p.x > self.min.x

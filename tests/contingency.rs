@@ -952,3 +952,48 @@ fn a_crowd_held_at_a_line_waits_at_it_and_walks_on_when_released() {
     let what: Vec<&str> = r.timeline.iter().map(|a| a.what.as_str()).collect();
     assert_eq!(what, ["crowd held at line 1", "line 1 released"]);
 }
+
+#[test]
+fn a_surge_on_a_rule_brings_a_surge_only_group_in_batches_from_when_it_fires() {
+    // a "metro" group with no arrivals of its own; once east's queue passes 5, three batches
+    // of 50 at its source, 100 s apart
+    let text = two_gates(
+        r#"(when: QueueLength(checkpoint: "east", above: 5), for: 250, do: Surge(group: "metro", count: 50, every: 100))"#,
+    )
+    .replace(
+        "             destinations: [(target: \"hall\")])],",
+        "             destinations: [(target: \"hall\")]),\n            (name: \"metro\", source: \"street\", arrivals: Surges, destinations: [(target: \"hall\")])],",
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 3);
+    let mut seen: std::collections::BTreeMap<u32, f64> = Default::default();
+    sim.run_to(2400.0, |w| {
+        let mut q = w.try_query::<&cordon::crowd::Agent>().unwrap();
+        for a in q.iter(w) {
+            if a.group == 1 {
+                seen.entry(a.id).or_insert(a.spawned_at);
+            }
+        }
+    });
+    let r = sim.report("end");
+    assert_eq!(r.timeline.len(), 1, "{:?}", r.timeline);
+    let fired = r.timeline[0].t_s;
+    assert!(
+        r.timeline[0]
+            .what
+            .starts_with("metro: batches of 50 every 100 s (queue at east 6 above 5)"),
+        "{:?}",
+        r.timeline
+    );
+    let mut batches: std::collections::BTreeMap<i64, usize> = Default::default();
+    for &t in seen.values() {
+        *batches.entry(((t - fired) / 100.0).round() as i64).or_default() += 1;
+    }
+    eprintln!("fired at {fired} s; metro arrivals by batch: {batches:?}");
+    assert_eq!(batches.into_iter().collect::<Vec<_>>(), [(0, 50), (1, 50), (2, 50)]);
+    // each appeared within a few steps of its batch (a source places what fits each step)
+    assert!(seen.values().all(|&t| ((t - fired) % 100.0) < 5.0), "late arrivals");
+    // a group that only comes in surges must be named by one
+    let err = common::error_of(&text.replace("do: Surge(group: \"metro\"", "do: Surge(group: \"visitors\""));
+    assert!(err.contains("no Surge names it"), "{err}");
+}

@@ -290,10 +290,10 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                 continue;
             }
             Action::Surge { group, count, every } => {
-                if entry.when.is_some() {
+                if entry.until.is_some() {
                     ck.err(
-                        Some("when".into()),
-                        format!("{label}: a surge comes at a time (`at`), not on a rule"),
+                        Some("until".into()),
+                        format!("{label}: a surge on a rule fires once (no `until`); its `for` is how long its batches go on"),
                     );
                     continue;
                 }
@@ -326,6 +326,26 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                         );
                     }
                 }
+                let action = ActionRt::Surge {
+                    group: g,
+                    count: *count,
+                    every: *every,
+                };
+                if let Some(when) = &entry.when {
+                    // on a rule: its batches join the group's arrivals when it fires
+                    if let Some(when) = condition(ck, sc, &label, when) {
+                        rules.push(RuleRt {
+                            entry: i,
+                            when,
+                            until: None,
+                            action,
+                            dur: entry.r#for,
+                            phase: Phase::Armed,
+                            since: None,
+                        });
+                    }
+                    continue;
+                }
                 // the batches within the run
                 let dur = entry.r#for.map(|d| d.min(end - at));
                 let times: Vec<f64> = entry
@@ -340,11 +360,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                     t,
                     entry: i,
                     undo: false,
-                    action: ActionRt::Surge {
-                        group: g,
-                        count: *count,
-                        every: *every,
-                    },
+                    action,
                 });
                 continue;
             }

@@ -532,8 +532,8 @@ fn fire(
     mut tl: ResMut<TimelineRt>,
     cfg: Res<CrowdConfig>,
     state: Option<ResMut<CheckpointState>>,
-    mut hall_state: Option<ResMut<HallState>>,
-    hall_list: Option<Res<Halls>>,
+    (mut hall_state, hall_list): (Option<ResMut<HallState>>, Option<Res<Halls>>),
+    mut arrivals: Option<ResMut<ArrivalQueue>>,
     metrics: Option<Res<Metrics>>,
     mut evacuation: Option<ResMut<crate::evacuation::EvacuationRt>>,
     incident_state: Option<Res<crate::incidents::IncidentState>>,
@@ -899,6 +899,23 @@ fn fire(
                 format!("{} back to its deployment", g.name)
             }
             ActionRt::Surge { group, count, every } => {
+                // on a rule: its batches from now join the group's arrivals (a timed surge's
+                // were merged in at the start)
+                if let Some(r) = tl.rules.iter().find(|r| r.entry == ev.entry)
+                    && let Some(q) = arrivals.as_deref_mut()
+                    && let Some(own) = q.times.get_mut(group)
+                {
+                    let batches = match (every, r.dur) {
+                        (Some(h), Some(d)) if h > 0.0 && d >= 0.0 => (d / h).floor() as u64 + 1,
+                        _ => 1,
+                    };
+                    let next = q.next.get(group).copied().unwrap_or(0).min(own.len());
+                    for b in 0..batches {
+                        let at = t + b as f64 * every.unwrap_or(0.0);
+                        let pos = next + own[next..].partition_point(|&x| x <= at);
+                        own.splice(pos..pos, std::iter::repeat_n(at, count as usize));
+                    }
+                }
                 let name = cfg.groups.get(group).map_or("?", |g| g.name.as_str());
                 match every {
                     Some(h) => format!("{name}: batches of {count} every {h} s"),

@@ -222,6 +222,17 @@ pub fn groups(ck: &mut Checker, sc: &Scenario) -> Vec<GroupRt> {
                     ck.named(&g.name, format!("{label}: Positions([]) places nobody"));
                 }
             }
+            Arrivals::Surges => {
+                let named = sc.timeline.iter().any(
+                    |e| matches!(&e.r#do, crate::scenario::model::Action::Surge { group, .. } if *group == g.name),
+                );
+                if !named {
+                    ck.named(
+                        &g.name,
+                        format!("{label}: arrivals Surges: the group comes only in the timeline's surges, and no Surge names it"),
+                    );
+                }
+            }
         }
         if let Some(source) = source {
             groups.push(GroupRt {

@@ -41,6 +41,7 @@ pub fn arrival_times(group: &GroupRt, start: f64, duration: f64, rng: &mut ChaCh
         }
         Arrivals::Initial(n) => times.extend(std::iter::repeat_n(0.0, *n as usize)),
         Arrivals::Positions(ps) => times.extend(std::iter::repeat_n(0.0, ps.len())),
+        Arrivals::Surges => {}
     }
     times.sort_by(f64::total_cmp);
     times

@@ -259,6 +259,7 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
                 agents += ps.len() as f64;
                 positions = positions.saturating_add(ps.len());
             }
+            Arrivals::Surges => {}
         }
     }
     for e in &sc.timeline {

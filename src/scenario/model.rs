@@ -1077,6 +1077,9 @@ pub enum Arrivals {
     Initial(u32),
     /// Persons placed at these exact positions at the start.
     Positions(Vec<Point>),
+    /// None of its own: the group arrives only in the timeline's `Surge` batches (a metro
+    /// line's trains, bus convoys).
+    Surges,
 }
 
 /// One piece of a piecewise-constant arrival rate.

@@ -133,39 +133,28 @@ impl Live {
             .unwrap_or(lanes);
         // a second press within the same second changes the entry made by the first
         let n = self.scenario.timeline.len();
-        if n > self.base {
-            let last = &self.scenario.timeline[n - 1];
-            if last.at == Some(at)
-                && let Action::Lanes { checkpoint, open: was } = &last.r#do
-                && *checkpoint == name
-            {
-                let to = (i64::from(*was) + i64::from(delta)).clamp(0, lanes as i64) as u32;
-                return self.replace_last(
-                    world,
-                    entry(
-                        at,
-                        Action::Lanes {
-                            checkpoint: name,
-                            open: to,
-                        },
-                    ),
-                );
-            }
+        let again = (n > self.base)
+            .then(|| &self.scenario.timeline[n - 1])
+            .and_then(|last| match &last.r#do {
+                Action::Lanes { checkpoint, open: was } if last.at == Some(at) && *checkpoint == name => Some(*was),
+                _ => None,
+            });
+        let from = again.map_or(open as i64, i64::from);
+        let to = (from + i64::from(delta)).clamp(0, lanes as i64) as u32;
+        let e = entry(
+            at,
+            Action::Lanes {
+                checkpoint: name.clone(),
+                open: to,
+            },
+        );
+        if again.is_some() {
+            return self.replace_last(world, e);
         }
-        let to = (open as i64 + i64::from(delta)).clamp(0, lanes as i64) as u32;
         if to as usize == open {
             return Err(format!("{name} has {open} of its {lanes} lanes open already"));
         }
-        self.add(
-            world,
-            entry(
-                at,
-                Action::Lanes {
-                    checkpoint: name,
-                    open: to,
-                },
-            ),
-        )
+        self.add(world, e)
     }
 
     /// Meter checkpoint `k` to half of what its open lanes screen a minute, or lift its meter.

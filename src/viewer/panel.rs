@@ -174,53 +174,51 @@ pub fn pick(world: &mut World, venue: &Venue, p: Vec2, reach: f32) -> Pick {
     if let Some((_, what)) = best {
         return what;
     }
-    for (k, cp) in venue.security.checkpoints.iter().enumerate() {
+    if let Some(k) = checkpoint_at(venue, p, reach) {
+        return Pick::Checkpoint(k);
+    }
+    zone_at(venue, p).map_or(Pick::None, Pick::Zone)
+}
+
+/// The checkpoint whose lanes lie within `reach` (at least 2 m) of `p`, or whose pen holds it.
+fn checkpoint_at(venue: &Venue, p: Vec2, reach: f32) -> Option<usize> {
+    venue.security.checkpoints.iter().position(|cp| {
         let half = cp.along * cp.width() * 0.5;
         let seg = crate::venue::geometry::Segment {
             a: cp.pos - half,
             b: cp.pos + half,
         };
-        if seg.distance(p) <= reach.max(2.0) || cp.pen.contains(p) {
-            return Pick::Checkpoint(k);
-        }
-    }
-    // the smallest zone containing the point
+        seg.distance(p) <= reach.max(2.0) || cp.pen.contains(p)
+    })
+}
+
+/// The smallest zone containing `p`.
+fn zone_at(venue: &Venue, p: Vec2) -> Option<usize> {
     venue
         .zones
         .iter()
         .enumerate()
         .filter(|(_, z)| point_in_polygon(p, &z.polygon))
         .min_by(|a, b| a.1.area.total_cmp(&b.1.area))
-        .map_or(Pick::None, |(k, _)| Pick::Zone(k))
+        .map(|(k, _)| k)
 }
 
 /// What a what-if key acts on at `p` (people ignored): a checkpoint's lanes or pen, an exit
 /// door, the smallest zone containing it, else the point itself (for a cordon).
 pub fn place_at(venue: &Venue, p: Vec2, reach: f32) -> crate::contingency::live::Target {
     use crate::contingency::live::Target;
-    for (k, cp) in venue.security.checkpoints.iter().enumerate() {
-        let half = cp.along * cp.width() * 0.5;
-        let seg = crate::venue::geometry::Segment {
-            a: cp.pos - half,
-            b: cp.pos + half,
-        };
-        if seg.distance(p) <= reach.max(2.0) || cp.pen.contains(p) {
-            return Target::Checkpoint(k);
-        }
+    if let Some(k) = checkpoint_at(venue, p, reach) {
+        return Target::Checkpoint(k);
     }
-    for (d, door) in venue.security.doors.iter().enumerate() {
-        let seg = crate::venue::geometry::Segment { a: door.a, b: door.b };
-        if seg.distance(p) <= reach.max(2.0) {
-            return Target::Door(d);
-        }
-    }
-    venue
-        .zones
+    let door = venue
+        .security
+        .doors
         .iter()
-        .enumerate()
-        .filter(|(_, z)| point_in_polygon(p, &z.polygon))
-        .min_by(|a, b| a.1.area.total_cmp(&b.1.area))
-        .map_or(Target::Point(p), |(k, _)| Target::Zone(k))
+        .position(|d| crate::venue::geometry::Segment { a: d.a, b: d.b }.distance(p) <= reach.max(2.0));
+    if let Some(d) = door {
+        return Target::Door(d);
+    }
+    zone_at(venue, p).map_or(Target::Point(p), Target::Zone)
 }
 
 /// Where the picked thing is now (for the highlight), if it still exists.

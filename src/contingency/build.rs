@@ -20,6 +20,12 @@ pub const MAX_HOLDS: usize = 8;
 /// Most points of a hold line.
 pub const MAX_HOLD_POINTS: usize = 64;
 
+/// Whether `p` is a finite point inside `sc`'s bounds.
+fn in_bounds(sc: &Scenario, p: crate::scenario::model::Point) -> bool {
+    let b = &sc.venue.bounds;
+    p.0.is_finite() && p.1.is_finite() && (b.min.0..=b.max.0).contains(&p.0) && (b.min.1..=b.max.1).contains(&p.1)
+}
+
 /// The timeline of `sc` (empty when it has none); problems go to `ck`.
 pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     let (start, end) = (sc.sim.start.0, sc.sim.end.0);
@@ -140,12 +146,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
         if let Action::Cordon { .. } | Action::CloseZone { .. } = &entry.r#do {
             let area = match &entry.r#do {
                 Action::Cordon { at: c, radius } => {
-                    let b = &sc.venue.bounds;
-                    let inside = c.0.is_finite()
-                        && c.1.is_finite()
-                        && (b.min.0..=b.max.0).contains(&c.0)
-                        && (b.min.1..=b.max.1).contains(&c.1);
-                    if !inside {
+                    if !in_bounds(sc, *c) {
                         ck.err(
                             Some("at".into()),
                             format!("{label}: the cordon's middle ({}, {}) lies outside the venue", c.0, c.1),
@@ -192,14 +193,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             continue;
         }
         if let Action::Hold { line } = &entry.r#do {
-            let b = &sc.venue.bounds;
-            let inside = |p: &crate::scenario::model::Point| {
-                p.0.is_finite()
-                    && p.1.is_finite()
-                    && (b.min.0..=b.max.0).contains(&p.0)
-                    && (b.min.1..=b.max.1).contains(&p.1)
-            };
-            if !(2..=MAX_HOLD_POINTS).contains(&line.len()) || !line.iter().all(inside) {
+            if !(2..=MAX_HOLD_POINTS).contains(&line.len()) || !line.iter().all(|p| in_bounds(sc, *p)) {
                 ck.err(
                     Some("line".into()),
                     format!("{label}: a hold line has 2 to {MAX_HOLD_POINTS} points, all inside the venue's bounds"),
@@ -238,12 +232,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                 );
                 continue;
             };
-            let b = &sc.venue.bounds;
-            if !(post.0.is_finite()
-                && post.1.is_finite()
-                && (b.min.0..=b.max.0).contains(&post.0)
-                && (b.min.1..=b.max.1).contains(&post.1))
-            {
+            if !in_bounds(sc, *post) {
                 ck.err(
                     Some("post".into()),
                     format!("{label}: the post ({}, {}) lies outside the venue", post.0, post.1),

@@ -1143,8 +1143,9 @@ fn follow(
     }
     let t = clock.t_end();
     let tl = &mut *tl;
-    // those who have chosen their way again: how much longer it is from where they were (in id
-    // order, so the sums are the same at any thread count)
+    // those who have chosen their way again: how much longer it is from where they were, if by
+    // more than 0.5 m as round a cordon (in id order, so the sums are the same at any thread
+    // count)
     let mut chosen: Vec<(u32, Entity)> = detoured.iter().map(|(e, a, _, _)| (a.id, e)).collect();
     chosen.sort_unstable();
     for (_, e) in chosen {
@@ -1155,8 +1156,10 @@ fn follow(
                 d.before,
                 way_left(&venue, &venue.fields, (w.target, w.via, a.goal(w.leg)), d.from, true),
             )
+            && x > 0.5
             && let Some(f) = tl.fired.get_mut(d.fired)
         {
+            // (a way that got shorter, to a nearer crossing, is no detour)
             f.detour(x);
         }
     }

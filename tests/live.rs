@@ -202,3 +202,45 @@ fn a_unit_group_sent_live_and_back_reports_as_the_saved_file() {
     assert!(live.contains("reserve sent to a post at (80, 50)"), "{live}");
     assert_eq!(live, report_of(&saved));
 }
+
+#[test]
+fn the_venue_evacuated_live_reports_as_the_saved_file() {
+    // the visitors leave by "street-out" after 10 minutes in the hall: the way out a live
+    // evacuation sends everyone to
+    let text = gates("").replace(
+        "destinations: [(target: \"hall\")])",
+        "destinations: [(target: \"hall\")], dwell: Fixed(600), exits: [(target: \"street-out\")])",
+    );
+    let text = text.replace(
+        "targets: [",
+        "targets: [(name: \"street-out\", area: Polygon([(0, 10), (6, 10), (6, 30), (0, 30)])), ",
+    );
+    let (live, saved) = live_run(
+        &text,
+        &[
+            (700.0, &|l, w| l.evacuate(w, None)),
+            // one a run
+            (800.0, &|l, w| match l.evacuate(w, Some(0)) {
+                Err(e) if e.contains("one a run") => Ok(e),
+                other => Err(format!("{other:?}")),
+            }),
+        ],
+    );
+    assert_eq!(
+        added_lines(&text, &saved),
+        [
+            "    timeline: [",
+            "        (at: \"09:11:40\", do: Evacuate(to: [\"street-out\"])),",
+            "    ],"
+        ],
+        "{saved}"
+    );
+    let r: serde_json::Value = serde_json::from_str(&live).unwrap();
+    let ev = &r["evacuation"];
+    assert!(ev["evacuees"].as_u64().unwrap() > 0, "nobody evacuated: {ev}");
+    assert_eq!(ev["zones"][0]["name"], "venue", "{ev}");
+    assert_eq!(live, report_of(&saved), "the live run and the saved file's run differ");
+    // without it the report has no evacuation
+    let r0: serde_json::Value = serde_json::from_str(&report_of(&text)).unwrap();
+    assert!(r0.get("evacuation").is_none_or(|e| e.is_null()), "{}", r0["evacuation"]);
+}

@@ -215,6 +215,44 @@ impl Live {
         self.add(world, entry(at, Action::Deploy { group, post }))
     }
 
+    /// Evacuate zone `z` (None: the whole venue) now, to the ways out the crowd leaves by (every
+    /// group's `exits`, in the file's order). One evacuation a run: refused when the file has
+    /// one, or one was given live.
+    pub fn evacuate(&mut self, world: &mut World, z: Option<usize>) -> Result<String, String> {
+        let at = now(world)?;
+        if self.scenario.evacuation.is_some()
+            || self
+                .scenario
+                .timeline
+                .iter()
+                .any(|e| matches!(e.r#do, Action::Evacuate { .. }))
+        {
+            return Err("this run has its evacuation order already (one a run)".into());
+        }
+        let zones = match z {
+            Some(z) => vec![
+                world
+                    .resource::<Venue>()
+                    .zones
+                    .get(z)
+                    .ok_or("no such zone")?
+                    .name
+                    .clone(),
+            ],
+            None => Vec::new(),
+        };
+        let mut to: Vec<String> = Vec::new();
+        for x in self.scenario.crowd.iter().flat_map(|g| &g.exits) {
+            if !to.contains(&x.target) {
+                to.push(x.target.clone());
+            }
+        }
+        if to.is_empty() {
+            return Err("no group has `exits` to evacuate to: give the order in the file (`Evacuate`, `to`)".into());
+        }
+        self.add(world, entry(at, Action::Evacuate { zones, to }))
+    }
+
     /// The live entry whose action is `action`, with no `for`, that is in force now.
     fn in_force(&self, world: &World, action: &Action) -> Option<usize> {
         let tl = world.resource::<TimelineRt>();
@@ -309,6 +347,11 @@ impl Live {
         new.resolve_doors(&mut ck, &world.resource::<Venue>().security.doors);
         if !ck.is_clean() {
             return Err(ck.into_error("the action").to_string());
+        }
+        if let Some(ev) = new.evacuation.take()
+            && !world.contains_resource::<crate::evacuation::EvacuationRt>()
+        {
+            crate::evacuation::EvacState::give(world, ev);
         }
         let mut tl = world.resource_mut::<TimelineRt>();
         for p in new.planned.into_iter().filter(|p| p.entry == n) {
@@ -491,6 +534,14 @@ pub fn entry_text(e: &TimelineEntry) -> String {
         Action::Cordon { at, radius } => format!("Cordon(at: ({}, {}), radius: {radius})", at.0, at.1),
         Action::CloseZone { zone } => format!("CloseZone(zone: {})", q(zone)),
         Action::Deploy { group, post } => format!("Deploy(group: {}, post: ({}, {}))", q(group), post.0, post.1),
+        Action::Evacuate { zones, to } => {
+            let list = |v: &[String]| v.iter().map(|x| q(x)).collect::<Vec<_>>().join(", ");
+            if zones.is_empty() {
+                format!("Evacuate(to: [{}])", list(to))
+            } else {
+                format!("Evacuate(zones: [{}], to: [{}])", list(zones), list(to))
+            }
+        }
         // not applied live; written whole for completeness
         other => ron::to_string(other).unwrap_or_default(),
     };

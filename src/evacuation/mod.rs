@@ -64,25 +64,42 @@ pub struct EvacState {
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct OrderSet;
 
-/// Plugin owning the evacuation order (nothing without one).
+/// Plugin owning the evacuation order. Its systems are always there but run only once an order
+/// exists: from the start with the scenario's, or from when one is given live
+/// ([`EvacState::give`]; the viewer's what-ifs), so a run without one is as before.
 pub struct EvacuationPlugin(pub Option<EvacuationRt>);
 
 impl Plugin for EvacuationPlugin {
     fn build(&self, app: &mut App) {
-        let Some(rt) = self.0.clone() else { return };
-        let zones = if rt.zones.is_empty() { 1 } else { rt.zones.len() };
-        app.insert_resource(rt).insert_resource(EvacState {
-            zone_clear: vec![None; zones],
-            ..Default::default()
-        });
-        app.add_systems(SimStep, order.in_set(SimSystems::Spawn).in_set(OrderSet));
+        if let Some(rt) = self.0.clone() {
+            EvacState::give(app.world_mut(), rt);
+        }
+        let ordered = resource_exists::<EvacuationRt>;
+        app.add_systems(
+            SimStep,
+            order.in_set(SimSystems::Spawn).in_set(OrderSet).run_if(ordered),
+        );
         app.add_systems(
             SimStep,
             (retarget, turn_back)
                 .in_set(SimSystems::Route)
-                .before(crate::crowd::RouteSystems),
+                .before(crate::crowd::RouteSystems)
+                .run_if(ordered),
         );
-        app.add_systems(SimStep, record.in_set(SimSystems::Measure));
+        app.add_systems(SimStep, record.in_set(SimSystems::Measure).run_if(ordered));
+    }
+}
+
+impl EvacState {
+    /// Puts order `rt` (given at `rt.at`, or when a timeline rule fires if not finite) and its
+    /// records into `world`.
+    pub fn give(world: &mut World, rt: EvacuationRt) {
+        let zones = if rt.zones.is_empty() { 1 } else { rt.zones.len() };
+        world.insert_resource(rt);
+        world.insert_resource(EvacState {
+            zone_clear: vec![None; zones],
+            ..Default::default()
+        });
     }
 }
 

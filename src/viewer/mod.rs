@@ -75,7 +75,7 @@ pub struct Act {
 }
 
 impl Act {
-    /// Parses `T:X,Y:KEY` (KEY one of x m k u s [ ], or `-`: a click alone).
+    /// Parses `T:X,Y:KEY` (KEY one of x m k u e s [ ], or `-`: a click alone).
     pub fn parse(text: &str) -> Option<Act> {
         let mut parts = text.split(':');
         let t: f64 = parts.next()?.trim().parse().ok()?;
@@ -86,6 +86,7 @@ impl Act {
             "m" | "M" => KeyCode::KeyM,
             "k" | "K" => KeyCode::KeyK,
             "u" | "U" => KeyCode::KeyU,
+            "e" | "E" => KeyCode::KeyE,
             "s" | "S" => KeyCode::KeyS,
             "[" => KeyCode::BracketLeft,
             "]" => KeyCode::BracketRight,
@@ -167,7 +168,7 @@ impl ViewerOptions {
         for text in &a.act {
             let act = Act::parse(text).ok_or_else(|| {
                 usage(format!(
-                    "--act must be T:X,Y:KEY (seconds after the start, a point in metres, one of x m k u s [ ] -), got {text:?}"
+                    "--act must be T:X,Y:KEY (seconds after the start, a point in metres, one of x m k u e s [ ] -), got {text:?}"
                 ))
             })?;
             if acts.last().is_some_and(|l: &Act| l.t > act.t) {
@@ -712,8 +713,9 @@ fn scripted(
 /// What-if keys, on the place last clicked: X closes or reopens the checkpoint, exit door or
 /// zone there (or puts a cordon round the point, K too, and lifts it again), [ and ] open a lane
 /// fewer or more, M meters the checkpoint or lifts its meter, U sends the group of the unit
-/// clicked before to a post there (or back, on its post), S writes the what-ifs applied so far
-/// into the scenario file's timeline.
+/// clicked before to a post there (or back, on its post), E evacuates the zone there (the whole
+/// venue outside every zone), S writes the what-ifs applied so far into the scenario file's
+/// timeline.
 fn what_ifs(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: NonSendMut<Run>, inspect: Res<Inspect>) {
     use crate::contingency::live::Target;
     let pressed = [
@@ -724,6 +726,7 @@ fn what_ifs(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: N
         KeyCode::BracketRight,
         KeyCode::KeyS,
         KeyCode::KeyU,
+        KeyCode::KeyE,
     ]
     .into_iter()
     .find(|k| keys.just_pressed(*k));
@@ -746,6 +749,7 @@ fn what_ifs(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: N
         (KeyCode::BracketLeft, Target::Checkpoint(k)) => live.lanes(world, k, -1),
         (KeyCode::BracketRight, Target::Checkpoint(k)) => live.lanes(world, k, 1),
         (KeyCode::KeyM, Target::Checkpoint(k)) => live.toggle_meter(world, k),
+        (KeyCode::KeyE, _) => live.evacuate(world, panel::zone_at(&run.venue, p)),
         (KeyCode::KeyU, _) => match inspect.unit_group {
             Some(g) => live.deploy(world, g, p),
             None => Err("click a unit first, then the place to send its group (U)".into()),
@@ -1210,7 +1214,7 @@ fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mu
     let mut s = format!(
         "{}  {}  x{}\npresent {present} | walking {walking} | queueing {queued} | open incidents {open}\n\
          Space pause | . step | +/- speed | R restart | F fit | drag pan | wheel zoom\n\
-         what-ifs on the place clicked: X close/reopen | [ ] lanes | M meter | K cordon | U send unit | S save",
+         what-ifs on the place clicked: X close/reopen | [ ] lanes | M meter | K cordon | U send unit | E evacuate | S save",
         ClockTime(clock.start + clock.t()).hms(),
         if c.paused { "paused" } else { "running" },
         c.speed

@@ -193,7 +193,7 @@ fn checkpoint_at(venue: &Venue, p: Vec2, reach: f32) -> Option<usize> {
 }
 
 /// The smallest zone containing `p`.
-fn zone_at(venue: &Venue, p: Vec2) -> Option<usize> {
+pub fn zone_at(venue: &Venue, p: Vec2) -> Option<usize> {
     venue
         .zones
         .iter()

@@ -997,3 +997,214 @@ fn a_surge_on_a_rule_brings_a_surge_only_group_in_batches_from_when_it_fires() {
     let err = common::error_of(&text.replace("do: Surge(group: \"metro\"", "do: Surge(group: \"visitors\""));
     assert!(err.contains("no Surge names it"), "{err}");
 }
+
+#[test]
+fn a_metered_exit_door_lets_out_at_most_its_rate_each_minute_and_the_rest_wait_inside_it() {
+    // the room's east door shut all along, its west door metered at 30 a minute from 00:00:05
+    // for three minutes; the door's capacity is about 1.8 × 1.0 m × 60 = 108 a minute, and the
+    // crowd of 200 presses at it
+    let run = |timeline: &str| {
+        let v = common::from_text(&ROOM.replace("TIMELINE", timeline));
+        let mut sim = common::sim(&v, 1);
+        let (mut at_door, mut inside_at_180) = (0, 0);
+        let r = sim.run(|w| {
+            let t = w.resource::<cordon::schedule::SimClock>().t();
+            let mut q = w.try_query::<&cordon::checkpoint::systems::DoorWaiting>().unwrap();
+            at_door = at_door.max(q.iter(w).count());
+            if (t - 180.0).abs() < 0.05 {
+                let mut q = w.try_query::<&cordon::crowd::Position>().unwrap();
+                inside_at_180 = q.iter(w).filter(|p| p.0.x > 0.0 && p.0.x < 30.0).count();
+            }
+        });
+        let st = sim.world().resource::<CheckpointState>();
+        (st.doors[0].clone(), st.doors[1].clone(), r, at_door, inside_at_180)
+    };
+    let per_minute = |times: &[f64]| -> Vec<usize> {
+        (0..10)
+            .map(|m| {
+                times
+                    .iter()
+                    .filter(|&&t| t >= 60.0 * m as f64 && t < 60.0 * (m + 1) as f64)
+                    .count()
+            })
+            .collect()
+    };
+    let shut = r#"(at: "00:00", do: CloseDoor(door: "east-door")), "#;
+    let (west0, _, _, none_waiting, _) = run(shut);
+    assert_eq!(none_waiting, 0, "somebody waited at an unmetered door");
+    let (west, east, r, at_door, inside) = run(&format!(
+        r#"{shut}(at: "00:00:05", for: 180, do: MeterDoor(door: "west-door", per_minute: 30))"#
+    ));
+    let (m0, m) = (per_minute(&west0), per_minute(&west));
+    eprintln!(
+        "west per minute unmetered {m0:?}, metered 00:00:05-00:03:05 {m:?}; at most {at_door} waiting at the door's opening, {inside} in the room at 00:03; {:?}",
+        r.timeline.iter().map(|a| a.what.as_str()).collect::<Vec<_>>()
+    );
+    assert!(
+        m0[0] > 60,
+        "the unmetered door lets out {} a minute: the test is too light",
+        m0[0]
+    );
+    for (k, &n) in m.iter().enumerate().take(3).skip(1) {
+        assert!(n <= 30, "minute {k}: {n} out through a door metered at 30");
+        assert!(n >= 28, "minute {k}: {n} out, the meter is not used while people wait");
+    }
+    let metered0 = west.iter().filter(|&&t| (5.0..60.0).contains(&t)).count();
+    assert!(metered0 <= 30, "00:00:05-00:01: {metered0} out");
+    // the rest wait inside, pressing at the door (the first ones held within 1.5 m of it)
+    assert!(inside >= 200 - 3 * 30 - 10, "{inside} inside at 00:03");
+    assert!(at_door >= 3, "nobody held at the metered door: {at_door}");
+    assert_eq!(west.len() + east.len(), 200, "everyone got out");
+    assert_eq!(r.timeline[1].what, "door west-door: meter none → 30 /min");
+    assert_eq!(r.timeline[2].what, "door west-door: meter 30 /min → none");
+    // after it is lifted the waiting go out at the door's own rate again
+    let after = west.iter().filter(|&&t| (186.0..216.0).contains(&t)).count();
+    assert!(after > 30, "{after} out in the 30 s after the meter was lifted");
+    // with both doors open, a door metered from the start sends more to the other one
+    let (_, east_open, _, _, _) = run("");
+    let (_, east_metered, _, _, _) = run(r#"(at: "00:00", do: MeterDoor(door: "west-door", per_minute: 30))"#);
+    eprintln!(
+        "east door: {} unmetered, {} with the west door metered",
+        east_open.len(),
+        east_metered.len()
+    );
+    assert!(
+        east_metered.len() > east_open.len() + 20,
+        "the choice of a door ignores its meter"
+    );
+    // an unknown door is named, a negative meter refused
+    let e = common::error_of(&ROOM.replace(
+        "TIMELINE",
+        r#"(at: "00:00:10", do: MeterDoor(door: "north-door", per_minute: 10))"#,
+    ));
+    assert!(e.contains("timeline: door \"north-door\" is not defined"), "{e}");
+    let e = common::error_of(&ROOM.replace(
+        "TIMELINE",
+        r#"(at: "00:00:10", do: MeterDoor(door: "west-door", per_minute: -1))"#,
+    ));
+    assert!(e.contains("a meter is persons a minute, 0 or more, got -1"), "{e}");
+}
+
+#[test]
+fn a_metered_source_lets_out_at_most_its_rate_each_minute_and_the_rest_wait_in_it() {
+    // 0.8 /s (48 a minute) arrive at the street; metered at 30 a minute 09:05-09:15
+    let text = two_gates(r#"(at: "09:05", for: 600, do: MeterSource(source: "street", per_minute: 30))"#);
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    let mut placed = [0u64; 40];
+    let mut waiting = [0u64; 40];
+    let mut last = 0;
+    sim.run_to(2400.0, |w| {
+        let clock = w.resource::<cordon::schedule::SimClock>();
+        let m = ((clock.t_end() - 1e-9) / 60.0).floor() as usize;
+        let spawned = w.resource::<cordon::crowd::CrowdCounters>().spawned;
+        if m < 40 {
+            placed[m] += spawned - last;
+            waiting[m] = waiting[m].max(w.resource::<cordon::crowd::ArrivalQueue>().total_waiting());
+        }
+        last = spawned;
+    });
+    eprintln!("placed per minute {placed:?}; most waiting in the source per minute {waiting:?}");
+    for m in 5..15 {
+        assert!(
+            placed[m] <= 30,
+            "09:{m:02}: {} came out of a source metered at 30",
+            placed[m]
+        );
+        // (from 09:06 on people wait in it all the time)
+        assert!(
+            m == 5 || placed[m] >= 29,
+            "09:{m:02}: {} came out while people waited",
+            placed[m]
+        );
+    }
+    // 18 a minute more arrive than it lets out: about 180 wait in it at 09:15
+    assert!((140..=220).contains(&waiting[14]), "{} waiting at 09:14", waiting[14]);
+    assert!(
+        placed[15] > 48,
+        "the waiting did not come out once it was lifted: {}",
+        placed[15]
+    );
+    assert_eq!(waiting[39], 0, "people left waiting in the source");
+    let r = sim.report("end");
+    let what: Vec<&str> = r.timeline.iter().map(|a| a.what.as_str()).collect();
+    assert_eq!(
+        what,
+        [
+            "source street: meter none → 30 /min",
+            "source street: meter 30 /min → none"
+        ]
+    );
+    let e = common::error_of(&two_gates(
+        r#"(at: "09:05", do: MeterSource(source: "metro", per_minute: 30))"#,
+    ));
+    assert!(
+        e.contains("source \"metro\" is not defined; known sources: \"street\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_cordon_with_a_guard_ties_its_units_up_at_its_edge_until_it_lifts() {
+    // the reserve of the test above guards an 8 m cordon round (80, 60) from 09:05 for 10
+    // minutes: it stands 2 m outside the edge on its own side, at (80, 70), 20 m from its post
+    let text = two_gates(r#"(at: "09:05", for: 600, do: Cordon(at: (80, 60), radius: 8, guard: "reserve"))"#).replace(
+        "    timeline:",
+        r#"    responders: [(name: "reserve", kind: FootPatrol, count: 2, speed: 1.5, handles: ["bag"],
+                  shift: (from: "10:00", to: "12:00"), deployment: Post((80, 90)))],
+    incidents: [(kind: "bag", rate: PerHour(0), location: Hotspots([(80, 60)]), on_scene: Fixed(300))],
+    timeline:"#,
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    let post = bevy::math::Vec2::new(80.0, 70.0);
+    let (mut arrived, mut home) = (None, None);
+    sim.run_to(1300.0, |w| {
+        let t = w.resource::<cordon::schedule::SimClock>().t();
+        let mut q = w
+            .try_query::<(&cordon::responders::Unit, &cordon::crowd::Position)>()
+            .unwrap();
+        let ps: Vec<bevy::math::Vec2> = q.iter(w).map(|(_, p)| p.0).collect();
+        if arrived.is_none() && ps.iter().all(|p| p.distance(post) < 0.01) {
+            arrived = Some(t);
+        }
+        if t > 900.0 && home.is_none() && ps.iter().all(|p| p.distance(bevy::math::Vec2::new(80.0, 90.0)) < 0.01) {
+            home = Some(t);
+        }
+    });
+    let r = sim.report("end");
+    let what: Vec<&str> = r.timeline.iter().map(|a| a.what.as_str()).collect();
+    eprintln!("arrived {arrived:?}, home {home:?}; {what:?}");
+    let took = arrived.expect("the guard never reached the cordon") - 300.0;
+    assert!(
+        (20.0 / 1.5..=20.0 / 1.5 * 1.15).contains(&took),
+        "took {took} s for 20 m"
+    );
+    assert!(
+        home.is_some_and(|h| h > 900.0),
+        "the guard did not go back when it lifted"
+    );
+    assert!(
+        what[0].ends_with("sent out; reserve sent to a post at (80, 70)"),
+        "{what:?}"
+    );
+    assert!(
+        what[1].ends_with("open again; reserve back to its deployment"),
+        "{what:?}"
+    );
+    // a guard that is not a responder group is named
+    let e = common::error_of(&two_gates(
+        r#"(at: "09:05", do: Cordon(at: (80, 60), radius: 8, guard: "police"))"#,
+    ));
+    assert!(e.contains("responder group \"police\" is not defined"), "{e}");
+    // at a zone: the nearest point of its edge, 2 m out, from a post outside it or inside it
+    let zone = cordon::venue::Shape::polygon(
+        [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)]
+            .map(|(x, y)| bevy::math::Vec2::new(x, y))
+            .to_vec(),
+    );
+    let at = |x: f32, y: f32| cordon::contingency::guard_post(&zone, bevy::math::Vec2::new(x, y));
+    assert_eq!(at(20.0, 5.0), bevy::math::Vec2::new(12.0, 5.0));
+    assert_eq!(at(2.0, 5.0), bevy::math::Vec2::new(-2.0, 5.0));
+    assert_eq!(at(5.0, -7.0), bevy::math::Vec2::new(5.0, -2.0));
+}

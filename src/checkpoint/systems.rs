@@ -2,7 +2,9 @@
 //! and the per-checkpoint records the report reads.
 
 use super::queue::{LanePolicy, ServiceQueue, Started};
-use crate::crowd::{Agent, CrowdCounters, CrowdLog, Held, Leg, NeedsRoute, Position, Standing, Velocity, Via, Walking};
+use crate::crowd::{
+    Agent, CrowdCounters, CrowdLog, FlowMeter, Held, Leg, NeedsRoute, Position, Standing, Velocity, Via, Walking,
+};
 use crate::rng::{MasterSeed, Purpose};
 use crate::scenario::model::{LaneChoice, WhenFull};
 use crate::schedule::{SimClock, SimStep, SimSystems};
@@ -48,6 +50,19 @@ pub struct PenWaiting {
     /// Checkpoint.
     pub cp: u16,
     /// When they started waiting here.
+    pub since: f64,
+}
+
+/// Let through a metered door: walking out through door `.0` (see [`meter_doors`]).
+#[derive(Component, Debug, Clone, Copy)]
+pub struct DoorPass(pub u16);
+
+/// Waiting just inside a metered door (and [`Held`]) for the meter to let them through.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct DoorWaiting {
+    /// Door.
+    pub door: u16,
+    /// Since when, s after the start.
     pub since: f64,
 }
 
@@ -125,6 +140,10 @@ pub struct CheckpointState {
     pub plan_closed: Vec<bool>,
     /// Per door, whether the contingency timeline has it closed now.
     pub door_closed: Vec<bool>,
+    /// Per door, its meter (the contingency timeline's `MeterDoor`).
+    pub door_meter: Vec<FlowMeter>,
+    /// Whether a door is metered now or was until [`meter_doors`] last let its waiting go.
+    door_metering: bool,
     /// Per checkpoint, how many wait at the edge of its full pen ([`PenWaiting`]).
     pub outside: Vec<u32>,
     /// Every interception.
@@ -171,6 +190,8 @@ impl CheckpointState {
             doors: vec![Vec::new(); venue.security.doors.len()],
             door_heading: vec![0; venue.security.doors.len()],
             door_closed: vec![false; venue.security.doors.len()],
+            door_meter: vec![FlowMeter::default(); venue.security.doors.len()],
+            door_metering: false,
             closed_at: vec![None; cps.len()],
             plan_closed: vec![false; cps.len()],
             outside: vec![0; cps.len()],
@@ -227,7 +248,7 @@ impl Plugin for CheckpointPlugin {
         );
         app.add_systems(
             SimStep,
-            (join_or_pass, serve, walk_up_queues, record_queues)
+            (join_or_pass, meter_doors, serve, walk_up_queues, record_queues)
                 .chain()
                 .in_set(SimSystems::Checkpoint),
         );
@@ -272,7 +293,8 @@ pub fn choose_checkpoint(
             // the door lets out about its capacity: I am through when I get there or when
             // those already on their way have passed, whichever is later
             let door = &sec.doors[d as usize];
-            let drain = f64::from(state.door_heading[d as usize]) / (DOOR_CAPACITY * f64::from(door.width));
+            let rate = (DOOR_CAPACITY * f64::from(door.width)).min(state.door_meter[d as usize].per_minute() / 60.0);
+            let drain = f64::from(state.door_heading[d as usize]) / rate;
             cost = cost.max(drain);
             // and from the door on to the goal, when it lies in the region outside
             if door.outer_region == to
@@ -583,6 +605,91 @@ fn join_or_pass(
             w.leg,
         ));
     }
+}
+
+/// Metered doors let people out one at a time: whoever on the way out through one reaches
+/// its opening (within 1.5 m of it) waits there ([`DoorWaiting`], [`Held`]) until the meter lets
+/// them through ([`DoorPass`]), the longest waiting first. One goes every 60/`per_minute`
+/// seconds, and only while fewer came out in this clock minute, with those let through still in
+/// the doorway, than `per_minute` (rounded up): the door's measured flow stays at or under its
+/// meter in every minute. A door whose meter is lifted, or that closes, lets its waiting go.
+#[allow(clippy::type_complexity)]
+fn meter_doors(
+    mut commands: Commands,
+    clock: Res<SimClock>,
+    venue: Res<Venue>,
+    mut state: ResMut<CheckpointState>,
+    q: Query<(
+        Entity,
+        &Agent,
+        &Position,
+        &Walking,
+        Option<&DoorPass>,
+        Option<&DoorWaiting>,
+        Has<Held>,
+    )>,
+) {
+    let metered = state.door_meter.iter().any(FlowMeter::on);
+    if !metered && !state.door_metering {
+        return;
+    }
+    let st = &mut *state;
+    let sec = &venue.security;
+    let t = clock.t_end();
+    let mut transit = vec![0usize; sec.doors.len()];
+    let mut marked = false;
+    let mut waiting_now: Vec<(u64, u32, Entity, u16, bool)> = Vec::new();
+    for (e, a, p, w, pass, waiting, held) in &q {
+        let via = match w.via {
+            Some(Via::Door(d)) => Some(d),
+            _ => None,
+        };
+        if let Some(&DoorPass(d)) = pass {
+            if via == Some(d) {
+                transit[usize::from(d)] += 1;
+                marked = true;
+                continue;
+            }
+            commands.entity(e).remove::<DoorPass>();
+        }
+        let mut waits = waiting.filter(|dw| via == Some(dw.door));
+        if let Some(dw) = waiting
+            && (waits.is_none()
+                || !held
+                || !st.door_meter[usize::from(dw.door)].on()
+                || st.door_closed[usize::from(dw.door)])
+        {
+            // sent elsewhere, let go (an evacuation), or the meter lifted or the door shut
+            commands.entity(e).remove::<(DoorWaiting, Held)>();
+            waits = None;
+        }
+        let Some(d) = via else { continue };
+        if !st.door_meter[usize::from(d)].on() || st.door_closed[usize::from(d)] {
+            continue;
+        }
+        let door = &sec.doors[usize::from(d)];
+        if waits.is_some() || door.at_opening(p.0) || door.in_doorway(p.0) {
+            let since = waits.map_or(t, |dw| dw.since).max(0.0);
+            waiting_now.push((since.to_bits(), a.id, e, d, waits.is_some()));
+        }
+    }
+    // the clock minute now began this long after the start
+    let minute = ((clock.start + t) / 60.0).floor() * 60.0 - clock.start;
+    waiting_now.sort_unstable();
+    for (_, _, e, d, was_waiting) in waiting_now {
+        let k = usize::from(d);
+        let out_now = st.doors[k].iter().rev().take_while(|&&x| x >= minute).count();
+        let m = &mut st.door_meter[k];
+        if m.ready(t) && out_now + transit[k] < m.per_minute().ceil() as usize {
+            m.take(t);
+            transit[k] += 1;
+            commands.entity(e).insert(DoorPass(d)).remove::<(DoorWaiting, Held)>();
+        } else if !was_waiting {
+            commands.entity(e).insert((DoorWaiting { door: d, since: t }, Held));
+        }
+        marked = true;
+    }
+    st.door_metering = metered || marked;
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -20,6 +20,16 @@ pub const MAX_HOLDS: usize = 8;
 /// Most points of a hold line.
 pub const MAX_HOLD_POINTS: usize = 64;
 
+/// The kinds of timed change that must not overlap on one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Window {
+    Lanes,
+    Closing,
+    Meter,
+    DoorMeter,
+    SourceMeter,
+}
+
 /// Whether `p` is a finite point inside `sc`'s bounds.
 fn in_bounds(sc: &Scenario, p: crate::scenario::model::Point) -> bool {
     let b = &sc.venue.bounds;
@@ -34,10 +44,11 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     let mut rules = Vec::new();
     let mut evacuation = None;
     let mut areas = Vec::new();
+    let mut area_guards = Vec::new();
     let mut door_names: Vec<String> = Vec::new();
     let mut hold_lines: Vec<Vec<crate::venue::geometry::Segment>> = Vec::new();
-    // timed changes per checkpoint: (checkpoint, lanes 0 / closing 1, from, to, entry)
-    let mut windows: Vec<(usize, u8, f64, f64, usize)> = Vec::new();
+    // timed changes of one kind to one place: (kind, checkpoint / door name / source, from, to, entry)
+    let mut windows: Vec<(Window, usize, f64, f64, usize)> = Vec::new();
     for (i, entry) in sc.timeline.iter().enumerate() {
         let label = format!("timeline entry {}", i + 1);
         let at = match (&entry.at, &entry.when) {
@@ -128,24 +139,60 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             }
             continue;
         }
-        if let Action::CloseDoor { door } | Action::ReopenDoor { door } = &entry.r#do {
+        if let Action::MeterDoor { per_minute, .. } | Action::MeterSource { per_minute, .. } = &entry.r#do
+            && !(per_minute.is_finite() && *per_minute >= 0.0)
+        {
+            ck.err(
+                Some("per_minute".into()),
+                format!("{label}: a meter is persons a minute, 0 or more, got {per_minute}"),
+            );
+            continue;
+        }
+        if let Action::CloseDoor { door } | Action::ReopenDoor { door } | Action::MeterDoor { door, .. } = &entry.r#do {
             // door names are known once the doors are built: resolved by `TimelineRt::resolve_doors`
             let d = door_names.iter().position(|n| n == door).unwrap_or_else(|| {
                 door_names.push(door.clone());
                 door_names.len() - 1
             });
-            let action = if matches!(entry.r#do, Action::CloseDoor { .. }) {
-                ActionRt::CloseDoor { door: d }
-            } else {
-                ActionRt::ReopenDoor { door: d }
+            let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+            let action = match entry.r#do {
+                Action::CloseDoor { .. } => ActionRt::CloseDoor { door: d },
+                Action::MeterDoor { per_minute, .. } => {
+                    if entry.when.is_none() {
+                        windows.push((Window::DoorMeter, d, at, at + dur.unwrap_or(0.0), i));
+                    }
+                    ActionRt::MeterDoor { door: d, per_minute }
+                }
+                _ => ActionRt::ReopenDoor { door: d },
+            };
+            push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
+            continue;
+        }
+        if let Action::MeterSource { source, per_minute } = &entry.r#do {
+            let Some(k) = sc.venue.sources.iter().position(|x| x.name == *source) else {
+                ck.named(
+                    source,
+                    format!(
+                        "{label}: source \"{source}\" is not defined; known sources: {}",
+                        quote_list(sc.venue.sources.iter().map(|x| x.name.as_str()))
+                    ),
+                );
+                continue;
             };
             let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+            if entry.when.is_none() {
+                windows.push((Window::SourceMeter, k, at, at + dur.unwrap_or(0.0), i));
+            }
+            let action = ActionRt::MeterSource {
+                source: k,
+                per_minute: *per_minute,
+            };
             push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
             continue;
         }
         if let Action::Cordon { .. } | Action::CloseZone { .. } = &entry.r#do {
             let area = match &entry.r#do {
-                Action::Cordon { at: c, radius } => {
+                Action::Cordon { at: c, radius, .. } => {
                     if !in_bounds(sc, *c) {
                         ck.err(
                             Some("at".into()),
@@ -164,7 +211,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                     }
                     crate::venue::Shape::Circle(crate::scenario::check::v2(*c), *radius as f32)
                 }
-                Action::CloseZone { zone } => {
+                Action::CloseZone { zone, .. } => {
                     let Some(z) = sc.venue.zones.iter().find(|z| z.name == *zone) else {
                         ck.named(
                             zone,
@@ -186,8 +233,25 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                 );
                 continue;
             }
+            let guard = match &entry.r#do {
+                Action::Cordon { guard: Some(g), .. } | Action::CloseZone { guard: Some(g), .. } => {
+                    let Some(k) = sc.responders.iter().position(|x| x.name == *g) else {
+                        ck.named(
+                            g,
+                            format!(
+                                "{label}: responder group \"{g}\" is not defined; known groups: {}",
+                                quote_list(sc.responders.iter().map(|x| x.name.as_str()))
+                            ),
+                        );
+                        continue;
+                    };
+                    Some(k)
+                }
+                _ => None,
+            };
             let action = ActionRt::CloseArea { area: areas.len() };
             areas.push(area);
+            area_guards.push(guard);
             let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
             push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
             continue;
@@ -275,6 +339,8 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::CloseDoor { .. }
             | Action::Deploy { .. }
             | Action::Hold { .. }
+            | Action::MeterDoor { .. }
+            | Action::MeterSource { .. }
             | Action::ReopenDoor { .. } => {
                 continue;
             }
@@ -411,16 +477,18 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::CloseDoor { .. }
             | Action::Deploy { .. }
             | Action::Hold { .. }
+            | Action::MeterDoor { .. }
+            | Action::MeterSource { .. }
             | Action::ReopenDoor { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
         if entry.when.is_none() {
             let family = match action {
-                ActionRt::Lanes { .. } => 0u8,
-                ActionRt::Meter { .. } => 2,
-                _ => 1,
+                ActionRt::Lanes { .. } => Window::Lanes,
+                ActionRt::Meter { .. } => Window::Meter,
+                _ => Window::Closing,
             };
-            windows.push((k, family, at, at + dur.unwrap_or(0.0), i));
+            windows.push((family, k, at, at + dur.unwrap_or(0.0), i));
         }
         push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
     }
@@ -435,14 +503,19 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     for w in windows.windows(2) {
         let (a, b) = (w[0], w[1]);
         if (a.0, a.1) == (b.0, b.1) && (b.2 < a.3 || b.2 == a.2) {
-            let name = &sc.checkpoints[a.0].name;
+            let (place, name, what) = match a.0 {
+                Window::Lanes => ("checkpoint", &sc.checkpoints[a.1].name, "its lanes"),
+                Window::Closing => ("checkpoint", &sc.checkpoints[a.1].name, "closing it"),
+                Window::Meter => ("checkpoint", &sc.checkpoints[a.1].name, "its meter"),
+                Window::DoorMeter => ("door", &door_names[a.1], "its meter"),
+                Window::SourceMeter => ("source", &sc.venue.sources[a.1].name, "its meter"),
+            };
             ck.named(
                 name,
                 format!(
-                    "timeline entries {} and {} overlap on checkpoint \"{name}\" ({}): the second starts before the first is undone",
+                    "timeline entries {} and {} overlap on {place} \"{name}\" ({what}): the second starts before the first is undone",
                     a.4 + 1,
                     b.4 + 1,
-                    ["its lanes", "closing it", "its meter"][usize::from(a.1.min(2))]
                 ),
             );
         }
@@ -456,6 +529,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
     TimelineRt {
         following: Vec::new(),
         areas,
+        area_guards,
         open_areas: Vec::new(),
         door_names,
         doors: Vec::new(),

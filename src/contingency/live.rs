@@ -81,7 +81,7 @@ impl Live {
             }
             Target::Zone(z) => {
                 let zone = venue.zones.get(z).ok_or("no such zone")?.name.clone();
-                let close = Action::CloseZone { zone };
+                let close = Action::CloseZone { zone, guard: None };
                 let closed = self.in_force(world, &close).is_some() || self.closed_by_file(world, &close);
                 (closed, close.clone(), close)
             }
@@ -90,7 +90,7 @@ impl Live {
                 let tl = world.resource::<TimelineRt>();
                 let inside = (self.base..self.scenario.timeline.len()).find(|&i| {
                     let e = &self.scenario.timeline[i];
-                    matches!(e.r#do, Action::Cordon { at: c, radius } if e.r#for.is_none()
+                    matches!(e.r#do, Action::Cordon { at: c, radius, .. } if e.r#for.is_none()
                         && Vec2::new(c.0 as f32, c.1 as f32).distance(p) <= radius as f32)
                         && planned_area(tl, i).is_some_and(|a| tl.open_areas.contains(&a))
                 });
@@ -104,6 +104,7 @@ impl Live {
                 let cordon = Action::Cordon {
                     at: c,
                     radius: LIVE_CORDON_RADIUS,
+                    guard: None,
                 };
                 return self.add(world, entry(at, cordon));
             }
@@ -181,6 +182,26 @@ impl Live {
                 },
             ),
         )
+    }
+
+    /// Meter exit door `d` to half of what it lets through at capacity, or lift its meter.
+    pub fn toggle_door_meter(&mut self, world: &mut World, d: usize) -> Result<String, String> {
+        let at = now(world)?;
+        let venue = world.resource::<Venue>();
+        let door = venue.security.doors.get(d).ok_or("no such door")?;
+        let metered = world
+            .get_resource::<CheckpointState>()
+            .and_then(|s| s.door_meter.get(d))
+            .is_some_and(|m| m.on());
+        let per_minute = if metered {
+            0.0
+        } else {
+            (0.5 * crate::checkpoint::systems::DOOR_CAPACITY * f64::from(door.width) * 60.0)
+                .round()
+                .max(1.0)
+        };
+        let name = door.name.clone();
+        self.add(world, entry(at, Action::MeterDoor { door: name, per_minute }))
     }
 
     /// Send responder group `g` to a post at `p`; with `p` within 5 m of the post a live entry
@@ -531,8 +552,21 @@ pub fn entry_text(e: &TimelineEntry) -> String {
         Action::Admission { hall, open } => format!("Admission(hall: {}, open: {open})", q(hall)),
         Action::CloseDoor { door } => format!("CloseDoor(door: {})", q(door)),
         Action::ReopenDoor { door } => format!("ReopenDoor(door: {})", q(door)),
-        Action::Cordon { at, radius } => format!("Cordon(at: ({}, {}), radius: {radius})", at.0, at.1),
-        Action::CloseZone { zone } => format!("CloseZone(zone: {})", q(zone)),
+        Action::MeterDoor { door, per_minute } => format!("MeterDoor(door: {}, per_minute: {per_minute})", q(door)),
+        Action::MeterSource { source, per_minute } => {
+            format!("MeterSource(source: {}, per_minute: {per_minute})", q(source))
+        }
+        Action::Cordon { at, radius, guard } => format!(
+            "Cordon(at: ({}, {}), radius: {radius}{})",
+            at.0,
+            at.1,
+            guard.as_ref().map_or(String::new(), |g| format!(", guard: {}", q(g)))
+        ),
+        Action::CloseZone { zone, guard } => format!(
+            "CloseZone(zone: {}{})",
+            q(zone),
+            guard.as_ref().map_or(String::new(), |g| format!(", guard: {}", q(g)))
+        ),
         Action::Deploy { group, post } => format!("Deploy(group: {}, post: ({}, {}))", q(group), post.0, post.1),
         Action::Evacuate { zones, to } => {
             let list = |v: &[String]| v.iter().map(|x| q(x)).collect::<Vec<_>>().join(", ");

@@ -70,6 +70,22 @@ pub enum ActionRt {
         /// Index into the timeline's door names.
         door: usize,
     },
+    /// Meter door `door` of [`TimelineRt::door_names`] to `per_minute` (NaN: back to the meter
+    /// before the entry this undoes).
+    MeterDoor {
+        /// Index into the timeline's door names.
+        door: usize,
+        /// Persons a minute (0: none).
+        per_minute: f64,
+    },
+    /// Meter source `source` to `per_minute` (NaN: back to the meter before the entry this
+    /// undoes).
+    MeterSource {
+        /// Source.
+        source: usize,
+        /// Persons a minute (0: none).
+        per_minute: f64,
+    },
     /// Close area `area` of [`TimelineRt::areas`] to the crowd.
     CloseArea {
         /// Index into the timeline's areas.
@@ -126,6 +142,14 @@ impl ActionRt {
             ActionRt::Reopen { cp } => Some(ActionRt::Close { cp }),
             ActionRt::Meter { cp, .. } => Some(ActionRt::Meter {
                 cp,
+                per_minute: f64::NAN,
+            }),
+            ActionRt::MeterDoor { door, .. } => Some(ActionRt::MeterDoor {
+                door,
+                per_minute: f64::NAN,
+            }),
+            ActionRt::MeterSource { source, .. } => Some(ActionRt::MeterSource {
+                source,
                 per_minute: f64::NAN,
             }),
             ActionRt::Admission { hall, open } => Some(ActionRt::Admission { hall, open: !open }),
@@ -379,6 +403,8 @@ pub struct TimelineRt {
     pub following: Vec<(usize, Vec<Entity>)>,
     /// The areas `Cordon` and `CloseZone` entries close, by their order in the file.
     pub areas: Vec<crate::venue::Shape>,
+    /// Per area, the responder group tied up at it while it is closed.
+    pub area_guards: Vec<Option<usize>>,
     /// The areas closed now, ascending.
     pub open_areas: Vec<usize>,
     /// The doors `CloseDoor` and `ReopenDoor` entries name, in order of first mention.
@@ -518,6 +544,80 @@ fn why(c: &CondRt, value: f64, venue: &Venue, halls: Option<&Halls>, incidents: 
         if c.above { "above" } else { "below" },
         c.level
     )
+}
+
+/// Sends responder group `g` to a post at `post` for timeline entry `entry` (its deployment and
+/// shift before kept for the undoing); a group off shift goes on duty now. Returns the words.
+fn deploy(
+    tl: &mut TimelineRt,
+    r: &mut crate::responders::Responders,
+    entry: usize,
+    g: usize,
+    post: Vec2,
+    t: f64,
+) -> String {
+    let g = &mut r.groups[g];
+    if tl.restore_units.len() <= entry {
+        tl.restore_units.resize(entry + 1, None);
+    }
+    if tl.restore_units[entry].is_none() {
+        tl.restore_units[entry] = Some((g.deployment.clone(), g.shift_from));
+    }
+    g.deployment = crate::responders::DeploymentRt::Post(post);
+    g.shift_from = g.shift_from.min(t);
+    format!("{} sent to a post at ({}, {})", g.name, post.x, post.y)
+}
+
+/// Sends responder group `g` back to the deployment and shift it had before entry `entry`.
+fn recall(tl: &mut TimelineRt, r: &mut crate::responders::Responders, entry: usize, g: usize) -> String {
+    let g = &mut r.groups[g];
+    if let Some((d, from)) = tl.restore_units.get_mut(entry).and_then(Option::take) {
+        g.deployment = d;
+        g.shift_from = from;
+    }
+    format!("{} back to its deployment", g.name)
+}
+
+/// Where a guard stands at a closed area: 2 m outside its edge, at the point of the edge nearest
+/// `anchor` (the group's own deployment), rounded to 0.1 m.
+pub fn guard_post(shape: &crate::venue::Shape, anchor: Vec2) -> Vec2 {
+    let p = match shape {
+        crate::venue::Shape::Circle(c, r) => {
+            let dir = (anchor - *c).try_normalize().unwrap_or(Vec2::X);
+            *c + dir * (*r + 2.0)
+        }
+        crate::venue::Shape::Polygon(pts, _, _) => {
+            let mut best = (f32::INFINITY, anchor);
+            for (i, &a) in pts.iter().enumerate() {
+                let b = pts[(i + 1) % pts.len()];
+                let ab = b - a;
+                let s = ((anchor - a).dot(ab) / ab.length_squared().max(1e-9)).clamp(0.0, 1.0);
+                let e = a + ab * s;
+                let d = e.distance_squared(anchor);
+                if d < best.0 {
+                    best = (d, e);
+                }
+            }
+            let e = best.1;
+            // outwards: away from the anchor when it lies inside, towards it when outside
+            let out = if shape.contains(anchor) { e - anchor } else { anchor - e };
+            let out = out
+                .try_normalize()
+                .unwrap_or_else(|| (e - shape.center()).try_normalize().unwrap_or(Vec2::X));
+            e + out * 2.0
+        }
+        crate::venue::Shape::Multi(_) => shape.center(),
+    };
+    (p * 10.0).round() / 10.0
+}
+
+/// A meter in words: "12 /min", or "none".
+fn meter_words(m: f64) -> String {
+    if m.is_finite() && m > 0.0 {
+        format!("{m} /min")
+    } else {
+        "none".to_string()
+    }
 }
 
 /// Fires every rule whose condition holds and every event whose time has come (it lies before
@@ -704,18 +804,54 @@ fn fire(
                     tl.restore_meter[ev.entry] = Some(before);
                 }
                 q.set_meter(per_minute, t);
-                let show = |m: f64| {
-                    if m.is_finite() && m > 0.0 {
-                        format!("{m} /min")
-                    } else {
-                        "none".to_string()
-                    }
-                };
                 format!(
                     "{}: meter {} → {}",
                     venue.security.checkpoints[cp].name,
-                    show(before),
-                    show(per_minute)
+                    meter_words(before),
+                    meter_words(per_minute)
+                )
+            }
+            ActionRt::MeterDoor { door, per_minute } => {
+                let Some(d) = tl.doors.get(door).copied().filter(|&d| d < state.door_meter.len()) else {
+                    continue;
+                };
+                let m = &mut state.door_meter[d];
+                let before = m.per_minute();
+                let per_minute = if per_minute.is_nan() {
+                    tl.restore_meter[ev.entry].unwrap_or(before)
+                } else {
+                    per_minute
+                };
+                if !ev.undo {
+                    tl.restore_meter[ev.entry] = Some(before);
+                }
+                m.set(per_minute, t);
+                format!(
+                    "door {}: meter {} → {}",
+                    venue.security.doors[d].name,
+                    meter_words(before),
+                    meter_words(per_minute)
+                )
+            }
+            ActionRt::MeterSource { source, per_minute } => {
+                let Some(m) = arrivals.as_deref_mut().and_then(|a| a.meters.get_mut(source)) else {
+                    continue;
+                };
+                let before = m.per_minute();
+                let per_minute = if per_minute.is_nan() {
+                    tl.restore_meter[ev.entry].unwrap_or(before)
+                } else {
+                    per_minute
+                };
+                if !ev.undo {
+                    tl.restore_meter[ev.entry] = Some(before);
+                }
+                m.set(per_minute, t);
+                format!(
+                    "source {}: meter {} → {}",
+                    venue.sources[source].name,
+                    meter_words(before),
+                    meter_words(per_minute)
                 )
             }
             ActionRt::Admission { hall, open } => {
@@ -809,7 +945,7 @@ fn fire(
                 }
                 let fields_before = venue.fields.clone();
                 closures.apply(&mut venue, &tl.areas, &tl.open_areas);
-                let shape = &tl.areas[area];
+                let shape = &tl.areas[area].clone();
                 if close {
                     // whose way is longer now, and by how much (in id order)
                     let mut walkers: Vec<(u32, Entity)> = walking.iter().map(|(e, a, _)| (a.id, e)).collect();
@@ -843,11 +979,22 @@ fn fire(
                     crate::venue::Shape::Circle(c, r) => format!("cordon of {r} m round ({}, {})", c.x, c.y),
                     _ => format!("zone {}", area_name(&venue, shape)),
                 };
+                // its guard goes to a post at its edge, and back when it opens
+                let guard = tl.area_guards.get(area).copied().flatten().and_then(|g| {
+                    let r = responders.as_deref_mut()?;
+                    Some(if close {
+                        let anchor = r.groups.get(g)?.deployment.anchor();
+                        deploy(tl, r, ev.entry, g, guard_post(shape, anchor), t)
+                    } else {
+                        recall(tl, r, ev.entry, g)
+                    })
+                });
+                let guard = guard.map_or(String::new(), |w| format!("; {w}"));
                 if close {
                     let inside = positions.iter().filter(|(p, w)| *w && shape.contains(p.0)).count();
-                    format!("{name} closed; {inside} walking inside it sent out")
+                    format!("{name} closed; {inside} walking inside it sent out{guard}")
                 } else {
-                    format!("{name} open again")
+                    format!("{name} open again{guard}")
                 }
             }
             ActionRt::Evacuate => {
@@ -875,28 +1022,16 @@ fn fire(
                 }
             }
             ActionRt::Deploy { group, post } => {
-                let Some(g) = responders.as_deref_mut().and_then(|r| r.groups.get_mut(group)) else {
+                let Some(r) = responders.as_deref_mut().filter(|r| group < r.groups.len()) else {
                     continue;
                 };
-                if tl.restore_units.len() <= ev.entry {
-                    tl.restore_units.resize(ev.entry + 1, None);
-                }
-                if tl.restore_units[ev.entry].is_none() {
-                    tl.restore_units[ev.entry] = Some((g.deployment.clone(), g.shift_from));
-                }
-                g.deployment = crate::responders::DeploymentRt::Post(post);
-                g.shift_from = g.shift_from.min(t);
-                format!("{} sent to a post at ({}, {})", g.name, post.x, post.y)
+                deploy(tl, r, ev.entry, group, post, t)
             }
             ActionRt::Recall { group } => {
-                let Some(g) = responders.as_deref_mut().and_then(|r| r.groups.get_mut(group)) else {
+                let Some(r) = responders.as_deref_mut().filter(|r| group < r.groups.len()) else {
                     continue;
                 };
-                if let Some((d, from)) = tl.restore_units.get_mut(ev.entry).and_then(Option::take) {
-                    g.deployment = d;
-                    g.shift_from = from;
-                }
-                format!("{} back to its deployment", g.name)
+                recall(tl, r, ev.entry, group)
             }
             ActionRt::Surge { group, count, every } => {
                 // on a rule: its batches from now join the group's arrivals (a timed surge's

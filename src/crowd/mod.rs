@@ -157,10 +157,53 @@ pub struct ArrivalQueue {
     pub times: Vec<Vec<f64>>,
     /// Next unread time per group.
     pub next: Vec<usize>,
-    /// Persons due but not yet placed (their source was full), per group.
+    /// Persons due but not yet placed (their source was full or metered), per group.
     pub waiting: Vec<u32>,
     /// Next agent id.
     pub next_id: u32,
+    /// Per source, its meter (the contingency timeline's `MeterSource`).
+    pub meters: Vec<FlowMeter>,
+}
+
+/// A meter on a flow of people (a source's arrivals, an exit door): at most one let through
+/// every 60/`per_minute` seconds, so at most `per_minute` (rounded up) in any minute.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FlowMeter {
+    /// Seconds between two let through (0: no meter).
+    gap: f64,
+    /// When the next may go, s after the start.
+    next: f64,
+}
+
+impl FlowMeter {
+    /// Meters to `per_minute` persons a minute from `t` on (0 or not finite: no meter).
+    pub fn set(&mut self, per_minute: f64, t: f64) {
+        if per_minute.is_finite() && per_minute > 0.0 {
+            self.gap = 60.0 / per_minute;
+            self.next = self.next.min(t + self.gap);
+        } else {
+            self.gap = 0.0;
+        }
+    }
+    /// The meter, persons a minute (infinite: none).
+    pub fn per_minute(&self) -> f64 {
+        if self.gap > 0.0 { 60.0 / self.gap } else { f64::INFINITY }
+    }
+    /// Whether it meters at all.
+    #[inline]
+    pub fn on(&self) -> bool {
+        self.gap > 0.0
+    }
+    /// Whether one more may go at `t`.
+    #[inline]
+    pub fn ready(&self, t: f64) -> bool {
+        self.gap == 0.0 || t >= self.next
+    }
+    /// One goes at `t`.
+    #[inline]
+    pub fn take(&mut self, t: f64) {
+        self.next = t + self.gap;
+    }
 }
 
 impl ArrivalQueue {
@@ -314,6 +357,7 @@ pub fn insert_crowd_resources(
     let mut q = ArrivalQueue {
         waiting: vec![0; n],
         next: vec![0; n],
+        meters: vec![FlowMeter::default(); venue.sources.len()],
         ..Default::default()
     };
     for (gi, g) in cfg.groups.iter().enumerate() {
@@ -374,6 +418,10 @@ fn spawn_arrivals(
         let tries = if initial { 2000 } else { 16 };
         let mut placed_now = 0u32;
         while queue.waiting[gi] > 0 {
+            // a metered source lets one out at a time (groups sharing it in group order)
+            if !queue.meters.get(g.source).is_none_or(|m| m.ready(t)) {
+                break;
+            }
             let p = if let Arrivals::Positions(ps) = &g.arrivals {
                 let k = first_positional + placed_now as usize;
                 let p = ps.get(k).map(|p| Vec2::new(p.0 as f32, p.1 as f32));
@@ -395,6 +443,9 @@ fn spawn_arrivals(
             let Some(p) = p else { break };
             placed_now += 1;
             queue.waiting[gi] -= 1;
+            if let Some(m) = queue.meters.get_mut(g.source) {
+                m.take(t);
+            }
             let r = &mut rng.agents[gi];
             let v0 = crate::rng::sample(&g.speed, r) as f32;
             let destination = spawn::choose(&g.destinations, r).unwrap_or(0) as u16;

@@ -45,6 +45,17 @@ pub enum DeploymentRt {
     },
 }
 
+impl DeploymentRt {
+    /// Where the deployment is: the post, the first waypoint, the first point of the beat.
+    pub fn anchor(&self) -> Vec2 {
+        match self {
+            DeploymentRt::Post(p) => *p,
+            DeploymentRt::Route { waypoints, .. } => waypoints.first().copied().unwrap_or(Vec2::ZERO),
+            DeploymentRt::Beat { points, .. } => points.first().copied().unwrap_or(Vec2::ZERO),
+        }
+    }
+}
+
 /// A group of units at run time.
 #[derive(Debug, Clone)]
 pub struct UnitGroupRt {

@@ -265,6 +265,24 @@ pub enum Action {
         /// Door name.
         door: String,
     },
+    /// Meter an exit door (a `doors` entry or "<checkpoint> exit"): at most `per_minute`
+    /// persons come out through it in any clock minute, let through one every 60/`per_minute`
+    /// seconds (0 lifts a meter); the rest wait just inside it (a steward at the door).
+    MeterDoor {
+        /// Door name.
+        door: String,
+        /// Persons a minute (0: no meter).
+        per_minute: f64,
+    },
+    /// Meter a source (a station exit, a car park's stairs): at most `per_minute` persons of
+    /// its arrivals come out of it in any clock minute, one every 60/`per_minute` seconds
+    /// (0 lifts a meter); the rest wait in it, off the map (as when a source is full).
+    MeterSource {
+        /// Source name.
+        source: String,
+        /// Persons a minute (0: no meter).
+        per_minute: f64,
+    },
     /// Close a circle of `radius` m round a point to the crowd (a cordon round a suspicious
     /// object): routes go round it while it is closed (the floor fields are computed again),
     /// those inside walk out by the shortest way, and a place only it leads to is out of reach.
@@ -274,11 +292,18 @@ pub enum Action {
         at: Point,
         /// Radius, m (> 0, at most 1,000).
         radius: f64,
+        /// A responder group tied up at it while it is closed: sent to a post 2 m outside its
+        /// edge on the side of the group's own deployment, back when it is lifted.
+        #[serde(default)]
+        guard: Option<String>,
     },
     /// Close a zone to the crowd, as a cordon is closed.
     CloseZone {
         /// Zone name.
         zone: String,
+        /// A responder group tied up at it while it is closed, as at a cordon.
+        #[serde(default)]
+        guard: Option<String>,
     },
     /// Arrivals of crowd group `group` in batches of `count` at once at its source: one batch at
     /// `at`, or with `every` one every `every` seconds from `at` for the entry's `for` (a metro

@@ -712,7 +712,7 @@ fn scripted(
 
 /// What-if keys, on the place last clicked: X closes or reopens the checkpoint, exit door or
 /// zone there (or puts a cordon round the point, K too, and lifts it again), [ and ] open a lane
-/// fewer or more, M meters the checkpoint or lifts its meter, U sends the group of the unit
+/// fewer or more, M meters the checkpoint or exit door or lifts its meter, U sends the group of the unit
 /// clicked before to a post there (or back, on its post), E evacuates the zone there (the whole
 /// venue outside every zone), S writes the what-ifs applied so far into the scenario file's
 /// timeline.
@@ -749,12 +749,14 @@ fn what_ifs(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: N
         (KeyCode::BracketLeft, Target::Checkpoint(k)) => live.lanes(world, k, -1),
         (KeyCode::BracketRight, Target::Checkpoint(k)) => live.lanes(world, k, 1),
         (KeyCode::KeyM, Target::Checkpoint(k)) => live.toggle_meter(world, k),
+        (KeyCode::KeyM, Target::Door(d)) => live.toggle_door_meter(world, d),
         (KeyCode::KeyE, _) => live.evacuate(world, panel::zone_at(&run.venue, p)),
         (KeyCode::KeyU, _) => match inspect.unit_group {
             Some(g) => live.deploy(world, g, p),
             None => Err("click a unit first, then the place to send its group (U)".into()),
         },
-        _ => Err("lanes and meters are a checkpoint's: click one first".into()),
+        (KeyCode::KeyM, _) => Err("meters are a checkpoint's or an exit door's: click one first".into()),
+        _ => Err("lanes are a checkpoint's: click one first".into()),
     };
     c.note = Some(match done {
         Ok(words) => words,

@@ -188,17 +188,22 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let mut bad = 0;
             for f in &files {
                 match cordon::build::load_and_validate_with(f, &limits) {
-                    Ok(v) => say!(
-                        "ok: {}: scenario \"{}\" ({} groups, {} targets, {} zones; {} cells, {} floor fields in {:.0} MB)",
-                        f.display(),
-                        v.scenario.name,
-                        v.groups.len(),
-                        v.venue.targets.len(),
-                        v.venue.zones.len(),
-                        v.venue.grid.nx * v.venue.grid.ny,
-                        v.venue.fields.len(),
-                        v.venue.fields.iter().map(|f| f.bytes()).sum::<usize>() as f64 / 1e6
-                    ),
+                    Ok(v) => {
+                        say!(
+                            "ok: {}: scenario \"{}\" ({} groups, {} targets, {} zones; {} cells, {} floor fields in {:.0} MB)",
+                            f.display(),
+                            v.scenario.name,
+                            v.groups.len(),
+                            v.venue.targets.len(),
+                            v.venue.zones.len(),
+                            v.venue.grid.nx * v.venue.grid.ny,
+                            v.venue.fields.len(),
+                            v.venue.fields.iter().map(|f| f.bytes()).sum::<usize>() as f64 / 1e6
+                        );
+                        if let Some(d) = &v.demand {
+                            say!("{d}");
+                        }
+                    }
                     Err(e) => {
                         bad += 1;
                         eprintln!("{}", printable(&e.to_string()));

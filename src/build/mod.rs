@@ -18,8 +18,10 @@ use crate::venue::geometry::Segment;
 /// A scenario that passed every check, ready to become an ECS world.
 #[derive(Debug, Clone)]
 pub struct Validated {
-    /// The scenario as written (for reports).
+    /// The scenario as written (for reports), with the crowd groups its demand generates.
     pub scenario: Scenario,
+    /// What its demand generates, in words (`cordon check` prints it).
+    pub demand: Option<String>,
     /// Time step, s.
     pub dt: f64,
     /// Clock time of t = 0, s after midnight.
@@ -65,6 +67,24 @@ pub fn validate_cached(
     cache: &mut FieldCache,
 ) -> Result<Validated> {
     let mut ck = Checker::new(src);
+    // a demand generates crowd groups: from here on they are the scenario's own (and the
+    // demand is gone, so validating the result again adds nothing)
+    let expanded;
+    let demand = crate::scenario::demand::summary(sc);
+    let sc = match &sc.demand {
+        Some(_) => {
+            let groups = crate::scenario::demand::expand(&mut ck, sc);
+            if !ck.is_clean() {
+                return Err(ck.into_error(file));
+            }
+            let mut x = sc.clone();
+            x.crowd.extend(groups);
+            x.demand = None;
+            expanded = x;
+            &expanded
+        }
+        None => sc,
+    };
     for (anchor, text) in limits::check(sc, limits) {
         ck.err(anchor, text);
     }
@@ -149,6 +169,7 @@ pub fn validate_cached(
     ck.finish(file)?;
 
     Ok(Validated {
+        demand,
         scenario: sc.clone(),
         dt: sc.sim.dt,
         start: sc.sim.start.0,

@@ -3,6 +3,7 @@
 //! is [`crate::build`]'s.
 
 pub mod check;
+pub mod demand;
 pub mod limits;
 pub mod load;
 pub mod model;

@@ -22,6 +22,10 @@ pub struct Scenario {
     /// Visitor groups.
     #[serde(default)]
     pub crowd: Vec<CrowdGroup>,
+    /// Demand: crowd groups generated from attendance, an arrival profile, the split by mode of
+    /// travel and visitor classes (added to `crowd`).
+    #[serde(default)]
+    pub demand: Option<Demand>,
     /// Parameters of the operational (pedestrian) model.
     #[serde(default)]
     pub model: ModelParams,
@@ -1066,6 +1070,130 @@ fn default_speed() -> Distribution {
 }
 fn default_radius() -> f64 {
     0.2
+}
+
+/// Demand: the crowd groups generated from attendance, when people arrive, how they come and
+/// who they are (see `crate::scenario::demand`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Demand {
+    /// Visitors over the run, all classes and modes, before `scale`.
+    pub attendance: f64,
+    /// Multiplies every number of visitors (default 1).
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// When they arrive (each class may have its own).
+    pub profile: Profile,
+    /// How they come: each mode's share of the visitors and the sources it lets them out at.
+    pub modes: Vec<Mode>,
+    /// Visitor classes with their shares (default: one class of everybody).
+    #[serde(default)]
+    pub classes: Vec<VisitorClass>,
+    /// Where they walk first, with weights (each class may have its own).
+    pub destinations: Vec<Choice>,
+    /// How long they stay at the destination (None: no stay).
+    #[serde(default)]
+    pub dwell: Option<Distribution>,
+    /// Stay until this clock time (plus `dwell` as each person's spread).
+    #[serde(default)]
+    pub leave_at: Option<ClockTime>,
+    /// Where they leave after the stay (a mode's source may give its own).
+    #[serde(default)]
+    pub exits: Vec<Choice>,
+    /// Free walking speed, m/s.
+    #[serde(default = "default_speed")]
+    pub speed: Distribution,
+    /// Body radius, m (default 0.2).
+    #[serde(default = "default_radius")]
+    pub radius: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// When visitors arrive, as shares of them over clock time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Profile {
+    /// Shares of the visitors arriving in each window (at an even rate within it; the shares
+    /// are relative: they need not sum to 1).
+    Windows(Vec<ProfileWindow>),
+    /// A bell curve: a normal distribution round `peak` with standard deviation `spread`
+    /// seconds, cut to `[from, to)`, in 15-minute steps.
+    Peak {
+        /// The busiest moment.
+        peak: ClockTime,
+        /// Standard deviation, s (> 0).
+        spread: f64,
+        /// First arrivals.
+        from: ClockTime,
+        /// Last arrivals.
+        to: ClockTime,
+    },
+}
+
+/// One window of a [`Profile::Windows`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileWindow {
+    /// Start (clock time).
+    pub from: ClockTime,
+    /// End (clock time).
+    pub to: ClockTime,
+    /// Relative share of the visitors arriving in it (≥ 0).
+    pub share: f64,
+}
+
+/// A mode of travel (metro line, bus, taxi, car, on foot).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mode {
+    /// Name (unique among modes).
+    pub name: String,
+    /// Relative share of the visitors coming this way (> 0).
+    pub share: f64,
+    /// Where it lets them out, with weights.
+    pub sources: Vec<ModeSource>,
+}
+
+/// A source of a mode, with its weight among the mode's sources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeSource {
+    /// Source name.
+    pub source: String,
+    /// Relative weight (> 0, default 1).
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// Where those who came this way leave (a target; default: the class's or the demand's
+    /// `exits`).
+    #[serde(default)]
+    pub exit: Option<String>,
+}
+
+/// A class of visitors (public, exhibitors, staff, a morning and an afternoon wave).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitorClass {
+    /// Name (unique among classes).
+    pub name: String,
+    /// Relative share of the visitors (> 0).
+    pub share: f64,
+    /// When they arrive (default: the demand's profile).
+    #[serde(default)]
+    pub profile: Option<Profile>,
+    /// Where they walk first (default: the demand's destinations).
+    #[serde(default)]
+    pub destinations: Vec<Choice>,
+    /// How long they stay (default: the demand's dwell).
+    #[serde(default)]
+    pub dwell: Option<Distribution>,
+    /// Stay until this clock time (default: the demand's).
+    #[serde(default)]
+    pub leave_at: Option<ClockTime>,
+    /// Where they leave (default: the demand's exits).
+    #[serde(default)]
+    pub exits: Vec<Choice>,
 }
 
 /// A weighted choice of a target.

@@ -9,6 +9,7 @@
 pub mod batch;
 pub mod bench;
 pub mod build;
+pub mod capacity;
 pub mod checkpoint;
 pub mod compare;
 pub mod contingency;

@@ -50,6 +50,10 @@ enum Cmd {
         files: Vec<PathBuf>,
         #[command(flatten)]
         limits: scenario::Limits,
+        /// Also list, per checkpoint and 15 minutes, the demand against its lanes' capacity and
+        /// the Erlang C wait it predicts.
+        #[arg(long)]
+        capacity: bool,
     },
     /// Run a scenario headless and write report.json (no FILE: the built-in default scenario).
     Run(cordon::run::RunArgs),
@@ -183,7 +187,11 @@ impl RunProgress {
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::Check { files, limits } => {
+        Cmd::Check {
+            files,
+            limits,
+            capacity,
+        } => {
             cordon::sim::init_compute_pool(0);
             let mut bad = 0;
             for f in &files {
@@ -202,6 +210,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                         );
                         if let Some(d) = &v.demand {
                             say!("{d}");
+                        }
+                        if capacity {
+                            say!("{}", cordon::capacity::text(&cordon::capacity::table(&v)));
                         }
                     }
                     Err(e) => {

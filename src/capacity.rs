@@ -361,3 +361,15 @@ pub fn text(gates: &[GateCapacity]) -> String {
     }
     s
 }
+
+/// Expected arrivals per checkpoint over the whole run, in words (`cordon check` prints it under
+/// a demand's totals): "by gate: S1 12,345 | S2 …".
+pub fn by_gate(gates: &[GateCapacity]) -> String {
+    let parts: Vec<String> = gates
+        .iter()
+        .map(|g| (g, g.windows.iter().map(|w| w.demand).sum::<f64>()))
+        .filter(|(_, x)| *x >= 0.5)
+        .map(|(g, x)| format!("{} {}", g.name, crate::scenario::demand::thousands(x.round() as u64)))
+        .collect();
+    format!("  by gate:   {}", parts.join(" | "))
+}

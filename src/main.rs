@@ -208,11 +208,12 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                             v.venue.fields.len(),
                             v.venue.fields.iter().map(|f| f.bytes()).sum::<usize>() as f64 / 1e6
                         );
-                        if let Some(d) = &v.demand {
-                            say!("{d}");
+                        let gates = (v.demand.is_some() || capacity).then(|| cordon::capacity::table(&v));
+                        if let (Some(d), Some(g)) = (&v.demand, &gates) {
+                            say!("{d}\n{}", cordon::capacity::by_gate(g));
                         }
-                        if capacity {
-                            say!("{}", cordon::capacity::text(&cordon::capacity::table(&v)));
+                        if let (true, Some(g)) = (capacity, &gates) {
+                            say!("{}", cordon::capacity::text(g));
                         }
                     }
                     Err(e) => {

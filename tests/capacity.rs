@@ -94,4 +94,5 @@ fn a_gate_below_capacity_shows_the_erlang_c_wait_and_an_overloaded_one_its_growi
         "{text}"
     );
     assert!(text.contains("OVERLOADED:"), "{text}");
+    assert_eq!(cordon::capacity::by_gate(&t), "  by gate:   west 1,440");
 }

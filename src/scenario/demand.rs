@@ -421,7 +421,7 @@ pub fn summary(sc: &Scenario) -> Option<String> {
 }
 
 /// 12345 → "12,345".
-fn thousands(x: u64) -> String {
+pub fn thousands(x: u64) -> String {
     let s = x.to_string();
     let mut out = String::new();
     for (i, ch) in s.chars().enumerate() {

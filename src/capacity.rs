@@ -120,7 +120,8 @@ fn arrivals_in(a: &Arrivals, start: f64, w0: f64, w1: f64) -> f64 {
     let overlap = |from: f64, to: f64| (to.min(w1) - from.max(w0)).max(0.0);
     let at_start = |n: f64| if (w0..w1).contains(&start) { n } else { 0.0 };
     match a {
-        Arrivals::Rates(steps) => steps
+        // (batches as the rate they bring)
+        Arrivals::Rates(steps) | Arrivals::Batches { rates: steps, .. } => steps
             .iter()
             .map(|s| s.rate * overlap(s.from.0.max(start), s.to.0))
             .sum(),

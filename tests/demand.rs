@@ -251,3 +251,46 @@ fn demand_fields_are_batch_paths() {
             .is_some_and(|s| s.starts_with("demand: 14,400 visitors"))
     );
 }
+
+#[test]
+fn a_mode_with_trains_brings_its_visitors_in_batches_every_headway() {
+    // the metro as trains every 180 s: 40 trains over the two hours, each a Poisson number of
+    // riders round the rate × 180 s; the totals per source and hour as without trains
+    let text = SITE.replace(
+        "DEMAND",
+        &DEMAND.replace("(name: \"metro\", share: 3,", "(name: \"metro\", share: 3, every: 180,"),
+    );
+    let (names, got) = counts(&text, 7);
+    assert_eq!(names, ["metro-a", "metro-b", "bus"]);
+    let want = [[337.5, 1012.5], [1012.5, 3037.5], [450.0, 1350.0]];
+    eprintln!("with trains: {got:?}");
+    assert_poisson(&got, &want);
+    let v = common::from_text(&text);
+    let sim = common::sim(&v, 7);
+    let q = sim.world().resource::<ArrivalQueue>();
+    let mut trains: Vec<f64> = q.times[1].clone();
+    trains.dedup();
+    assert_eq!(trains.len(), 40, "{trains:?}");
+    assert!(
+        trains.iter().enumerate().all(|(k, &t)| t == 180.0 * k as f64),
+        "{trains:?}"
+    );
+    // riders per train at metro-b in the second hour: mean 0.84375 × 180 = 151.9
+    let second: Vec<usize> = trains[20..]
+        .iter()
+        .map(|&t| q.times[1].iter().filter(|&&x| x == t).count())
+        .collect();
+    let mean = second.iter().sum::<usize>() as f64 / second.len() as f64;
+    eprintln!("riders per train, second hour: {second:?} (mean {mean:.1})");
+    assert!((mean - 151.875).abs() < 4.0 * (151.875f64 / 20.0).sqrt(), "{mean}");
+    // the bus comes one by one still
+    let mut bus = q.times[2].clone();
+    bus.dedup();
+    assert!(bus.len() > 1000);
+    // a headway under a second is refused
+    let e = common::error_of(&text.replace("every: 180,", "every: 0.5,"));
+    assert!(
+        e.contains("demand: mode \"metro\": `every` must be 1 s or more, got 0.5"),
+        "{e}"
+    );
+}

@@ -153,8 +153,22 @@ pub fn groups(ck: &mut Checker, sc: &Scenario) -> Vec<GroupRt> {
                 format!("{label}: radius must be in (0, 1] m, got {}", g.radius),
             );
         }
+        if let Arrivals::Batches { every, rates } = &g.arrivals {
+            let span: f64 = rates.iter().map(|s| (s.to.0 - s.from.0).max(0.0)).sum();
+            if !(every.is_finite() && *every >= 1.0) {
+                ck.named(
+                    &g.name,
+                    format!("{label}: batches must come at least 1 s apart, got every {every}"),
+                );
+            } else if span / every > 1e6 {
+                ck.named(
+                    &g.name,
+                    format!("{label}: batches every {every} s make over a million batches"),
+                );
+            }
+        }
         match &g.arrivals {
-            Arrivals::Rates(steps) => {
+            Arrivals::Rates(steps) | Arrivals::Batches { rates: steps, .. } => {
                 if steps.is_empty() {
                     ck.named(&g.name, format!("{label}: arrivals Rates([...]) is empty"));
                 }

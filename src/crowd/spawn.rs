@@ -42,6 +42,23 @@ pub fn arrival_times(group: &GroupRt, start: f64, duration: f64, rng: &mut ChaCh
         Arrivals::Initial(n) => times.extend(std::iter::repeat_n(0.0, *n as usize)),
         Arrivals::Positions(ps) => times.extend(std::iter::repeat_n(0.0, ps.len())),
         Arrivals::Surges => {}
+        Arrivals::Batches { every, rates } => {
+            for st in rates {
+                let (from, to) = (st.from.0 - start, st.to.0 - start);
+                if !(*every >= 1.0 && st.rate > 0.0 && st.rate.is_finite()) {
+                    continue;
+                }
+                let mut t = from;
+                while t < to && t <= duration {
+                    let mean = st.rate * every.min(to - t);
+                    let n = rand_distr::Poisson::new(mean).map_or(0.0, |p| p.sample(rng)) as usize;
+                    if t >= 0.0 {
+                        times.extend(std::iter::repeat_n(t, n));
+                    }
+                    t += every;
+                }
+            }
+        }
     }
     times.sort_by(f64::total_cmp);
     times

@@ -170,6 +170,14 @@ pub fn expand(ck: &mut Checker, sc: &Scenario) -> Vec<CrowdGroup> {
                 format!("{label}: mode \"{}\": share must be above 0, got {}", m.name, m.share),
             );
         }
+        if let Some(h) = m.every
+            && !(h.is_finite() && h >= 1.0)
+        {
+            ck.named(
+                &m.name,
+                format!("{label}: mode \"{}\": `every` must be 1 s or more, got {h}", m.name),
+            );
+        }
         if m.sources.is_empty() {
             ck.named(
                 &m.name,
@@ -292,7 +300,10 @@ pub fn expand(ck: &mut Checker, sc: &Scenario) -> Vec<CrowdGroup> {
                 out.push(CrowdGroup {
                     name: group_name(d, &c.name, &m.name, &s.source),
                     source: s.source.clone(),
-                    arrivals: Arrivals::Rates(steps),
+                    arrivals: match m.every {
+                        Some(every) => Arrivals::Batches { every, rates: steps },
+                        None => Arrivals::Rates(steps),
+                    },
                     destinations: if c.destinations.is_empty() {
                         d.destinations.clone()
                     } else {
@@ -338,7 +349,7 @@ pub fn per_hour(groups: &[CrowdGroup]) -> Vec<(String, Vec<(f64, f64)>)> {
         .iter()
         .map(|g| {
             let mut hours: Vec<(f64, f64)> = Vec::new();
-            if let Arrivals::Rates(steps) = &g.arrivals {
+            if let Arrivals::Rates(steps) | Arrivals::Batches { rates: steps, .. } = &g.arrivals {
                 for st in steps {
                     let mut h = (st.from.0 / 3600.0).floor() * 3600.0;
                     while h < st.to.0 {

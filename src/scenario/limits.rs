@@ -242,7 +242,7 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
     let (mut agents, mut rate_steps, mut positions) = (0f64, 0usize, 0usize);
     for g in &sc.crowd {
         match &g.arrivals {
-            Arrivals::Rates(steps) => {
+            Arrivals::Rates(steps) | Arrivals::Batches { rates: steps, .. } => {
                 rate_steps = rate_steps.saturating_add(steps.len());
                 for st in steps {
                     let (a, b) = (st.from.0.max(s.start.0), st.to.0.min(s.end.0));

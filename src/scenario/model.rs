@@ -1154,6 +1154,10 @@ pub struct Mode {
     pub share: f64,
     /// Where it lets them out, with weights.
     pub sources: Vec<ModeSource>,
+    /// Seconds between its trains (or bus loads): its visitors arrive in batches this often
+    /// (`Arrivals::Batches`) instead of one by one.
+    #[serde(default)]
+    pub every: Option<f64>,
 }
 
 /// A source of a mode, with its weight among the mode's sources.
@@ -1233,6 +1237,16 @@ pub enum Arrivals {
     /// None of its own: the group arrives only in the timeline's `Surge` batches (a metro
     /// line's trains, bus convoys).
     Surges,
+    /// Batches every `every` seconds (a metro line's trains, a bus bay's loads): from each
+    /// step's `from`, one batch every `every` s while the step lasts, each a Poisson number of
+    /// persons with mean the step's rate × the time it stands for (so a step brings its rate ×
+    /// its length on average, as `Rates` does), all at once.
+    Batches {
+        /// Seconds between batches (1 or more).
+        every: f64,
+        /// The rates, as for `Rates`.
+        rates: Vec<RateStep>,
+    },
 }
 
 /// One piece of a piecewise-constant arrival rate.

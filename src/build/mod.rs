@@ -139,6 +139,8 @@ pub fn validate_cached(
     }
     crate::checkpoint::build::security(&mut ck, &mut venue, regions, rings, threats, checkpoints, doors);
     timeline.resolve_doors(&mut ck, &venue.security.doors);
+    venue.security.classes = crate::crowd::build::class_names(sc);
+    venue.security.group_class = groups.iter().map(|g| g.class).collect();
     timeline.add_hold_lines(&mut venue);
     let responders = crate::responders::build::build(&mut ck, sc, &venue, sc.sim.start.0);
     let incidents = crate::incidents::build::build(&mut ck, sc, &venue, sc.sim.start.0, &responders, &halls);

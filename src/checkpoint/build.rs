@@ -226,6 +226,25 @@ pub fn build(
         }
         let open = c.open.map_or(0.0, |o| o.0 - start);
         let close = c.close.map_or(f64::INFINITY, |cl| cl.0 - start);
+        let classes = crate::crowd::build::class_names(sc);
+        let admit = (!c.admit.is_empty()).then(|| {
+            c.admit
+                .iter()
+                .filter_map(|a| match classes.iter().position(|x| x == a) {
+                    Some(i) => Some(i as u16),
+                    None => {
+                        ck.named(
+                            a,
+                            format!(
+                                "{label}: admit: no crowd group has class \"{a}\"; known classes: {}",
+                                quote_list(classes.iter().map(String::as_str))
+                            ),
+                        );
+                        None
+                    }
+                })
+                .collect()
+        });
         cp_specs.push(CheckpointRt {
             name: c.name.clone(),
             ring,
@@ -250,6 +269,7 @@ pub fn build(
             inner_region: u32::MAX,
             pen_field: 0,
             exit_door: None,
+            admit,
         });
     }
 

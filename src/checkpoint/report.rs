@@ -48,6 +48,26 @@ pub struct CheckpointReport {
     pub exits: Option<u64>,
     /// Still queued at the end.
     pub queued_at_end: u64,
+    /// Persons turned away: no credentials for it (absent when none were).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub turned_away: u64,
+}
+
+fn is_zero(x: &u64) -> bool {
+    *x == 0
+}
+
+/// One visitor class (crowd groups' `class`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClassReport {
+    /// Class name.
+    pub class: String,
+    /// Who passed the last ring inwards.
+    pub entered: u64,
+    /// Their time from first joining a queue to passing the last ring inwards, s.
+    pub time_to_enter_s: Stats,
+    /// Turned away at a checkpoint that does not admit the class.
+    pub turned_away: u64,
 }
 
 /// One exit door.
@@ -137,6 +157,9 @@ pub struct SecurityReport {
     pub share_over_wait_limit: Option<f64>,
     /// First 100 interceptions.
     pub interceptions: Vec<InterceptionReport>,
+    /// Per visitor class (absent without classes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<ClassReport>,
 }
 
 /// Builds the section (None without checkpoints or doors).
@@ -189,6 +212,7 @@ pub fn build(world: &World, t_end: f64) -> Option<SecurityReport> {
                 diverted: r.diverted,
                 held_steps: r.held,
                 exits: cp.exit_door.map(|d| st.doors[d as usize].len() as u64),
+                turned_away: r.turned_away,
                 queued_at_end: st.queue_length(k) as u64,
             }
         })
@@ -266,7 +290,29 @@ pub fn build(world: &World, t_end: f64) -> Option<SecurityReport> {
             .collect();
     let limit = m.settings.wait_limit;
     let over = st.time_to_enter.iter().filter(|&&w| w > limit).count() as u64;
+    // per class: time to enter, and those turned away (by the group of each exit at a gate)
+    let classes = sec
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(c, name)| {
+            let c = Some(c as u16);
+            let times = st
+                .time_to_enter
+                .iter()
+                .zip(&st.time_to_enter_class)
+                .filter(|(_, k)| **k == c)
+                .map(|(t, _)| *t);
+            ClassReport {
+                class: name.clone(),
+                entered: times.clone().count() as u64,
+                time_to_enter_s: Stats::of(times),
+                turned_away: st.turned_away_class.iter().filter(|k| **k == c).count() as u64,
+            }
+        })
+        .collect();
     Some(SecurityReport {
+        classes,
         checkpoints,
         doors,
         items,

@@ -115,6 +115,8 @@ pub struct CpRecord {
     pub open_s: f64,
     /// Persons who joined the queue.
     pub joined: u64,
+    /// Persons turned away: their visitor class is not among those it admits.
+    pub turned_away: u64,
 }
 
 /// Queues, random streams and records of all checkpoints.
@@ -150,6 +152,10 @@ pub struct CheckpointState {
     pub intercepted: Vec<Intercepted>,
     /// Time from first joining a queue to passing the last ring inwards, s.
     pub time_to_enter: Vec<f64>,
+    /// The visitor class of each of those.
+    pub time_to_enter_class: Vec<Option<u16>>,
+    /// The visitor class of each person turned away at a checkpoint.
+    pub turned_away_class: Vec<Option<u16>>,
     /// Carriers of each item class who reached a screening lane for the first time.
     pub first_screened: Vec<u64>,
     started: Vec<Started>,
@@ -197,6 +203,8 @@ impl CheckpointState {
             outside: vec![0; cps.len()],
             intercepted: Vec::new(),
             time_to_enter: Vec::new(),
+            time_to_enter_class: Vec::new(),
+            turned_away_class: Vec::new(),
             first_screened: vec![0; items],
             started: Vec::new(),
             finished: Vec::new(),
@@ -275,6 +283,7 @@ pub fn choose_checkpoint(
     t: f64,
     exclude: Option<Via>,
     goal: Option<u16>,
+    class: Option<Option<u16>>,
 ) -> Option<Via> {
     let sec = &venue.security;
     let hops = sec.next_hop.get(from as usize)?.get(to as usize)?;
@@ -306,6 +315,9 @@ pub fn choose_checkpoint(
         }
         if let Via::Lanes(k) = h {
             let cp = &sec.checkpoints[k as usize];
+            if class.is_some_and(|c| !cp.admits(c)) {
+                continue; // not for this visitor class
+            }
             let q = state.queue_length(k as usize) as f64;
             if cp.max_queue.is_some_and(|m| q >= f64::from(m)) {
                 cost += 1e6; // full: only if every other choice is full too
@@ -360,8 +372,13 @@ fn plan_routes(
         let to = venue.target_region[goal as usize];
         w.via = None;
         w.target = goal;
+        let class = venue.security.group_class.get(usize::from(a.group)).copied().flatten();
+        // where they may go in; with no such crossing, the best one, to be turned away there
+        let choice = |state: &CheckpointState, admit| {
+            choose_checkpoint(&venue, state, p.0, a.v0, from, to, clock.t(), None, Some(goal), admit)
+        };
         if from != to
-            && let Some(via) = choose_checkpoint(&venue, state, p.0, a.v0, from, to, clock.t(), None, Some(goal))
+            && let Some(via) = choice(state, Some(class)).or_else(|| choice(state, None))
         {
             w.target = venue.security.hop_field(via);
             w.via = Some(via);
@@ -386,6 +403,7 @@ fn join_or_pass(
         Option<&PenWaiting>,
         Has<Held>,
     )>,
+    (mut counters, mut log): (ResMut<CrowdCounters>, ResMut<CrowdLog>),
 ) {
     let t = clock.t_end();
     let sec = &venue.security;
@@ -506,6 +524,20 @@ fn join_or_pass(
             None => continue,
         };
         let cp = &sec.checkpoints[k];
+        if !cp.admits(sec.group_class.get(usize::from(a.group)).copied().flatten()) {
+            // no credentials for this ring: turned away here (and gone from the site)
+            state.records[k].turned_away += 1;
+            state
+                .turned_away_class
+                .push(sec.group_class.get(usize::from(a.group)).copied().flatten());
+            if waiting.is_some() {
+                state.outside[k] = state.outside[k].saturating_sub(1);
+            }
+            commands.entity(e).despawn();
+            counters.exited += 1;
+            log.exits.push((t, u16::MAX, t - a.spawned_at));
+            continue;
+        }
         let was_waiting = waiting.is_some_and(|pw| usize::from(pw.cp) == k);
         // the queue's length without this person
         let queued = state.queue_length(k) - usize::from(was_waiting);
@@ -530,6 +562,7 @@ fn join_or_pass(
                 clock.t(),
                 w.via,
                 Some(a.goal(w.leg)),
+                Some(sec.group_class.get(usize::from(a.group)).copied().flatten()),
             )
         {
             w.target = sec.hop_field(other);
@@ -811,6 +844,8 @@ fn serve(
                 && let Some(t0) = a.first_queue.take()
             {
                 st.time_to_enter.push(s.end - t0);
+                st.time_to_enter_class
+                    .push(sec.group_class.get(usize::from(a.group)).copied().flatten());
             }
             commands.entity(e).remove::<(Screening, Standing, Leg)>().insert((
                 Walking {

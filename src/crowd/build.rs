@@ -89,6 +89,17 @@ pub fn model(ck: &mut Checker, m: &ModelParams) -> ModelRt {
     }
 }
 
+/// The visitor classes of `sc`'s crowd groups, in order of first mention.
+pub fn class_names(sc: &Scenario) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in sc.crowd.iter().filter_map(|g| g.class.as_ref()) {
+        if !out.contains(c) {
+            out.push(c.clone());
+        }
+    }
+    out
+}
+
 /// The visitor groups of `sc` with their places resolved to indices (a group whose source is
 /// unknown is left out, with a problem for `ck`).
 pub fn groups(ck: &mut Checker, sc: &Scenario) -> Vec<GroupRt> {
@@ -260,6 +271,11 @@ pub fn groups(ck: &mut Checker, sc: &Scenario) -> Vec<GroupRt> {
                 exits,
                 speed: g.speed.clone(),
                 radius: g.radius as f32,
+                class: g
+                    .class
+                    .as_ref()
+                    .and_then(|c| class_names(sc).iter().position(|x| x == c))
+                    .map(|i| i as u16),
             });
         }
     }

@@ -25,6 +25,8 @@ pub struct GroupRt {
     pub speed: Distribution,
     /// Body radius, m.
     pub radius: f32,
+    /// Visitor class, an index into [`class_names`](crate::crowd::build::class_names).
+    pub class: Option<u16>,
 }
 
 /// Model parameters in the precision the hot loop uses.

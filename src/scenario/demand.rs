@@ -315,6 +315,7 @@ pub fn expand(ck: &mut Checker, sc: &Scenario) -> Vec<CrowdGroup> {
                     exits,
                     speed: d.speed.clone(),
                     radius: d.radius,
+                    class: (!d.classes.is_empty()).then(|| c.name.clone()),
                 });
             }
         }

@@ -644,6 +644,11 @@ pub struct CheckpointSpec {
     /// here (default 2 m; 0: entry only, leavers use the ring's doors or other checkpoints).
     #[serde(default)]
     pub exit: Option<f64>,
+    /// The visitor classes (crowd groups' `class`) it lets in (default: everybody): an
+    /// exhibitor gate, a VIP lane, a staff entrance. Others choose another checkpoint, or with
+    /// none they may use are turned away here.
+    #[serde(default)]
+    pub admit: Vec<String>,
 }
 
 /// Width of a checkpoint's exit door when the file gives none, m.
@@ -1058,6 +1063,10 @@ pub struct CrowdGroup {
     /// Body radius in metres (default 0.2).
     #[serde(default = "default_radius")]
     pub radius: f64,
+    /// Visitor class (credentials): checkpoints with an `admit` list let in only the classes
+    /// on it (default: none, let in only where every class is).
+    #[serde(default)]
+    pub class: Option<String>,
 }
 
 fn default_speed() -> Distribution {

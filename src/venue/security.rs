@@ -106,9 +106,19 @@ pub struct CheckpointRt {
     pub pen_field: u16,
     /// Its exit door (index into the doors), if it has one.
     pub exit_door: Option<u16>,
+    /// The visitor classes it lets in (None: everybody).
+    pub admit: Option<Vec<u16>>,
 }
 
 impl CheckpointRt {
+    /// Whether it lets in someone of visitor class `class`.
+    #[inline]
+    pub fn admits(&self, class: Option<u16>) -> bool {
+        self.admit
+            .as_ref()
+            .is_none_or(|a| class.is_some_and(|c| a.contains(&c)))
+    }
+
     /// Standing place `k` of the pen (row by row away from the lanes).
     pub fn slot(&self, k: usize, lane: Option<usize>) -> Vec2 {
         if !self.slots.is_empty() {
@@ -384,6 +394,10 @@ pub struct Security {
     pub checkpoints: Vec<CheckpointRt>,
     /// Item class names.
     pub items: Vec<String>,
+    /// Visitor class names (crowd groups' `class`, in order of first mention).
+    pub classes: Vec<String>,
+    /// Per crowd group, its visitor class.
+    pub group_class: Vec<Option<u16>>,
     /// Carrier fraction per item and crowd group.
     pub carriers: Vec<Vec<f64>>,
     /// Region id per raster cell (`u32::MAX` blocked).

@@ -5,7 +5,9 @@
 //! crossing with the least walking time (the floor field's cost at the group's mean speed) plus
 //! the queue expected there (a fluid backlog where demand exceeds the lanes, and the time until
 //! it opens), reaching it that much later. Timeline actions and surges, crowding on the way and
-//! screening time at earlier rings are not counted: a first look, not a run. Shares
+//! screening time at earlier rings are not counted: a first look, not a run. Only checkpoints
+//! that admit a group's visitor class take it; those no checkpoint of a ring admits are not
+//! counted (they are turned away). Shares
 //! [`crate::checkpoint::queueing::mmc_wait`] with the checkpoint tests and the lane optimiser.
 
 use crate::build::Validated;
@@ -160,7 +162,8 @@ impl Loads {
 /// target `goal`: at each ring, the crossing with the least walking time plus the queue it
 /// expects there (the backlog and this window's excess over capacity, × mean service / lanes,
 /// and the time until it opens), as arrivals choose in a run.
-fn send(v: &Validated, loads: &mut Loads, p: Vec2, speed: f64, goal: usize, t0: f64, mass: f64) {
+#[allow(clippy::too_many_arguments)]
+fn send(v: &Validated, loads: &mut Loads, p: Vec2, speed: f64, goal: usize, class: Option<u16>, t0: f64, mass: f64) {
     let venue = &v.venue;
     let sec = &venue.security;
     let to = venue.target_region[goal] as usize;
@@ -183,6 +186,9 @@ fn send(v: &Validated, loads: &mut Loads, p: Vec2, speed: f64, goal: usize, t0: 
             let mut cost = walk;
             if let Hop::Lanes(k) = h {
                 let cp = &sec.checkpoints[k as usize];
+                if !cp.admits(class) {
+                    continue; // not for this class (with none left they are turned away)
+                }
                 let per = cp.service.mean() / cp.lanes.max(1) as f64;
                 let at = t + walk;
                 let (opens, closes) = (cp.open + loads.start, cp.close + loads.start);
@@ -268,7 +274,16 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
                 continue;
             }
             for _ in 0..PARTS {
-                send(v, &mut loads, p, speed, goal, w0 + 0.5 * WINDOW, mass / PARTS as f64);
+                send(
+                    v,
+                    &mut loads,
+                    p,
+                    speed,
+                    goal,
+                    v.groups[gi].class,
+                    w0 + 0.5 * WINDOW,
+                    mass / PARTS as f64,
+                );
             }
         }
         // this window is closed: its backlog carries into the next

@@ -88,6 +88,11 @@ fn a_vip_lane_serves_only_vips_and_a_class_without_credentials_never_passes_the_
     assert!(vip.entered > 20 && vip.turned_away == 0, "{vip:?}");
     // nobody lost: whoever is not present has left, the turned away among them
     assert_eq!(r.totals.spawned - r.totals.exited, r.totals.present_at_end);
+    // `check --capacity` sends each class only where it may go, and the press nowhere
+    let t = cordon::capacity::table(&v);
+    let total = |k: usize| t[k].windows.iter().map(|w| w.demand).sum::<f64>();
+    assert!((total(0) - 0.4 * 600.0).abs() < 1e-6, "west: {}", total(0));
+    assert!((total(1) - 0.05 * 600.0).abs() < 1e-6, "east: {}", total(1));
     // an unknown class in `admit` is named
     let e = common::error_of(&SITE.replace("admit: [\"vip\"]", "admit: [\"vips\"]"));
     assert!(

@@ -26,10 +26,13 @@ const PARTS: usize = 4;
 /// About this many points of a source each group is sent from.
 const SOURCE_POINTS: f32 = 32.0;
 
-/// Points spread evenly over `shape`: the middles of a grid of about [`SOURCE_POINTS`] cells
+/// About the most ways × windows × parts sent (fewer points per source beyond it).
+const MAX_SENDS: f32 = 2e7;
+
+/// Points spread evenly over `shape`: the middles of a grid of about `points` cells
 /// over its bounding box (as many across as its shape asks) that lie inside it; its middle when
 /// none does.
-fn spread(shape: &crate::venue::Shape) -> Vec<Vec2> {
+fn spread(shape: &crate::venue::Shape, points: f32) -> Vec<Vec2> {
     use crate::venue::Shape;
     fn bounds(s: &Shape) -> (Vec2, Vec2) {
         match s {
@@ -43,11 +46,8 @@ fn spread(shape: &crate::venue::Shape) -> Vec<Vec2> {
     }
     let (lo, hi) = bounds(shape);
     let size = (hi - lo).max(Vec2::splat(1e-3));
-    let nx = (SOURCE_POINTS * size.x / size.y)
-        .sqrt()
-        .ceil()
-        .clamp(1.0, SOURCE_POINTS) as usize;
-    let ny = (SOURCE_POINTS / nx as f32).ceil().max(1.0) as usize;
+    let nx = (points * size.x / size.y).sqrt().ceil().clamp(1.0, points) as usize;
+    let ny = (points / nx as f32).ceil().max(1.0) as usize;
     let mut out = Vec::new();
     for j in 0..ny {
         for i in 0..nx {
@@ -255,11 +255,15 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
     };
     // each group from points spread evenly over its source (a wide source lies before several
     // gates)
+    // (fewer points on a file with very many groups, destinations and windows: the table stays
+    // a matter of seconds)
+    let dests: usize = v.groups.iter().map(|g| g.destinations.len()).sum();
+    let per_source = (MAX_SENDS / (dests.max(1) * n.max(1) * PARTS) as f32).clamp(1.0, SOURCE_POINTS);
     let mut ways: Vec<(usize, Vec2, f64, usize, f64)> = Vec::new();
     for (gi, g) in v.groups.iter().enumerate() {
         let speed = mean(&g.speed);
         let total: f64 = g.destinations.iter().map(|d| d.1).sum::<f64>().max(1e-12);
-        let points = spread(&v.venue.sources[g.source].shape);
+        let points = spread(&v.venue.sources[g.source].shape, per_source);
         for &p in &points {
             for &(goal, w) in &g.destinations {
                 ways.push((gi, p, speed, goal, w / total / points.len() as f64));

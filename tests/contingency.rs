@@ -856,18 +856,26 @@ fn an_incident_rule_closes_a_gate_while_an_incident_of_its_kind_is_open() {
     assert!(resolved > 900.0 && resolved < 960.0, "{resolved}");
 }
 
-#[test]
-fn a_reserve_deployed_to_a_post_walks_there_goes_on_duty_and_goes_back_after_its_for() {
-    // a reserve of two off shift until 10:00 at (80, 90) inside the fence; at 09:05 it is sent
-    // to a post at (80, 50) for 10 minutes: on duty at once, there in 40 m / 1.5 m/s = 27 s
-    // (the grid's way a little longer), back at its own post (off shift again) after
-    let text = two_gates(r#"(at: "09:05", for: 600, do: Deploy(group: "reserve", post: (80, 50)))"#).replace(
+/// `text` (a `two_gates` scenario) with a reserve of two foot patrols off shift until 10:00 at
+/// a post at (80, 90) inside the fence.
+fn with_reserve(text: &str) -> String {
+    text.replace(
         "    timeline:",
         r#"    responders: [(name: "reserve", kind: FootPatrol, count: 2, speed: 1.5, handles: ["bag"],
                   shift: (from: "10:00", to: "12:00"), deployment: Post((80, 90)))],
     incidents: [(kind: "bag", rate: PerHour(0), location: Hotspots([(80, 60)]), on_scene: Fixed(300))],
     timeline:"#,
-    );
+    )
+}
+
+#[test]
+fn a_reserve_deployed_to_a_post_walks_there_goes_on_duty_and_goes_back_after_its_for() {
+    // a reserve of two off shift until 10:00 at (80, 90) inside the fence; at 09:05 it is sent
+    // to a post at (80, 50) for 10 minutes: on duty at once, there in 40 m / 1.5 m/s = 27 s
+    // (the grid's way a little longer), back at its own post (off shift again) after
+    let text = with_reserve(&two_gates(
+        r#"(at: "09:05", for: 600, do: Deploy(group: "reserve", post: (80, 50)))"#,
+    ));
     let v = common::from_text(&text);
     let mut sim = common::sim(&v, 3);
     let post = bevy::math::Vec2::new(80.0, 50.0);
@@ -1148,13 +1156,9 @@ fn a_metered_source_lets_out_at_most_its_rate_each_minute_and_the_rest_wait_in_i
 fn a_cordon_with_a_guard_ties_its_units_up_at_its_edge_until_it_lifts() {
     // the reserve of the test above guards an 8 m cordon round (80, 60) from 09:05 for 10
     // minutes: it stands 2 m outside the edge on its own side, at (80, 70), 20 m from its post
-    let text = two_gates(r#"(at: "09:05", for: 600, do: Cordon(at: (80, 60), radius: 8, guard: "reserve"))"#).replace(
-        "    timeline:",
-        r#"    responders: [(name: "reserve", kind: FootPatrol, count: 2, speed: 1.5, handles: ["bag"],
-                  shift: (from: "10:00", to: "12:00"), deployment: Post((80, 90)))],
-    incidents: [(kind: "bag", rate: PerHour(0), location: Hotspots([(80, 60)]), on_scene: Fixed(300))],
-    timeline:"#,
-    );
+    let text = with_reserve(&two_gates(
+        r#"(at: "09:05", for: 600, do: Cordon(at: (80, 60), radius: 8, guard: "reserve"))"#,
+    ));
     let v = common::from_text(&text);
     let mut sim = common::sim(&v, 1);
     let post = bevy::math::Vec2::new(80.0, 70.0);

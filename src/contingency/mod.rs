@@ -611,6 +611,20 @@ pub fn guard_post(shape: &crate::venue::Shape, anchor: Vec2) -> Vec2 {
     (p * 10.0).round() / 10.0
 }
 
+/// The meter an entry sets, persons a minute: its own, or (NaN: its undoing) the one before it,
+/// which the entry keeps when it first fires.
+fn meter_now(tl: &mut TimelineRt, ev: &Planned, before: f64, per_minute: f64) -> f64 {
+    let now = if per_minute.is_nan() {
+        tl.restore_meter[ev.entry].unwrap_or(before)
+    } else {
+        per_minute
+    };
+    if !ev.undo {
+        tl.restore_meter[ev.entry] = Some(before);
+    }
+    now
+}
+
 /// A meter in words: "12 /min", or "none".
 fn meter_words(m: f64) -> String {
     if m.is_finite() && m > 0.0 {
@@ -795,14 +809,7 @@ fn fire(
             ActionRt::Meter { cp, per_minute } => {
                 let q = &mut state.queues[cp];
                 let before = q.meter();
-                let per_minute = if per_minute.is_nan() {
-                    tl.restore_meter[ev.entry].unwrap_or(before)
-                } else {
-                    per_minute
-                };
-                if !ev.undo {
-                    tl.restore_meter[ev.entry] = Some(before);
-                }
+                let per_minute = meter_now(tl, &ev, before, per_minute);
                 q.set_meter(per_minute, t);
                 format!(
                     "{}: meter {} → {}",
@@ -817,14 +824,7 @@ fn fire(
                 };
                 let m = &mut state.door_meter[d];
                 let before = m.per_minute();
-                let per_minute = if per_minute.is_nan() {
-                    tl.restore_meter[ev.entry].unwrap_or(before)
-                } else {
-                    per_minute
-                };
-                if !ev.undo {
-                    tl.restore_meter[ev.entry] = Some(before);
-                }
+                let per_minute = meter_now(tl, &ev, before, per_minute);
                 m.set(per_minute, t);
                 format!(
                     "door {}: meter {} → {}",
@@ -838,14 +838,7 @@ fn fire(
                     continue;
                 };
                 let before = m.per_minute();
-                let per_minute = if per_minute.is_nan() {
-                    tl.restore_meter[ev.entry].unwrap_or(before)
-                } else {
-                    per_minute
-                };
-                if !ev.undo {
-                    tl.restore_meter[ev.entry] = Some(before);
-                }
+                let per_minute = meter_now(tl, &ev, before, per_minute);
                 m.set(per_minute, t);
                 format!(
                     "source {}: meter {} → {}",

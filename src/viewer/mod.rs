@@ -58,6 +58,8 @@ pub struct ViewerOptions {
     pub paused: bool,
     /// Scripted what-ifs (`--act`): a click and a key at a time.
     pub acts: Vec<Act>,
+    /// With a screenshot: the panel's text is written here too.
+    pub panel_text: Option<PathBuf>,
     /// Run to the end at top speed, write the report's JSON here and exit (`--report-json`).
     pub report_json: Option<PathBuf>,
 }
@@ -75,7 +77,7 @@ pub struct Act {
 }
 
 impl Act {
-    /// Parses `T:X,Y:KEY` (KEY one of x m k u e s [ ], or `-`: a click alone).
+    /// Parses `T:X,Y:KEY` (KEY one of x m k u e s p [ ], or `-`: a click alone).
     pub fn parse(text: &str) -> Option<Act> {
         let mut parts = text.split(':');
         let t: f64 = parts.next()?.trim().parse().ok()?;
@@ -88,6 +90,7 @@ impl Act {
             "u" | "U" => KeyCode::KeyU,
             "e" | "E" => KeyCode::KeyE,
             "s" | "S" => KeyCode::KeyS,
+            "p" | "P" => KeyCode::KeyP,
             "[" => KeyCode::BracketLeft,
             "]" => KeyCode::BracketRight,
             "-" => KeyCode::F24, // no key: a click alone
@@ -146,6 +149,9 @@ pub struct ViewArgs {
     /// Run to the end at top speed, write the report's JSON to this file and exit.
     #[arg(long)]
     pub report_json: Option<PathBuf>,
+    /// With --screenshot: also write the panel's text, as shown in it, to this file.
+    #[arg(long)]
+    pub panel_text: Option<PathBuf>,
 }
 
 impl ViewerOptions {
@@ -168,7 +174,7 @@ impl ViewerOptions {
         for text in &a.act {
             let act = Act::parse(text).ok_or_else(|| {
                 usage(format!(
-                    "--act must be T:X,Y:KEY (seconds after the start, a point in metres, one of x m k u e s [ ] -), got {text:?}"
+                    "--act must be T:X,Y:KEY (seconds after the start, a point in metres, one of x m k u e s p [ ] -), got {text:?}"
                 ))
             })?;
             if acts.last().is_some_and(|l: &Act| l.t > act.t) {
@@ -179,6 +185,7 @@ impl ViewerOptions {
         Ok(ViewerOptions {
             acts,
             report_json: a.report_json,
+            panel_text: a.panel_text,
             overlays: overlay::Overlays::parse(&a.overlay)?,
             file: a.file,
             seed: a.seed,
@@ -243,6 +250,10 @@ struct Inspect {
     pick: Option<panel::Pick>,
     /// Where the last click was, m.
     at: Option<Vec2>,
+    /// The point under the cursor, m (None: the cursor is outside the window).
+    cursor: Option<Vec2>,
+    /// Where a scripted act (`--act`) put the cursor last.
+    scripted: Option<Vec2>,
     /// The responder group of the unit picked last (U sends it to the place clicked).
     unit_group: Option<usize>,
     /// Cursor travel since the button went down (a click moves less than a few pixels).
@@ -295,6 +306,8 @@ struct Controls {
     held_key: Option<KeyCode>,
     /// Run to the end, write the report's JSON here and exit.
     report_json: Option<PathBuf>,
+    /// With a screenshot, write the panel's text here (taken once the screenshot is asked for).
+    panel_text: Option<PathBuf>,
 }
 
 /// The visitors' mesh.
@@ -376,6 +389,7 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
         acts: opts.acts.clone(),
         held_key: None,
         report_json: opts.report_json.clone(),
+        panel_text: opts.panel_text.clone(),
         step_once: false,
         file: opts.file.clone(),
         seed: opts.seed,
@@ -613,6 +627,13 @@ fn click(
     window: Single<&Window, With<PrimaryWindow>>,
     cam: Single<(&Camera, &GlobalTransform, &Projection), With<Camera2d>>,
 ) {
+    let (camera, gt, proj) = cam.into_inner();
+    // the readout: the point under the cursor (where a scripted act put it, in a scripted run)
+    inspect.cursor = inspect.scripted.or_else(|| {
+        window
+            .cursor_position()
+            .and_then(|c| camera.viewport_to_world_2d(gt, c).ok())
+    });
     if buttons.just_pressed(MouseButton::Left) {
         inspect.drag = 0.0;
     }
@@ -622,7 +643,6 @@ fn click(
     if !buttons.just_released(MouseButton::Left) || inspect.drag > 5.0 {
         return;
     }
-    let (camera, gt, proj) = cam.into_inner();
     let scale = match proj {
         Projection::Orthographic(o) => o.scale,
         _ => 1.0,
@@ -696,6 +716,7 @@ fn scripted(
         c.acts.remove(0);
         let run = &mut *run;
         inspect.at = Some(a.at);
+        inspect.scripted = Some(a.at);
         inspect.pick = match panel::pick(run.sim.world_mut(), &run.venue, a.at, 1.0) {
             panel::Pick::None => None,
             other => Some(other),
@@ -708,6 +729,21 @@ fn scripted(
         keys.press(a.key);
         c.held_key = Some(a.key);
     }
+}
+
+/// The point `p` as the scenario file writes one, "(x, y)" to 0.1 m, onto the clipboard; says
+/// what was done.
+fn copy_point(p: Vec2) -> String {
+    let text = point_text(p);
+    match arboard::Clipboard::new().and_then(|mut c| c.set_text(text.clone())) {
+        Ok(()) => format!("copied {text} to the clipboard"),
+        Err(e) => format!("{text}: no clipboard here ({e})"),
+    }
+}
+
+/// "(x, y)" to 0.1 m.
+fn point_text(p: Vec2) -> String {
+    format!("({:.1}, {:.1})", p.x, p.y)
 }
 
 /// What-if keys, on the place last clicked: X closes or reopens the checkpoint, exit door or
@@ -727,10 +763,18 @@ fn what_ifs(keys: Res<ButtonInput<KeyCode>>, mut c: ResMut<Controls>, mut run: N
         KeyCode::KeyS,
         KeyCode::KeyU,
         KeyCode::KeyE,
+        KeyCode::KeyP,
     ]
     .into_iter()
     .find(|k| keys.just_pressed(*k));
     let Some(key) = pressed else { return };
+    if key == KeyCode::KeyP {
+        c.note = Some(match inspect.cursor.or(inspect.at) {
+            Some(p) => copy_point(p),
+            None => "P copies the point under the cursor: move it over the venue".into(),
+        });
+        return;
+    }
     let run = &mut *run;
     if key == KeyCode::KeyS {
         c.note = Some(save_what_ifs(run, &mut c));
@@ -1197,7 +1241,12 @@ fn draw_units(mut gizmos: Gizmos, mut run: NonSendMut<Run>) {
     }
 }
 
-fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mut Text, With<Panel>>) {
+fn panel(
+    mut c: ResMut<Controls>,
+    mut run: NonSendMut<Run>,
+    mut text: Single<&mut Text, With<Panel>>,
+    inspect: Res<Inspect>,
+) {
     let clock = *run.sim.world().resource::<SimClock>();
     let w = run.sim.world_mut();
     // those waiting at the edge of a full pen are in its queue
@@ -1221,6 +1270,9 @@ fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mu
         if c.paused { "paused" } else { "running" },
         c.speed
     );
+    if let Some(p) = inspect.cursor {
+        s += &format!("\ncursor {} m | P copies it", point_text(p));
+    }
     if run.pending.is_some() {
         s += "\nvalidating the saved scenario…";
     }
@@ -1253,6 +1305,14 @@ fn panel(mut c: ResMut<Controls>, mut run: NonSendMut<Run>, mut text: Single<&mu
     }
     if c.screenshot.is_some() {
         c.paused = true;
+    }
+    // with --panel-text: the text of the screenshot's frame (asked for after this frame), once
+    if c.screenshot.is_some()
+        && c.frames_waited >= 4
+        && let Some(path) = c.panel_text.take()
+        && let Err(e) = std::fs::write(&path, &s)
+    {
+        error!("--panel-text {}: {e}", path.display());
     }
     if text.0 != s {
         text.0 = s;

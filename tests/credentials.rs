@@ -100,3 +100,28 @@ fn a_vip_lane_serves_only_vips_and_a_class_without_credentials_never_passes_the_
         "{e}"
     );
 }
+
+#[test]
+fn report_html_lists_the_classes_with_their_names_escaped() {
+    let text = SITE.replace("\"press\"", "\"<b>press</b>\"");
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 5);
+    let r = sim.run(|_| {});
+    let h = cordon::figures::html::classes_table(&r);
+    assert!(h.contains("<table id=\"classes\">"), "{h}");
+    assert!(
+        h.contains("<td>&lt;b&gt;press&lt;/b&gt;</td><td>0</td><td>—</td>"),
+        "{h}"
+    );
+    assert!(!h.contains("<b>press"), "{h}");
+    // without classes: no table
+    let plain = SITE
+        .replace("class: \"public\", ", "")
+        .replace("class: \"vip\", ", "")
+        .replace("class: \"press\", ", "")
+        .replace(",\n         admit: [\"public\", \"vip\"]", "")
+        .replace(",\n         admit: [\"vip\"]", "");
+    let v = common::from_text(&plain);
+    let r = common::sim(&v, 5).run(|_| {});
+    assert_eq!(cordon::figures::html::classes_table(&r), "");
+}

@@ -218,6 +218,33 @@ pub fn timeline_table(id: &str, actions: &[crate::report::ActionReport]) -> Stri
     h + "</table>\n"
 }
 
+/// The visitor classes' time to enter and those turned away, as a table (names escaped); empty
+/// without classes.
+pub fn classes_table(r: &Report) -> String {
+    let Some(sec) = r.security.as_ref().filter(|s| !s.classes.is_empty()) else {
+        return String::new();
+    };
+    let mut h = String::from(
+        "<h2>Visitor classes</h2>\n<table id=\"classes\">\n<tr><th>Class</th><th>Entered</th>\
+         <th>Time to enter p50 / p90 / max</th><th>Turned away</th></tr>\n",
+    );
+    for c in &sec.classes {
+        let t = &c.time_to_enter_s;
+        h += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(&c.class),
+            c.entered,
+            if t.count > 0 {
+                format!("{:.0} / {:.0} / {:.0} s", t.p50, t.p90, t.max)
+            } else {
+                "—".into()
+            },
+            c.turned_away
+        );
+    }
+    h + "</table>\n"
+}
+
 /// The whole page. `settings` are extra (name, value) lines about the run (file, threads, ...).
 pub fn page(r: &Report, start_s: f64, description: &str, settings: &[(String, String)], figures: &[Figure]) -> String {
     let mut h = String::new();
@@ -254,6 +281,7 @@ pub fn page(r: &Report, start_s: f64, description: &str, settings: &[(String, St
         h += "<h2>Timeline</h2>\n";
         h += &timeline_table("timeline", &r.timeline);
     }
+    h += &classes_table(r);
     h += "<h2>Figures</h2>\n";
     for f in figures {
         h += &format!(

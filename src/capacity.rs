@@ -26,6 +26,9 @@ const PARTS: usize = 4;
 /// About this many points of a source each group is sent from.
 const SOURCE_POINTS: f32 = 32.0;
 
+/// Most checkpoint-windows in a table.
+const MAX_CELLS: usize = 4_000_000;
+
 /// About the most ways × windows × parts sent (fewer points per source beyond it).
 const MAX_SENDS: f32 = 2e7;
 
@@ -231,8 +234,10 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
     let sec = &v.venue.security;
     let (start, end) = (v.start, v.start + v.duration);
     let first = (start / WINDOW).floor() * WINDOW;
-    let n = ((end - first) / WINDOW).ceil().max(0.0) as usize;
     let nk = sec.checkpoints.len();
+    // (at most MAX_CELLS checkpoint-windows: a very long run of very many checkpoints gets its
+    // first windows only)
+    let n = (((end - first) / WINDOW).ceil().max(0.0) as usize).min((MAX_CELLS / nk.max(1)).max(1));
     let capacity: Vec<Vec<f64>> = sec
         .checkpoints
         .iter()

@@ -294,3 +294,20 @@ fn a_mode_with_trains_brings_its_visitors_in_batches_every_headway() {
         "{e}"
     );
 }
+
+#[test]
+fn too_many_batches_are_refused_before_any_is_drawn() {
+    // 20 week-long steps of a batch a second: 12,096,000 batches (a draw each), over the limit
+    let steps = vec!["(from: 0, to: 604800, rate: 0.000001)"; 20].join(", ");
+    let text = SITE.replace(
+        "DEMAND",
+        &format!(
+            "crowd: [(name: \"trains\", source: \"metro-a\", destinations: [(target: \"hall\")], arrivals: Batches(every: 1, rates: [{steps}]))],"
+        ),
+    );
+    let e = common::error_of(&text);
+    assert!(
+        e.contains("the crowd groups' Batches make 12096000 batches in all; the limit is 10000000"),
+        "{e}"
+    );
+}

@@ -21,6 +21,8 @@ pub const MAX_POLYGON_POINTS: usize = 10_000;
 pub const MAX_POINTS: usize = 1_000_000;
 /// Rate steps of every crowd group together.
 pub const MAX_RATE_STEPS: usize = 10_000;
+/// Most arrival batches (`Arrivals::Batches`), all groups.
+pub const MAX_BATCHES: f64 = 10_000_000.0;
 /// Responder units of every group together.
 pub const MAX_UNITS: u64 = 100_000;
 /// Incidents expected over the run (rates × span, or listed times), every type together.
@@ -240,7 +242,13 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
 
     // the crowd: expected visitors over the run
     let (mut agents, mut rate_steps, mut positions) = (0f64, 0usize, 0usize);
+    let mut batches = 0f64;
     for g in &sc.crowd {
+        if let Arrivals::Batches { every, rates } = &g.arrivals {
+            // each batch is a draw at the start of the run, whether anyone comes in it or not
+            let span: f64 = rates.iter().map(|st| (st.to.0 - st.from.0).max(0.0)).sum();
+            batches += if *every >= 1.0 { span / every } else { f64::INFINITY };
+        }
         match &g.arrivals {
             Arrivals::Rates(steps) | Arrivals::Batches { rates: steps, .. } => {
                 rate_steps = rate_steps.saturating_add(steps.len());
@@ -270,6 +278,12 @@ pub fn check(sc: &Scenario, limits: &Limits) -> Vec<Problem> {
         err(
             "crowd",
             format!("the crowd groups have {rate_steps} rate steps in all; the limit is {MAX_RATE_STEPS}"),
+        );
+    }
+    if !(batches <= MAX_BATCHES) {
+        err(
+            "crowd",
+            format!("the crowd groups' Batches make {batches:.0} batches in all; the limit is {MAX_BATCHES}"),
         );
     }
     if agents > limits.agents as f64 {

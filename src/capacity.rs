@@ -29,6 +29,9 @@ const SOURCE_POINTS: f32 = 32.0;
 /// Most checkpoint-windows in a table.
 const MAX_CELLS: usize = 4_000_000;
 
+/// Most group destinations × windows sent.
+const MAX_WAYS: usize = 10_000_000;
+
 /// About the most ways × windows × parts sent (fewer points per source beyond it).
 const MAX_SENDS: f32 = 2e7;
 
@@ -95,8 +98,10 @@ pub struct GateCapacity {
     pub lanes: usize,
     /// Mean screening time, s.
     pub service_s: f64,
-    /// Windows from the start of the run to its end.
+    /// Windows from the start of the run to its end (or fewer: see `cut`).
     pub windows: Vec<GateWindow>,
+    /// Whether the table stops before the run's end (a file too large for a first look).
+    pub cut: bool,
 }
 
 /// A distribution's mean (speeds: clipped normal taken at its mean, RiMEA groups at the middle
@@ -235,9 +240,13 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
     let (start, end) = (v.start, v.start + v.duration);
     let first = (start / WINDOW).floor() * WINDOW;
     let nk = sec.checkpoints.len();
-    // (at most MAX_CELLS checkpoint-windows: a very long run of very many checkpoints gets its
-    // first windows only)
-    let n = (((end - first) / WINDOW).ceil().max(0.0) as usize).min((MAX_CELLS / nk.max(1)).max(1));
+    let dests: usize = v.groups.iter().map(|g| g.destinations.len()).sum();
+    let whole = ((end - first) / WINDOW).ceil().max(0.0) as usize;
+    // (at most MAX_CELLS checkpoint-windows, and MAX_WAYS ways × windows: a file of very many
+    // checkpoints, or groups and destinations, over a very long run gets its first windows only)
+    let n = whole
+        .min((MAX_CELLS / nk.max(1)).max(1))
+        .min((MAX_WAYS / dests.max(1)).max(1));
     let capacity: Vec<Vec<f64>> = sec
         .checkpoints
         .iter()
@@ -262,7 +271,6 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
     // gates)
     // (fewer points on a file with very many groups, destinations and windows: the table stays
     // a matter of seconds)
-    let dests: usize = v.groups.iter().map(|g| g.destinations.len()).sum();
     let per_source = (MAX_SENDS / (dests.max(1) * n.max(1) * PARTS) as f32).clamp(1.0, SOURCE_POINTS);
     let mut ways: Vec<(usize, Vec2, f64, usize, f64)> = Vec::new();
     for (gi, g) in v.groups.iter().enumerate() {
@@ -330,6 +338,7 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
                 })
                 .collect();
             GateCapacity {
+                cut: n < whole,
                 name: cp.name.clone(),
                 lanes: cp.lanes,
                 service_s: cp.service.mean(),
@@ -347,6 +356,12 @@ pub fn text(gates: &[GateCapacity]) -> String {
         "capacity: expected arrivals per checkpoint and 15 minutes (each group the way arrivals choose: least walking time \
          plus expected queue) against what its lanes screen, with the M/M/c (Erlang C) mean wait; a backlog where demand exceeds it\n",
     );
+    if let Some(g) = gates.iter().find(|g| g.cut) {
+        s += &format!(
+            "  (the first {} quarter hours only: the file has too many checkpoints, groups or destinations for the whole run)\n",
+            g.windows.len()
+        );
+    }
     for g in gates {
         if g.windows.iter().all(|w| w.demand < 0.5) {
             continue;

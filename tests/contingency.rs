@@ -856,6 +856,14 @@ fn an_incident_rule_closes_a_gate_while_an_incident_of_its_kind_is_open() {
     assert!(resolved > 900.0 && resolved < 960.0, "{resolved}");
 }
 
+/// Where every responder unit stands.
+fn unit_positions(w: &bevy::prelude::World) -> Vec<bevy::math::Vec2> {
+    let mut q = w
+        .try_query::<(&cordon::responders::Unit, &cordon::crowd::Position)>()
+        .unwrap();
+    q.iter(w).map(|(_, p)| p.0).collect()
+}
+
 /// `text` (a `two_gates` scenario) with a reserve of two foot patrols off shift until 10:00 at
 /// a post at (80, 90) inside the fence.
 fn with_reserve(text: &str) -> String {
@@ -882,10 +890,7 @@ fn a_reserve_deployed_to_a_post_walks_there_goes_on_duty_and_goes_back_after_its
     let (mut arrived, mut moved_before, mut left_post, mut home) = (None, false, None, None);
     sim.run_to(1300.0, |w| {
         let t = w.resource::<cordon::schedule::SimClock>().t();
-        let mut q = w
-            .try_query::<(&cordon::responders::Unit, &cordon::crowd::Position)>()
-            .unwrap();
-        let ps: Vec<bevy::math::Vec2> = q.iter(w).map(|(_, p)| p.0).collect();
+        let ps = unit_positions(w);
         if t < 300.0 && ps.iter().any(|p| p.distance(bevy::math::Vec2::new(80.0, 90.0)) > 0.01) {
             moved_before = true;
         }
@@ -1165,10 +1170,7 @@ fn a_cordon_with_a_guard_ties_its_units_up_at_its_edge_until_it_lifts() {
     let (mut arrived, mut home) = (None, None);
     sim.run_to(1300.0, |w| {
         let t = w.resource::<cordon::schedule::SimClock>().t();
-        let mut q = w
-            .try_query::<(&cordon::responders::Unit, &cordon::crowd::Position)>()
-            .unwrap();
-        let ps: Vec<bevy::math::Vec2> = q.iter(w).map(|(_, p)| p.0).collect();
+        let ps = unit_positions(w);
         if arrived.is_none() && ps.iter().all(|p| p.distance(post) < 0.01) {
             arrived = Some(t);
         }

@@ -181,42 +181,28 @@ fn a_what_if_applied_with_a_click_and_a_key_reports_as_the_entry_it_saves_into_t
 fn the_cursor_readout_shows_the_point_under_it_and_p_copies_it() {
     // a scripted act puts the cursor at (40, 30) m at 60 s and presses P; the screenshot's
     // panel shows the readout and what P did
-    let bin = env!("CARGO_BIN_EXE_cordon");
-    let dir = std::env::temp_dir().join(format!("cordon-view-cursor-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (png, text) = (dir.join("shot.png"), dir.join("panel.txt"));
+    let text = std::env::temp_dir().join(format!("cordon-view-cursor-{}.txt", std::process::id()));
     let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/what_if_gates.ron");
-    let out = Command::new(bin)
-        .arg("view")
-        .arg(&scenario)
-        .args([
+    let pixels = shot(
+        "cursor",
+        &[
+            scenario.to_str().unwrap(),
             "--at",
             "90",
             "--act",
             "60:40.04,30:p",
-            "--width",
-            "640",
-            "--height",
-            "480",
-        ])
-        .arg("--screenshot")
-        .arg(&png)
-        .arg("--panel-text")
-        .arg(&text)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "cordon view failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+            "--panel-text",
+            text.to_str().unwrap(),
+        ],
+        (640, 480),
     );
+    assert!(!pixels.is_empty());
     let panel = std::fs::read_to_string(&text).unwrap();
+    let _ = std::fs::remove_file(&text);
     eprintln!("{panel}");
     assert!(panel.contains("cursor (40.0, 30.0) m | P copies it"), "{panel}");
     assert!(
         panel.contains("copied (40.0, 30.0) to the clipboard") || panel.contains("(40.0, 30.0): no clipboard here"),
         "{panel}"
     );
-    assert!(std::fs::metadata(&png).is_ok_and(|m| m.len() > 0));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -171,7 +171,7 @@ fn prepare(a: &CompareArgs) -> Result<Plans> {
     for (i, f) in a.files.iter().enumerate() {
         let label = f.display().to_string();
         let text = scenario::read_text(f)?;
-        let sc = scenario::parse_str(&text, &label)?;
+        let sc = scenario::parse_file(&text, f)?;
         let doc = batch::to_doc(&sc)?;
         // every plan is checked (with line and column from its text) before anything runs
         let v = crate::build::validate_cached(&sc, &label, Some(&text), &a.limits, &mut cache)?;

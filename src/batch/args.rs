@@ -96,7 +96,7 @@ pub fn prepare(a: &BatchArgs) -> Result<Prepared> {
         Some(f) => {
             let text = scenario::read_text(f)?;
             let label = f.display().to_string();
-            (scenario::parse_str(&text, &label)?, label)
+            (scenario::parse_file(&text, f)?, label)
         }
         None => (
             crate::build::default_scenario()?.scenario,

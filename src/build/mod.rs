@@ -66,7 +66,7 @@ pub fn validate_cached(
     limits: &Limits,
     cache: &mut FieldCache,
 ) -> Result<Validated> {
-    let mut ck = Checker::new(src);
+    let mut ck = Checker::new(src).with_venue(sc.venue.source.clone());
     // a demand generates crowd groups: from here on they are the scenario's own (and the
     // demand is gone, so validating the result again adds nothing)
     let expanded;
@@ -220,7 +220,7 @@ pub fn load_and_validate(path: &std::path::Path) -> Result<Validated> {
 pub fn load_and_validate_with(path: &std::path::Path, limits: &Limits) -> Result<Validated> {
     let text = read_text(path)?;
     let file = path.display().to_string();
-    let sc = parse_str(&text, &file)?;
+    let sc = crate::scenario::parse_file(&text, path)?;
     validate_with(&sc, &file, Some(&text), limits)
 }
 

@@ -120,13 +120,12 @@ pub fn run_args(
     done: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(Outcome, Vec<String>, PathBuf)> {
     crate::sim::init_compute_pool(0);
-    let label = a.file.display().to_string();
     let text = crate::scenario::read_text(&a.file)?;
     let stem = a
         .file
         .file_stem()
         .map_or("plan".into(), |s| s.to_string_lossy().into_owned());
-    let (outcome, files) = run(&text, &label, &stem, &a.options, say, done)?;
+    let (outcome, files) = run(&text, &a.file, &stem, &a.options, say, done)?;
     let out = a
         .out
         .clone()
@@ -887,13 +886,14 @@ pub fn nearest_times(cov: &mut Coverage, posts: &[(Vec2, f32)]) -> Vec<f32> {
 /// `say` gets progress lines; `done(k, n)` counts verification runs.
 pub fn run(
     text: &str,
-    label: &str,
+    path: &std::path::Path,
     stem: &str,
     opts: &OptimizeOptions,
     say: &dyn Fn(&str),
     done: &(dyn Fn(u64, u64) + Sync),
 ) -> Result<(Outcome, Vec<(String, Vec<u8>)>)> {
-    let sc = crate::scenario::parse_str(text, label)?;
+    let label = &path.display().to_string();
+    let sc = crate::scenario::parse_file(text, path)?;
     let v = crate::build::validate(&sc, label, Some(text))?;
     let cell = sc.metrics.coverage_cell as f32;
     let mut cov = Coverage::new(&v.venue, cell, 1.0, vec![opts.threshold]);
@@ -941,7 +941,7 @@ pub fn run(
     let chosen = &outcome.plans[outcome.chosen];
     let new_text = edit_text(text, &chosen.plan.changes)?;
     // the edited text must still be the plan the verification ran
-    let check = crate::scenario::parse_str(&new_text, label)?;
+    let check = crate::scenario::parse_file(&new_text, path)?;
     crate::build::validate(&check, label, Some(&new_text))?;
     let maps = if places {
         let before = report::plan_times(&v, &mut cov, &sc);

@@ -1,7 +1,7 @@
 //! Collecting a scenario's problems: each names its element and, where the file text is at hand,
 //! its line and column; plus the small checks every section shares.
 
-use super::model::{Distribution, Point};
+use super::model::{Distribution, Point, VenueText};
 use super::spans::{Spans, line_col};
 use crate::error::{CordonError, Result};
 use bevy::math::Vec2;
@@ -18,6 +18,8 @@ pub struct Problem {
 /// The problems found in one scenario so far.
 pub struct Checker<'a> {
     src: Option<&'a str>,
+    /// The venue file the scenario's venue came from (problems found in it are placed there).
+    venue: Option<std::sync::Arc<VenueText>>,
     problems: Vec<Problem>,
 }
 
@@ -26,8 +28,15 @@ impl<'a> Checker<'a> {
     pub fn new(src: Option<&'a str>) -> Checker<'a> {
         Checker {
             src,
+            venue: None,
             problems: Vec::new(),
         }
+    }
+    /// Places problems in the venue file `venue` too, where they are found there (an element
+    /// defined in it, rather than in the scenario file).
+    pub fn with_venue(mut self, venue: Option<std::sync::Arc<VenueText>>) -> Checker<'a> {
+        self.venue = venue;
+        self
     }
     /// Whether no problem was found so far.
     pub fn is_clean(&self) -> bool {
@@ -51,20 +60,27 @@ impl<'a> Checker<'a> {
     }
     /// The problems as one error, each with `file:line:column` where it can be located.
     pub fn into_error(self, file: &str) -> CordonError {
-        let src = self.src;
-        // the file is parsed once more, for positions, only when there is a problem to place
-        let spans = src.map(Spans::of);
+        // the files are parsed once more, for positions, only when there is a problem to place
+        let mut files: Vec<(&str, &str, Spans)> = Vec::new();
+        if let Some(src) = self.src {
+            files.push((file, src, Spans::of(src)));
+        }
+        if let Some(v) = &self.venue {
+            files.push((&v.label, &v.text, Spans::of(&v.text)));
+        }
         let total = self.problems.len();
-        let mut problems: Vec<String> = self
-            .problems
-            .into_iter()
-            .take(MAX_PROBLEMS)
+        let mut problems: Vec<String> = (self.problems.iter().take(MAX_PROBLEMS))
             .map(|p| {
-                let at = p.anchor.as_deref().zip(spans.as_ref()).and_then(|(a, sp)| sp.find(a));
-                match at.zip(src) {
-                    Some((at, src)) => {
+                // where it is defined, in either file; else its first use
+                let at = p.anchor.as_deref().and_then(|a| {
+                    (files.iter())
+                        .find_map(|(f, src, sp)| sp.find_def(a).map(|at| (*f, *src, at)))
+                        .or_else(|| files.iter().find_map(|(f, src, sp)| sp.find_use(a).map(|at| (*f, *src, at))))
+                });
+                match at {
+                    Some((f, src, at)) => {
                         let (l, c) = line_col(src, at);
-                        format!("{file}:{l}:{c}: {}", p.text)
+                        format!("{f}:{l}:{c}: {}", p.text)
                     }
                     None => format!("{file}: {}", p.text),
                 }

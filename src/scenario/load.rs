@@ -1,7 +1,9 @@
 //! RON text to [`Scenario`]: syntax and schema errors become [`ParseError`]s with line, column and caret.
 
 use super::limits::MAX_FILE_BYTES;
-use super::model::Scenario;
+use super::model::{Bounds, Scenario, Venue, VenueText};
+use super::check::Checker;
+use super::spans::{Spans, line_col};
 use crate::error::{CordonError, ParseError, Result};
 use std::path::Path;
 
@@ -48,28 +50,100 @@ pub fn read_text(path: &Path) -> Result<String> {
     Ok(text)
 }
 
-/// Reads and parses a scenario file.
+/// Reads and parses a scenario file (and its venue file, if it names one).
 pub fn load_file(path: &Path) -> Result<Scenario> {
-    parse_str(&read_text(path)?, &path.display().to_string())
+    parse_file(&read_text(path)?, path)
 }
 
-/// Parses scenario text; `file` is only used in messages.
+/// Parses the text of the scenario file `path` and reads the venue file it names, if any
+/// (see [`resolve_venue`]).
+pub fn parse_file(text: &str, path: &Path) -> Result<Scenario> {
+    let mut sc = parse_str(text, &path.display().to_string())?;
+    resolve_venue(&mut sc, path, Some(text))?;
+    Ok(sc)
+}
+
+/// Reads the venue file that `sc.venue.file` names, relative to the folder of the scenario file
+/// `scenario_path`, and puts the section together: the file's bounds, cell size and origin, its
+/// walls, obstacles, zones, sources and targets and then the scenario's own. The name must be a
+/// relative path inside that folder (no `..`, not absolute) to a `.ron` file within
+/// [`MAX_FILE_BYTES`]; a venue file cannot name another. Afterwards `file` is empty (the
+/// section is whole, for reports) and `source` keeps the file's text for placing problems.
+///
+/// `src` is the scenario file's text, for placing problems in it.
+pub fn resolve_venue(sc: &mut Scenario, scenario_path: &Path, src: Option<&str>) -> Result<()> {
+    let Some(name) = sc.venue.file.clone() else { return Ok(()) };
+    let file = scenario_path.display().to_string();
+    let rel = Path::new(&name);
+    let inside = !name.is_empty() && rel.components().all(|c| matches!(c, std::path::Component::Normal(_)));
+    let wrong = if !inside {
+        Some("must be a file name relative to the scenario's folder, inside it (no `..`, not absolute)")
+    } else if rel.extension().and_then(|e| e.to_str()) != Some("ron") {
+        Some("must be a `.ron` file")
+    } else {
+        None
+    };
+    if let Some(text) = wrong {
+        let mut ck = Checker::new(src);
+        ck.named(&name, format!("venue.file \"{name}\" {text}"));
+        return Err(ck.into_error(&file));
+    }
+    let path = scenario_path.parent().unwrap_or(Path::new("")).join(rel);
+    let text = read_text(&path)?;
+    let label = path.display().to_string();
+    let v: Venue = options().from_str(&text).map_err(|e| spanned(&e, &text, &label))?;
+    if v.file.is_some() {
+        let at = Spans::of(&text).find_def("file").map(|at| line_col(&text, at));
+        let (l, c) = at.unwrap_or((1, 1));
+        return Err(CordonError::Invalid {
+            file: label.clone(),
+            problems: vec![format!("{label}:{l}:{c}: a venue file cannot name another (`file`)")],
+        });
+    }
+    let own = std::mem::replace(&mut sc.venue, v);
+    let v = &mut sc.venue;
+    let mut ck = Checker::new(src);
+    if own.bounds != Bounds::default() {
+        ck.err(Some("bounds".into()), format!("venue: `bounds` come from the venue file \"{name}\"; give them there only"));
+    }
+    if own.cell_size != Venue::DEFAULT_CELL {
+        ck.err(Some("cell_size".into()), format!("venue: `cell_size` comes from the venue file \"{name}\"; give it there only"));
+    }
+    if own.origin.is_some() {
+        ck.err(Some("origin".into()), format!("venue: `origin` comes from the venue file \"{name}\"; give it there only"));
+    }
+    ck.finish(&file)?;
+    v.walls.extend(own.walls);
+    v.obstacles.extend(own.obstacles);
+    v.zones.extend(own.zones);
+    v.sources.extend(own.sources);
+    v.targets.extend(own.targets);
+    v.source = Some(std::sync::Arc::new(VenueText { path, label, text }));
+    Ok(())
+}
+
+fn options() -> ron::Options {
+    ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+}
+
+/// A ron error in `text` (the file `file`) as a [`ParseError`] with line, column and the line.
+fn spanned(e: &ron::error::SpannedError, text: &str, file: &str) -> CordonError {
+    let line = e.span.start.line.max(1);
+    let column = e.span.start.col.max(1);
+    let source_line = text.lines().nth(line - 1).unwrap_or("").to_string();
+    CordonError::Parse(Box::new(ParseError {
+        file: file.to_string(),
+        line,
+        column,
+        message: describe(&e.code),
+        source_line,
+    }))
+}
+
+/// Parses scenario text; `file` is only used in messages. A venue `file` it names is not read
+/// (see [`parse_file`]).
 pub fn parse_str(text: &str, file: &str) -> Result<Scenario> {
-    ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .from_str::<Scenario>(text)
-        .map_err(|e| {
-            let line = e.span.start.line.max(1);
-            let column = e.span.start.col.max(1);
-            let source_line = text.lines().nth(line - 1).unwrap_or("").to_string();
-            CordonError::Parse(Box::new(ParseError {
-                file: file.to_string(),
-                line,
-                column,
-                message: describe(&e.code),
-                source_line,
-            }))
-        })
+    options().from_str::<Scenario>(text).map_err(|e| spanned(&e, text, file))
 }
 
 /// Turns ron's error codes into planner-facing sentences.

@@ -10,5 +10,5 @@ pub mod model;
 pub mod spans;
 
 pub use limits::Limits;
-pub use load::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, load_file, parse_str, read_text};
+pub use load::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, load_file, parse_file, parse_str, read_text, resolve_venue};
 pub use model::Scenario;

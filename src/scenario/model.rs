@@ -938,8 +938,20 @@ pub type Point = (f64, f64);
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Venue {
-    /// Axis-aligned bounding rectangle; its edges are walls.
+    /// Read the venue from this file instead (a `.ron` file of this same section, named relative
+    /// to the scenario's folder and inside it): an imported site kept apart from a hand-tuned
+    /// plan. Walls, obstacles, zones, sources and targets given here beside it are added to the
+    /// file's; its bounds, cell size and origin are used (give none of them here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// Axis-aligned bounding rectangle; its edges are walls (required, here or in `file`).
+    #[serde(default)]
     pub bounds: Bounds,
+    /// Where the point (0, 0) is on the Earth: WGS84 latitude and longitude in degrees, of the
+    /// transverse Mercator projection the venue's metres are in (`cordon import` writes it). The
+    /// viewer then shows the cursor's longitude and latitude too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<LatLon>,
     /// Edge length of the navigation raster in metres (default 0.25).
     #[serde(default = "default_cell")]
     pub cell_size: f64,
@@ -958,14 +970,44 @@ pub struct Venue {
     /// Named places people walk to (halls, exits).
     #[serde(default)]
     pub targets: Vec<Place>,
+    /// The venue file's text once read (see [`crate::scenario::load::resolve_venue`]), so that
+    /// problems found in it are placed in it; not part of the schema.
+    #[serde(skip)]
+    pub source: Option<std::sync::Arc<VenueText>>,
+}
+
+/// A venue file as read: where it is, its name in messages and its text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VenueText {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// Its name in messages.
+    pub label: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// A place on the Earth, WGS84 degrees, written `(lat, lon)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatLon {
+    /// Latitude, degrees north (−85 to 85).
+    pub lat: f64,
+    /// Longitude, degrees east (−180 to 180).
+    pub lon: f64,
 }
 
 fn default_cell() -> f64 {
-    0.25
+    Venue::DEFAULT_CELL
 }
 
-/// Axis-aligned rectangle.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+impl Venue {
+    /// The raster's cell when the file gives none, m.
+    pub const DEFAULT_CELL: f64 = 0.25;
+}
+
+/// Axis-aligned rectangle (default: empty, i.e. not given).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Bounds {
     /// Lower-left corner.

@@ -45,15 +45,25 @@ impl Spans {
     /// defines it (the value of a `name`, `kind` or `id` field) or else its first use; a bare
     /// word (`dt`) is the first field of that name.
     pub fn find(&self, needle: &str) -> Option<usize> {
+        self.find_def(needle).or_else(|| self.find_use(needle))
+    }
+
+    /// Byte offset where the element `needle` names is defined: for a quoted name the string
+    /// value of a `name`, `kind` or `id` field; for a bare word the first field of that name.
+    pub fn find_def(&self, needle: &str) -> Option<usize> {
         if let Some(name) = needle.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
-            let strings = || self.tokens.iter().filter(|t| !t.is_key && t.text == name);
-            strings()
-                .find(|t| matches!(t.field.as_str(), "name" | "kind" | "id"))
-                .or_else(|| strings().next())
+            (self.tokens.iter())
+                .find(|t| !t.is_key && t.text == name && matches!(t.field.as_str(), "name" | "kind" | "id"))
                 .map(|t| t.at)
         } else {
             self.tokens.iter().find(|t| t.is_key && t.text == needle).map(|t| t.at)
         }
+    }
+
+    /// Byte offset of the first string equal to the quoted name `needle` (None for a bare word).
+    pub fn find_use(&self, needle: &str) -> Option<usize> {
+        let name = needle.strip_prefix('"').and_then(|n| n.strip_suffix('"'))?;
+        self.tokens.iter().find(|t| !t.is_key && t.text == name).map(|t| t.at)
     }
 }
 

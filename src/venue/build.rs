@@ -395,10 +395,29 @@ fn cut_openings(segments: &[Segment], openings: &[(Segment, Vec2, u16)]) -> (Vec
 pub fn layout(ck: &mut Checker, v: &crate::scenario::model::Venue) -> Layout {
     let b = v.bounds;
     let bounds_ok = finite_pt(b.min) && finite_pt(b.max) && b.max.0 > b.min.0 && b.max.1 > b.min.1;
-    if !bounds_ok {
+    if let Some(f) = &v.file {
+        // only a scenario read from a file has a folder to read its venue file from
+        ck.err(
+            Some("file".into()),
+            format!("venue.file \"{f}\" was not read: a venue file is read only with a scenario loaded from a file"),
+        );
+    } else if b == Default::default() {
+        ck.err(
+            Some("venue".into()),
+            "venue: `bounds` missing (give them, or a venue `file` that has them)".into(),
+        );
+    } else if !bounds_ok {
         ck.err(
             Some("bounds".into()),
             "venue.bounds: max must be above and to the right of min (finite numbers)".into(),
+        );
+    }
+    if let Some(o) = v.origin
+        && !(o.lat.abs() <= 85.0 && o.lon.abs() <= 180.0)
+    {
+        ck.err(
+            Some("origin".into()),
+            format!("venue.origin: latitude must be within ±85° and longitude within ±180°, got ({}, {})", o.lat, o.lon),
         );
     }
     let h = v.cell_size;

@@ -211,7 +211,7 @@ fn load(opts: &ViewerOptions, cache: &Mutex<FieldCache>) -> Result<Validated> {
 fn load_file(file: &std::path::Path, cache: &Mutex<FieldCache>) -> Result<Validated> {
     let text = crate::scenario::read_text(file)?;
     let label = file.display().to_string();
-    let sc = crate::scenario::parse_str(&text, &label)?;
+    let sc = crate::scenario::parse_file(&text, file)?;
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
     crate::build::validate_cached(&sc, &label, Some(&text), &Default::default(), &mut cache)
 }
@@ -351,11 +351,7 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
     }
     let shown_t = sim.world().resource::<SimClock>().t();
     let venue = v.venue.clone();
-    let mtime = opts
-        .file
-        .as_ref()
-        .and_then(|f| std::fs::metadata(f).ok())
-        .and_then(|m| m.modified().ok());
+    let mtime = opts.file.as_deref().and_then(stamp);
     let title = format!("Cordon: {}", v.scenario.name);
     let mut app = App::new();
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
@@ -829,7 +825,7 @@ fn save_what_ifs(run: &mut Run, c: &mut Controls) -> String {
     if let Err(e) = crate::output::write_file(&file, saved.as_bytes()) {
         return format!("not saved: {e}");
     }
-    c.mtime = std::fs::metadata(&file).ok().and_then(|m| m.modified().ok());
+    c.mtime = stamp(&file);
     run.live.base = run.live.scenario.timeline.len();
     format!("{n} what-if(s) saved into {}'s timeline", file.display())
 }
@@ -940,12 +936,25 @@ enum Reload {
 
 /// Whether `file` was saved since `last` (and remembers the new time).
 fn saved_since(file: &std::path::Path, last: &mut Option<SystemTime>) -> bool {
-    let m = std::fs::metadata(file).ok().and_then(|m| m.modified().ok());
+    let m = stamp(file);
     if m.is_none() || m == *last {
         return false;
     }
     *last = m;
     true
+}
+
+/// The latest modification time of `file` and of the venue file it names, if any.
+fn stamp(file: &std::path::Path) -> Option<SystemTime> {
+    let modified = |f: &std::path::Path| std::fs::metadata(f).ok().and_then(|m| m.modified().ok());
+    let m = modified(file)?;
+    let venue = crate::scenario::read_text(file)
+        .ok()
+        .filter(|t| t.contains("file"))
+        .and_then(|t| crate::scenario::parse_str(&t, "").ok())
+        .and_then(|sc| sc.venue.file)
+        .and_then(|f| modified(&file.parent().unwrap_or(std::path::Path::new("")).join(f)));
+    Some(venue.map_or(m, |v| v.max(m)))
 }
 
 /// Validates `file` again.

@@ -18,6 +18,7 @@ pub mod error;
 pub mod evacuation;
 pub mod figures;
 pub mod halls;
+pub mod import;
 pub mod incidents;
 pub mod metrics;
 pub mod optimize;

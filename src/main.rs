@@ -68,6 +68,11 @@ enum Cmd {
     Optimize(cordon::optimize::OptimizeArgs),
     /// Compare plans side by side: each run N times with the same seeds; mean [95% CI] per plan, paired differences to the first.
     Compare(cordon::compare::CompareArgs),
+    /// Make a venue file and a first plan from a site drawn in GIS or exported from OpenStreetMap.
+    Import {
+        #[command(subcommand)]
+        what: ImportCmd,
+    },
     /// Merge the shard files of a sharded batch into the outputs of an unsharded one.
     Merge {
         /// Folder holding shard-I-of-N.json.
@@ -185,6 +190,13 @@ impl RunProgress {
     }
 }
 
+/// What `cordon import` reads.
+#[derive(Subcommand)]
+enum ImportCmd {
+    /// RFC 7946 GeoJSON (WGS84 lon/lat) whose features carry `cordon:role` (docs/authoring.md).
+    Geojson(cordon::import::ImportArgs),
+}
+
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::Check {
@@ -296,6 +308,36 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         Cmd::Batch(args) => batch(args),
         Cmd::Optimize(a) => optimize(&a),
         Cmd::Compare(a) => compare(&a),
+        Cmd::Import {
+            what: ImportCmd::Geojson(a),
+        } => {
+            let o = cordon::import::run_args(&a)?;
+            let counts: Vec<String> = o.counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            say!("imported {}: {}", a.file.display(), counts.join(", "));
+            say!("  origin (0, 0) = lat {}, lon {}", o.origin.lat, o.origin.lon);
+            for w in &o.warnings {
+                say!("  warning: {}", printable(w));
+            }
+            say!("  venue: {}", o.venue.display());
+            if o.kept {
+                say!(
+                    "  plan: {} exists and was kept; the imported plan is {}",
+                    a.out.display(),
+                    o.plan.display()
+                );
+            } else {
+                say!("  plan: {}", o.plan.display());
+            }
+            match &o.check {
+                None => say!("  cordon check {}: ok", o.plan.display()),
+                Some(e) => say!(
+                    "  cordon check {} does not pass yet; fix these in the GeoJSON or the plan:\n{}",
+                    o.plan.display(),
+                    printable(e)
+                ),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Merge { dir, expect, out } => {
             let (spec, rows) = cordon::batch::merge(&dir, expect)?;
             let out = out.unwrap_or(dir);

@@ -31,12 +31,18 @@ const PLAN: &str = r#"Scenario(
 
 /// The same scenario with the venue written inline.
 fn inline() -> String {
-    let body = VENUE.lines().filter(|l| !l.starts_with("//")).collect::<Vec<_>>().join("\n");
-    let body = body.trim().trim_start_matches('(').trim_end_matches(')').trim_end().trim_end_matches(',');
-    PLAN.replace(
-        r#"file: "site.venue.ron","#,
-        &format!("{body},"),
-    )
+    let body = VENUE
+        .lines()
+        .filter(|l| !l.starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let body = body
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .trim_end()
+        .trim_end_matches(',');
+    PLAN.replace(r#"file: "site.venue.ron","#, &format!("{body},"))
 }
 
 fn dir(tag: &str) -> std::path::PathBuf {
@@ -72,7 +78,10 @@ fn a_venue_file_runs_the_same_as_the_venue_inline() {
         assert!(o.status.success(), "{f}: {}", stderr(&o));
         reports.push(std::fs::read(Path::new(&out).join("report.json")).unwrap());
     }
-    assert!(reports[0] == reports[1], "the venue file's run differs from the inline venue's");
+    assert!(
+        reports[0] == reports[1],
+        "the venue file's run differs from the inline venue's"
+    );
     // people did walk round the fence to the plan's own target
     let r: serde_json::Value = serde_json::from_slice(&reports[0]).unwrap();
     assert!(r["targets"][0]["arrivals"].as_u64().unwrap() > 100, "{}", r["targets"]);
@@ -87,12 +96,19 @@ fn a_venue_file_runs_the_same_as_the_venue_inline() {
 fn problems_are_placed_in_the_file_that_has_them() {
     let d = dir("place");
     // a self-intersecting zone in the venue file: line 8 of it
-    let bad_zone = VENUE.replace("(15, 15), (25, 15), (25, 25), (15, 25)", "(15, 15), (25, 25), (25, 15), (15, 25)");
+    let bad_zone = VENUE.replace(
+        "(15, 15), (25, 15), (25, 25), (15, 25)",
+        "(15, 15), (25, 25), (25, 15), (15, 25)",
+    );
     let plan = write(&d, &bad_zone, PLAN);
     let o = cordon(&["check", &plan]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let venue = d.join("site.venue.ron").display().to_string();
-    assert!(stderr(&o).contains(&format!("{venue}:8:")), "placed in the venue file: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{venue}:8:")),
+        "placed in the venue file: {}",
+        stderr(&o)
+    );
     assert!(stderr(&o).contains("zone \"gap\""), "{}", stderr(&o));
 
     // a syntax error in the venue file: its line and column
@@ -105,16 +121,35 @@ fn problems_are_placed_in_the_file_that_has_them() {
     let plan = write(&d, VENUE, &PLAN.replace("(50, 15), (58, 15)", "(50, 15), (68, 15)"));
     let o = cordon(&["check", &plan]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains(&format!("{plan}:6:")), "placed in the plan: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{plan}:6:")),
+        "placed in the plan: {}",
+        stderr(&o)
+    );
 
     // bounds in both files: the plan's are named
-    let plan = write(&d, VENUE, &PLAN.replace("file: \"site.venue.ron\",", "file: \"site.venue.ron\", bounds: (min: (0, 0), max: (9, 9)),"));
+    let plan = write(
+        &d,
+        VENUE,
+        &PLAN.replace(
+            "file: \"site.venue.ron\",",
+            "file: \"site.venue.ron\", bounds: (min: (0, 0), max: (9, 9)),",
+        ),
+    );
     let o = cordon(&["check", &plan]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains(&format!("{plan}:5:")) && stderr(&o).contains("`bounds` come from the venue file"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("{plan}:5:")) && stderr(&o).contains("`bounds` come from the venue file"),
+        "{}",
+        stderr(&o)
+    );
 
     // a venue file naming another
-    let plan = write(&d, &VENUE.replace("cell_size: 0.5,", "cell_size: 0.5, file: \"other.ron\","), PLAN);
+    let plan = write(
+        &d,
+        &VENUE.replace("cell_size: 0.5,", "cell_size: 0.5, file: \"other.ron\","),
+        PLAN,
+    );
     let o = cordon(&["check", &plan]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("cannot name another"), "{}", stderr(&o));

@@ -75,7 +75,11 @@ impl<'a> Checker<'a> {
                 let at = p.anchor.as_deref().and_then(|a| {
                     (files.iter())
                         .find_map(|(f, src, sp)| sp.find_def(a).map(|at| (*f, *src, at)))
-                        .or_else(|| files.iter().find_map(|(f, src, sp)| sp.find_use(a).map(|at| (*f, *src, at))))
+                        .or_else(|| {
+                            files
+                                .iter()
+                                .find_map(|(f, src, sp)| sp.find_use(a).map(|at| (*f, *src, at)))
+                        })
                 });
                 match at {
                     Some((f, src, at)) => {

@@ -1,8 +1,8 @@
 //! RON text to [`Scenario`]: syntax and schema errors become [`ParseError`]s with line, column and caret.
 
+use super::check::Checker;
 use super::limits::MAX_FILE_BYTES;
 use super::model::{Bounds, Scenario, Venue, VenueText};
-use super::check::Checker;
 use super::spans::{Spans, line_col};
 use crate::error::{CordonError, ParseError, Result};
 use std::path::Path;
@@ -72,7 +72,9 @@ pub fn parse_file(text: &str, path: &Path) -> Result<Scenario> {
 ///
 /// `src` is the scenario file's text, for placing problems in it.
 pub fn resolve_venue(sc: &mut Scenario, scenario_path: &Path, src: Option<&str>) -> Result<()> {
-    let Some(name) = sc.venue.file.clone() else { return Ok(()) };
+    let Some(name) = sc.venue.file.clone() else {
+        return Ok(());
+    };
     let file = scenario_path.display().to_string();
     let rel = Path::new(&name);
     let inside = !name.is_empty() && rel.components().all(|c| matches!(c, std::path::Component::Normal(_)));
@@ -104,13 +106,22 @@ pub fn resolve_venue(sc: &mut Scenario, scenario_path: &Path, src: Option<&str>)
     let v = &mut sc.venue;
     let mut ck = Checker::new(src);
     if own.bounds != Bounds::default() {
-        ck.err(Some("bounds".into()), format!("venue: `bounds` come from the venue file \"{name}\"; give them there only"));
+        ck.err(
+            Some("bounds".into()),
+            format!("venue: `bounds` come from the venue file \"{name}\"; give them there only"),
+        );
     }
     if own.cell_size != Venue::DEFAULT_CELL {
-        ck.err(Some("cell_size".into()), format!("venue: `cell_size` comes from the venue file \"{name}\"; give it there only"));
+        ck.err(
+            Some("cell_size".into()),
+            format!("venue: `cell_size` comes from the venue file \"{name}\"; give it there only"),
+        );
     }
     if own.origin.is_some() {
-        ck.err(Some("origin".into()), format!("venue: `origin` comes from the venue file \"{name}\"; give it there only"));
+        ck.err(
+            Some("origin".into()),
+            format!("venue: `origin` comes from the venue file \"{name}\"; give it there only"),
+        );
     }
     ck.finish(&file)?;
     v.walls.extend(own.walls);
@@ -143,7 +154,9 @@ fn spanned(e: &ron::error::SpannedError, text: &str, file: &str) -> CordonError 
 /// Parses scenario text; `file` is only used in messages. A venue `file` it names is not read
 /// (see [`parse_file`]).
 pub fn parse_str(text: &str, file: &str) -> Result<Scenario> {
-    options().from_str::<Scenario>(text).map_err(|e| spanned(&e, text, file))
+    options()
+        .from_str::<Scenario>(text)
+        .map_err(|e| spanned(&e, text, file))
 }
 
 /// Turns ron's error codes into planner-facing sentences.

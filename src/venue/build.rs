@@ -417,7 +417,10 @@ pub fn layout(ck: &mut Checker, v: &crate::scenario::model::Venue) -> Layout {
     {
         ck.err(
             Some("origin".into()),
-            format!("venue.origin: latitude must be within ±85° and longitude within ±180°, got ({}, {})", o.lat, o.lon),
+            format!(
+                "venue.origin: latitude must be within ±85° and longitude within ±180°, got ({}, {})",
+                o.lat, o.lon
+            ),
         );
     }
     let h = v.cell_size;

@@ -44,6 +44,8 @@ pub struct ImportOptions {
     pub venue_file: String,
     /// The GeoJSON file's name, for the header comments.
     pub source_name: String,
+    /// The GeoJSON file as named in messages.
+    pub file: String,
 }
 
 /// What a feature is in the venue or the plan.
@@ -342,23 +344,23 @@ pub fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Import> {
     }
 
     // positions must be on the Earth before anything is projected
-    for (i, name, role, shapes, _) in &raw {
-        if let Some((lon, lat)) = shapes
-            .iter()
-            .flat_map(RawShape::positions)
-            .find(|(lon, lat)| !(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 85.0))
-        {
+    raw.retain(|(i, name, role, shapes, _)| {
+        let off = shapes.iter().flat_map(RawShape::positions).find(|(lon, lat)| {
+            !(lon.is_finite() && lat.is_finite() && lon.abs() <= 180.0 && lat.abs() <= 85.0)
+        });
+        if let Some((lon, lat)) = off {
             problems.push(format!(
                 "feature #{i} \"{name}\" ({}): position [{lon}, {lat}] is not a longitude within ±180° and a latitude within ±85° (GeoJSON is [longitude, latitude] in WGS84)",
                 role.name()
             ));
         }
-    }
-    if !problems.is_empty() {
-        return Err(invalid(file, problems));
-    }
+        off.is_none()
+    });
     if raw.is_empty() {
-        return Err(invalid(file, vec!["no feature has a role: nothing to import (give features a `cordon:role`, or use --osm-tags for an OpenStreetMap export)".into()]));
+        if problems.is_empty() {
+            problems.push("no feature has a role: nothing to import (give features a `cordon:role`, or use --osm-tags for an OpenStreetMap export)".into());
+        }
+        return Err(invalid(file, problems));
     }
     let origin = opts.origin.unwrap_or_else(|| {
         let (mut lo, mut hi) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
@@ -823,6 +825,7 @@ pub fn run_args(a: &ImportArgs) -> Result<Outcome> {
             .file
             .file_name()
             .map_or(file.clone(), |f| f.to_string_lossy().into_owned()),
+        file: file.clone(),
     };
     let imp = read(&text, &file, &opts)?;
     let w = write(&imp, &opts)?;

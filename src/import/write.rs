@@ -237,7 +237,7 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
         }
     }
     if !problems.is_empty() {
-        return Err(invalid(&opts.source_name, problems));
+        return Err(invalid(&opts.file, problems));
     }
 
     // --- the venue file

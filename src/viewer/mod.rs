@@ -242,6 +242,16 @@ struct Run {
     fields: Arc<Mutex<FieldCache>>,
     /// The what-ifs applied so far.
     live: crate::contingency::live::Live,
+    /// The venue's projection, when its scenario gives an `origin` (the readout's lat/lon).
+    earth: Option<crate::import::projection::Projection>,
+}
+
+/// The projection of `v`'s venue, if it has an origin.
+fn earth_of(v: &Validated) -> Option<crate::import::projection::Projection> {
+    v.scenario
+        .venue
+        .origin
+        .and_then(|o| crate::import::projection::Projection::about(o).ok())
 }
 
 /// The side panel and the inspector's state.
@@ -371,6 +381,7 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
         shown_t,
         fields,
         live: crate::contingency::live::Live::new(v.scenario.clone()),
+        earth: earth_of(&v),
     })
     .insert_resource(opts.overlays)
     .init_resource::<Inspect>()
@@ -859,6 +870,7 @@ fn restart(run: &mut Run, c: &mut Controls, v: &Validated) {
     run.sim = new_sim(v, c.seed);
     run.venue = v.venue.clone();
     run.live = crate::contingency::live::Live::new(v.scenario.clone());
+    run.earth = earth_of(v);
     c.note = None;
     run.shown_t = 0.0;
     run.generation += 1;
@@ -1280,7 +1292,11 @@ fn panel(
         c.speed
     );
     if let Some(p) = inspect.cursor {
-        s += &format!("\ncursor {} m | P copies it", point_text(p));
+        let lonlat = (run.earth.as_ref())
+            .and_then(|e| e.to_lonlat(p.x as f64, p.y as f64))
+            .map(|(lon, lat)| format!(" = lat {lat:.6}, lon {lon:.6}"))
+            .unwrap_or_default();
+        s += &format!("\ncursor {} m{lonlat} | P copies it", point_text(p));
     }
     if run.pending.is_some() {
         s += "\nvalidating the saved scenario…";

@@ -181,3 +181,61 @@ fn a_venue_file_is_read_only_from_inside_the_scenarios_folder() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("venue.origin"), "{}", stderr(&o));
 }
+
+/// A PNG of `w` × `h` pixels of one colour.
+fn png_file(path: &Path, w: u32, h: u32, rgb: [u8; 3]) {
+    let f = std::fs::File::create(path).unwrap();
+    let mut e = png::Encoder::new(std::io::BufWriter::new(f), w, h);
+    e.set_color(png::ColorType::Rgb);
+    e.set_depth(png::BitDepth::Eight);
+    let mut wr = e.write_header().unwrap();
+    let px: Vec<u8> = (0..w * h).flat_map(|_| rgb).collect();
+    wr.write_image_data(&px).unwrap();
+}
+
+#[test]
+fn an_underlay_is_a_png_inside_the_folder_over_a_rectangle() {
+    let d = dir("underlay");
+    png_file(&d.join("plan.png"), 60, 40, [200, 0, 200]);
+    png_file(&d.join("huge.png"), 9000, 1, [0, 0, 0]);
+    std::fs::write(d.join("fake.png"), "not a png").unwrap();
+    let with = |u: &str| VENUE.replace("cell_size: 0.5,", &format!("cell_size: 0.5, underlay: {u},"));
+    let plan = write(
+        &d,
+        &with(r#"(file: "plan.png", min: (0, 0), max: (60, 40), opacity: 0.4)"#),
+        PLAN,
+    );
+    let o = cordon(&["check", &plan]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v = cordon::build::load_and_validate(Path::new(&plan)).unwrap();
+    let u = v.scenario.venue.underlay.as_ref().unwrap();
+    assert_eq!(u.path.as_deref(), Some(d.join("plan.png").as_path()));
+    for (u, says) in [
+        (r#"(file: "../plan.png", min: (0, 0), max: (60, 40))"#, "inside it"),
+        (r#"(file: "plan.jpg", min: (0, 0), max: (60, 40))"#, "must be a PNG"),
+        (r#"(file: "fake.png", min: (0, 0), max: (60, 40))"#, "not a PNG image"),
+        (r#"(file: "missing.png", min: (0, 0), max: (60, 40))"#, "cannot read"),
+        (
+            r#"(file: "huge.png", min: (0, 0), max: (60, 40))"#,
+            "9000 × 1 pixels; at most 8192",
+        ),
+        (
+            r#"(file: "plan.png", min: (60, 0), max: (0, 40))"#,
+            "max must be above and to the right of min",
+        ),
+        (
+            r#"(file: "plan.png", min: (0, 0), max: (60, 40), opacity: 2)"#,
+            "opacity must be 0 to 1",
+        ),
+    ] {
+        let plan = write(&d, &with(u), PLAN);
+        let o = cordon(&["check", &plan]);
+        assert_eq!(o.status.code(), Some(2), "{u}: {}", stderr(&o));
+        let venue = d.join("site.venue.ron").display().to_string();
+        assert!(
+            stderr(&o).contains(says) && stderr(&o).contains(&format!("{venue}:4:")),
+            "{u}: {}",
+            stderr(&o)
+        );
+    }
+}

@@ -249,3 +249,44 @@ fn the_cursor_readout_gives_latitude_and_longitude_when_the_venue_has_an_origin(
         "{panel}"
     );
 }
+
+#[test]
+#[ignore = "needs a display: CI runs it under xvfb-run"]
+fn an_underlay_is_drawn_under_the_venue() {
+    // a magenta site plan over the left half of the sample site; the screenshot has magenta
+    // there (faded by its opacity over the light background), and none without it
+    let dir = std::env::temp_dir().join(format!("cordon-underlay-site-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let plan = dir.join("site.ron");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args([
+            "import",
+            "geojson",
+            "scenarios/sample_site.geojson",
+            "--out",
+            plan.to_str().unwrap(),
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let f = std::fs::File::create(dir.join("plan.png")).unwrap();
+    let mut e = png::Encoder::new(std::io::BufWriter::new(f), 16, 16);
+    e.set_color(png::ColorType::Rgb);
+    let mut w = e.write_header().unwrap();
+    w.write_image_data(&[255, 0, 255].repeat(256)).unwrap();
+    drop(w);
+    let magenta = |px: &[[u8; 3]]| px.iter().filter(|p| p[0] > 200 && p[1] < 150 && p[2] > 200).count();
+    let without = shot("underlay-none", &[plan.to_str().unwrap()], (640, 480));
+    let text = std::fs::read_to_string(&plan).unwrap().replace(
+        r#"venue: (file: "site.venue.ron"),"#,
+        r#"venue: (file: "site.venue.ron", underlay: (file: "plan.png", min: (-125, -85), max: (0, 85), opacity: 0.8)),"#,
+    );
+    std::fs::write(&plan, text).unwrap();
+    let with = shot("underlay", &[plan.to_str().unwrap()], (640, 480));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (a, b) = (magenta(&without), magenta(&with));
+    assert!(a < 100, "magenta without the underlay: {a}");
+    assert!(b > 640 * 480 / 8, "magenta with it: {b} of {} pixels", with.len());
+}

@@ -60,6 +60,9 @@ pub fn load_file(path: &Path) -> Result<Scenario> {
 pub fn parse_file(text: &str, path: &Path) -> Result<Scenario> {
     let mut sc = parse_str(text, &path.display().to_string())?;
     resolve_venue(&mut sc, path, Some(text))?;
+    if let Some(u) = &mut sc.venue.underlay {
+        u.path = inside_name(&u.file).then(|| path.parent().unwrap_or(Path::new("")).join(&u.file));
+    }
     Ok(sc)
 }
 
@@ -77,8 +80,7 @@ pub fn resolve_venue(sc: &mut Scenario, scenario_path: &Path, src: Option<&str>)
     };
     let file = scenario_path.display().to_string();
     let rel = Path::new(&name);
-    let inside = !name.is_empty() && rel.components().all(|c| matches!(c, std::path::Component::Normal(_)));
-    let wrong = if !inside {
+    let wrong = if !inside_name(&name) {
         Some("must be a file name relative to the scenario's folder, inside it (no `..`, not absolute)")
     } else if rel.extension().and_then(|e| e.to_str()) != Some("ron") {
         Some("must be a `.ron` file")
@@ -117,6 +119,12 @@ pub fn resolve_venue(sc: &mut Scenario, scenario_path: &Path, src: Option<&str>)
             format!("venue: `cell_size` comes from the venue file \"{name}\"; give it there only"),
         );
     }
+    if own.underlay.is_some() && v.underlay.is_some() {
+        ck.err(
+            Some("underlay".into()),
+            format!("venue: an `underlay` is given here and in the venue file \"{name}\"; give one"),
+        );
+    }
     if own.origin.is_some() {
         ck.err(
             Some("origin".into()),
@@ -129,8 +137,20 @@ pub fn resolve_venue(sc: &mut Scenario, scenario_path: &Path, src: Option<&str>)
     v.zones.extend(own.zones);
     v.sources.extend(own.sources);
     v.targets.extend(own.targets);
+    if own.underlay.is_some() {
+        v.underlay = own.underlay;
+    }
     v.source = Some(std::sync::Arc::new(VenueText { path, label, text }));
     Ok(())
+}
+
+/// Whether `name` is a relative path inside the folder it is named from (no `..`, not
+/// absolute, not empty).
+pub fn inside_name(name: &str) -> bool {
+    !name.is_empty()
+        && Path::new(name)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
 fn options() -> ron::Options {

@@ -970,10 +970,37 @@ pub struct Venue {
     /// Named places people walk to (halls, exits).
     #[serde(default)]
     pub targets: Vec<Place>,
+    /// A site plan drawn under the venue in the viewer (runs ignore it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub underlay: Option<Underlay>,
     /// The venue file's text once read (see [`crate::scenario::load::resolve_venue`]), so that
     /// problems found in it are placed in it; not part of the schema.
     #[serde(skip)]
     pub source: Option<std::sync::Arc<VenueText>>,
+}
+
+/// A site plan image under the venue in the viewer: a PNG stretched over a rectangle of the
+/// venue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Underlay {
+    /// The PNG file, named relative to the scenario file's folder and inside it (at most
+    /// 8192 × 8192 pixels).
+    pub file: String,
+    /// Where the image's lower-left corner goes, m.
+    pub min: Point,
+    /// Where its upper-right corner goes, m.
+    pub max: Point,
+    /// 0 (invisible) to 1 (opaque; default 0.5).
+    #[serde(default = "half")]
+    pub opacity: f64,
+    /// The file once the scenario is read from a file (not part of the schema).
+    #[serde(skip)]
+    pub path: Option<std::path::PathBuf>,
+}
+
+fn half() -> f64 {
+    0.5
 }
 
 /// A venue file as read: where it is, its name in messages and its text.

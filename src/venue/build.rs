@@ -390,6 +390,67 @@ fn cut_openings(segments: &[Segment], openings: &[(Segment, Vec2, u16)]) -> (Vec
     (out, pass)
 }
 
+/// Largest side of an underlay image, pixels (a GPU texture's usual limit).
+pub const MAX_UNDERLAY_PX: u32 = 8192;
+
+/// An underlay: a PNG inside the scenario's folder over a finite rectangle; once the scenario
+/// is read from a file, the image's header must say it is a PNG of at most
+/// [`MAX_UNDERLAY_PX`] a side (the pixels themselves are read only by the viewer).
+fn check_underlay(ck: &mut Checker, u: &Underlay) {
+    let anchor = Some("underlay".to_string());
+    let name = &u.file;
+    if !crate::scenario::load::inside_name(name) {
+        ck.err(anchor, format!("venue.underlay \"{name}\" must be a file name relative to the scenario's folder, inside it (no `..`, not absolute)"));
+        return;
+    }
+    if std::path::Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+        != Some("png")
+    {
+        ck.err(anchor, format!("venue.underlay \"{name}\" must be a PNG image (.png)"));
+        return;
+    }
+    if !(finite_pt(u.min) && finite_pt(u.max) && u.max.0 > u.min.0 && u.max.1 > u.min.1) {
+        ck.err(
+            anchor.clone(),
+            "venue.underlay: max must be above and to the right of min (finite numbers)".into(),
+        );
+    }
+    if !(0.0..=1.0).contains(&u.opacity) {
+        ck.err(
+            anchor.clone(),
+            format!("venue.underlay: opacity must be 0 to 1, got {}", u.opacity),
+        );
+    }
+    let Some(path) = &u.path else { return };
+    let header = (|| -> std::result::Result<(u32, u32), String> {
+        let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+        if !meta.is_file() {
+            return Err("not a regular file".into());
+        }
+        let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        let r = png::Decoder::new(std::io::BufReader::new(f))
+            .read_info()
+            .map_err(|e| format!("not a PNG image: {e}"))?;
+        let i = r.info();
+        Ok((i.width, i.height))
+    })();
+    match header {
+        Ok((w, h)) if w > MAX_UNDERLAY_PX || h > MAX_UNDERLAY_PX => ck.err(
+            anchor,
+            format!("venue.underlay \"{name}\" is {w} × {h} pixels; at most {MAX_UNDERLAY_PX} a side"),
+        ),
+        Ok(_) => {}
+        Err(e) => ck.err(
+            anchor,
+            format!("venue.underlay \"{name}\": cannot read {}: {e}", path.display()),
+        ),
+    }
+}
+
 /// The venue section of a file, checked: bounds and raster size, walls, obstacles, zones,
 /// sources and targets. Problems go to `ck`; what is sound is kept.
 pub fn layout(ck: &mut Checker, v: &crate::scenario::model::Venue) -> Layout {
@@ -422,6 +483,9 @@ pub fn layout(ck: &mut Checker, v: &crate::scenario::model::Venue) -> Layout {
                 o.lat, o.lon
             ),
         );
+    }
+    if let Some(u) = &v.underlay {
+        check_underlay(ck, u);
     }
     let h = v.cell_size;
     let mut raster_ok = bounds_ok;

@@ -520,6 +520,46 @@ fn setup(
     ));
 }
 
+/// The site plan under the venue.
+#[derive(Component)]
+struct UnderlaySprite;
+
+/// An underlay PNG as an RGBA image (at most `MAX_UNDERLAY_PX` a side; 8 and 16 bits, grey,
+/// grey + alpha, RGB, RGBA and palettes).
+fn underlay_image(path: &std::path::Path) -> std::result::Result<Image, String> {
+    use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut d = png::Decoder::new(std::io::BufReader::new(f));
+    d.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut r = d.read_info().map_err(|e| e.to_string())?;
+    let (w, h) = (r.info().width, r.info().height);
+    let max = crate::venue::build::MAX_UNDERLAY_PX;
+    if w > max || h > max {
+        return Err(format!("{w} × {h} pixels; at most {max} a side"));
+    }
+    let mut buf = vec![0; r.output_buffer_size()];
+    let info = r.next_frame(&mut buf).map_err(|e| e.to_string())?;
+    let px = &buf[..info.buffer_size()];
+    let rgba: Vec<u8> = match info.color_type {
+        png::ColorType::Rgba => px.to_vec(),
+        png::ColorType::Rgb => px.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect(),
+        png::ColorType::GrayscaleAlpha => px.chunks_exact(2).flat_map(|p| [p[0], p[0], p[0], p[1]]).collect(),
+        png::ColorType::Grayscale => px.iter().flat_map(|g| [*g, *g, *g, 255]).collect(),
+        png::ColorType::Indexed => return Err("palette not expanded".into()),
+    };
+    Ok(Image::new(
+        Extent3d {
+            width: info.width,
+            height: info.height,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        rgba,
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::default(),
+    ))
+}
+
 /// After a start or restart: the overlay textures, the viewer's coverage raster and the
 /// checkpoint labels are made for the new run (camera and overlay choices stay).
 #[allow(clippy::too_many_arguments)]
@@ -528,6 +568,7 @@ fn respawn_after_restart(
     mut run: NonSendMut<Run>,
     mut images: ResMut<Assets<Image>>,
     mut inspect: ResMut<Inspect>,
+    mut c: ResMut<Controls>,
     ui_font: Res<UiFont>,
     mut seen: Local<u64>,
     old: Query<
@@ -536,6 +577,7 @@ fn respawn_after_restart(
             With<overlay::DensitySprite>,
             With<overlay::CoverageSprite>,
             With<CpLabel>,
+            With<UnderlaySprite>,
         )>,
     >,
 ) {
@@ -545,6 +587,29 @@ fn respawn_after_restart(
     *seen = run.generation;
     for e in &old {
         commands.entity(e).despawn();
+    }
+    if let Some(u) = &run.live.scenario.venue.underlay
+        && let Some(path) = &u.path
+    {
+        match underlay_image(path) {
+            Ok(img) => {
+                let (min, max) = (
+                    Vec2::new(u.min.0 as f32, u.min.1 as f32),
+                    Vec2::new(u.max.0 as f32, u.max.1 as f32),
+                );
+                commands.spawn((
+                    UnderlaySprite,
+                    Sprite {
+                        image: images.add(img),
+                        custom_size: Some(max - min),
+                        color: Color::srgba(1.0, 1.0, 1.0, u.opacity as f32),
+                        ..default()
+                    },
+                    Transform::from_translation(((min + max) * 0.5).extend(-1.0)),
+                ));
+            }
+            Err(e) => c.note = Some(format!("underlay {}: {e}", path.display())),
+        }
     }
     let st = overlay::spawn_overlays(&mut commands, &mut images, &mut run);
     commands.insert_resource(st);

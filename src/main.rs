@@ -329,14 +329,19 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 say!("  plan: {}", o.plan.display());
             }
             match &o.check {
-                None => say!("  cordon check {}: ok", o.plan.display()),
-                Some(e) => say!(
-                    "  cordon check {} does not pass yet; fix these in the GeoJSON or the plan:\n{}",
-                    o.plan.display(),
-                    printable(e)
-                ),
+                None => {
+                    say!("  cordon check {}: ok", o.plan.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(e) => {
+                    eprintln!(
+                        "  written, but cordon check {} does not pass yet; fix these in the GeoJSON or the plan:\n{}",
+                        o.plan.display(),
+                        printable(e)
+                    );
+                    Ok(ExitCode::from(2))
+                }
             }
-            Ok(ExitCode::SUCCESS)
         }
         Cmd::Merge { dir, expect, out } => {
             let (spec, rows) = cordon::batch::merge(&dir, expect)?;

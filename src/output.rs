@@ -172,6 +172,30 @@ fn set_folder_mode(tmp: &Path, abs: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// A file's contents written in full to a fresh temporary file in `path`'s folder (made if
+/// missing), to be renamed over `path` with `persist`: several files staged first replace
+/// nothing until every one is complete.
+pub fn stage_file(path: &Path, contents: &[u8]) -> Result<tempfile::NamedTempFile> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
+    let mut f = tempfile::Builder::new()
+        .prefix(".cordon-")
+        .tempfile_in(dir)
+        .map_err(write_err(dir))?;
+    f.write_all(contents)
+        .and_then(|()| f.as_file().sync_all())
+        .map_err(write_err(path))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = f.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    Ok(f)
+}
+
 /// Writes one file atomically: a fresh, exclusively created temporary file in its folder renamed
 /// over `path` once complete. Safe when other processes write other files into that folder.
 pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {

@@ -265,6 +265,29 @@ fn openstreetmap_tags_map_to_roles_and_an_entrance_in_a_fence_is_a_gap_of_its_wi
     let (a, b) = (*pieces[0].points.last().unwrap(), pieces[1].points[0]);
     let gap = ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt();
     assert!((gap - 3.0).abs() / 3.0 < 0.005, "gap {gap} m");
+    // a role from OSM tags on a shape it does not fit is skipped, not an error
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"building": "yes", "name": "shed"}, "geometry": {"type": "Point", "coordinates": ll(0.0, 0.0)}},
+        {"type": "Feature", "properties": {"amenity": "parking", "name": "lot"}, "geometry": {"type": "Point", "coordinates": ll(10.0, 0.0)}},
+        feat("hall", "target", "Point", ll(30.0, 0.0)),
+    ]});
+    std::fs::write(d.join("nodes.geojson"), fc.to_string()).unwrap();
+    let o = cordon(&[
+        "import",
+        "geojson",
+        &d.join("nodes.geojson").display().to_string(),
+        "--out",
+        &d.join("nodes.ron").display().to_string(),
+        "--osm-tags",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(
+            "\"shed\" (building), from its OSM tags: it must be a Polygon or a MultiPolygon, got 1 point; skipped"
+        ),
+        "{}",
+        text(&o)
+    );
     // without --osm-tags nothing has a role
     let o = cordon(&[
         "import",
@@ -358,6 +381,119 @@ fn bad_features_are_named_and_nothing_is_written() {
         "{}",
         text(&o)
     );
+
+    // property values out of range or of the wrong kind are named, not mended
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": [
+        feat("yard", "ring", "Polygon", sq(0.0, 0.0, 40.0)),
+        {"type": "Feature", "properties": {"name": "g1", "cordon:role": "checkpoint", "lanes": "NaN"}, "geometry": {"type": "Point", "coordinates": ll(20.0, 0.0)}},
+        {"type": "Feature", "properties": {"name": "g2", "cordon:role": "checkpoint", "open": "25:99"}, "geometry": {"type": "Point", "coordinates": ll(10.0, 0.0)}},
+        {"type": "Feature", "properties": {"name": "h1", "cordon:role": "hall", "capacity": 1e12}, "geometry": {"type": "Polygon", "coordinates": sq(5.0, 5.0, 10.0)}},
+        {"type": "Feature", "properties": {"name": "p1", "cordon:role": "post", "count": 0}, "geometry": {"type": "Point", "coordinates": ll(3.0, 3.0)}},
+        {"type": "Feature", "properties": {"name": "s1", "cordon:role": "source", "radius": -5}, "geometry": {"type": "Point", "coordinates": ll(3.0, 3.0)}},
+    ]});
+    std::fs::write(&f, fc.to_string()).unwrap();
+    let o = cordon(&[
+        "import",
+        "geojson",
+        &f.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    for (name, what) in [
+        ("g1", "`lanes` must be a number"),
+        ("g2", "`open` must be a clock time"),
+        ("h1", "`capacity` must be a whole number 1 to 10000000"),
+        ("p1", "`count` must be a whole number 1 to 10000"),
+        ("s1", "`radius` must be 0.5 to 10000"),
+    ] {
+        let line = text(&o)
+            .lines()
+            .find(|l| l.contains(&format!("\"{name}\"")))
+            .map(str::to_string);
+        assert!(
+            line.as_deref().is_some_and(|l| l.contains(what)),
+            "{name}: {}",
+            text(&o)
+        );
+    }
+    assert!(!out.exists());
+
+    // a ring of more positions than a scenario may have
+    let big: Vec<Value> = (0..10_050)
+        .map(|k| {
+            let a = k as f64 / 10_050.0 * std::f64::consts::TAU;
+            ll(50.0 * a.cos(), 50.0 * a.sin())
+        })
+        .collect();
+    let mut ring = big.clone();
+    ring.push(big[0].clone());
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": [feat("round", "zone", "Polygon", serde_json::json!([ring]))]});
+    std::fs::write(&f, fc.to_string()).unwrap();
+    let o = cordon(&[
+        "import",
+        "geojson",
+        &f.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("\"round\" (zone): a line or ring of 10051 positions; the limit is 10000"),
+        "{}",
+        text(&o)
+    );
+
+    // an output name with a line break, an output over the input
+    let o = cordon(&[
+        "import",
+        "geojson",
+        &f.display().to_string(),
+        "--out",
+        &d.join("a\nb.ron").display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let o = cordon(&[
+        "import",
+        "geojson",
+        "scenarios/sample_site.geojson",
+        "--out",
+        &d.join("x.ron").display().to_string(),
+    ]);
+    assert!(o.status.success());
+    std::fs::copy("scenarios/sample_site.geojson", d.join("in.venue.ron")).unwrap();
+    let o = cordon(&[
+        "import",
+        "geojson",
+        &d.join("in.venue.ron").display().to_string(),
+        "--out",
+        &d.join("in.ron").display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("would overwrite its own input"), "{}", text(&o));
+
+    // a plan that imports but does not check: written, exit 2, the problem shown
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": [
+        feat("block", "building", "Polygon", sq(0.0, 0.0, 40.0)),
+        feat("inside", "target", "Point", ll(20.0, 20.0)),
+        feat("street", "source", "Point", ll(-20.0, -20.0)),
+    ]});
+    std::fs::write(&f, fc.to_string()).unwrap();
+    let o = cordon(&[
+        "import",
+        "geojson",
+        &f.display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("written, but cordon check") && text(&o).contains("\"inside\""),
+        "{}",
+        text(&o)
+    );
+    assert!(out.exists());
+    std::fs::remove_file(&out).unwrap();
 
     // not JSON: the line and column
     std::fs::write(&f, "{\"type\": \"FeatureCollection\",\n \"features\": [ oops ]}").unwrap();

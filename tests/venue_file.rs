@@ -166,7 +166,7 @@ fn a_venue_file_is_read_only_from_inside_the_scenarios_folder() {
         ("/etc/passwd.ron", "inside it"),
         ("site.venue.txt", "`.ron`"),
         ("", "inside it"),
-        ("missing.ron", "cannot read"),
+        ("missing.ron", "cannot be read"),
     ] {
         let plan = inner.join("plan.ron");
         std::fs::write(&plan, PLAN.replace("site.venue.ron", name)).unwrap();
@@ -174,6 +174,41 @@ fn a_venue_file_is_read_only_from_inside_the_scenarios_folder() {
         assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
         assert!(stderr(&o).contains(says), "{name}: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+    // a link out of the folder is refused, for the venue file and for an underlay
+    #[cfg(unix)]
+    {
+        let outside = dir("outside");
+        std::fs::write(outside.join("secret.ron"), VENUE).unwrap();
+        let _ = std::fs::remove_file(inner.join("link.ron"));
+        std::os::unix::fs::symlink(outside.join("secret.ron"), inner.join("link.ron")).unwrap();
+        let plan = inner.join("plan.ron");
+        std::fs::write(&plan, PLAN.replace("site.venue.ron", "link.ron")).unwrap();
+        let o = cordon(&["check", &plan.display().to_string()]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("leads outside the scenario's folder"),
+            "{}",
+            stderr(&o)
+        );
+        std::fs::write(inner.join("site.venue.ron"), VENUE).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", inner.join("u.png")).ok();
+        let with = PLAN.replace(
+            r#"file: "site.venue.ron","#,
+            r#"file: "./site.venue.ron", underlay: (file: "u.png", min: (0, 0), max: (9, 9)),"#,
+        );
+        std::fs::write(&plan, with).unwrap();
+        let o = cordon(&["check", &plan.display().to_string()]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("venue.underlay \"u.png\" leads outside"),
+            "{}",
+            stderr(&o)
+        );
+        // `./name` is inside
+        std::fs::write(&plan, PLAN.replace("site.venue.ron", "./site.venue.ron")).unwrap();
+        let o = cordon(&["check", &plan.display().to_string()]);
+        assert!(o.status.success(), "{}", stderr(&o));
     }
     // a venue file's origin out of range is named
     let plan = write(&d, &VENUE.replace("lat: 31.19", "lat: 95"), PLAN);

@@ -141,6 +141,7 @@ pub fn validate_cached(
     timeline.resolve_doors(&mut ck, &venue.security.doors);
     venue.security.classes = crate::crowd::build::class_names(sc);
     venue.security.group_class = groups.iter().map(|g| g.class).collect();
+    venue.security.group_screening = sc.crowd.iter().map(|g| g.screening_factor).collect();
     timeline.add_hold_lines(&mut venue);
     let responders = crate::responders::build::build(&mut ck, sc, &venue, sc.sim.start.0);
     let incidents = crate::incidents::build::build(&mut ck, sc, &venue, sc.sim.start.0, &responders, &halls);

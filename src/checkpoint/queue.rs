@@ -181,17 +181,24 @@ impl ServiceQueue {
         started: &mut Vec<Started>,
         finished: &mut Vec<Started>,
     ) {
-        self.advance_inner(t, true, &mut |_| Some(f64::NEG_INFINITY), service, started, finished);
+        self.advance_inner(
+            t,
+            true,
+            &mut |_| Some(f64::NEG_INFINITY),
+            &mut |_| service(),
+            started,
+            finished,
+        );
     }
 
     /// [`Self::advance`] where a person can start only once `ready(id)` gives the time they got
     /// to the head of the queue (`None`: not there yet; the lane waits for them and nobody
-    /// behind them goes first).
+    /// behind them goes first), and `service(id)` draws the duration of `id`'s screening.
     pub fn advance_ready(
         &mut self,
         t: f64,
         ready: &mut impl FnMut(u64) -> Option<f64>,
-        service: &mut impl FnMut() -> f64,
+        service: &mut impl FnMut(u64) -> f64,
         started: &mut Vec<Started>,
         finished: &mut Vec<Started>,
     ) {
@@ -200,7 +207,7 @@ impl ServiceQueue {
 
     /// Like [`Self::advance`] but starts nobody new (lanes closed): services in progress finish.
     pub fn advance_finish_only(&mut self, t: f64, started: &mut Vec<Started>, finished: &mut Vec<Started>) {
-        self.advance_inner(t, false, &mut |_| None, &mut || 0.0, started, finished);
+        self.advance_inner(t, false, &mut |_| None, &mut |_| 0.0, started, finished);
     }
 
     /// Lane queue index and place (0 = next to be served) of a waiting person.
@@ -232,7 +239,7 @@ impl ServiceQueue {
         t: f64,
         start_new: bool,
         ready: &mut impl FnMut(u64) -> Option<f64>,
-        service: &mut impl FnMut() -> f64,
+        service: &mut impl FnMut(u64) -> f64,
         started: &mut Vec<Started>,
         finished: &mut Vec<Started>,
     ) {
@@ -295,7 +302,7 @@ impl ServiceQueue {
         head: Waiting,
         t: f64,
         ready: &mut impl FnMut(u64) -> Option<f64>,
-        service: &mut impl FnMut() -> f64,
+        service: &mut impl FnMut(u64) -> f64,
         started: &mut Vec<Started>,
     ) -> bool {
         let Some(at_head) = ready(head.id) else {
@@ -309,7 +316,7 @@ impl ServiceQueue {
             return false;
         }
         self.last_start = start;
-        let d = service().max(0.0);
+        let d = service(head.id).max(0.0);
         let s = Started {
             id: head.id,
             lane: k as u16,

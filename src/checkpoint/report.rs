@@ -68,6 +68,26 @@ pub struct ClassReport {
     pub time_to_enter_s: Stats,
     /// Turned away at a checkpoint that does not admit the class.
     pub turned_away: u64,
+    /// Their waits in checkpoint queues (each passage of a checkpoint), s.
+    pub wait_s: Stats,
+    /// Carriers of each item class among them, and what became of them (absent without items).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ClassItemReport>,
+}
+
+/// One item class among one visitor class's carriers.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClassItemReport {
+    /// Item class.
+    pub item: String,
+    /// Carriers of the item in the visitor class.
+    pub carriers: u64,
+    /// Of them, intercepted at a checkpoint.
+    pub intercepted: u64,
+    /// Of them, reached a destination inside the innermost ring undetected.
+    pub undetected_reached_innermost: u64,
+    /// intercepted / (intercepted + undetected_reached_innermost); null when both are 0.
+    pub interception_rate: Option<f64>,
 }
 
 /// One exit door.
@@ -303,11 +323,39 @@ pub fn build(world: &World, t_end: f64) -> Option<SecurityReport> {
                 .zip(&st.time_to_enter_class)
                 .filter(|(_, k)| **k == c)
                 .map(|(t, _)| *t);
+            let of_class = |g: u16| sec.group_class.get(usize::from(g)).copied().flatten() == c;
+            let waits = (st.records.iter())
+                .flat_map(|r| r.waits.iter().zip(&r.wait_groups))
+                .filter(|(_, g)| of_class(**g))
+                .map(|(w, _)| *w);
+            let items = (sec.items.iter().enumerate())
+                .map(|(ii, item)| {
+                    let carriers = (log.carrier_groups.iter())
+                        .filter(|(g, items)| items >> ii & 1 == 1 && of_class(*g))
+                        .count() as u64;
+                    let intercepted = (st.intercepted.iter())
+                        .filter(|x| x.item as usize == ii && of_class(x.group))
+                        .count() as u64;
+                    let undetected = (log.undetected_arrivals.iter())
+                        .filter(|u| u.2 >> ii & 1 == 1 && innermost_targets.contains(&u.1) && of_class(u.3))
+                        .count() as u64;
+                    ClassItemReport {
+                        item: item.clone(),
+                        carriers,
+                        intercepted,
+                        undetected_reached_innermost: undetected,
+                        interception_rate: (intercepted + undetected > 0)
+                            .then(|| round(intercepted as f64 / (intercepted + undetected) as f64)),
+                    }
+                })
+                .collect();
             ClassReport {
                 class: name.clone(),
                 entered: times.clone().count() as u64,
                 time_to_enter_s: Stats::of(times),
                 turned_away: st.turned_away_class.iter().filter(|k| **k == c).count() as u64,
+                wait_s: Stats::of(waits),
+                items,
             }
         })
         .collect();

@@ -88,6 +88,8 @@ pub struct Intercepted {
     pub item: u16,
     /// Where.
     pub at: Vec2,
+    /// The carrier's crowd group.
+    pub group: u16,
 }
 
 /// Running records of one checkpoint.
@@ -95,6 +97,8 @@ pub struct Intercepted {
 pub struct CpRecord {
     /// Waits (service start − join), s.
     pub waits: Vec<f64>,
+    /// The crowd group of each wait's person.
+    pub wait_groups: Vec<u16>,
     /// Service end times, s.
     pub served: Vec<f64>,
     /// ∫ queue length dt.
@@ -760,7 +764,13 @@ fn serve(
                     .and_then(|e| queued.get(*e).ok())
                     .and_then(|q| q.ready_at)
             },
-            &mut || cp.draw_service(rng),
+            &mut |id| {
+                // the group's factor on the checkpoint's time (one draw either way)
+                let f = (members.get(&id).and_then(|e| agents.get(*e).ok()))
+                    .and_then(|(a, ..)| sec.group_screening.get(usize::from(a.group)).copied())
+                    .unwrap_or(1.0);
+                cp.draw_service(rng) * f
+            },
             &mut st.started,
             &mut st.finished,
         );
@@ -777,6 +787,9 @@ fn serve(
                 .and_then(|q| q.in_line_at)
                 .unwrap_or(s.joined);
             st.records[k].waits.push((s.start - in_line).max(0.0));
+            let group =
+                (st.members[k].get(&s.id).and_then(|e| agents.get(*e).ok())).map_or(u16::MAX, |(a, ..)| a.group);
+            st.records[k].wait_groups.push(group);
             if let Some(&e) = st.members[k].get(&s.id)
                 && let Ok((_, mut p, mut v, _)) = agents.get_mut(e)
             {
@@ -830,6 +843,7 @@ fn serve(
                     cp: k as u16,
                     item,
                     at: p.0,
+                    group: a.group,
                 });
                 commands.entity(e).despawn();
                 counters.exited += 1;

@@ -158,6 +158,15 @@ pub fn groups(ck: &mut Checker, sc: &Scenario) -> Vec<GroupRt> {
         if let Some(d) = &g.dwell {
             check_distribution(ck, &g.name, &format!("{label}: dwell"), d, false);
         }
+        if !(g.screening_factor.is_finite() && g.screening_factor > 0.0 && g.screening_factor <= 10.0) {
+            ck.named(
+                &g.name,
+                format!(
+                    "{label}: screening_factor must be above 0 and at most 10, got {}",
+                    g.screening_factor
+                ),
+            );
+        }
         if !(g.radius.is_finite() && g.radius > 0.0 && g.radius <= 1.0) {
             ck.named(
                 &g.name,

@@ -247,10 +247,13 @@ pub struct CrowdLog {
     pub departures: Vec<(f64, u16)>,
     /// Spawned per group.
     pub spawned_by_group: Vec<u64>,
-    /// `(time, target, items)` of visitors who carried an item to their destination undetected.
-    pub undetected_arrivals: Vec<(f64, u16, u32)>,
+    /// `(time, target, items, group)` of visitors who carried an item to their destination
+    /// undetected.
+    pub undetected_arrivals: Vec<(f64, u16, u32, u16)>,
     /// Visitors carrying each item class (bit index), counted on appearing.
     pub carriers: [u64; 32],
+    /// `(group, items)` of every carrier, on appearing.
+    pub carrier_groups: Vec<(u16, u32)>,
 }
 
 /// Reused buffers of the movement step (packed copy of the walking agents).
@@ -482,6 +485,9 @@ fn spawn_arrivals(
             for (k, c) in log.carriers.iter_mut().enumerate() {
                 *c += u64::from(items >> k & 1);
             }
+            if items != 0 {
+                log.carrier_groups.push((gi as u16, items));
+            }
         }
     }
 }
@@ -601,7 +607,7 @@ fn route(
             Leg::ToDestination => {
                 log.arrivals.push((t, w.target, t - a.spawned_at));
                 if a.items != 0 {
-                    log.undetected_arrivals.push((t, w.target, a.items));
+                    log.undetected_arrivals.push((t, w.target, a.items, a.group));
                 }
                 let group = &cfg.groups[a.group as usize];
                 let leave_at = group.leave_at;

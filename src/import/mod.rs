@@ -20,8 +20,10 @@ use std::collections::BTreeMap;
 
 /// At most this many features in one file.
 pub const MAX_FEATURES: usize = 100_000;
-/// At most this many positions in all, over every feature.
-pub const MAX_POSITIONS: usize = 2_000_000;
+/// At most this many positions in all, over every feature (a scenario's own limit).
+pub const MAX_POSITIONS: usize = crate::scenario::limits::MAX_POINTS;
+/// At most this many positions in one line or polygon ring (a scenario's own limit).
+pub const MAX_SHAPE_POSITIONS: usize = crate::scenario::limits::MAX_POLYGON_POINTS;
 /// The site may reach at most this far from its origin, m.
 pub const MAX_EXTENT: f64 = 20_000.0;
 /// A checkpoint or door drawn at most this far from its ring is moved onto it, m.
@@ -267,9 +269,16 @@ pub fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Import> {
     let mut no_role = Vec::new();
     // role and raw lon/lat shapes first: the origin is the middle of what is imported
     let mut raw: Vec<(usize, String, Role, Vec<RawShape>, serde_json::Map<String, Value>)> = Vec::new();
+    let mut osm_roles = std::collections::BTreeSet::new();
     for (i, f) in features.into_iter().enumerate() {
         let props = f.properties.unwrap_or_default();
-        let name = props.get("name").and_then(Value::as_str).map(clean_name);
+        let name = match props.get("name") {
+            Some(Value::String(n)) => Some(clean_name(n)),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        }
+        .filter(|n| !n.is_empty());
+        let from_osm = !props.contains_key("cordon:role");
         let role = match props.get("cordon:role") {
             Some(Value::String(r)) => match Role::parse(r) {
                 Some(r) => Some(r),
@@ -313,6 +322,25 @@ pub fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Import> {
             if !(k == "name" || k == "cordon:role" || known.contains(&k.as_str()) || osm) {
                 unknown.entry(k.clone()).or_default().push(name.clone());
             }
+        }
+        if let Some(n) = shapes
+            .iter()
+            .map(RawShape::longest)
+            .max()
+            .filter(|n| *n > MAX_SHAPE_POSITIONS)
+        {
+            problems.push(format!(
+                "feature #{i} \"{name}\" ({}): a line or ring of {n} positions; the limit is {MAX_SHAPE_POSITIONS} (simplify it)",
+                role.name()
+            ));
+            continue;
+        }
+        if let Some(e) = check_props(role, &props) {
+            problems.push(format!("feature #{i} \"{name}\" ({}): {e}", role.name()));
+            continue;
+        }
+        if from_osm {
+            osm_roles.insert(i);
         }
         raw.push((i, name, role, shapes, props));
     }
@@ -381,14 +409,26 @@ pub fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Import> {
     for (index, name, role, shapes, props) in raw {
         let label = format!("feature #{index} \"{name}\" ({})", role.name());
         let mut local = Vec::new();
+        let mut bad = false;
         for s in &shapes {
             match project_shape(s, &proj) {
                 Ok(s) => local.push(s),
-                Err(e) => problems.push(format!("{label}: {e}")),
+                Err(e) => {
+                    problems.push(format!("{label}: {e}"));
+                    bad = true;
+                }
             }
         }
+        if bad {
+            continue;
+        }
         if let Some(e) = fits(role, &local) {
-            problems.push(format!("{label}: {e}"));
+            if osm_roles.contains(&index) {
+                // a role from OSM tags on a shape it does not fit (a building drawn as a node)
+                warnings.push(format!("{label}, from its OSM tags: {e}; skipped"));
+            } else {
+                problems.push(format!("{label}: {e}"));
+            }
             continue;
         }
         if let Some(p) = local
@@ -421,7 +461,13 @@ pub fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Import> {
         };
         let n = names.entry((space, name.clone())).or_default();
         *n += 1;
-        let name = if *n == 1 { name } else { format!("{name}-{n}") };
+        let name = if *n == 1 {
+            name
+        } else {
+            let new = format!("{name}-#{index}");
+            warnings.push(format!("{label}: the name is taken; named \"{new}\""));
+            new
+        };
         feats.push(Feat {
             index,
             name,
@@ -476,6 +522,14 @@ enum RawShape {
 }
 
 impl RawShape {
+    /// Positions in its longest line or ring.
+    fn longest(&self) -> usize {
+        match self {
+            RawShape::Point(_) => 1,
+            RawShape::Line(l) => l.len(),
+            RawShape::Poly(r) => r.iter().map(Vec::len).max().unwrap_or(0),
+        }
+    }
     fn positions(&self) -> Box<dyn Iterator<Item = (f64, f64)> + '_> {
         match self {
             RawShape::Point(p) => Box::new(std::iter::once((p[0], p[1]))),
@@ -623,6 +677,70 @@ fn shape_points(s: &Shape) -> Box<dyn Iterator<Item = Point> + '_> {
     }
 }
 
+/// The properties a role reads, checked: a number where a number is meant, in range; a clock
+/// time where one is meant. A sentence saying what is wrong otherwise.
+fn check_props(role: Role, props: &serde_json::Map<String, Value>) -> Option<String> {
+    let num = |k: &str| -> Option<std::result::Result<f64, String>> {
+        let v = props.get(k)?;
+        let x = v
+            .as_f64()
+            .or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()));
+        Some(
+            x.filter(|x| x.is_finite())
+                .ok_or_else(|| format!("`{k}` must be a number, got {v}")),
+        )
+    };
+    let range = |k: &str, lo: f64, hi: f64, whole: bool| -> Option<String> {
+        match num(k)? {
+            Err(e) => Some(e),
+            Ok(x) if !(lo..=hi).contains(&x) || (whole && x.fract() != 0.0) => Some(format!(
+                "`{k}` must be {}{lo} to {hi}, got {x}",
+                if whole { "a whole number " } else { "" }
+            )),
+            Ok(_) => None,
+        }
+    };
+    let clock = |k: &str| -> Option<String> {
+        let v = props.get(k)?;
+        let ok = v.as_str().is_some_and(|t| {
+            let parts: Vec<&str> = t.split(':').collect();
+            (2..=3).contains(&parts.len())
+                && parts
+                    .iter()
+                    .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+                && parts[0].parse::<u32>().is_ok_and(|h| h < 48)
+                && parts[1..].iter().all(|p| p.parse::<u32>().is_ok_and(|m| m < 60))
+        });
+        (!ok).then(|| format!("`{k}` must be a clock time \"HH:MM\" or \"HH:MM:SS\", got {v}"))
+    };
+    let checks: Vec<Option<String>> = match role {
+        Role::Hall => vec![range("capacity", 1.0, 1e7, true), range("reopen_below", 1.0, 1e7, true)],
+        Role::Checkpoint => vec![
+            range("lanes", 1.0, 500.0, true),
+            range("service", 0.1, 3600.0, false),
+            range("service_sd", 0.0, 3600.0, false),
+            range("queue_length", 1.0, 1000.0, false),
+            range("queue_width", 1.0, 1000.0, false),
+            range("exit", 0.0, 50.0, false),
+            clock("open"),
+            clock("close"),
+        ],
+        Role::Door => vec![range("width", 0.5, 50.0, false)],
+        Role::Source | Role::Target | Role::Exit | Role::Assembly => vec![range("radius", 0.5, 10_000.0, false)],
+        Role::Post => vec![range("count", 1.0, 10_000.0, true), range("speed", 0.1, 30.0, false)],
+        _ => vec![],
+    };
+    if let Some(e) = checks.into_iter().flatten().next() {
+        return Some(e);
+    }
+    if let (Some(Ok(r)), Some(Ok(c))) = (num("reopen_below"), num("capacity"))
+        && r > c
+    {
+        return Some(format!("`reopen_below` ({r}) must be at most `capacity` ({c})"));
+    }
+    None
+}
+
 /// Whether `shapes` are what `role` takes; a sentence saying what is wrong otherwise.
 fn fits(role: Role, shapes: &[Shape]) -> Option<String> {
     let (pts, lines, polys) = shapes.iter().fold((0, 0, 0), |(a, b, c), s| match s {
@@ -722,7 +840,7 @@ fn json_error(e: geojson::Error, text: &str, file: &str) -> CordonError {
             line,
             column: j.column().max(1),
             message: format!("not valid GeoJSON: {j}"),
-            source_line: text.lines().nth(line - 1).unwrap_or("").chars().take(200).collect(),
+            source_line: text.lines().nth(line - 1).unwrap_or("").to_string(),
         }));
     }
     invalid(file, vec![format!("not GeoJSON: {e}")])
@@ -792,6 +910,9 @@ pub fn run_args(a: &ImportArgs) -> Result<Outcome> {
             out.display()
         )));
     }
+    if out.to_string_lossy().chars().any(char::is_control) {
+        return Err(CordonError::Usage("--out: the file name has control characters".into()));
+    }
     let stem = out
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -836,8 +957,28 @@ pub fn run_args(a: &ImportArgs) -> Result<Outcome> {
     } else {
         out.clone()
     };
-    crate::output::write_file(&venue, w.venue.as_bytes())?;
-    crate::output::write_file(&plan, w.plan.as_bytes())?;
+    let same = |a: &std::path::Path, b: &std::path::Path| {
+        std::fs::canonicalize(a)
+            .ok()
+            .is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
+    };
+    if same(&a.file, &venue) || same(&a.file, &plan) {
+        return Err(CordonError::Usage(format!(
+            "--out {}: the import would overwrite its own input {file}",
+            out.display()
+        )));
+    }
+    // both files complete beside their places before either replaces anything
+    let staged = [(&plan, &w.plan), (&venue, &w.venue)]
+        .into_iter()
+        .map(|(path, text)| crate::output::stage_file(path, text.as_bytes()).map(|t| (path, t)))
+        .collect::<Result<Vec<_>>>()?;
+    for (path, t) in staged {
+        t.persist(path).map_err(|e| CordonError::Write {
+            path: path.to_path_buf(),
+            source: e.error,
+        })?;
+    }
     let check = crate::build::load_and_validate(&plan).err().map(|e| e.to_string());
     let mut warnings = imp.warnings;
     warnings.extend(w.notes);

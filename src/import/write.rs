@@ -208,10 +208,6 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
     for f in &doors {
         let p = f.points().next().unwrap_or_default();
         let width = f.num("width").unwrap_or(2.0);
-        if !(0.5..=50.0).contains(&width) {
-            problems.push(format!("{}: width {width} m must be 0.5 to 50", f.label()));
-            continue;
-        }
         match ring_of(f, p) {
             Ok((i, c, d)) if d <= SNAP => {
                 if d > 0.01 {
@@ -322,7 +318,7 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
     let area = |f: &Feat, r: f64| -> String {
         let polys: Vec<&Vec<Point>> = f.polys().map(|(o, _)| o).collect();
         match (f.points().next(), polys.as_slice()) {
-            (Some(p), _) => format!("Circle({}, {})", pt(p), num(f.num("radius").unwrap_or(r).max(0.5))),
+            (Some(p), _) => format!("Circle({}, {})", pt(p), num(f.num("radius").unwrap_or(r))),
             (None, [one]) => format!("Polygon({})", pts(one)),
             (None, many) => format!(
                 "Polygons([{}])",
@@ -434,7 +430,7 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
     let _ = writeln!(p, "    ],");
     let _ = writeln!(p, "    checkpoints: [");
     for (f, i, c) in &cps {
-        let lanes = f.num("lanes").unwrap_or(2.0).round().clamp(1.0, 500.0);
+        let lanes = f.num("lanes").unwrap_or(2.0);
         let service = f.num("service").unwrap_or(24.0);
         let sd = f.num("service_sd").unwrap_or(service / 3.0);
         let width = f.num("queue_width").unwrap_or((1.5 * lanes).max(4.0));
@@ -482,7 +478,7 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
     let _ = writeln!(p, "    ],");
     let _ = writeln!(p, "    halls: [");
     for f in of(Role::Hall) {
-        if let Some(c) = f.num("capacity").filter(|c| *c >= 1.0) {
+        if let Some(c) = f.num("capacity") {
             let reopen = f
                 .num("reopen_below")
                 .map(|r| format!(", reopen_below: {}", r.round()))
@@ -517,8 +513,8 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
                 }
             },
         };
-        let count = f.num("count").unwrap_or(1.0).round().clamp(1.0, 10_000.0);
-        let speed = f.num("speed").filter(|s| *s > 0.0 && *s < 30.0).unwrap_or(1.3);
+        let count = f.num("count").unwrap_or(1.0);
+        let speed = f.num("speed").unwrap_or(1.3);
         if let Some(pp) = f.points().next() {
             let _ = writeln!(
                 p,

@@ -258,6 +258,7 @@ pub fn expand(ck: &mut Checker, sc: &Scenario) -> Vec<CrowdGroup> {
         dwell: None,
         leave_at: None,
         exits: Vec::new(),
+        screening_factor: 1.0,
     }];
     let classes = if d.classes.is_empty() {
         &everybody[..]
@@ -316,6 +317,7 @@ pub fn expand(ck: &mut Checker, sc: &Scenario) -> Vec<CrowdGroup> {
                     speed: d.speed.clone(),
                     radius: d.radius,
                     class: (!d.classes.is_empty()).then(|| c.name.clone()),
+                    screening_factor: c.screening_factor,
                 });
             }
         }

@@ -61,7 +61,17 @@ pub fn parse_file(text: &str, path: &Path) -> Result<Scenario> {
     let mut sc = parse_str(text, &path.display().to_string())?;
     resolve_venue(&mut sc, path, Some(text))?;
     if let Some(u) = &mut sc.venue.underlay {
-        u.path = inside_name(&u.file).then(|| path.parent().unwrap_or(Path::new("")).join(&u.file));
+        let folder = path.parent().unwrap_or(Path::new(""));
+        u.path = inside_name(&u.file).then(|| folder.join(&u.file));
+        if u.path.as_ref().is_some_and(|p| !really_inside(p, folder)) {
+            let mut ck = Checker::new(Some(text)).with_venue(sc.venue.source.clone());
+            let msg = format!(
+                "venue.underlay \"{}\" leads outside the scenario's folder (through a link)",
+                u.file
+            );
+            ck.err(Some("underlay".into()), msg);
+            return Err(ck.into_error(&path.display().to_string()));
+        }
     }
     Ok(sc)
 }
@@ -92,8 +102,20 @@ pub fn resolve_venue(sc: &mut Scenario, scenario_path: &Path, src: Option<&str>)
         ck.named(&name, format!("venue.file \"{name}\" {text}"));
         return Err(ck.into_error(&file));
     }
-    let path = scenario_path.parent().unwrap_or(Path::new("")).join(rel);
-    let text = read_text(&path)?;
+    let folder = scenario_path.parent().unwrap_or(Path::new(""));
+    let path = folder.join(rel);
+    let named = |text: String| {
+        let mut ck = Checker::new(src);
+        ck.named(&name, format!("venue.file \"{name}\" {text}"));
+        ck.into_error(&file)
+    };
+    if !really_inside(&path, folder) {
+        return Err(named("leads outside the scenario's folder (through a link)".into()));
+    }
+    let text = read_text(&path).map_err(|e| match e {
+        CordonError::Io { path, source } => named(format!("cannot be read: {}: {source}", path.display())),
+        e => e,
+    })?;
     let label = path.display().to_string();
     let v: Venue = options().from_str(&text).map_err(|e| spanned(&e, &text, &label))?;
     if v.file.is_some() {
@@ -147,10 +169,24 @@ pub fn resolve_venue(sc: &mut Scenario, scenario_path: &Path, src: Option<&str>)
 /// Whether `name` is a relative path inside the folder it is named from (no `..`, not
 /// absolute, not empty).
 pub fn inside_name(name: &str) -> bool {
-    !name.is_empty()
-        && Path::new(name)
-            .components()
-            .all(|c| matches!(c, std::path::Component::Normal(_)))
+    use std::path::Component::{CurDir, Normal};
+    let p = Path::new(name);
+    !name.is_empty() && p.components().all(|c| matches!(c, Normal(_) | CurDir)) && p.file_name().is_some()
+}
+
+/// Whether `path`, links followed, lies inside `dir` (links followed too); a path that does
+/// not exist counts as inside (reading it says it is missing).
+pub fn really_inside(path: &Path, dir: &Path) -> bool {
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    match (std::fs::canonicalize(path), std::fs::canonicalize(dir)) {
+        (Ok(p), Ok(d)) => p.starts_with(d),
+        (Err(_), _) => true,
+        _ => false,
+    }
 }
 
 fn options() -> ron::Options {

@@ -1136,6 +1136,14 @@ pub struct CrowdGroup {
     /// on it (default: none, let in only where every class is).
     #[serde(default)]
     pub class: Option<String>,
+    /// Their screening time at every checkpoint as a multiple of the checkpoint's own (default
+    /// 1; e.g. 0.5 for staff with badges and no bags, 1.5 for visitors with luggage).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub screening_factor: f64,
+}
+
+fn is_one(x: &f64) -> bool {
+    *x == 1.0
 }
 
 fn default_speed() -> Distribution {
@@ -1276,6 +1284,9 @@ pub struct VisitorClass {
     /// Where they leave (default: the demand's exits).
     #[serde(default)]
     pub exits: Vec<Choice>,
+    /// Their screening time as a multiple of each checkpoint's own (default 1).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub screening_factor: f64,
 }
 
 /// A weighted choice of a target.

@@ -134,26 +134,44 @@ pub fn polygon_area(poly: &[Vec2]) -> f32 {
     (s.abs() * 0.5) as f32
 }
 
-/// Whether a closed polygon's edges cross each other (non-adjacent edges touching counts).
+/// Whether a closed polygon's edges cross each other (non-adjacent edges touching counts): the
+/// first crossing pair `(i, j)`, `i < j`, in edge order. Edges are swept in order of their
+/// left ends and only pairs whose bounding boxes overlap are tested, so a polygon of ordinary
+/// shape costs about n log n, not n².
 pub fn polygon_self_intersects(poly: &[Vec2]) -> Option<(usize, usize)> {
     let n = poly.len();
     if n < 4 {
         return None;
     }
-    for i in 0..n {
-        let (a1, a2) = (poly[i], poly[(i + 1) % n]);
-        for j in (i + 1)..n {
-            // skip adjacent edges
-            if j == i + 1 || (i == 0 && j == n - 1) {
+    let edge = |i: usize| (poly[i], poly[(i + 1) % n]);
+    let left = |i: usize| poly[i].x.min(poly[(i + 1) % n].x);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| left(a).total_cmp(&left(b)).then(a.cmp(&b)));
+    let mut first: Option<(usize, usize)> = None;
+    for (k, &i) in order.iter().enumerate() {
+        let (a1, a2) = edge(i);
+        let (right, y0, y1) = (a1.x.max(a2.x), a1.y.min(a2.y), a1.y.max(a2.y));
+        for &j in &order[k + 1..] {
+            let (b1, b2) = edge(j);
+            if b1.x.min(b2.x) > right {
+                break;
+            }
+            if b1.y.max(b2.y) < y0 || b1.y.min(b2.y) > y1 {
                 continue;
             }
-            let (b1, b2) = (poly[j], poly[(j + 1) % n]);
-            if segments_intersect(a1, a2, b1, b2) {
-                return Some((i, j));
+            let (p, q) = (i.min(j), i.max(j));
+            // skip adjacent edges
+            if q == p + 1 || (p == 0 && q == n - 1) {
+                continue;
+            }
+            if first.is_none_or(|f| (p, q) < f)
+                && segments_intersect(poly[p], poly[(p + 1) % n], poly[q], poly[(q + 1) % n])
+            {
+                first = Some((p, q));
             }
         }
     }
-    None
+    first
 }
 
 /// Whether two consecutive vertices coincide, or a polygon has zero area.

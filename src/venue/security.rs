@@ -398,6 +398,8 @@ pub struct Security {
     pub classes: Vec<String>,
     /// Per crowd group, its visitor class.
     pub group_class: Vec<Option<u16>>,
+    /// Each crowd group's screening time as a multiple of a checkpoint's own.
+    pub group_screening: Vec<f64>,
     /// Carrier fraction per item and crowd group.
     pub carriers: Vec<Vec<f64>>,
     /// Region id per raster cell (`u32::MAX` blocked).

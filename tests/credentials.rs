@@ -125,3 +125,62 @@ fn report_html_lists_the_classes_with_their_names_escaped() {
     let r = common::sim(&v, 5).run(|_| {});
     assert_eq!(cordon::figures::html::classes_table(&r), "");
 }
+
+/// One lane, a fixed 8 s, everyone at once: staff (screening_factor 0.5) and visitors with
+/// luggage (2) through the same gate; items carried by the visitors only.
+const FACTORS: &str = r#"Scenario(
+    name: "screening-factors",
+    sim: (dt: 0.1, start: "09:00", end: "10:00", seed: 9),
+    venue: (
+        bounds: (min: (0, 0), max: (60, 60)),
+        sources: [(name: "street", area: Polygon([(5, 2), (55, 2), (55, 10), (5, 10)]))],
+        targets: [(name: "hall", area: Polygon([(20, 45), (40, 45), (40, 55), (20, 55)]))],
+    ),
+    crowd: [
+        (name: "staff", class: "staff", screening_factor: 0.5, source: "street", destinations: [(target: "hall")],
+         arrivals: Count(count: 60, from: "09:00", to: "09:00:30")),
+        (name: "visitors", class: "public", screening_factor: 2, source: "street", destinations: [(target: "hall")],
+         arrivals: Count(count: 60, from: "09:00", to: "09:00:30")),
+    ],
+    rings: [(name: "fence", polygon: [(2, 20), (58, 20), (58, 58), (2, 58)])],
+    checkpoints: [(name: "gate", ring: "fence", position: (30, 20), lanes: 1, service: Fixed(8), queue: (length: 20, width: 10),
+                   detection: [(item: "knife", probability: 0.5)])],
+    threats: [(item: "knife", carriers: [(group: "visitors", fraction: 0.5)])],
+)"#;
+
+#[test]
+fn a_class_screens_at_its_own_pace_and_the_report_splits_waits_and_interceptions_by_class() {
+    let v = common::from_text(FACTORS);
+    let mut sim = common::sim(&v, 1);
+    let r = sim.run(|_| {});
+    let st = sim.world().resource::<CheckpointState>();
+    // the lane is busy 60 × 4 s + 60 × 16 s = 1200 s (without the factors: 960 s)
+    let served = &st.records[0].served;
+    assert_eq!(served.len(), 120, "everyone screened");
+    let q = &st.queues[0];
+    let busy: f64 = q.busy_seconds().iter().sum();
+    assert!((busy - 1200.0).abs() < 1e-6, "lane busy {busy} s, not 60 x 4 + 60 x 16");
+    let sec = r.security.as_ref().unwrap();
+    let class = |n: &str| sec.classes.iter().find(|c| c.class == n).unwrap();
+    let (staff, public) = (class("staff"), class("public"));
+    // the waits are split by class: 120 passages in all
+    assert_eq!(staff.wait_s.count + public.wait_s.count, 120, "{staff:?} {public:?}");
+    // carriers only among the visitors; per class the items add up to the totals
+    let item = &sec.items[0];
+    let (s_it, p_it) = (&staff.items[0], &public.items[0]);
+    assert_eq!(s_it.carriers, 0);
+    assert_eq!(s_it.intercepted, 0);
+    assert_eq!(p_it.carriers, item.carriers, "{item:?}");
+    assert_eq!(p_it.intercepted, item.intercepted);
+    assert_eq!(p_it.undetected_reached_innermost, item.undetected_reached_innermost);
+    assert!(
+        item.carriers > 15 && item.intercepted > 3,
+        "too few carriers to tell: {item:?}"
+    );
+    // a factor out of range is named
+    let e = common::error_of(&FACTORS.replace("screening_factor: 0.5", "screening_factor: 0"));
+    assert!(
+        e.contains("screening_factor must be above 0 and at most 10, got 0"),
+        "{e}"
+    );
+}

@@ -224,23 +224,49 @@ pub fn classes_table(r: &Report) -> String {
     let Some(sec) = r.security.as_ref().filter(|s| !s.classes.is_empty()) else {
         return String::new();
     };
+    let items = !sec.items.is_empty();
     let mut h = String::from(
         "<h2>Visitor classes</h2>\n<table id=\"classes\">\n<tr><th>Class</th><th>Entered</th>\
-         <th>Time to enter p50 / p90 / max</th><th>Turned away</th></tr>\n",
+         <th>Time to enter p50 / p90 / max</th><th>Turned away</th><th>Queue wait p50 / p90</th>",
     );
+    if items {
+        h += "<th>Carriers intercepted / reached the innermost ring undetected / all</th>";
+    }
+    h += "</tr>\n";
+    let dash = || "—".to_string();
     for c in &sec.classes {
-        let t = &c.time_to_enter_s;
+        let (t, w) = (&c.time_to_enter_s, &c.wait_s);
         h += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>",
             escape(&c.class),
             c.entered,
             if t.count > 0 {
                 format!("{:.0} / {:.0} / {:.0} s", t.p50, t.p90, t.max)
             } else {
-                "—".into()
+                dash()
             },
-            c.turned_away
+            c.turned_away,
+            if w.count > 0 {
+                format!("{:.0} / {:.0} s", w.p50, w.p90)
+            } else {
+                dash()
+            },
         );
+        if items {
+            let cell: Vec<String> = (c.items.iter())
+                .map(|i| {
+                    format!(
+                        "{}: {} / {} / {}",
+                        escape(&i.item),
+                        i.intercepted,
+                        i.undetected_reached_innermost,
+                        i.carriers
+                    )
+                })
+                .collect();
+            h += &format!("<td>{}</td>", cell.join("<br>"));
+        }
+        h += "</tr>\n";
     }
     h + "</table>\n"
 }

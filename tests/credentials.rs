@@ -184,3 +184,50 @@ fn a_class_screens_at_its_own_pace_and_the_report_splits_waits_and_interceptions
         "{e}"
     );
 }
+
+/// People leave a fenced yard by its two exit doors: the staff door (near them) admits staff
+/// only, the public door is across the yard.
+const DOORS: &str = r#"Scenario(
+    name: "door-admit",
+    sim: (dt: 0.1, start: "09:00", end: "09:10", seed: 4),
+    venue: (
+        bounds: (min: (0, 0), max: (80, 60)),
+        sources: [(name: "yard", area: Polygon([(50, 30), (70, 30), (70, 50), (50, 50)]))],
+        targets: [(name: "street", area: Polygon([(2, 2), (78, 2), (78, 6), (2, 6)]))],
+    ),
+    crowd: [
+        (name: "staff", class: "staff", source: "yard", destinations: [(target: "street")],
+         arrivals: Count(count: 40, from: "09:00", to: "09:01")),
+        (name: "visitors", class: "public", source: "yard", destinations: [(target: "street")],
+         arrivals: Count(count: 40, from: "09:00", to: "09:01")),
+    ],
+    rings: [(name: "fence", polygon: [(5, 20), (75, 20), (75, 55), (5, 55)])],
+    doors: [
+        (name: "staff-door", ring: "fence", position: (60, 20), width: 2, admit: ["staff"]),
+        (name: "public-door", ring: "fence", position: (15, 20), width: 3),
+    ],
+)"#;
+
+#[test]
+fn a_door_lets_out_only_the_classes_it_admits() {
+    let v = common::from_text(DOORS);
+    let r = common::sim(&v, 2).run(|_| {});
+    let sec = r.security.as_ref().unwrap();
+    let passed = |n: &str| sec.doors.iter().find(|d| d.name == n).unwrap().passed;
+    // the visitors walk past the staff door to the public one; staff take theirs
+    assert_eq!(passed("staff-door"), 40, "{:?}", sec.doors);
+    assert_eq!(passed("public-door"), 40, "{:?}", sec.doors);
+    assert_eq!(r.totals.exited, 80);
+    // without admit the visitors use the near door too
+    let open = DOORS.replace(", admit: [\"staff\"]", "");
+    let r = common::sim(&common::from_text(&open), 2).run(|_| {});
+    let sec = r.security.as_ref().unwrap();
+    let near = sec.doors.iter().find(|d| d.name == "staff-door").unwrap().passed;
+    assert!(near > 60, "{:?}", sec.doors);
+    // an unknown class is named
+    let e = common::error_of(&DOORS.replace("admit: [\"staff\"]", "admit: [\"stuff\"]"));
+    assert!(
+        e.contains("door \"staff-door\": admit: no crowd group has class \"stuff\""),
+        "{e}"
+    );
+}

@@ -226,25 +226,7 @@ pub fn build(
         }
         let open = c.open.map_or(0.0, |o| o.0 - start);
         let close = c.close.map_or(f64::INFINITY, |cl| cl.0 - start);
-        let classes = crate::crowd::build::class_names(sc);
-        let admit = (!c.admit.is_empty()).then(|| {
-            c.admit
-                .iter()
-                .filter_map(|a| match classes.iter().position(|x| x == a) {
-                    Some(i) => Some(i as u16),
-                    None => {
-                        ck.named(
-                            a,
-                            format!(
-                                "{label}: admit: no crowd group has class \"{a}\"; known classes: {}",
-                                quote_list(classes.iter().map(String::as_str))
-                            ),
-                        );
-                        None
-                    }
-                })
-                .collect()
-        });
+        let admit = admit_list(ck, sc, &label, &c.admit);
         cp_specs.push(CheckpointRt {
             name: c.name.clone(),
             ring,
@@ -310,6 +292,28 @@ fn nearest_edge(ring: &RingRt, p: Vec2) -> Option<(Segment, f32)> {
         .min_by(|x, y| x.1.total_cmp(&y.1))
 }
 
+/// An `admit` list as class indices (None: everybody); a class no crowd group has is named.
+fn admit_list(ck: &mut Checker, sc: &Scenario, label: &str, admit: &[String]) -> Option<Vec<u16>> {
+    let classes = crate::crowd::build::class_names(sc);
+    (!admit.is_empty()).then(|| {
+        (admit.iter())
+            .filter_map(|a| match classes.iter().position(|x| x == a) {
+                Some(i) => Some(i as u16),
+                None => {
+                    ck.named(
+                        a,
+                        format!(
+                            "{label}: admit: no crowd group has class \"{a}\"; known classes: {}",
+                            quote_list(classes.iter().map(String::as_str))
+                        ),
+                    );
+                    None
+                }
+            })
+            .collect()
+    })
+}
+
 /// The exit-only doors: the file's doors, then each checkpoint's exit beside its lanes (its
 /// `exit_door` is set). Each opening lies on one straight edge of its ring and overlaps no
 /// other opening and no checkpoint's lanes. Regions and floor fields are filled in later.
@@ -329,6 +333,7 @@ pub fn doors(ck: &mut Checker, sc: &Scenario, rings: &[RingRt], checkpoints: &mu
         cells: Vec::new(),
         front: Vec::new(),
         seeds: Vec::new(),
+        admit: None,
     };
     for (di, d) in sc.doors.iter().enumerate() {
         let label = format!("door \"{}\"", d.name);
@@ -383,7 +388,9 @@ pub fn doors(ck: &mut Checker, sc: &Scenario, rings: &[RingRt], checkpoints: &mu
             );
             continue;
         };
-        out.push(make(d.name.clone(), ring, geom, d.width as f32, None));
+        let mut door = make(d.name.clone(), ring, geom, d.width as f32, None);
+        door.admit = admit_list(ck, sc, &label, &d.admit);
+        out.push(door);
     }
     for (k, cp) in checkpoints.iter_mut().enumerate() {
         let Some(spec) = sc.checkpoints.iter().find(|c| c.name == cp.name) else {

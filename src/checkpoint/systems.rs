@@ -303,6 +303,9 @@ pub fn choose_checkpoint(
             if state.door_closed.get(d as usize).copied().unwrap_or(false) {
                 continue; // closed by the timeline
             }
+            if class.is_some_and(|c| !sec.doors[d as usize].admits(c)) {
+                continue; // not for this visitor class
+            }
             // the door lets out about its capacity: I am through when I get there or when
             // those already on their way have passed, whichever is later
             let door = &sec.doors[d as usize];
@@ -426,10 +429,12 @@ fn join_or_pass(
             commands.entity(e).insert(NeedsRoute);
             continue;
         }
+        let class = sec.group_class.get(usize::from(a.group)).copied().flatten();
         if let Some(Via::Door(d)) = w.via
-            && let Some(&o) = sec.door_siblings[d as usize]
-                .iter()
-                .find(|&&o| !state.door_closed[o as usize] && sec.doors[o as usize].at_opening(p.0))
+            && let Some(&o) = sec.door_siblings[d as usize].iter().find(|&&o| {
+                let door = &sec.doors[o as usize];
+                !state.door_closed[o as usize] && door.at_opening(p.0) && door.admits(class)
+            })
         {
             switch.push((a.id, e, o));
         }

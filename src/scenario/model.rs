@@ -701,6 +701,10 @@ pub struct DoorSpec {
     pub position: Point,
     /// Clear width, m (0.5 to 50); the opening must lie on one straight edge of the ring.
     pub width: f64,
+    /// The visitor classes that may leave through it (default: everybody): a staff door.
+    /// Others leave by another way out of the ring; with none they may use, by the best anyway.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub admit: Vec<String>,
 }
 
 /// Screening time per person, seconds.

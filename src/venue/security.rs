@@ -283,9 +283,19 @@ pub struct DoorRt {
     pub front: Vec<usize>,
     /// Of those, the ones beyond the frame, where the way out ends (sorted).
     pub seeds: Vec<usize>,
+    /// The visitor classes that may leave through it (None: everybody).
+    pub admit: Option<Vec<u16>>,
 }
 
 impl DoorRt {
+    /// Whether someone of visitor class `class` may leave through it.
+    #[inline]
+    pub fn admits(&self, class: Option<u16>) -> bool {
+        self.admit
+            .as_ref()
+            .is_none_or(|a| class.is_some_and(|c| a.contains(&c)))
+    }
+
     /// Middle of the opening.
     pub fn mid(&self) -> Vec2 {
         (self.a + self.b) * 0.5

@@ -360,3 +360,50 @@ fn a_full_pen_reached_from_the_side_keeps_newcomers_at_its_edge_and_no_denser_th
     assert_eq!(sec.checkpoints[0].served, 300, "everyone gets through once it opens");
     assert_eq!(sec.checkpoints[0].queue_max, longest as u64);
 }
+
+/// Two halls, each inside a ring of its own (both Inner) within the perimeter: every hall's
+/// ring is innermost, so a carrier who reaches either hall undetected counts as through.
+const TWO_HALLS: &str = r#"Scenario(
+    name: "two-halls",
+    sim: (dt: 0.1, start: "09:00", end: "09:20", seed: 5),
+    venue: (
+        bounds: (min: (0, 0), max: (140, 100)),
+        sources: [(name: "street", area: Polygon([(40, 1), (100, 1), (100, 4), (40, 4)]))],
+        targets: [
+            (name: "west-hall", area: Polygon([(25, 65), (45, 65), (45, 80), (25, 80)])),
+            (name: "east-hall", area: Polygon([(95, 65), (115, 65), (115, 80), (95, 80)])),
+        ],
+    ),
+    crowd: [(name: "visitors", source: "street", arrivals: Rates([(from: "09:00", to: "09:05", rate: 1.0)]),
+             destinations: [(target: "west-hall"), (target: "east-hall")])],
+    rings: [
+        (name: "perimeter", level: Perimeter, polygon: [(10, 20), (130, 20), (130, 95), (10, 95)]),
+        (name: "west-ring", level: Inner, polygon: [(20, 50), (50, 50), (50, 90), (20, 90)]),
+        (name: "east-ring", level: Inner, polygon: [(90, 50), (120, 50), (120, 90), (90, 90)]),
+    ],
+    checkpoints: [
+        (name: "gate", ring: "perimeter", position: (70, 20), lanes: 8, service: Fixed(1), queue: (length: 10, width: 12),
+         detection: [(item: "knife", probability: 0.0)]),
+        (name: "west-door", ring: "west-ring", position: (35, 50), lanes: 4, service: Fixed(1), queue: (length: 10, width: 6),
+         detection: [(item: "knife", probability: 0.0)]),
+        (name: "east-door", ring: "east-ring", position: (105, 50), lanes: 4, service: Fixed(1), queue: (length: 10, width: 6),
+         detection: [(item: "knife", probability: 0.0)]),
+    ],
+    threats: [(item: "knife", carriers: [(group: "visitors", fraction: 1.0)])],
+)"#;
+
+#[test]
+fn every_ring_of_the_greatest_level_is_innermost() {
+    let v = common::from_text(TWO_HALLS);
+    let r = common::sim(&v, 3).run(|_| {});
+    let item = &r.security.as_ref().unwrap().items[0];
+    let arrived: u64 = r.targets.iter().map(|t| t.arrivals).sum();
+    let per_hall: Vec<u64> = r.targets.iter().map(|t| t.arrivals).collect();
+    // nothing is detected: everyone who reached a hall, in either leaf, got through
+    assert!(per_hall.iter().all(|&n| n > 80), "{per_hall:?}");
+    assert_eq!(item.intercepted, 0);
+    assert_eq!(
+        item.undetected_reached_innermost, arrived,
+        "{item:?}, arrivals {per_hall:?}"
+    );
+}

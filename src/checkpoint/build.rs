@@ -583,12 +583,14 @@ pub fn security(
         sec.doors.push(door);
     }
     sec.build_routes();
-    sec.innermost = sec
-        .rings
-        .iter()
-        .enumerate()
-        .max_by_key(|(i, r)| (r.depth, std::cmp::Reverse(*i)))
-        .and_then(|(ri, _)| sec.checkpoints.iter().find(|c| c.ring == ri).map(|c| c.inner_region));
+    let deepest = sec.rings.iter().map(|r| r.depth).max();
+    let mut innermost: Vec<u32> = (sec.checkpoints.iter())
+        .filter(|c| Some(sec.rings[c.ring].depth) == deepest)
+        .map(|c| c.inner_region)
+        .collect();
+    innermost.sort_unstable();
+    innermost.dedup();
+    sec.innermost = innermost;
     venue.target_region = venue
         .targets
         .iter()

@@ -261,7 +261,7 @@ pub fn build(world: &World, t_end: f64) -> Option<SecurityReport> {
         })
         .collect();
     let innermost_targets: Vec<u16> = (0..venue.targets.len())
-        .filter(|&i| sec.innermost.is_some_and(|r| venue.target_region[i] == r))
+        .filter(|&i| sec.innermost.contains(&venue.target_region[i]))
         .map(|i| i as u16)
         .collect();
     let items =

@@ -237,6 +237,8 @@ pub struct Import {
 /// Reads GeoJSON text (the file `file`, for messages): every problem found is listed, each
 /// naming its feature; none is written then.
 pub fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Import> {
+    // a byte-order mark some editors write is not part of the JSON
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let gj: geojson::GeoJson = text.parse().map_err(|e| json_error(e, text, file))?;
     let features = match gj {
         geojson::GeoJson::FeatureCollection(fc) => fc.features,

@@ -426,8 +426,10 @@ pub struct Security {
     /// Per door, the other doors of the same way out (same inner and outer region): someone
     /// pressed against one of them while heading for this one takes it.
     pub door_siblings: Vec<Vec<u16>>,
-    /// The region inside the innermost ring (where undetected carriers count as through).
-    pub innermost: Option<u32>,
+    /// The regions inside the innermost rings: every ring of the greatest level (each hall's
+    /// own ring, say), through each of its checkpoints; undetected carriers arriving at a
+    /// destination in one count as through.
+    pub innermost: Vec<u32>,
 }
 
 impl Security {

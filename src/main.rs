@@ -319,24 +319,33 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 say!("  warning: {}", printable(w));
             }
             say!("  venue: {}", o.venue.display());
-            if o.kept {
-                say!(
-                    "  plan: {} exists and was kept; the imported plan is {}",
-                    a.out.display(),
-                    o.plan.display()
-                );
-            } else {
-                say!("  plan: {}", o.plan.display());
-            }
+            let checked = match &o.plan {
+                None => {
+                    say!("  no plan written (--venue-only): check the plans that name it");
+                    o.venue.clone()
+                }
+                Some(p) if o.kept => {
+                    say!(
+                        "  plan: {} exists and was kept; the imported plan is {}",
+                        a.out.display(),
+                        p.display()
+                    );
+                    p.clone()
+                }
+                Some(p) => {
+                    say!("  plan: {}", p.display());
+                    p.clone()
+                }
+            };
             match &o.check {
                 None => {
-                    say!("  cordon check {}: ok", o.plan.display());
+                    say!("  cordon check {}: ok", checked.display());
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(e) => {
                     eprintln!(
                         "  written, but cordon check {} does not pass yet; fix these in the GeoJSON or the plan:\n{}",
-                        o.plan.display(),
+                        checked.display(),
                         printable(e)
                     );
                     Ok(ExitCode::from(2))

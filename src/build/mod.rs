@@ -10,7 +10,7 @@ use crate::responders::Responders;
 use crate::scenario::check::{Checker, valid_name};
 use crate::scenario::limits::{self, Limits};
 use crate::scenario::model::*;
-use crate::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, parse_str, read_text};
+use crate::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, read_text};
 use crate::venue::Venue;
 use crate::venue::cache::FieldCache;
 use crate::venue::geometry::Segment;
@@ -227,6 +227,6 @@ pub fn load_and_validate_with(path: &std::path::Path, limits: &Limits) -> Result
 
 /// Parses and validates the built-in default scenario.
 pub fn default_scenario() -> Result<Validated> {
-    let sc = parse_str(DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE)?;
+    let sc = crate::scenario::load::default_scenario()?;
     validate(&sc, DEFAULT_SCENARIO_FILE, Some(DEFAULT_SCENARIO))
 }

@@ -81,10 +81,13 @@ pub enum Role {
     Assembly,
     /// A responder post: a point (`kind`, `count`).
     Post,
+    /// The area simulated: one Polygon whose bounding rectangle is the venue's bounds (default:
+    /// everything imported and 5 m round it).
+    Bounds,
 }
 
 impl Role {
-    const ALL: [(&'static str, Role); 16] = [
+    const ALL: [(&'static str, Role); 17] = [
         ("wall", Role::Wall),
         ("building", Role::Building),
         ("obstacle", Role::Obstacle),
@@ -100,6 +103,7 @@ impl Role {
         ("assembly point", Role::Assembly),
         ("assembly", Role::Assembly),
         ("post", Role::Post),
+        ("bounds", Role::Bounds),
         ("fence", Role::Wall),
     ];
 
@@ -187,6 +191,19 @@ struct Feat {
 }
 
 impl Feat {
+    /// Its `description` (or `note`), on one line, for a comment after its line.
+    fn comment(&self) -> String {
+        (self.text("description").or_else(|| self.text("note")))
+            .map(|d| {
+                format!(
+                    " // {}",
+                    d.chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect::<String>()
+                )
+            })
+            .unwrap_or_default()
+    }
     fn label(&self) -> String {
         format!("feature #{} \"{}\" ({})", self.index, self.name, self.role.name())
     }
@@ -321,7 +338,8 @@ pub fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Import> {
         let known = role.properties();
         for k in props.keys() {
             let osm = opts.osm_tags && (OSM_TAGS.contains(&k.as_str()) || k.contains(':') || k.starts_with('@'));
-            if !(k == "name" || k == "cordon:role" || known.contains(&k.as_str()) || osm) {
+            let any = ["name", "cordon:role", "description", "note"];
+            if !(any.contains(&k.as_str()) || known.contains(&k.as_str()) || osm) {
                 unknown.entry(k.clone()).or_default().push(name.clone());
             }
         }
@@ -488,10 +506,27 @@ pub fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Import> {
         lo = (lo.0.min(p.0), lo.1.min(p.1));
         hi = (hi.0.max(p.0), hi.1.max(p.1));
     }
-    let (lo, hi) = (
+    let (mut lo, mut hi) = (
         ((lo.0 - 5.0).floor(), (lo.1 - 5.0).floor()),
         ((hi.0 + 5.0).ceil(), (hi.1 + 5.0).ceil()),
     );
+    // or the bounds drawn
+    let drawn: Vec<&Feat> = feats.iter().filter(|f| f.role == Role::Bounds).collect();
+    if drawn.len() > 1 {
+        return Err(invalid(
+            file,
+            vec![format!("{} features have the role bounds; give one", drawn.len())],
+        ));
+    }
+    if let Some(f) = drawn.first() {
+        let pts: Vec<Point> = f.shapes.iter().flat_map(shape_points).collect();
+        lo = pts
+            .iter()
+            .fold((f64::MAX, f64::MAX), |a, p| (a.0.min(p.0), a.1.min(p.1)));
+        hi = pts
+            .iter()
+            .fold((f64::MIN, f64::MIN), |a, p| (a.0.max(p.0), a.1.max(p.1)));
+    }
     let area = (hi.0 - lo.0) * (hi.1 - lo.1);
     let cell = [0.25, 0.5, 1.0]
         .into_iter()
@@ -757,7 +792,7 @@ fn fits(role: Role, shapes: &[Shape]) -> Option<String> {
         Role::Building | Role::Obstacle | Role::Walkable => (pts + lines == 0 && polys > 0)
             .then_some(())
             .ok_or("it must be a Polygon or a MultiPolygon"),
-        Role::Zone | Role::Ring => (pts + lines == 0 && polys == 1)
+        Role::Zone | Role::Ring | Role::Bounds => (pts + lines == 0 && polys == 1)
             .then_some(())
             .ok_or("it must be one Polygon"),
         Role::Hall => (pts + lines == 0 && polys > 0)
@@ -866,6 +901,9 @@ pub struct ImportArgs {
     /// barrier, highway + area, entrance, railway=subway_entrance, amenity=parking).
     #[arg(long)]
     pub osm_tags: bool,
+    /// Write only the venue file, to the `--out` path (for plans that already name it).
+    #[arg(long)]
+    pub venue_only: bool,
 }
 
 fn parse_origin(s: &str) -> std::result::Result<LatLon, String> {
@@ -886,8 +924,9 @@ fn parse_origin(s: &str) -> std::result::Result<LatLon, String> {
 pub struct Outcome {
     /// The venue file written.
     pub venue: std::path::PathBuf,
-    /// The plan written (the `--out` file, or `<stem>.imported.ron` beside an existing one).
-    pub plan: std::path::PathBuf,
+    /// The plan written (the `--out` file, or `<stem>.imported.ron` beside an existing one;
+    /// none with `--venue-only`).
+    pub plan: Option<std::path::PathBuf>,
     /// Whether `--out` existed and was kept.
     pub kept: bool,
     /// The import's warnings and notes.
@@ -952,27 +991,36 @@ pub fn run_args(a: &ImportArgs) -> Result<Outcome> {
     };
     let imp = read(&text, &file, &opts)?;
     let w = write(&imp, &opts)?;
-    let venue = dir.join(&venue_name);
-    let kept = out.exists();
-    let plan = if kept {
-        dir.join(format!("{stem}.imported.ron"))
-    } else {
+    let venue = if a.venue_only {
         out.clone()
+    } else {
+        dir.join(&venue_name)
     };
+    let kept = !a.venue_only && out.exists();
+    let plan = (!a.venue_only).then(|| {
+        if kept {
+            dir.join(format!("{stem}.imported.ron"))
+        } else {
+            out.clone()
+        }
+    });
     let same = |a: &std::path::Path, b: &std::path::Path| {
         std::fs::canonicalize(a)
             .ok()
             .is_some_and(|a| std::fs::canonicalize(b).ok() == Some(a))
     };
-    if same(&a.file, &venue) || same(&a.file, &plan) {
+    if same(&a.file, &venue) || plan.as_deref().is_some_and(|p| same(&a.file, p)) {
         return Err(CordonError::Usage(format!(
             "--out {}: the import would overwrite its own input {file}",
             out.display()
         )));
     }
     // both files complete beside their places before either replaces anything
-    let staged = [(&plan, &w.plan), (&venue, &w.venue)]
-        .into_iter()
+    let mut files = vec![(venue.clone(), w.venue.clone())];
+    if let Some(p) = &plan {
+        files.insert(0, (p.clone(), w.plan.clone()));
+    }
+    let staged = (files.iter())
         .map(|(path, text)| crate::output::stage_file(path, text.as_bytes()).map(|t| (path, t)))
         .collect::<Result<Vec<_>>>()?;
     for (path, t) in staged {
@@ -981,7 +1029,27 @@ pub fn run_args(a: &ImportArgs) -> Result<Outcome> {
             source: e.error,
         })?;
     }
-    let check = crate::build::load_and_validate(&plan).err().map(|e| e.to_string());
+    let check = match &plan {
+        Some(p) => crate::build::load_and_validate(p).err().map(|e| e.to_string()),
+        None => {
+            // the venue alone, in a scenario of nothing else
+            let probe = format!(
+                "Scenario(name: \"venue-check\", sim: (dt: 0.1, start: \"00:00\", end: \"00:01\"), venue: (file: {}))",
+                ron::to_string(
+                    &venue
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                )
+                .unwrap_or_default()
+            );
+            let at = venue.with_file_name("venue-check.ron");
+            crate::scenario::parse_file(&probe, &at)
+                .and_then(|sc| crate::build::validate(&sc, &at.display().to_string(), None))
+                .err()
+                .map(|e| e.to_string())
+        }
+    };
     let mut warnings = imp.warnings;
     warnings.extend(w.notes);
     Ok(Outcome {

@@ -137,6 +137,9 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
         }
     }
     let mut walls: Vec<(String, Vec<Point>)> = Vec::new();
+    let comments: std::collections::BTreeMap<String, String> =
+        imp.feats.iter().map(|f| (f.name.clone(), f.comment())).collect();
+    let note = |n: &str| comments.get(n).cloned().unwrap_or_default();
     for f in of(Role::Wall) {
         for s in &f.shapes {
             let (line, closed) = match s {
@@ -272,7 +275,7 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
     let _ = writeln!(v, "    origin: (lat: {}, lon: {}),", imp.origin.lat, imp.origin.lon);
     let _ = writeln!(v, "    walls: [");
     for (name, l) in &walls {
-        let _ = writeln!(v, "        (name: {}, points: {}),", q(name), pts(l));
+        let _ = writeln!(v, "        (name: {}, points: {}),{}", q(name), pts(l), note(name));
     }
     for (k, e) in imp.walkable_edges.iter().enumerate() {
         if k == 0 {
@@ -311,7 +314,7 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
     let _ = writeln!(v, "    zones: [");
     for f in of(Role::Zone) {
         if let Some((o, _)) = f.polys().next() {
-            let _ = writeln!(v, "        (name: {}, polygon: {}),", q(&f.name), pts(o));
+            let _ = writeln!(v, "        (name: {}, polygon: {}),{}", q(&f.name), pts(o), f.comment());
         }
     }
     let _ = writeln!(v, "    ],");
@@ -328,7 +331,13 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
     };
     let _ = writeln!(v, "    sources: [");
     for f in of(Role::Source) {
-        let _ = writeln!(v, "        (name: {}, area: {}),", q(&f.name), area(f, 5.0));
+        let _ = writeln!(
+            v,
+            "        (name: {}, area: {}),{}",
+            q(&f.name),
+            area(f, 5.0),
+            f.comment()
+        );
     }
     let _ = writeln!(v, "    ],");
     let _ = writeln!(v, "    targets: [");

@@ -11,6 +11,10 @@ use std::path::Path;
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/import_expo.ron");
 /// Name shown for the built-in scenario in messages.
 pub const DEFAULT_SCENARIO_FILE: &str = "<built-in>/scenarios/import_expo.ron";
+/// The built-in scenario's venue file (`venue: (file: "necc.venue.ron")`), embedded too.
+pub const DEFAULT_VENUE: &str = include_str!("../../scenarios/necc.venue.ron");
+/// Name shown for the built-in venue file in messages.
+pub const DEFAULT_VENUE_FILE: &str = "<built-in>/scenarios/necc.venue.ron";
 
 /// Reads a scenario file's text: at most [`MAX_FILE_BYTES`] (a larger file, or an endless one
 /// such as `/dev/zero`, is refused after reading one byte more), valid UTF-8.
@@ -117,6 +121,37 @@ pub fn resolve_venue(sc: &mut Scenario, scenario_path: &Path, src: Option<&str>)
         e => e,
     })?;
     let label = path.display().to_string();
+    merge_venue(sc, &name, path, label, text, &file, src)
+}
+
+/// The built-in default scenario (its venue file, `necc.venue.ron`, is built in too).
+pub fn default_scenario() -> Result<Scenario> {
+    let mut sc = parse_str(DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE)?;
+    if sc.venue.file.as_deref() == Some("necc.venue.ron") {
+        merge_venue(
+            &mut sc,
+            "necc.venue.ron",
+            std::path::PathBuf::from(DEFAULT_VENUE_FILE),
+            DEFAULT_VENUE_FILE.to_string(),
+            DEFAULT_VENUE.to_string(),
+            DEFAULT_SCENARIO_FILE,
+            Some(DEFAULT_SCENARIO),
+        )?;
+    }
+    Ok(sc)
+}
+
+/// The venue file `name`'s `text` (read from `path`, named `label` in messages) as the
+/// scenario's venue, with what the scenario's own section adds (see [`resolve_venue`]).
+fn merge_venue(
+    sc: &mut Scenario,
+    name: &str,
+    path: std::path::PathBuf,
+    label: String,
+    text: String,
+    file: &str,
+    src: Option<&str>,
+) -> Result<()> {
     let v: Venue = options().from_str(&text).map_err(|e| spanned(&e, &text, &label))?;
     if v.file.is_some() {
         let at = Spans::of(&text).find_def("file").map(|at| line_col(&text, at));
@@ -153,7 +188,7 @@ pub fn resolve_venue(sc: &mut Scenario, scenario_path: &Path, src: Option<&str>)
             format!("venue: `origin` comes from the venue file \"{name}\"; give it there only"),
         );
     }
-    ck.finish(&file)?;
+    ck.finish(file)?;
     v.walls.extend(own.walls);
     v.obstacles.extend(own.obstacles);
     v.zones.extend(own.zones);

@@ -199,28 +199,13 @@ pub fn stage_file(path: &Path, contents: &[u8]) -> Result<tempfile::NamedTempFil
 /// Writes one file atomically: a fresh, exclusively created temporary file in its folder renamed
 /// over `path` once complete. Safe when other processes write other files into that folder.
 pub fn write_file(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(write_err(dir))?;
     let target = path.to_path_buf();
-    let mut f = tempfile::Builder::new()
-        .prefix(".cordon-")
-        .tempfile_in(dir)
-        .map_err(write_err(dir))?;
-    f.write_all(contents)
-        .and_then(|()| f.as_file().sync_all())
-        .map_err(write_err(&target))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = f.as_file().set_permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    f.persist(&target).map_err(|e| CordonError::Write {
-        path: target.clone(),
-        source: e.error,
-    })?;
+    stage_file(path, contents)?
+        .persist(&target)
+        .map_err(|e| CordonError::Write {
+            path: target.clone(),
+            source: e.error,
+        })?;
     Ok(())
 }
 

@@ -22,6 +22,20 @@ fn cordon(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `cordon import geojson INPUT --out OUT` and any `extra` arguments.
+fn import(input: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let (i, o) = (input.display().to_string(), out.display().to_string());
+    let mut args = vec!["import", "geojson", i.as_str(), "--out", o.as_str()];
+    args.extend_from_slice(extra);
+    cordon(&args)
+}
+
+/// Writes the feature collection `fc` to `f` and imports it to `out`.
+fn import_fc(f: &Path, fc: &Value, out: &Path) -> std::process::Output {
+    std::fs::write(f, fc.to_string()).unwrap();
+    import(f, out, &[])
+}
+
 fn text(o: &std::process::Output) -> String {
     format!(
         "{}{}",
@@ -108,13 +122,7 @@ fn projected_distances_are_within_a_thousandth_of_the_geodesic_over_two_kilometr
 fn the_sample_site_round_trips_to_a_checked_scenario_with_its_areas_and_widths() {
     let d = dir("sample");
     let out = d.join("site.ron");
-    let o = cordon(&[
-        "import",
-        "geojson",
-        "scenarios/sample_site.geojson",
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let o = import(Path::new("scenarios/sample_site.geojson"), &out, &[]);
     assert!(o.status.success(), "{}", text(&o));
     let said = text(&o);
     assert!(
@@ -227,14 +235,7 @@ fn the_sample_site_round_trips_to_a_checked_scenario_with_its_areas_and_widths()
 fn openstreetmap_tags_map_to_roles_and_an_entrance_in_a_fence_is_a_gap_of_its_width() {
     let d = dir("osm");
     let out = d.join("osm.ron");
-    let o = cordon(&[
-        "import",
-        "geojson",
-        "tests/scenarios/osm_sample.geojson",
-        "--out",
-        &out.display().to_string(),
-        "--osm-tags",
-    ]);
+    let o = import(Path::new("tests/scenarios/osm_sample.geojson"), &out, &["--osm-tags"]);
     assert!(o.status.success(), "{}", text(&o));
     let said = text(&o);
     assert!(said.contains(": ok"), "{said}");
@@ -272,14 +273,7 @@ fn openstreetmap_tags_map_to_roles_and_an_entrance_in_a_fence_is_a_gap_of_its_wi
         feat("hall", "target", "Point", ll(30.0, 0.0)),
     ]});
     std::fs::write(d.join("nodes.geojson"), fc.to_string()).unwrap();
-    let o = cordon(&[
-        "import",
-        "geojson",
-        &d.join("nodes.geojson").display().to_string(),
-        "--out",
-        &d.join("nodes.ron").display().to_string(),
-        "--osm-tags",
-    ]);
+    let o = import(&d.join("nodes.geojson"), &d.join("nodes.ron"), &["--osm-tags"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         text(&o).contains(
@@ -289,13 +283,11 @@ fn openstreetmap_tags_map_to_roles_and_an_entrance_in_a_fence_is_a_gap_of_its_wi
         text(&o)
     );
     // without --osm-tags nothing has a role
-    let o = cordon(&[
-        "import",
-        "geojson",
-        "tests/scenarios/osm_sample.geojson",
-        "--out",
-        &d.join("none.ron").display().to_string(),
-    ]);
+    let o = import(
+        Path::new("tests/scenarios/osm_sample.geojson"),
+        &d.join("none.ron"),
+        &[],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("no feature has a role"), "{}", text(&o));
 }
@@ -335,13 +327,7 @@ fn bad_features_are_named_and_nothing_is_written() {
     let f = d.join("bad.geojson");
     std::fs::write(&f, serde_json::to_string_pretty(&fc).unwrap()).unwrap();
     let out = d.join("bad.ron");
-    let o = cordon(&[
-        "import",
-        "geojson",
-        &f.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let o = import(&f, &out, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     let said = text(&o);
     for (name, what) in [
@@ -367,14 +353,7 @@ fn bad_features_are_named_and_nothing_is_written() {
         feat("yard", "ring", "Polygon", sq(0.0, 0.0, 40.0)),
         feat("gate", "checkpoint", "Point", ll(20.0, -30.0)),
     ]});
-    std::fs::write(&f, fc.to_string()).unwrap();
-    let o = cordon(&[
-        "import",
-        "geojson",
-        &f.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let o = import_fc(&f, &fc, &out);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("\"gate\" (checkpoint): 30.0 m from the nearest ring (\"yard\")"),
@@ -391,14 +370,7 @@ fn bad_features_are_named_and_nothing_is_written() {
         {"type": "Feature", "properties": {"name": "p1", "cordon:role": "post", "count": 0}, "geometry": {"type": "Point", "coordinates": ll(3.0, 3.0)}},
         {"type": "Feature", "properties": {"name": "s1", "cordon:role": "source", "radius": -5}, "geometry": {"type": "Point", "coordinates": ll(3.0, 3.0)}},
     ]});
-    std::fs::write(&f, fc.to_string()).unwrap();
-    let o = cordon(&[
-        "import",
-        "geojson",
-        &f.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let o = import_fc(&f, &fc, &out);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     for (name, what) in [
         ("g1", "`lanes` must be a number"),
@@ -429,14 +401,7 @@ fn bad_features_are_named_and_nothing_is_written() {
     let mut ring = big.clone();
     ring.push(big[0].clone());
     let fc = serde_json::json!({"type": "FeatureCollection", "features": [feat("round", "zone", "Polygon", serde_json::json!([ring]))]});
-    std::fs::write(&f, fc.to_string()).unwrap();
-    let o = cordon(&[
-        "import",
-        "geojson",
-        &f.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let o = import_fc(&f, &fc, &out);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("\"round\" (zone): a line or ring of 10051 positions; the limit is 10000"),
@@ -445,30 +410,12 @@ fn bad_features_are_named_and_nothing_is_written() {
     );
 
     // an output name with a line break, an output over the input
-    let o = cordon(&[
-        "import",
-        "geojson",
-        &f.display().to_string(),
-        "--out",
-        &d.join("a\nb.ron").display().to_string(),
-    ]);
+    let o = import(&f, &d.join("a\nb.ron"), &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    let o = cordon(&[
-        "import",
-        "geojson",
-        "scenarios/sample_site.geojson",
-        "--out",
-        &d.join("x.ron").display().to_string(),
-    ]);
+    let o = import(Path::new("scenarios/sample_site.geojson"), &d.join("x.ron"), &[]);
     assert!(o.status.success());
     std::fs::copy("scenarios/sample_site.geojson", d.join("in.venue.ron")).unwrap();
-    let o = cordon(&[
-        "import",
-        "geojson",
-        &d.join("in.venue.ron").display().to_string(),
-        "--out",
-        &d.join("in.ron").display().to_string(),
-    ]);
+    let o = import(&d.join("in.venue.ron"), &d.join("in.ron"), &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("would overwrite its own input"), "{}", text(&o));
 
@@ -478,14 +425,7 @@ fn bad_features_are_named_and_nothing_is_written() {
         feat("inside", "target", "Point", ll(20.0, 20.0)),
         feat("street", "source", "Point", ll(-20.0, -20.0)),
     ]});
-    std::fs::write(&f, fc.to_string()).unwrap();
-    let o = cordon(&[
-        "import",
-        "geojson",
-        &f.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let o = import_fc(&f, &fc, &out);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(
         text(&o).contains("written, but cordon check") && text(&o).contains("\"inside\""),
@@ -497,13 +437,7 @@ fn bad_features_are_named_and_nothing_is_written() {
 
     // not JSON: the line and column
     std::fs::write(&f, "{\"type\": \"FeatureCollection\",\n \"features\": [ oops ]}").unwrap();
-    let o = cordon(&[
-        "import",
-        "geojson",
-        &f.display().to_string(),
-        "--out",
-        &out.display().to_string(),
-    ]);
+    let o = import(&f, &out, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains(&format!("{}:2:", f.display())), "{}", text(&o));
     assert!(!text(&o).contains("panicked"));
@@ -513,18 +447,12 @@ fn bad_features_are_named_and_nothing_is_written() {
 fn importing_again_overwrites_the_venue_and_never_the_plan() {
     let d = dir("again");
     let out = d.join("site.ron");
-    let args = [
-        "import",
-        "geojson",
-        "scenarios/sample_site.geojson",
-        "--out",
-        &out.display().to_string(),
-    ];
-    assert!(cordon(&args).status.success());
+    let again = || import(Path::new("scenarios/sample_site.geojson"), &out, &[]);
+    assert!(again().status.success());
     let tuned = std::fs::read_to_string(&out).unwrap().replace("lanes: 4", "lanes: 6");
     std::fs::write(&out, &tuned).unwrap();
     std::fs::write(d.join("site.venue.ron"), "stale").unwrap();
-    let o = cordon(&args);
+    let o = again();
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("exists and was kept"), "{}", text(&o));
     assert_eq!(
@@ -543,15 +471,11 @@ fn importing_again_overwrites_the_venue_and_never_the_plan() {
     let o = cordon(&["check", &out.display().to_string()]);
     assert!(o.status.success(), "{}", text(&o));
     // --origin moves (0, 0)
-    let o = cordon(&[
-        "import",
-        "geojson",
-        "scenarios/sample_site.geojson",
-        "--out",
-        &d.join("moved.ron").display().to_string(),
-        "--origin",
-        "31.1905,121.2995",
-    ]);
+    let o = import(
+        Path::new("scenarios/sample_site.geojson"),
+        &d.join("moved.ron"),
+        &["--origin", "31.1905,121.2995"],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let v = venue(&d.join("moved.venue.ron"));
     assert_eq!(

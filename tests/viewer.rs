@@ -207,15 +207,13 @@ fn the_cursor_readout_shows_the_point_under_it_and_p_copies_it() {
     );
 }
 
-#[test]
-#[ignore = "needs a display: CI runs it under xvfb-run"]
-fn the_cursor_readout_gives_latitude_and_longitude_when_the_venue_has_an_origin() {
-    // the shipped sample site, imported: its venue has an origin; the cursor at (0, 0) m is there
-    let dir = std::env::temp_dir().join(format!("cordon-lonlat-site-{}", std::process::id()));
+/// The shipped sample site imported into a fresh folder of its own: the folder and the plan.
+fn imported_sample(tag: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("cordon-{tag}-site-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let plan = dir.join("site.ron");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+    let o = Command::new(env!("CARGO_BIN_EXE_cordon"))
         .args([
             "import",
             "geojson",
@@ -227,6 +225,14 @@ fn the_cursor_readout_gives_latitude_and_longitude_when_the_venue_has_an_origin(
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    (dir, plan)
+}
+
+#[test]
+#[ignore = "needs a display: CI runs it under xvfb-run"]
+fn the_cursor_readout_gives_latitude_and_longitude_when_the_venue_has_an_origin() {
+    // the shipped sample site, imported: its venue has an origin; the cursor at (0, 0) m is there
+    let (dir, plan) = imported_sample("lonlat");
     let text = dir.join("panel.txt");
     let pixels = shot(
         "lonlat",
@@ -255,22 +261,7 @@ fn the_cursor_readout_gives_latitude_and_longitude_when_the_venue_has_an_origin(
 fn an_underlay_is_drawn_under_the_venue() {
     // a magenta site plan over the left half of the sample site; the screenshot has magenta
     // there (faded by its opacity over the light background), and none without it
-    let dir = std::env::temp_dir().join(format!("cordon-underlay-site-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let plan = dir.join("site.ron");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .args([
-            "import",
-            "geojson",
-            "scenarios/sample_site.geojson",
-            "--out",
-            plan.to_str().unwrap(),
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (dir, plan) = imported_sample("underlay");
     let f = std::fs::File::create(dir.join("plan.png")).unwrap();
     let mut e = png::Encoder::new(std::io::BufWriter::new(f), 16, 16);
     e.set_color(png::ColorType::Rgb);

@@ -1398,7 +1398,7 @@ fn panel(
     }
     // with --panel-text: the text of the screenshot's frame (asked for after this frame), once
     if c.screenshot.is_some()
-        && c.frames_waited >= 4
+        && c.frames_waited + 1 >= SCREENSHOT_FRAMES
         && let Some(path) = c.panel_text.take()
         && let Err(e) = std::fs::write(&path, &s)
     {
@@ -1409,14 +1409,19 @@ fn panel(
     }
 }
 
+/// The frame a screenshot is taken in.
+const SCREENSHOT_FRAMES: u32 = 20;
+
 fn screenshot_mode(mut commands: Commands, mut c: ResMut<Controls>) {
     let Some(path) = c.screenshot.clone() else { return };
     if c.requested {
         return;
     }
-    // give the renderer a few frames to upload the mesh and lay out the text
+    // give the renderer frames to upload the mesh and images, lay out the text and compile its
+    // pipelines (compiled in the background: a busy machine takes more frames before a sprite's
+    // pipeline is ready and the sprite drawn)
     c.frames_waited += 1;
-    if c.frames_waited < 5 {
+    if c.frames_waited < SCREENSHOT_FRAMES {
         return;
     }
     c.requested = true;

@@ -1021,17 +1021,30 @@ fn saved_since(file: &std::path::Path, last: &mut Option<SystemTime>) -> bool {
     true
 }
 
-/// The latest modification time of `file` and of the venue file it names, if any.
+/// The latest modification time of `file`, of the venue file it names and of its underlay image.
 fn stamp(file: &std::path::Path) -> Option<SystemTime> {
     let modified = |f: &std::path::Path| std::fs::metadata(f).ok().and_then(|m| m.modified().ok());
-    let m = modified(file)?;
-    let venue = crate::scenario::read_text(file)
-        .ok()
-        .filter(|t| t.contains("file"))
-        .and_then(|t| crate::scenario::parse_str(&t, "").ok())
+    let mut latest = modified(file)?;
+    let Some(text) = crate::scenario::read_text(file).ok().filter(|t| t.contains("file")) else {
+        return Some(latest);
+    };
+    let folder = file.parent().unwrap_or(std::path::Path::new(""));
+    // the venue file by name (a broken one is watched too, so that saving it fixed reloads)
+    let mut watched: Vec<PathBuf> = (crate::scenario::parse_str(&text, "").ok())
         .and_then(|sc| sc.venue.file)
-        .and_then(|f| modified(&file.parent().unwrap_or(std::path::Path::new("")).join(f)));
-    Some(venue.map_or(m, |v| v.max(m)))
+        .map(|f| folder.join(f))
+        .into_iter()
+        .collect();
+    // and the underlay image, in either file
+    if let Ok(sc) = crate::scenario::parse_file(&text, file) {
+        watched.extend(sc.venue.underlay.and_then(|u| u.path));
+    }
+    for f in &watched {
+        if let Some(m) = modified(f) {
+            latest = latest.max(m);
+        }
+    }
+    Some(latest)
 }
 
 /// Validates `file` again.
@@ -1531,6 +1544,55 @@ mod tests {
             Reload::Restart(v) => assert_eq!(v.scenario.sim.seed, 43),
             _ => panic!("a valid save must restart the run"),
         }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn saving_the_venue_file_or_the_underlay_reloads_too() {
+        let dir = std::env::temp_dir().join(format!("cordon-reload-venue-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (plan, venue, png) = (dir.join("plan.ron"), dir.join("site.venue.ron"), dir.join("plan.png"));
+        let site = "(bounds: (min: (0, 0), max: (40, 30)), sources: [(name: \"s\", area: Circle((5, 5), 2))], \
+                    targets: [(name: \"t\", area: Circle((35, 25), 2))])";
+        let text = "Scenario(name: \"p\", sim: (dt: 0.1, start: \"09:00\", end: \"09:01\"), \
+                    venue: (file: \"site.venue.ron\", underlay: (file: \"plan.png\", min: (0, 0), max: (40, 30))))";
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(2_000_000);
+        let mut w = png::Encoder::new(std::fs::File::create(&png).unwrap(), 2, 2)
+            .write_header()
+            .unwrap();
+        w.write_image_data(&[0; 4]).unwrap();
+        drop(w);
+        std::fs::File::options()
+            .write(true)
+            .open(&png)
+            .unwrap()
+            .set_modified(t0)
+            .unwrap();
+        save(&venue, site, t0);
+        save(&plan, text, t0);
+        let mut last = stamp(&plan);
+        assert!(matches!(check_reload(&plan, &mut last), Reload::Unchanged));
+        // the venue file saved broken, then fixed
+        save(
+            &venue,
+            &site.replace("max: (40, 30)", "max: (40, 30),,"),
+            t0 + Duration::from_secs(1),
+        );
+        match check_reload(&plan, &mut last) {
+            Reload::Invalid(e) => assert!(e.contains("site.venue.ron:1:"), "{e}"),
+            _ => panic!("a broken venue file must be reported"),
+        }
+        save(&venue, site, t0 + Duration::from_secs(2));
+        assert!(matches!(check_reload(&plan, &mut last), Reload::Restart(_)));
+        // the underlay image replaced
+        std::fs::File::options()
+            .write(true)
+            .open(&png)
+            .unwrap()
+            .set_modified(t0 + Duration::from_secs(3))
+            .unwrap();
+        assert!(matches!(check_reload(&plan, &mut last), Reload::Restart(_)));
+        assert!(matches!(check_reload(&plan, &mut last), Reload::Unchanged));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

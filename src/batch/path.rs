@@ -1,7 +1,7 @@
 //! Scenario paths for `--set` and `--sweep`: `checkpoints[name="S2"].lanes`, `responders[0].count`,
-//! `crowd[2].arrivals`, `sim.dt`. A path walks the scenario as plain data (its serde form): field
-//! names, list indices, and `[field="value"]` to pick the list element whose field equals the
-//! value. Values are JSON or RON literals (`12`, `0.5`, `true`, `"S2"`, `[1, 2]`); anything else is
+//! `crowd[2].arrivals`, `sim.dt`, `checkpoints[*].service.LogNormal.mean`. A path walks the
+//! scenario as plain data (its serde form): field names, list indices, `[field="value"]` to pick
+//! the list element whose field equals the value, and `[*]` for every element of a list. Values are JSON or RON literals (`12`, `0.5`, `true`, `"S2"`, `[1, 2]`); anything else is
 //! taken as a string.
 
 use crate::error::{CordonError, Result};
@@ -16,6 +16,8 @@ pub enum Step {
     Index(usize),
     /// The element of a list whose `field` equals `value`.
     Where(String, String),
+    /// Every element of a list (`[*]`): the rest of the path is set in each.
+    All,
 }
 
 /// Parses `a.b[3].c[name="x"].d`.
@@ -60,6 +62,9 @@ fn bracket(r: &str) -> std::result::Result<(Step, &str), String> {
     let eq = r.find(['=', ']']).ok_or("`[` without `]`")?;
     if r.as_bytes()[eq] == b']' {
         let inner = r[..eq].trim();
+        if inner == "*" {
+            return Ok((Step::All, &r[eq + 1..]));
+        }
         let i = inner
             .parse::<usize>()
             .map_err(|_| format!("`[{inner}]` is neither an index nor a field=\"value\" filter"))?;
@@ -160,11 +165,16 @@ pub fn parse_value(text: &str) -> Value {
     Value::String(t.to_string())
 }
 
-/// Replaces the value at `path` in `doc` (which must exist: a path never adds fields).
+/// Replaces the value at `path` in `doc` (which must exist: a path never adds fields); after a
+/// `[*]`, in every element of that list (which must not be empty).
 pub fn set(doc: &mut Value, path: &str, steps: &[Step], value: Value) -> Result<()> {
+    set_from(doc, path, steps, value, String::new())
+}
+
+/// [`set`] from `doc`, reached by the steps written as `walked`.
+fn set_from(doc: &mut Value, path: &str, steps: &[Step], value: Value, mut walked: String) -> Result<()> {
     let mut cur = doc;
-    let mut walked = String::new();
-    for st in steps {
+    for (i, st) in steps.iter().enumerate() {
         let here = if walked.is_empty() {
             "the scenario".to_string()
         } else {
@@ -205,6 +215,20 @@ pub fn set(doc: &mut Value, path: &str, steps: &[Step], value: Value) -> Result<
                     }
                     _ => return Err(CordonError::Batch(format!("path `{path}`: {here} is not a list"))),
                 }
+            }
+            Step::All => {
+                return match cur {
+                    Value::Array(a) if a.is_empty() => Err(CordonError::Batch(format!(
+                        "path `{path}`: {here} is empty: [*] sets nothing"
+                    ))),
+                    Value::Array(a) => {
+                        for (k, e) in a.iter_mut().enumerate() {
+                            set_from(e, path, &steps[i + 1..], value.clone(), format!("{walked}[{k}]"))?;
+                        }
+                        Ok(())
+                    }
+                    _ => Err(CordonError::Batch(format!("path `{path}`: {here} is not a list"))),
+                };
             }
             Step::Where(k, v) => {
                 walked += &filter(k, v);
@@ -287,6 +311,28 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("2 elements"), "{e}");
+    }
+
+    #[test]
+    fn every_element_of_a_list_with_a_star() {
+        let mut d = json!({"checkpoints": [
+            {"name": "A", "service": {"LogNormal": {"mean": 8.0, "sd": 3.0}}},
+            {"name": "B", "service": {"LogNormal": {"mean": 8.0, "sd": 3.0}}}
+        ], "rings": []});
+        let p = "checkpoints[*].service.LogNormal.mean";
+        assert_eq!(parse(p).unwrap()[1], Step::All);
+        set(&mut d, p, &parse(p).unwrap(), json!(24)).unwrap();
+        assert_eq!(d["checkpoints"][0]["service"]["LogNormal"]["mean"], json!(24));
+        assert_eq!(d["checkpoints"][1]["service"]["LogNormal"]["mean"], json!(24));
+        assert_eq!(d["checkpoints"][1]["service"]["LogNormal"]["sd"], json!(3.0));
+        // a field missing in one element is named with its place
+        d["checkpoints"][1]["service"] = json!({"Fixed": 8.0});
+        let e = set(&mut d, p, &parse(p).unwrap(), json!(24)).unwrap_err().to_string();
+        assert!(e.contains("`checkpoints[1].service` has no field `LogNormal`"), "{e}");
+        let e = set(&mut d, "rings[*].name", &parse("rings[*].name").unwrap(), json!("x"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("empty"), "{e}");
     }
 
     #[test]

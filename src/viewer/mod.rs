@@ -1029,16 +1029,18 @@ fn stamp(file: &std::path::Path) -> Option<SystemTime> {
         return Some(latest);
     };
     let folder = file.parent().unwrap_or(std::path::Path::new(""));
-    // the venue file by name (a broken one is watched too, so that saving it fixed reloads)
-    let mut watched: Vec<PathBuf> = (crate::scenario::parse_str(&text, "").ok())
-        .and_then(|sc| sc.venue.file)
-        .map(|f| folder.join(f))
-        .into_iter()
-        .collect();
-    // and the underlay image, in either file
-    if let Ok(sc) = crate::scenario::parse_file(&text, file) {
-        watched.extend(sc.venue.underlay.and_then(|u| u.path));
-    }
+    // the venue file and the underlay image, from the whole scenario when it reads; the venue
+    // file by name when it does not (a broken one is watched too, so that saving it fixed reloads)
+    let watched: Vec<PathBuf> = match crate::scenario::parse_file(&text, file) {
+        Ok(sc) => (sc.venue.source.map(|v| v.path.clone()).into_iter())
+            .chain(sc.venue.underlay.and_then(|u| u.path))
+            .collect(),
+        Err(_) => (crate::scenario::parse_str(&text, "").ok())
+            .and_then(|sc| sc.venue.file)
+            .map(|f| folder.join(f))
+            .into_iter()
+            .collect(),
+    };
     for f in &watched {
         if let Some(m) = modified(f) {
             latest = latest.max(m);

@@ -1507,6 +1507,11 @@ mod tests {
 
     fn save(path: &std::path::Path, text: &str, at: SystemTime) {
         std::fs::write(path, text).unwrap();
+        touch(path, at);
+    }
+
+    /// Sets `path`'s modification time to `at`.
+    fn touch(path: &std::path::Path, at: SystemTime) {
         std::fs::File::options()
             .write(true)
             .open(path)
@@ -1564,12 +1569,7 @@ mod tests {
             .unwrap();
         w.write_image_data(&[0; 4]).unwrap();
         drop(w);
-        std::fs::File::options()
-            .write(true)
-            .open(&png)
-            .unwrap()
-            .set_modified(t0)
-            .unwrap();
+        touch(&png, t0);
         save(&venue, site, t0);
         save(&plan, text, t0);
         let mut last = stamp(&plan);
@@ -1587,12 +1587,7 @@ mod tests {
         save(&venue, site, t0 + Duration::from_secs(2));
         assert!(matches!(check_reload(&plan, &mut last), Reload::Restart(_)));
         // the underlay image replaced
-        std::fs::File::options()
-            .write(true)
-            .open(&png)
-            .unwrap()
-            .set_modified(t0 + Duration::from_secs(3))
-            .unwrap();
+        touch(&png, t0 + Duration::from_secs(3));
         assert!(matches!(check_reload(&plan, &mut last), Reload::Restart(_)));
         assert!(matches!(check_reload(&plan, &mut last), Reload::Unchanged));
         let _ = std::fs::remove_dir_all(&dir);

@@ -311,3 +311,92 @@ fn too_many_batches_are_refused_before_any_is_drawn() {
         "{e}"
     );
 }
+
+#[test]
+fn stays_split_a_class_by_arrival_time_and_threats_name_a_class() {
+    // the morning's arrivals (before 10:30) stay 20 minutes, the rest until 10:55 plus up to
+    // 5 minutes; the profile is cut at 10:30, inside its second window, in proportion
+    let demand = r#"demand: (
+        attendance: 7200,
+        profile: Windows([(from: "09:00", to: "10:00", share: 1), (from: "10:00", to: "11:00", share: 3)]),
+        modes: [(name: "metro", share: 1, sources: [(source: "metro-a"), (source: "metro-b")])],
+        classes: [
+            (name: "public", share: 3, stays: [
+                (name: "am", before: "10:30", dwell: Fixed(1200)),
+                (name: "pm", leave_at: "10:55", dwell: Uniform(min: 0, max: 300)),
+            ]),
+            (name: "staff", share: 1, profile: Windows([(from: "09:00", to: "09:30", share: 1)]), dwell: Fixed(3000)),
+        ],
+        destinations: [(target: "hall")],
+    ),
+    threats: [(item: "knife", carriers: [(class: "public", fraction: 0.01), (group: "metro-b.public.pm", fraction: 0.02)])],"#;
+    let v = common::from_text(&SITE.replace("DEMAND", demand));
+    let g = &v.scenario.crowd;
+    let names: Vec<&str> = g.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "metro-a.public.am",
+            "metro-b.public.am",
+            "metro-a.public.pm",
+            "metro-b.public.pm",
+            "metro-a.staff",
+            "metro-b.staff"
+        ]
+    );
+    let persons = |i: usize| -> Vec<(f64, f64, f64)> {
+        let cordon::scenario::model::Arrivals::Rates(steps) = &g[i].arrivals else {
+            panic!("rates")
+        };
+        steps
+            .iter()
+            .map(|s| (s.from.0, s.to.0, s.rate * (s.to.0 - s.from.0)))
+            .collect()
+    };
+    // metro-a's public: 7200 × 3/4 × 1/2 = 2700; a quarter (675) in 09-10, 2025 in 10-11, half
+    // of which (1012.5) before 10:30
+    let am = persons(0);
+    assert_eq!(am.len(), 2);
+    assert!(
+        (am[0].2 - 675.0).abs() < 1e-6 && (am[1].2 - 1012.5).abs() < 1e-6,
+        "{am:?}"
+    );
+    assert_eq!((am[1].0, am[1].1), (36000.0, 37800.0));
+    let pm = persons(2);
+    assert_eq!(pm.len(), 1);
+    assert!(
+        (pm[0].2 - 1012.5).abs() < 1e-6 && pm[0].0 == 37800.0 && pm[0].1 == 39600.0,
+        "{pm:?}"
+    );
+    assert_eq!(g[0].dwell, Some(cordon::scenario::model::Distribution::Fixed(1200.0)));
+    assert_eq!(g[0].leave_at, None);
+    assert_eq!(g[2].leave_at.map(|t| t.0), Some(10.0 * 3600.0 + 55.0 * 60.0));
+    assert_eq!(g[4].dwell, Some(cordon::scenario::model::Distribution::Fixed(3000.0)));
+    assert!(g.iter().take(4).all(|g| g.class.as_deref() == Some("public")));
+    // the threat: every public group carries at 1%, metro-b's afternoon at 2%, staff not at all
+    let c = &v.venue.security.carriers[0];
+    assert_eq!(c, &[0.01, 0.01, 0.01, 0.02, 0.0, 0.0]);
+    // bad stays are named
+    let bad = |from: &str, to: &str| common::error_of(&SITE.replace("DEMAND", &demand.replace(from, to)));
+    let e = bad("(name: \"am\", before: \"10:30\",", "(name: \"am\",");
+    assert!(e.contains("stay \"am\" needs `before`"), "{e}");
+    let e = bad("(name: \"pm\", leave_at", "(name: \"pm\", before: \"10:00\", leave_at");
+    assert!(
+        e.contains("the last stay \"pm\" takes everyone after the one before it"),
+        "{e}"
+    );
+    let e = bad("(name: \"pm\"", "(name: \"am\"");
+    assert!(e.contains("stay \"am\" is given twice"), "{e}");
+    let e = bad("share: 3, stays", "share: 3, dwell: Fixed(5), stays");
+    assert!(e.contains("give `stays` or `dwell`/`leave_at`, not both"), "{e}");
+    let e = bad("(class: \"public\"", "(class: \"vip\"");
+    assert!(
+        e.contains("threat \"knife\": no crowd group has class \"vip\"; known classes: \"public\", \"staff\""),
+        "{e}"
+    );
+    let e = bad(
+        "(class: \"public\", fraction",
+        "(class: \"public\", group: \"metro-a.staff\", fraction",
+    );
+    assert!(e.contains("names a `group` or a `class`, not both"), "{e}");
+}

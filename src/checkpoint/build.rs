@@ -491,24 +491,67 @@ pub fn threats(ck: &mut Checker, sc: &Scenario) -> (Vec<String>, Vec<Vec<f64>>) 
             ck.named(&th.item, format!("item class \"{}\" is defined twice", th.item));
         }
         for c in &th.carriers {
-            match sc.crowd.iter().position(|g| g.name == c.group) {
-                Some(gi) => carriers[ti][gi] = c.fraction,
-                None => ck.named(
-                    &c.group,
-                    format!(
-                        "threat \"{}\": crowd group \"{}\" is not defined; known groups: {}",
-                        th.item,
-                        c.group,
-                        quote_list(sc.crowd.iter().map(|g| g.name.as_str()))
+            // the groups it names: one by name, every group of a class, or everybody; a later
+            // line overrides an earlier one for the groups they share
+            let who = match (&c.group, &c.class) {
+                (Some(_), Some(_)) => {
+                    ck.named(
+                        &th.item,
+                        format!(
+                            "threat \"{}\": a carrier line names a `group` or a `class`, not both",
+                            th.item
+                        ),
+                    );
+                    continue;
+                }
+                (Some(g), None) => format!("\"{g}\""),
+                (None, Some(k)) => format!("class \"{k}\""),
+                (None, None) => "every group".into(),
+            };
+            let mut any = false;
+            for (gi, g) in sc.crowd.iter().enumerate() {
+                let hit = match (&c.group, &c.class) {
+                    (Some(name), _) => &g.name == name,
+                    (None, Some(k)) => g.class.as_ref() == Some(k),
+                    (None, None) => true,
+                };
+                if hit {
+                    carriers[ti][gi] = c.fraction;
+                    any = true;
+                }
+            }
+            if !any {
+                match (&c.group, &c.class) {
+                    (Some(name), _) => ck.named(
+                        name,
+                        format!(
+                            "threat \"{}\": crowd group \"{name}\" is not defined; known groups: {}",
+                            th.item,
+                            quote_list(sc.crowd.iter().map(|g| g.name.as_str()))
+                        ),
                     ),
-                ),
+                    (None, Some(k)) => {
+                        let mut classes: Vec<&str> = sc.crowd.iter().filter_map(|g| g.class.as_deref()).collect();
+                        classes.sort_unstable();
+                        classes.dedup();
+                        ck.named(
+                            k,
+                            format!(
+                                "threat \"{}\": no crowd group has class \"{k}\"; known classes: {}",
+                                th.item,
+                                quote_list(classes.into_iter())
+                            ),
+                        );
+                    }
+                    (None, None) => {}
+                }
             }
             if !(c.fraction.is_finite() && (0.0..=1.0).contains(&c.fraction)) {
                 ck.named(
                     &th.item,
                     format!(
-                        "threat \"{}\": carrier fraction {} for \"{}\" must be in [0, 1]",
-                        th.item, c.fraction, c.group
+                        "threat \"{}\": carrier fraction {} for {who} must be in [0, 1]",
+                        th.item, c.fraction
                     ),
                 );
             }

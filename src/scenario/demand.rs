@@ -6,7 +6,7 @@
 //! own exit). Plain data to plain data: the groups are checked and built as hand-written ones.
 
 use super::check::{Checker, check_distribution, quote_list};
-use super::model::{Arrivals, Choice, CrowdGroup, Demand, Profile, RateStep, Scenario};
+use super::model::{Arrivals, Choice, ClockTime, CrowdGroup, Demand, Distribution, Profile, RateStep, Scenario, Stay};
 
 /// Length of a [`Profile::Peak`]'s steps, s.
 pub const PEAK_STEP: f64 = 900.0;
@@ -111,6 +111,143 @@ pub fn windows(ck: &mut Checker, label: &str, p: &Profile) -> Vec<(f64, f64, f64
     out
 }
 
+/// Most stays by arrival time in one list.
+pub const MAX_STAYS: usize = 24;
+
+/// One span of arrival times and how long those arriving in it stay.
+struct Span<'a> {
+    name: Option<&'a str>,
+    from: f64,
+    to: f64,
+    dwell: Option<Distribution>,
+    leave_at: Option<ClockTime>,
+}
+
+/// Checks a list of stays (`owner` says whose, for messages); `plain` is whether the same
+/// level also gives `dwell` or `leave_at`, which a list of stays replaces.
+fn check_stays(ck: &mut Checker, owner: &str, stays: &[Stay], plain: bool) {
+    if stays.is_empty() {
+        return;
+    }
+    if plain {
+        ck.err(
+            Some("stays".into()),
+            format!("{owner}: give `stays` or `dwell`/`leave_at`, not both (each stay has its own)"),
+        );
+    }
+    if stays.len() > MAX_STAYS {
+        ck.err(
+            Some("stays".into()),
+            format!("{owner}: at most {MAX_STAYS} stays, got {}", stays.len()),
+        );
+        return;
+    }
+    let mut last = f64::NEG_INFINITY;
+    for (i, st) in stays.iter().enumerate() {
+        let ok_name = !st.name.is_empty()
+            && st.name.len() <= 40
+            && st
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok_name {
+            ck.named(
+                &st.name,
+                format!(
+                    "{owner}: a stay's name must be 1–40 letters, digits, '-' or '_', got \"{}\"",
+                    st.name
+                ),
+            );
+        }
+        if stays[..i].iter().any(|x| x.name == st.name) {
+            ck.named(&st.name, format!("{owner}: stay \"{}\" is given twice", st.name));
+        }
+        let lastone = i + 1 == stays.len();
+        match st.before {
+            None if !lastone => ck.named(
+                &st.name,
+                format!(
+                    "{owner}: stay \"{}\" needs `before` (only the last stay takes everyone after the one before it)",
+                    st.name
+                ),
+            ),
+            Some(b) if lastone => ck.named(
+                &st.name,
+                format!(
+                    "{owner}: the last stay \"{}\" takes everyone after the one before it: drop its `before` ({})",
+                    st.name,
+                    b.hms()
+                ),
+            ),
+            Some(b) if !(b.0.is_finite() && b.0 > last) => ck.named(
+                &st.name,
+                format!(
+                    "{owner}: stay \"{}\": `before` must come after the previous stay's, got {}",
+                    st.name,
+                    b.hms()
+                ),
+            ),
+            Some(b) => last = b.0,
+            None => {}
+        }
+        if let Some(dw) = &st.dwell {
+            check_distribution(
+                ck,
+                &st.name,
+                &format!("{owner}: stay \"{}\": dwell", st.name),
+                dw,
+                false,
+            );
+        }
+    }
+}
+
+/// The spans of arrival time of a class and how long each stays: its own `stays`, else its
+/// `dwell`/`leave_at` (each falling back to the demand's), else the demand's `stays`.
+fn spans<'a>(d: &'a Demand, c: &'a super::model::VisitorClass) -> Vec<Span<'a>> {
+    let list = if !c.stays.is_empty() {
+        &c.stays[..]
+    } else if c.dwell.is_none() && c.leave_at.is_none() {
+        &d.stays[..]
+    } else {
+        &[]
+    };
+    if list.is_empty() {
+        return vec![Span {
+            name: None,
+            from: f64::NEG_INFINITY,
+            to: f64::INFINITY,
+            dwell: c.dwell.clone().or_else(|| d.dwell.clone()),
+            leave_at: c.leave_at.or(d.leave_at),
+        }];
+    }
+    let mut from = f64::NEG_INFINITY;
+    list.iter()
+        .map(|st| {
+            let to = st.before.map_or(f64::INFINITY, |b| b.0);
+            let span = Span {
+                name: Some(&st.name),
+                from,
+                to,
+                dwell: st.dwell.clone(),
+                leave_at: st.leave_at,
+            };
+            from = to;
+            span
+        })
+        .collect()
+}
+
+/// The part of the windows `ws` within `[from, to)`, each share cut in proportion.
+fn clip(ws: &[(f64, f64, f64)], from: f64, to: f64) -> Vec<(f64, f64, f64)> {
+    ws.iter()
+        .filter_map(|&(a, b, share)| {
+            let (x, y) = (a.max(from), b.min(to));
+            (y > x).then(|| (x, y, share * (y - x) / (b - a)))
+        })
+        .collect()
+}
+
 /// Relative shares normalised to sum 1 (after each is checked positive and finite).
 fn normalised(xs: impl Iterator<Item = f64>) -> Vec<f64> {
     let v: Vec<f64> = xs.collect();
@@ -122,16 +259,19 @@ fn normalised(xs: impl Iterator<Item = f64>) -> Vec<f64> {
 pub fn expand(ck: &mut Checker, sc: &Scenario) -> Vec<CrowdGroup> {
     let Some(d) = &sc.demand else { return Vec::new() };
     let label = "demand";
-    let n_groups = d
-        .classes
-        .len()
-        .max(1)
-        .saturating_mul(d.modes.iter().map(|m| m.sources.len()).sum());
+    let n_stays = (d.classes.iter().map(|c| c.stays.len()))
+        .chain([d.stays.len()])
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let n_groups = (d.classes.len().max(1))
+        .saturating_mul(d.modes.iter().map(|m| m.sources.len()).sum())
+        .saturating_mul(n_stays);
     if n_groups > MAX_DEMAND_GROUPS {
         ck.err(
             Some("demand".into()),
             format!(
-                "{label}: classes × the sources of all modes make {n_groups} crowd groups; the limit is {MAX_DEMAND_GROUPS}"
+                "{label}: classes × the sources of all modes × stays make {n_groups} crowd groups; the limit is {MAX_DEMAND_GROUPS}"
             ),
         );
         return Vec::new();
@@ -238,7 +378,14 @@ pub fn expand(ck: &mut Checker, sc: &Scenario) -> Vec<CrowdGroup> {
                 false,
             );
         }
+        check_stays(
+            ck,
+            &format!("{label}: class \"{}\"", c.name),
+            &c.stays,
+            c.dwell.is_some() || c.leave_at.is_some(),
+        );
     }
+    check_stays(ck, label, &d.stays, d.dwell.is_some() || d.leave_at.is_some());
     if d.destinations.is_empty() && (d.classes.is_empty() || d.classes.iter().any(|c| c.destinations.is_empty())) {
         ck.err(
             Some("destinations".into()),
@@ -257,6 +404,7 @@ pub fn expand(ck: &mut Checker, sc: &Scenario) -> Vec<CrowdGroup> {
         destinations: Vec::new(),
         dwell: None,
         leave_at: None,
+        stays: Vec::new(),
         exits: Vec::new(),
         screening_factor: 1.0,
     }];
@@ -274,51 +422,58 @@ pub fn expand(ck: &mut Checker, sc: &Scenario) -> Vec<CrowdGroup> {
             Some(p) => windows(ck, &format!("{label}: class \"{}\"", c.name), p),
             None => base_windows.clone(),
         };
-        for (m, ms) in d.modes.iter().zip(&mode_share) {
-            let src_share = normalised(m.sources.iter().map(|s| s.weight));
-            for (s, ss) in m.sources.iter().zip(&src_share) {
-                let persons = total * cs * ms * ss;
-                let steps: Vec<RateStep> = ws
-                    .iter()
-                    .filter(|w| w.2 > 0.0 && persons > 0.0)
-                    .map(|&(from, to, share)| RateStep {
-                        from: super::model::ClockTime(from),
-                        to: super::model::ClockTime(to),
-                        rate: persons * share / (to - from),
-                    })
-                    .collect();
-                if steps.is_empty() {
-                    continue;
+        for span in spans(d, c) {
+            let ws = clip(&ws, span.from, span.to);
+            for (m, ms) in d.modes.iter().zip(&mode_share) {
+                let src_share = normalised(m.sources.iter().map(|s| s.weight));
+                for (s, ss) in m.sources.iter().zip(&src_share) {
+                    let persons = total * cs * ms * ss;
+                    let steps: Vec<RateStep> = ws
+                        .iter()
+                        .filter(|w| w.2 > 0.0 && persons > 0.0)
+                        .map(|&(from, to, share)| RateStep {
+                            from: ClockTime(from),
+                            to: ClockTime(to),
+                            rate: persons * share / (to - from),
+                        })
+                        .collect();
+                    if steps.is_empty() {
+                        continue;
+                    }
+                    let exits = match &s.exit {
+                        Some(x) => vec![Choice {
+                            target: x.clone(),
+                            weight: 1.0,
+                        }],
+                        None if !c.exits.is_empty() => c.exits.clone(),
+                        None => d.exits.clone(),
+                    };
+                    let mut name = group_name(d, &c.name, &m.name, &s.source);
+                    if let Some(st) = span.name {
+                        name = format!("{name}.{st}");
+                    }
+                    out.push(CrowdGroup {
+                        name,
+                        source: s.source.clone(),
+                        arrivals: match m.every {
+                            Some(every) => Arrivals::Batches { every, rates: steps },
+                            None => Arrivals::Rates(steps),
+                        },
+                        destinations: if c.destinations.is_empty() {
+                            d.destinations.clone()
+                        } else {
+                            c.destinations.clone()
+                        },
+                        dwell: span.dwell.clone(),
+                        leave_at: span.leave_at,
+                        stand: false,
+                        exits,
+                        speed: d.speed.clone(),
+                        radius: d.radius,
+                        class: (!d.classes.is_empty()).then(|| c.name.clone()),
+                        screening_factor: c.screening_factor,
+                    });
                 }
-                let exits = match &s.exit {
-                    Some(x) => vec![Choice {
-                        target: x.clone(),
-                        weight: 1.0,
-                    }],
-                    None if !c.exits.is_empty() => c.exits.clone(),
-                    None => d.exits.clone(),
-                };
-                out.push(CrowdGroup {
-                    name: group_name(d, &c.name, &m.name, &s.source),
-                    source: s.source.clone(),
-                    arrivals: match m.every {
-                        Some(every) => Arrivals::Batches { every, rates: steps },
-                        None => Arrivals::Rates(steps),
-                    },
-                    destinations: if c.destinations.is_empty() {
-                        d.destinations.clone()
-                    } else {
-                        c.destinations.clone()
-                    },
-                    dwell: c.dwell.clone().or_else(|| d.dwell.clone()),
-                    leave_at: c.leave_at.or(d.leave_at),
-                    stand: false,
-                    exits,
-                    speed: d.speed.clone(),
-                    radius: d.radius,
-                    class: (!d.classes.is_empty()).then(|| c.name.clone()),
-                    screening_factor: c.screening_factor,
-                });
             }
         }
     }

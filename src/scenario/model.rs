@@ -825,8 +825,12 @@ pub struct Threat {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CarrierShare {
-    /// Crowd group name.
-    pub group: String,
+    /// Crowd group name (or give `class`; neither: every crowd group).
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Every crowd group of this visitor class (the groups a demand generates for it).
+    #[serde(default)]
+    pub class: Option<String>,
     /// Fraction in [0, 1].
     pub fraction: f64,
 }
@@ -1187,6 +1191,10 @@ pub struct Demand {
     /// Stay until this clock time (plus `dwell` as each person's spread).
     #[serde(default)]
     pub leave_at: Option<ClockTime>,
+    /// Stays by arrival time, instead of `dwell` and `leave_at`: e.g. a morning wave that stays
+    /// three hours and an afternoon wave that stays to the close (each class may have its own).
+    #[serde(default)]
+    pub stays: Vec<Stay>,
     /// Where they leave after the stay (a mode's source may give its own).
     #[serde(default)]
     pub exits: Vec<Choice>,
@@ -1285,12 +1293,34 @@ pub struct VisitorClass {
     /// Stay until this clock time (default: the demand's).
     #[serde(default)]
     pub leave_at: Option<ClockTime>,
+    /// Stays by arrival time, instead of `dwell` and `leave_at` (default: the demand's).
+    #[serde(default)]
+    pub stays: Vec<Stay>,
     /// Where they leave (default: the demand's exits).
     #[serde(default)]
     pub exits: Vec<Choice>,
     /// Their screening time as a multiple of each checkpoint's own (default 1).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub screening_factor: f64,
+}
+
+/// How long those arriving in a span of the day stay: the arrivals before `before` (and after
+/// the previous stay's `before`) become their own crowd groups, named with the stay's name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stay {
+    /// Name (unique in its list; the last part of the generated groups' names).
+    pub name: String,
+    /// Those arriving before this clock time (None on the last stay: everyone after the one
+    /// before).
+    #[serde(default)]
+    pub before: Option<ClockTime>,
+    /// How long they stay at the destination (None: no stay).
+    #[serde(default)]
+    pub dwell: Option<Distribution>,
+    /// Stay until this clock time (plus `dwell` as each person's spread).
+    #[serde(default)]
+    pub leave_at: Option<ClockTime>,
 }
 
 /// A weighted choice of a target.

@@ -81,7 +81,8 @@ pub struct GateWindow {
     pub demand: f64,
     /// What its lanes screen in the window (0 while it is closed).
     pub capacity: f64,
-    /// Utilisation, demand / capacity (infinite while closed).
+    /// Utilisation, demand / capacity, each arrival weighted by its class's screening factor
+    /// (infinite while closed).
     pub rho: f64,
     /// Mean wait in the queue by Erlang C, s (None at ρ ≥ 1 or closed).
     pub wait_s: Option<f64>,
@@ -154,6 +155,9 @@ struct Loads {
     first: f64,
     start: f64,
     demand: Vec<Vec<f64>>,
+    /// Demand in persons of the checkpoint's own screening time (each weighted by its group's
+    /// `screening_factor`): what the lanes' capacity is measured against.
+    work: Vec<Vec<f64>>,
     capacity: Vec<Vec<f64>>,
     /// Backlog at the start of each window, known for the windows already closed.
     backlog: Vec<Vec<f64>>,
@@ -171,7 +175,16 @@ impl Loads {
 /// expects there (the backlog and this window's excess over capacity, × mean service / lanes,
 /// and the time until it opens), as arrivals choose in a run.
 #[allow(clippy::too_many_arguments)]
-fn send(v: &Validated, loads: &mut Loads, p: Vec2, speed: f64, goal: usize, class: Option<u16>, t0: f64, mass: f64) {
+fn send(
+    v: &Validated,
+    loads: &mut Loads,
+    p: Vec2,
+    speed: f64,
+    goal: usize,
+    (class, factor): (Option<u16>, f64),
+    t0: f64,
+    mass: f64,
+) {
     let venue = &v.venue;
     let sec = &venue.security;
     let to = venue.target_region[goal] as usize;
@@ -204,7 +217,7 @@ fn send(v: &Validated, loads: &mut Loads, p: Vec2, speed: f64, goal: usize, clas
                     cost += 1e9;
                 } else if let Some(i) = loads.window_of(at) {
                     let k = k as usize;
-                    let excess = (loads.demand[k][i] + mass - loads.capacity[k][i]).max(0.0);
+                    let excess = (loads.work[k][i] + mass * factor - loads.capacity[k][i]).max(0.0);
                     cost += (loads.backlog[k][i] + excess) * per + (opens - at).max(0.0);
                 }
             }
@@ -219,6 +232,7 @@ fn send(v: &Validated, loads: &mut Loads, p: Vec2, speed: f64, goal: usize, clas
                 let cp = &sec.checkpoints[k as usize];
                 if let Some(i) = loads.window_of(t) {
                     loads.demand[k as usize][i] += mass;
+                    loads.work[k as usize][i] += mass * factor;
                 }
                 p = cp.inner_spot(cp.lanes / 2);
                 region = cp.inner_region as usize;
@@ -264,6 +278,7 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
         first,
         start,
         demand: vec![vec![0.0; n]; nk],
+        work: vec![vec![0.0; n]; nk],
         capacity,
         backlog: vec![vec![0.0; n]; nk],
     };
@@ -297,7 +312,7 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
                     p,
                     speed,
                     goal,
-                    v.groups[gi].class,
+                    (v.groups[gi].class, sec.group_screening.get(gi).copied().unwrap_or(1.0)),
                     w0 + 0.5 * WINDOW,
                     mass / PARTS as f64,
                 );
@@ -306,7 +321,7 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
         // this window is closed: its backlog carries into the next
         if i + 1 < n {
             for k in 0..nk {
-                loads.backlog[k][i + 1] = (loads.backlog[k][i] + loads.demand[k][i] - loads.capacity[k][i]).max(0.0);
+                loads.backlog[k][i + 1] = (loads.backlog[k][i] + loads.work[k][i] - loads.capacity[k][i]).max(0.0);
             }
         }
     }
@@ -317,15 +332,12 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
             let service = cp.service.mean().max(1e-9);
             let windows = (0..n)
                 .map(|i| {
-                    let (demand, capacity) = (loads.demand[k][i], loads.capacity[k][i]);
-                    let rho = if capacity > 0.0 {
-                        demand / capacity
-                    } else {
-                        f64::INFINITY
-                    };
+                    let (demand, work, capacity) = (loads.demand[k][i], loads.work[k][i], loads.capacity[k][i]);
+                    let rho = if capacity > 0.0 { work / capacity } else { f64::INFINITY };
                     let full = capacity >= cp.lanes as f64 * WINDOW / service - 1e-9;
+                    // (Erlang C at the mix's mean screening time)
                     let wait_s = (full && demand > 0.0)
-                        .then(|| mmc_wait(demand / WINDOW, 1.0 / service, cp.lanes as u32))
+                        .then(|| mmc_wait(demand / WINDOW, demand / work / service, cp.lanes as u32))
                         .flatten();
                     GateWindow {
                         from: first + i as f64 * WINDOW,
@@ -333,7 +345,7 @@ pub fn table(v: &Validated) -> Vec<GateCapacity> {
                         capacity,
                         rho,
                         wait_s,
-                        backlog: (loads.backlog[k][i] + demand - capacity).max(0.0),
+                        backlog: (loads.backlog[k][i] + work - capacity).max(0.0),
                     }
                 })
                 .collect();

@@ -96,3 +96,37 @@ fn a_gate_below_capacity_shows_the_erlang_c_wait_and_an_overloaded_one_its_growi
     assert!(text.contains("OVERLOADED:"), "{text}");
     assert_eq!(cordon::capacity::by_gate(&t), "  by gate:   west 1,440");
 }
+
+#[test]
+fn a_class_that_screens_faster_loads_the_lanes_by_its_screening_factor() {
+    // the same 0.6 /s, all screening at half the gates' 8 s: each gate's utilisation halves and
+    // its Erlang C wait is that of 4 s a person, while the persons counted stay the same
+    let full = table(&common::from_text(&two_gates(0.6)));
+    let text = two_gates(0.6).replace(
+        "destinations: [(target: \"hall\")])]",
+        "destinations: [(target: \"hall\")], screening_factor: 0.5)]",
+    );
+    let half = table(&common::from_text(&text));
+    for (a, b) in full.iter().zip(&half) {
+        for (x, y) in a.windows.iter().zip(&b.windows) {
+            assert!(
+                (x.demand - y.demand).abs() < 1e-9,
+                "{}: persons {} vs {}",
+                a.name,
+                x.demand,
+                y.demand
+            );
+            assert!(
+                (y.rho - 0.5 * x.rho).abs() < 1e-9,
+                "{}: ρ {} at half the screening time, {} at full",
+                a.name,
+                y.rho,
+                x.rho
+            );
+            if y.demand > 0.0 {
+                let want = cordon::checkpoint::queueing::mmc_wait(y.demand / WINDOW, 1.0 / 4.0, 4);
+                assert_eq!(y.wait_s, want, "{}", a.name);
+            }
+        }
+    }
+}

@@ -71,3 +71,49 @@ fn the_import_expo_queues_stand_no_denser_than_a_jam_at_a_door() {
         "{peak} /m² at {at}; a jam at a door packs {packed} /m²"
     );
 }
+
+#[test]
+fn a_queue_for_a_full_hall_backed_up_to_the_lanes_holds_the_screened_in_them() {
+    // a hall of 30 just behind a 4-lane checkpoint, 300 arriving in 5 minutes: the hall fills,
+    // its queue stands back to the lanes, and those screened then wait in their lanes rather than
+    // step out onto the people standing there (Issue 19's Import Expo: 76 /m² at the W
+    // entrance hall's lane exits while Hall W4's queue stood there)
+    let text = r#"Scenario(
+    name: "full-hall",
+    sim: (dt: 0.1, start: "09:00", end: "09:25", seed: 2),
+    venue: (
+        bounds: (min: (0, 0), max: (60, 40)),
+        sources: [(name: "street", area: Polygon([(10, 2), (50, 2), (50, 8), (10, 8)]))],
+        targets: [(name: "hall", area: Polygon([(25, 29), (35, 29), (35, 33), (25, 33)]))],
+    ),
+    crowd: [(name: "visitors", source: "street", arrivals: Rates([(from: "09:00", to: "09:05", rate: 1)]),
+             destinations: [(target: "hall")], dwell: Fixed(3600))],
+    rings: [(name: "fence", level: Perimeter, polygon: [(5, 20), (55, 20), (55, 34), (5, 34)])],
+    checkpoints: [(name: "gate", ring: "fence", position: (30, 20), lanes: 4, service: Fixed(2), queue: (length: 10, width: 8))],
+    halls: [(name: "Hall", target: "hall", capacity: 30, reopen_below: 20)],
+)"#;
+    let v = common::from_text(text);
+    let mut sim = common::sim(&v, 2);
+    let r = sim.run(|_| {});
+    let (peak, at) = densest(&sim);
+    let gate = &r.security.as_ref().expect("security").checkpoints[0];
+    let hall = &r.halls[0];
+    eprintln!(
+        "densest 2 m cell {peak} /m² at {at}; {} screened, hall waiting at most {}",
+        gate.served, hall.waiting_max
+    );
+    assert!(
+        hall.waiting_max >= 40,
+        "the hall's queue never grew: {}",
+        hall.waiting_max
+    );
+    assert!(
+        gate.served < 150,
+        "the lanes let out {} of 300: they never held anyone",
+        gate.served
+    );
+    assert!(
+        peak <= 6.75,
+        "{peak} /m² at {at}: people stepped out of the lanes onto those standing"
+    );
+}

@@ -174,3 +174,36 @@ fn shortest_queue_without_jockeying_waits_longer_than_one_shared_queue() {
     // but not absurdly: join-the-shortest-queue stays within 2x of the pooled queue here
     assert!(shortest < 2.0 * shared);
 }
+
+#[test]
+fn a_blocked_lane_keeps_its_person_and_takes_nobody_new_until_it_is_free() {
+    // one lane, 10 s a person; A joins at 0, B at 1. The spot beyond the lane is taken from
+    // 5 s to 25 s: A, done at 10 s, steps out at 25 s, and B starts then
+    let mut q = ServiceQueue::new(1, LanePolicy::SharedQueue, 0.0);
+    let (mut started, mut finished) = (Vec::new(), Vec::new());
+    let mut ten = || 10.0;
+    q.advance(0.0, &mut ten, &mut started, &mut finished);
+    q.join(0, 0.0);
+    q.advance(1.0, &mut ten, &mut started, &mut finished);
+    q.join(1, 1.0);
+    q.advance(5.0, &mut ten, &mut started, &mut finished);
+    q.set_blocked(0, true, 5.0);
+    for t in [10.0, 15.0, 20.0] {
+        q.advance(t, &mut ten, &mut started, &mut finished);
+        assert!(finished.is_empty(), "A let out at {t} s onto a taken spot");
+        assert_eq!(started.len(), 1, "B started while A is still in the lane");
+        assert!(q.serving(0));
+    }
+    q.set_blocked(0, false, 25.0);
+    q.advance(25.0, &mut ten, &mut started, &mut finished);
+    assert_eq!(finished.len(), 1);
+    assert_eq!(
+        (finished[0].id, finished[0].end),
+        (0, 25.0),
+        "A steps out when the spot frees"
+    );
+    assert_eq!(started.len(), 2);
+    assert_eq!((started[1].id, started[1].start, started[1].end), (1, 25.0, 35.0));
+    // the lane counts the blocked time as busy
+    assert_eq!(q.busy_seconds(), vec![25.0]);
+}

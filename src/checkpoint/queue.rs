@@ -62,6 +62,9 @@ pub struct ServiceQueue {
     meter_gap: f64,
     /// The last service start, s.
     last_start: f64,
+    /// Per lane: the person screened there cannot step out (the spot beyond the lane is taken);
+    /// their screening goes on until it is free.
+    blocked: Vec<bool>,
 }
 
 impl ServiceQueue {
@@ -84,7 +87,29 @@ impl ServiceQueue {
             open: lanes,
             meter_gap: 0.0,
             last_start: f64::NEG_INFINITY,
+            blocked: vec![false; lanes],
         }
+    }
+
+    /// Whether lane `k` is screening someone.
+    pub fn serving(&self, k: usize) -> bool {
+        self.lanes.get(k).is_some_and(|l| l.serving.is_some())
+    }
+
+    /// Lane `k` may (`false`) or may not (`true`) let its person out from time `t` on: a blocked
+    /// lane's person stays in it past the end of their screening, and the lane starts nobody
+    /// else, until it is unblocked; their screening then ends no earlier than `t`, the time of
+    /// the next [`Self::advance`]. For the space beyond the lanes: nobody steps out onto
+    /// someone standing there.
+    pub fn set_blocked(&mut self, k: usize, blocked: bool, t: f64) {
+        let Some(b) = self.blocked.get_mut(k) else { return };
+        if *b
+            && !blocked
+            && let Some(s) = &mut self.lanes[k].serving
+        {
+            s.end = s.end.max(t);
+        }
+        *b = blocked;
     }
 
     /// A shared queue whose front is `n` people abreast (a pen's files): a free lane takes the
@@ -285,7 +310,7 @@ impl ServiceQueue {
                 .iter()
                 .enumerate()
                 .filter_map(|(k, l)| l.serving.map(|s| (s.end, k)))
-                .filter(|(e, _)| *e <= t)
+                .filter(|&(e, k)| e <= t && !self.blocked[k])
                 .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let Some((end, k)) = next else { break };
             if let Some(s) = self.lanes[k].serving.take() {

@@ -734,6 +734,10 @@ fn meter_doors(
     st.door_metering = metered || marked;
 }
 
+/// Clear ground a screened person needs beyond their lane to step out: nobody's body within
+/// this (a body's radius), m, of the lane's exit spot.
+pub const LANE_EXIT_CLEARANCE: f32 = 0.2;
+
 #[allow(clippy::too_many_arguments)]
 fn serve(
     mut commands: Commands,
@@ -744,6 +748,7 @@ fn serve(
     queued: Query<&Queued>,
     mut counters: ResMut<CrowdCounters>,
     mut log: ResMut<CrowdLog>,
+    crowd: Res<crate::crowd::CrowdBuffer>,
 ) {
     let t = clock.t_end();
     let sec = &venue.security;
@@ -754,6 +759,15 @@ fn serve(
         let open = cp.is_open(t) && t < close;
         if !open && st.queues[k].in_service() == 0 {
             continue;
+        }
+        // whoever is done steps out of the lane only onto free ground: with someone standing on
+        // the spot beyond it (a queue for a full hall backed up to the lanes), they stay in the
+        // lane and it takes nobody new
+        for lane in 0..cp.lanes as usize {
+            if st.queues[k].serving(lane) {
+                let taken = crowd.grid.occupied(cp.inner_spot(lane), LANE_EXIT_CLEARANCE);
+                st.queues[k].set_blocked(lane, taken, t);
+            }
         }
         st.started.clear();
         st.finished.clear();

@@ -1,7 +1,8 @@
 //! Scenario paths for `--set` and `--sweep`: `checkpoints[name="S2"].lanes`, `responders[0].count`,
 //! `crowd[2].arrivals`, `sim.dt`, `checkpoints[*].service.LogNormal.mean`. A path walks the
 //! scenario as plain data (its serde form): field names, list indices, `[field="value"]` to pick
-//! the list element whose field equals the value, and `[*]` for every element of a list. Values are JSON or RON literals (`12`, `0.5`, `true`, `"S2"`, `[1, 2]`); anything else is
+//! the list element whose field equals the value, `[*]` for every element of a list and
+//! `[a..b]` for elements a to b − 1 (`checkpoints[0..26]`: the first 26). Values are JSON or RON literals (`12`, `0.5`, `true`, `"S2"`, `[1, 2]`); anything else is
 //! taken as a string.
 
 use crate::error::{CordonError, Result};
@@ -18,6 +19,8 @@ pub enum Step {
     Where(String, String),
     /// Every element of a list (`[*]`): the rest of the path is set in each.
     All,
+    /// Elements `a..b` of a list (`[a..b]`, b excluded): the rest of the path is set in each.
+    Range(usize, usize),
 }
 
 /// Parses `a.b[3].c[name="x"].d`.
@@ -64,6 +67,15 @@ fn bracket(r: &str) -> std::result::Result<(Step, &str), String> {
         let inner = r[..eq].trim();
         if inner == "*" {
             return Ok((Step::All, &r[eq + 1..]));
+        }
+        if let Some((a, b)) = inner.split_once("..") {
+            let (Ok(a), Ok(b)) = (a.trim().parse::<usize>(), b.trim().parse::<usize>()) else {
+                return Err(format!("`[{inner}]`: a range is two indices, `[a..b]`"));
+            };
+            if a >= b {
+                return Err(format!("`[{inner}]` is empty: a range `[a..b]` needs a < b"));
+            }
+            return Ok((Step::Range(a, b), &r[eq + 1..]));
         }
         let i = inner
             .parse::<usize>()
@@ -230,6 +242,21 @@ fn set_from(doc: &mut Value, path: &str, steps: &[Step], value: Value, mut walke
                     _ => Err(CordonError::Batch(format!("path `{path}`: {here} is not a list"))),
                 };
             }
+            Step::Range(a0, b0) => {
+                return match cur {
+                    Value::Array(a) if *b0 > a.len() => Err(CordonError::Batch(format!(
+                        "path `{path}`: {here} has {} elements, not [{a0}..{b0}]",
+                        a.len()
+                    ))),
+                    Value::Array(a) => {
+                        for (k, e) in a.iter_mut().enumerate().take(*b0).skip(*a0) {
+                            set_from(e, path, &steps[i + 1..], value.clone(), format!("{walked}[{k}]"))?;
+                        }
+                        Ok(())
+                    }
+                    _ => Err(CordonError::Batch(format!("path `{path}`: {here} is not a list"))),
+                };
+            }
             Step::Where(k, v) => {
                 walked += &filter(k, v);
                 match cur {
@@ -333,6 +360,45 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("empty"), "{e}");
+    }
+
+    #[test]
+    fn a_range_of_elements() {
+        let mut d = json!({"checkpoints": [
+            {"name": "A", "service": {"LogNormal": {"mean": 8.0, "sd": 3.0}}},
+            {"name": "B", "service": {"LogNormal": {"mean": 8.0, "sd": 3.0}}},
+            {"name": "C", "service": {"Fixed": 2.5}}
+        ]});
+        // the first two (the third has no LogNormal: left out of the range, it is not touched)
+        let p = "checkpoints[0..2].service.LogNormal.mean";
+        assert_eq!(parse(p).unwrap()[1], Step::Range(0, 2));
+        set(&mut d, p, &parse(p).unwrap(), json!(24)).unwrap();
+        assert_eq!(d["checkpoints"][0]["service"]["LogNormal"]["mean"], json!(24));
+        assert_eq!(d["checkpoints"][1]["service"]["LogNormal"]["mean"], json!(24));
+        assert_eq!(d["checkpoints"][2]["service"], json!({"Fixed": 2.5}));
+        let p = "checkpoints[1..2].name";
+        set(&mut d, p, &parse(p).unwrap(), json!("X")).unwrap();
+        assert_eq!(d["checkpoints"][0]["name"], json!("A"));
+        assert_eq!(d["checkpoints"][1]["name"], json!("X"));
+        let p = "checkpoints[0..3].service.LogNormal.mean";
+        let e = set(&mut d, p, &parse(p).unwrap(), json!(24)).unwrap_err().to_string();
+        assert!(e.contains("`checkpoints[2].service` has no field `LogNormal`"), "{e}");
+        let e = set(
+            &mut d,
+            "checkpoints[1..4].name",
+            &parse("checkpoints[1..4].name").unwrap(),
+            json!("x"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("has 3 elements, not [1..4]"), "{e}");
+        for bad in [
+            "checkpoints[2..2].name",
+            "checkpoints[3..1].name",
+            "checkpoints[a..2].name",
+        ] {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

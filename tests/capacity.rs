@@ -130,3 +130,33 @@ fn a_class_that_screens_faster_loads_the_lanes_by_its_screening_factor() {
         }
     }
 }
+
+#[test]
+fn the_import_expos_lanes_screen_its_demand_and_every_visitor_crosses_the_fence_once() {
+    // the built-in day as its header states: 230,000 through the fence, and no perimeter gate
+    // above ρ 1.1 in its busiest quarter hour (`cordon check --capacity`)
+    let v = cordon::build::default_scenario().unwrap_or_else(|e| panic!("{e}"));
+    let t = table(&v);
+    let sec = &v.venue.security;
+    let fence = sec.checkpoints.iter().map(|c| c.ring).min().expect("checkpoints");
+    let mut through = 0.0;
+    for (g, cp) in t.iter().zip(&sec.checkpoints) {
+        if cp.ring != fence {
+            continue;
+        }
+        through += g.windows.iter().map(|w| w.demand).sum::<f64>();
+        let worst = g
+            .windows
+            .iter()
+            .filter(|w| w.capacity > 0.0)
+            .map(|w| w.rho)
+            .fold(0.0, f64::max);
+        eprintln!("{}: {} lanes, busiest ρ {worst:.2}", g.name, g.lanes);
+        assert!(worst <= 1.1, "{}: ρ {worst:.2} with {} lanes", g.name, g.lanes);
+    }
+    eprintln!("{through:.0} through the fence");
+    assert!(
+        (through - 230_000.0).abs() < 0.005 * 230_000.0,
+        "{through:.0} through the fence"
+    );
+}

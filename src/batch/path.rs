@@ -228,34 +228,29 @@ fn set_from(doc: &mut Value, path: &str, steps: &[Step], value: Value, mut walke
                     _ => return Err(CordonError::Batch(format!("path `{path}`: {here} is not a list"))),
                 }
             }
-            Step::All => {
-                return match cur {
-                    Value::Array(a) if a.is_empty() => Err(CordonError::Batch(format!(
-                        "path `{path}`: {here} is empty: [*] sets nothing"
-                    ))),
-                    Value::Array(a) => {
-                        for (k, e) in a.iter_mut().enumerate() {
-                            set_from(e, path, &steps[i + 1..], value.clone(), format!("{walked}[{k}]"))?;
-                        }
-                        Ok(())
-                    }
-                    _ => Err(CordonError::Batch(format!("path `{path}`: {here} is not a list"))),
+            Step::All | Step::Range(..) => {
+                let Value::Array(a) = cur else {
+                    return Err(CordonError::Batch(format!("path `{path}`: {here} is not a list")));
                 };
-            }
-            Step::Range(a0, b0) => {
-                return match cur {
-                    Value::Array(a) if *b0 > a.len() => Err(CordonError::Batch(format!(
+                let (a0, b0) = match st {
+                    Step::Range(x, y) => (*x, *y),
+                    _ => (0, a.len()),
+                };
+                if a.is_empty() && *st == Step::All {
+                    return Err(CordonError::Batch(format!(
+                        "path `{path}`: {here} is empty: [*] sets nothing"
+                    )));
+                }
+                if b0 > a.len() {
+                    return Err(CordonError::Batch(format!(
                         "path `{path}`: {here} has {} elements, not [{a0}..{b0}]",
                         a.len()
-                    ))),
-                    Value::Array(a) => {
-                        for (k, e) in a.iter_mut().enumerate().take(*b0).skip(*a0) {
-                            set_from(e, path, &steps[i + 1..], value.clone(), format!("{walked}[{k}]"))?;
-                        }
-                        Ok(())
-                    }
-                    _ => Err(CordonError::Batch(format!("path `{path}`: {here} is not a list"))),
-                };
+                    )));
+                }
+                for (k, e) in a.iter_mut().enumerate().take(b0).skip(a0) {
+                    set_from(e, path, &steps[i + 1..], value.clone(), format!("{walked}[{k}]"))?;
+                }
+                return Ok(());
             }
             Step::Where(k, v) => {
                 walked += &filter(k, v);

@@ -86,7 +86,8 @@ pub struct GateWindow {
     pub rho: f64,
     /// Mean wait in the queue by Erlang C, s (None at ρ ≥ 1 or closed).
     pub wait_s: Option<f64>,
-    /// Those left queueing at the window's end, counting the windows before (a fluid backlog).
+    /// Those left queueing at the window's end, counting the windows before (a fluid backlog; in
+    /// persons of the checkpoint's own screening time when classes screen at other paces).
     pub backlog: f64,
 }
 

@@ -32,6 +32,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod sim;
 pub mod validation;
+pub mod vehicles;
 pub mod venue;
 #[cfg(feature = "viewer")]
 pub mod viewer;

@@ -32,6 +32,14 @@ pub enum Purpose {
     Incidents = 9,
     /// Beat points of a responder group.
     Beats = 10,
+    /// Entry times of a vehicle flow.
+    VehicleArrivals = 11,
+    /// Per-vehicle draws of a flow: occupancy, dwell, the occupants' and cargo's items.
+    VehicleAgents = 12,
+    /// Inspection times of a vehicle checkpoint.
+    VehicleService = 13,
+    /// Detection draws of a vehicle checkpoint.
+    VehicleDetection = 14,
 }
 
 /// The scenario's master seed.

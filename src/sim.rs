@@ -134,6 +134,7 @@ impl Plugin for CordonPlugin {
             },
             VenuePlugin::new(v.venue),
             CrowdPlugin::new(cfg, v.start, v.duration),
+            crate::vehicles::VehiclesPlugin(v.vehicles.clone(), v.scenario.metrics.series_interval),
             CheckpointPlugin,
             crate::responders::RespondersPlugin::new(v.responders, coverage),
             crate::halls::HallsPlugin(v.halls, v.scenario.metrics.series_interval),

@@ -44,6 +44,8 @@ pub struct Validated {
     pub evacuation: Option<crate::evacuation::EvacuationRt>,
     /// The contingency timeline (empty: none).
     pub timeline: crate::contingency::TimelineRt,
+    /// Roads and vehicles (None: none).
+    pub vehicles: Option<std::sync::Arc<crate::vehicles::VehiclesRt>>,
 }
 
 /// Checks a scenario and builds its runtime world, within the default [`Limits`].
@@ -107,6 +109,11 @@ pub fn validate_cached(
     let model = crate::crowd::build::model(&mut ck, &sc.model);
     crate::metrics::build::check(&mut ck, &sc.metrics, layout.bounds_ok.then_some(sc.venue.bounds));
     let groups = crate::crowd::build::groups(&mut ck, sc);
+    let source_names: Vec<&str> = sc.venue.sources.iter().map(|s| s.name.as_str()).collect();
+    let mut vehicles = crate::vehicles::build::build(&mut ck, sc, &source_names);
+    if let Some(v) = &mut vehicles {
+        v.carriers = threats.1.clone();
+    }
     let mut halls = crate::halls::build::build(&mut ck, sc);
     let mut timeline = crate::contingency::build::build(&mut ck, sc);
     // one order a run: the scenario's, or the one its timeline gives
@@ -185,6 +192,7 @@ pub fn validate_cached(
         halls,
         evacuation,
         timeline,
+        vehicles: vehicles.map(std::sync::Arc::new),
     })
 }
 

@@ -491,6 +491,19 @@ pub fn threats(ck: &mut Checker, sc: &Scenario) -> (Vec<String>, Vec<Vec<f64>>) 
             ck.named(&th.item, format!("item class \"{}\" is defined twice", th.item));
         }
         for c in &th.carriers {
+            // a line about vehicles is the vehicles' (crate::vehicles::build checks it)
+            if c.vehicle.is_some() {
+                if c.group.is_some() || c.class.is_some() {
+                    ck.named(
+                        &th.item,
+                        format!(
+                            "threat \"{}\": a carrier line names a `vehicle` class, or a `group` or `class` of people, not both",
+                            th.item
+                        ),
+                    );
+                }
+                continue;
+            }
             // the groups it names: one by name, every group of a class, or everybody; a later
             // line overrides an earlier one for the groups they share
             let who = match (&c.group, &c.class) {

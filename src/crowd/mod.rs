@@ -163,6 +163,13 @@ pub struct ArrivalQueue {
     pub next_id: u32,
     /// Per source, its meter (the contingency timeline's `MeterSource`).
     pub meters: Vec<FlowMeter>,
+    /// Per group, the items of persons due who were drawn elsewhere (occupants a vehicle let
+    /// out, whose items the vehicle's checkpoints saw): the next persons placed take these, in
+    /// order, instead of a fresh draw.
+    pub preset: Vec<std::collections::VecDeque<u32>>,
+    /// Persons and vehicles still to come from outside the crowd (aboard vehicles on the
+    /// roads): the run is not over while any are.
+    pub held_elsewhere: u64,
 }
 
 /// A meter on a flow of people (a source's arrivals, an exit door): at most one let through
@@ -209,7 +216,9 @@ impl FlowMeter {
 impl ArrivalQueue {
     /// Whether every arrival has happened and nobody waits at a source.
     pub fn exhausted(&self) -> bool {
-        self.times.iter().zip(&self.next).all(|(t, n)| *n >= t.len()) && self.waiting.iter().all(|w| *w == 0)
+        self.times.iter().zip(&self.next).all(|(t, n)| *n >= t.len())
+            && self.waiting.iter().all(|w| *w == 0)
+            && self.held_elsewhere == 0
     }
     /// Total waiting at sources.
     pub fn total_waiting(&self) -> u64 {
@@ -288,6 +297,11 @@ pub struct CrowdBuffer {
 #[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RouteSystems;
 
+/// The crowd's arrival systems (in `SimSystems::Spawn`): whatever lets people out into the
+/// crowd (vehicles at a drop-off) runs before them.
+#[derive(SystemSet, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ArrivalSystems;
+
 impl CrowdBuffer {
     /// A free spot for a body of radius `r` in `shape` (walkable, clear of walls and of everyone
     /// placed or walking), or None after `tries` random draws.
@@ -337,7 +351,10 @@ impl Plugin for CrowdPlugin {
             .init_resource::<CrowdLog>()
             .add_systems(
                 SimStep,
-                (spawn_arrivals, reenter_from_stay).chain().in_set(SimSystems::Spawn),
+                (spawn_arrivals, reenter_from_stay)
+                    .chain()
+                    .in_set(SimSystems::Spawn)
+                    .in_set(ArrivalSystems),
             )
             .add_systems(
                 SimStep,
@@ -360,6 +377,7 @@ pub fn insert_crowd_resources(
     let mut q = ArrivalQueue {
         waiting: vec![0; n],
         next: vec![0; n],
+        preset: vec![Default::default(); n],
         meters: vec![FlowMeter::default(); venue.sources.len()],
         ..Default::default()
     };
@@ -454,7 +472,10 @@ fn spawn_arrivals(
             let destination = spawn::choose(&g.destinations, r).unwrap_or(0) as u16;
             let dwell = g.dwell.as_ref().map_or(0.0, |d| crate::rng::sample(d, r));
             let exit = spawn::choose(&g.exits, r).map(|e| e as u16);
-            let items = spawn::draw_items(&venue.security.carriers, gi, &mut rng.threats[gi]);
+            let items = match queue.preset[gi].pop_front() {
+                Some(items) => items,
+                None => spawn::draw_items(&venue.security.carriers, gi, &mut rng.threats[gi]),
+            };
             let id = queue.next_id;
             queue.next_id += 1;
             commands.spawn((

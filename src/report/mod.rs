@@ -184,6 +184,9 @@ pub struct Report {
     /// Responders and incidents (absent when the scenario has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response: Option<crate::incidents::report::ResponseReport>,
+    /// Roads and vehicles (absent when the scenario has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vehicles: Option<crate::vehicles::report::VehicleReport>,
     /// Time series.
     pub series: Vec<SeriesRow>,
 }
@@ -542,6 +545,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
     let evacuation = evacuation_report(world, &halls);
     let timeline = timeline_report(world, clock.start);
     let response = crate::incidents::report::build(world, t);
+    let vehicles = crate::vehicles::report::build(world, t, security.as_ref());
     let venue = world.resource::<Venue>();
     let log = world.resource::<CrowdLog>();
     let m = world.resource::<Metrics>();
@@ -672,6 +676,7 @@ pub fn build(world: &mut World, scenario: &str, seed: u64, group_names: &[String
         timeline,
         security,
         response,
+        vehicles,
         series: m.series.clone(),
     }
 }

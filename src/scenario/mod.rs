@@ -8,6 +8,7 @@ pub mod limits;
 pub mod load;
 pub mod model;
 pub mod spans;
+pub mod vehicles;
 
 pub use limits::Limits;
 pub use load::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_FILE, load_file, parse_file, parse_str, read_text, resolve_venue};

@@ -4,6 +4,7 @@
 //! column, never a silently ignored setting. Units are SI: metres, seconds,
 //! persons, persons per second.
 
+pub use super::vehicles::*;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A whole scenario file.
@@ -65,6 +66,10 @@ pub struct Scenario {
     /// measured, undone after `for` seconds or when a rule's `until` holds.
     #[serde(default)]
     pub timeline: Vec<TimelineEntry>,
+    /// Roads and vehicles: classes, links, vehicle rings and checkpoints, destinations and flows
+    /// (default: none).
+    #[serde(default)]
+    pub vehicles: Option<Vehicles>,
 }
 
 /// One action of the contingency timeline.
@@ -831,6 +836,10 @@ pub struct CarrierShare {
     /// Every crowd group of this visitor class (the groups a demand generates for it).
     #[serde(default)]
     pub class: Option<String>,
+    /// Instead of people on foot: vehicles of this class (from `vehicles.classes`), the share
+    /// of them carrying it in the cargo or on an occupant who stays aboard.
+    #[serde(default)]
+    pub vehicle: Option<String>,
     /// Fraction in [0, 1].
     pub fraction: f64,
 }

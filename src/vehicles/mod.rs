@@ -1,0 +1,869 @@
+//! Vehicles on roads: the traffic model (`traffic.rs`: Newell's car-following, the discrete
+//! kinematic wave), vehicle checkpoints (booths at the end of a link: permit check, inspection,
+//! detection of the items aboard), destinations where occupants step out into the crowd (bays,
+//! taxi ranks, car parks) or trucks unload, and the flows that bring vehicles (their own
+//! timetables, or the crowd groups they carry, gathered into vehicles of the class's
+//! occupancy). `build.rs` checks and resolves the scenario's `vehicles` section; `report.rs`
+//! writes the report's section.
+//!
+//! One traffic step is `step_every` simulation steps (about 0.25 s), run in `SimSystems::Spawn`
+//! before the crowd's arrivals, so occupants let out at a drop-off are placed the same step.
+
+pub mod build;
+pub mod report;
+pub mod traffic;
+
+use crate::crowd::{ArrivalQueue, ArrivalSystems};
+use crate::rng::{MasterSeed, Purpose};
+use crate::scenario::model::{DestinationKind, ServiceTime, VehicleArrivals};
+use crate::schedule::{SimClock, SimSystems};
+use bevy::prelude::*;
+pub use build::VehiclesRt;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution as _, Exp, LogNormal};
+use std::sync::Arc;
+use traffic::{Event, Next, Traffic};
+
+/// Where a vehicle is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Due, waiting to enter the roads at its entry.
+    Waiting,
+    /// On a link.
+    Road,
+    /// In a booth of a checkpoint (checkpoint, lane).
+    Booth(u16, u16),
+    /// Standing at its destination.
+    Stopped,
+    /// Off the roads for good.
+    Gone,
+}
+
+/// A vehicle's own data beside the traffic model's.
+#[derive(Debug, Clone)]
+pub struct VehInfo {
+    /// Flow.
+    pub flow: u16,
+    /// Index of its link in the flow's path.
+    pub leg: usize,
+    /// Where it is.
+    pub stage: Stage,
+    /// Occupants who get out on foot: (crowd group, items).
+    pub persons: Vec<(u16, u32)>,
+    /// Occupants in all (those on foot and any others).
+    pub occupants: u32,
+    /// Items in the cargo (or on an occupant who stays aboard).
+    pub cargo: u32,
+    /// Scheduled entry, s after the start.
+    pub t_entry: f64,
+    /// Time and path index (−1: the path's start) it last started driving freely from.
+    t_ref: f64,
+    leg_ref: isize,
+    /// Until when it stands in a booth or at its destination.
+    until: f64,
+    /// When it reached the stop line it waits at.
+    at_stop_since: Option<f64>,
+}
+
+/// One planned vehicle (before it is due).
+#[derive(Debug, Clone)]
+struct Planned {
+    t: f64,
+    flow: u16,
+    persons: Vec<(u16, u32)>,
+    occupants: u32,
+    cargo: u32,
+}
+
+/// Per vehicle checkpoint, what happened.
+#[derive(Debug, Clone, Default)]
+pub struct CheckpointLog {
+    /// Vehicles inspected (turned back ones included).
+    pub inspected: u64,
+    /// Turned back for want of a permit.
+    pub turned_back: u64,
+    /// Taken aside with an item found.
+    pub intercepted: u64,
+    /// Waits before the booth (delay against free flow since the last stop), s.
+    pub waits: Vec<f64>,
+    /// Longest queue: vehicles, metres, time.
+    pub queue_max: (u32, f64, f64),
+    /// Seconds the queue reached back to the start of the checkpoint's link (spilling onto
+    /// the links before it).
+    pub spillback_s: f64,
+    /// When it first did, s after the start.
+    pub spillback_first: Option<f64>,
+    /// Queue in vehicles at each series sample.
+    pub queue_series: Vec<u32>,
+    /// Per item: carriers inspected, found.
+    pub items: Vec<(u64, u64)>,
+    /// Seconds booths were busy.
+    pub busy_s: f64,
+}
+
+/// Per destination, what happened.
+#[derive(Debug, Clone, Default)]
+pub struct DestinationLog {
+    /// Vehicles that stopped.
+    pub arrived: u64,
+    /// Persons let out on foot.
+    pub released: u64,
+    /// Most vehicles standing at once.
+    pub occupancy_max: u32,
+    /// Vehicles standing at each series sample.
+    pub occupancy_series: Vec<u32>,
+    /// Waits for a free bay or space, s.
+    pub waits: Vec<f64>,
+}
+
+/// Per flow, what happened.
+#[derive(Debug, Clone, Default)]
+pub struct FlowLog {
+    /// Vehicles planned in the run's window.
+    pub planned: u64,
+    /// Entered the roads.
+    pub entered: u64,
+    /// Reached their destination.
+    pub arrived: u64,
+    /// Left the roads at their exit.
+    pub left: u64,
+    /// Time from scheduled entry to stopping at the destination (or leaving), s.
+    pub trip_s: Vec<f64>,
+    /// The part of it above the free-flow time, s.
+    pub delay_s: Vec<f64>,
+}
+
+/// Persons carried, by crowd group: the books that must balance at every step.
+#[derive(Debug, Clone, Default)]
+pub struct PersonBooks {
+    /// Planned aboard vehicles.
+    pub planned: Vec<u64>,
+    /// Let out on foot.
+    pub released: Vec<u64>,
+    /// Turned back with their vehicle.
+    pub turned_back: Vec<u64>,
+    /// Taken aside with their vehicle.
+    pub detained: Vec<u64>,
+}
+
+/// The vehicles at run time.
+#[derive(Resource, Debug)]
+pub struct VehicleState {
+    /// The resolved section.
+    pub rt: Arc<VehiclesRt>,
+    /// The traffic model.
+    pub traffic: Traffic,
+    /// Per vehicle slot of the traffic model, its data.
+    pub info: Vec<VehInfo>,
+    plan: Vec<Planned>,
+    next_plan: usize,
+    /// Per entry link, vehicles due and waiting to enter.
+    waiting: Vec<std::collections::VecDeque<u32>>,
+    /// Per checkpoint, per booth: the vehicle in it.
+    pub booths: Vec<Vec<Option<u32>>>,
+    /// Per checkpoint, per booth: since when it is free (the service headway starts then).
+    free_since: Vec<Vec<f64>>,
+    /// Per destination: the vehicles standing there.
+    pub stopped: Vec<Vec<u32>>,
+    service_rng: Vec<ChaCha8Rng>,
+    detect_rng: Vec<ChaCha8Rng>,
+    dwell_rng: Vec<ChaCha8Rng>,
+    events: Vec<Event>,
+    /// Per checkpoint.
+    pub checkpoints: Vec<CheckpointLog>,
+    /// Per destination.
+    pub destinations: Vec<DestinationLog>,
+    /// Per flow.
+    pub flows: Vec<FlowLog>,
+    /// Persons carried.
+    pub books: PersonBooks,
+    /// Per item: carriers aboard vehicles that entered the roads.
+    pub carriers: Vec<u64>,
+    /// Per item: carriers aboard vehicles taken aside.
+    pub intercepted_items: Vec<u64>,
+    series_interval: f64,
+    next_sample: f64,
+    /// Per link, upstream links (those ending where it starts).
+    upstream: Vec<Vec<u32>>,
+}
+
+impl VehicleState {
+    /// The queue at checkpoint `cp` now: vehicles, and its length in metres back from the stop
+    /// line (followed onto the links before it).
+    pub fn queue_of(&self, cp: usize) -> (u32, f64) {
+        let up = &self.upstream;
+        self.traffic
+            .queue_at(self.rt.checkpoints[cp].link, |l| up[l as usize].clone())
+    }
+
+    /// Vehicles on the roads, in booths or standing at destinations.
+    pub fn present(&self) -> usize {
+        self.info
+            .iter()
+            .filter(|v| matches!(v.stage, Stage::Road | Stage::Booth(..) | Stage::Stopped))
+            .count()
+    }
+
+    /// Persons of each group aboard vehicles (waiting to enter, on the roads, in booths, or
+    /// stopped and not yet out).
+    pub fn aboard(&self) -> Vec<u64> {
+        let mut a = vec![0u64; self.books.planned.len()];
+        for v in &self.info {
+            if v.stage != Stage::Gone {
+                for &(g, _) in &v.persons {
+                    a[g as usize] += 1;
+                }
+            }
+        }
+        for p in &self.plan[self.next_plan..] {
+            for &(g, _) in &p.persons {
+                a[g as usize] += 1;
+            }
+        }
+        a
+    }
+
+    /// For each group: planned − (released + turned back + detained + aboard); all zeros when
+    /// nobody was lost between the roads and the crowd.
+    pub fn imbalance(&self) -> Vec<i64> {
+        let a = self.aboard();
+        (0..a.len())
+            .map(|g| {
+                let b = &self.books;
+                b.planned[g] as i64 - (b.released[g] + b.turned_back[g] + b.detained[g] + a[g]) as i64
+            })
+            .collect()
+    }
+
+    /// Where a vehicle is drawn: position and direction (None off the roads and in no booth).
+    pub fn place_of(&self, car: u32) -> Option<(Vec2, Vec2)> {
+        let c = &self.traffic.cars[car as usize];
+        let v = &self.info[car as usize];
+        match v.stage {
+            Stage::Road => {
+                let l = &self.rt.links[c.link as usize];
+                Some((l.point_at(c.x), l.direction_at(c.x)))
+            }
+            Stage::Booth(..) | Stage::Stopped => {
+                let l = &self.rt.links[self.rt.flows[v.flow as usize].path[v.leg] as usize];
+                Some((l.point_at(l.length), l.direction_at(l.length)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The vehicles plugin: the section's runtime state and the traffic step.
+pub struct VehiclesPlugin(pub Option<Arc<VehiclesRt>>, pub f64);
+
+impl Plugin for VehiclesPlugin {
+    fn build(&self, app: &mut App) {
+        let Some(rt) = self.0.clone() else { return };
+        let seed = *app.world().resource::<MasterSeed>();
+        let clock = *app.world().resource::<SimClock>();
+        let series_interval = self.1;
+        let world = app.world_mut();
+        let st = world
+            .resource_scope(|_, mut queue: Mut<ArrivalQueue>| new_state(rt, seed, clock, &mut queue, series_interval));
+        world.insert_resource(st);
+        app.add_systems(SimStep, step_vehicles.in_set(SimSystems::Spawn).before(ArrivalSystems));
+    }
+}
+
+use crate::schedule::SimStep;
+
+fn draw_service(s: &ServiceTime, rng: &mut ChaCha8Rng) -> f64 {
+    match s {
+        ServiceTime::Fixed(x) => *x,
+        ServiceTime::Exponential { mean } => Exp::new(1.0 / mean).map_or(*mean, |e| e.sample(rng)),
+        ServiceTime::LogNormal { mean, sd } => {
+            let s2 = (1.0 + (sd / mean).powi(2)).ln();
+            LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt()).map_or(*mean, |l| l.sample(rng))
+        }
+        ServiceTime::Empirical(v) => {
+            if v.is_empty() {
+                0.0
+            } else {
+                v[rng.random_range(0..v.len())]
+            }
+        }
+    }
+}
+
+fn draw_cargo(cargo: &[Vec<f64>], class: usize, rng: &mut ChaCha8Rng) -> u32 {
+    let mut items = 0;
+    for (k, shares) in cargo.iter().enumerate().take(32) {
+        let f = shares.get(class).copied().unwrap_or(0.0);
+        if f > 0.0 && rng.random::<f64>() < f {
+            items |= 1 << k;
+        }
+    }
+    items
+}
+
+/// Entry times of a flow's own arrivals, s after the start, within the run.
+fn entry_times(a: &VehicleArrivals, start: f64, duration: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
+    let mut times = Vec::new();
+    match a {
+        VehicleArrivals::Rates(steps) => {
+            for st in steps {
+                let (from, to) = (st.from.0 - start, st.to.0 - start);
+                let Ok(exp) = Exp::new(st.rate) else { continue };
+                let mut t = from;
+                loop {
+                    t += exp.sample(rng);
+                    if t >= to || t > duration {
+                        break;
+                    }
+                    if t >= 0.0 {
+                        times.push(t);
+                    }
+                }
+            }
+        }
+        VehicleArrivals::Count { count, from, to } => {
+            let (a, b) = (from.0 - start, to.0 - start);
+            for _ in 0..*count {
+                let t = a + rng.random::<f64>() * (b - a);
+                if (0.0..=duration).contains(&t) {
+                    times.push(t);
+                }
+            }
+        }
+        VehicleArrivals::Every { every, from, to } => {
+            let (a, b) = (from.0 - start, to.0 - start);
+            let mut k = 0u64;
+            loop {
+                let t = a + k as f64 * every;
+                if t >= b || t > duration {
+                    break;
+                }
+                if t >= 0.0 {
+                    times.push(t);
+                }
+                k += 1;
+            }
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    times
+}
+
+fn new_state(
+    rt: Arc<VehiclesRt>,
+    seed: MasterSeed,
+    clock: SimClock,
+    queue: &mut ArrivalQueue,
+    series_interval: f64,
+) -> VehicleState {
+    let dt = clock.dt * rt.step_every as f64;
+    let links = rt
+        .links
+        .iter()
+        .map(|l| traffic::Link {
+            length: l.length,
+            lanes: l.lanes,
+            speed: l.speed,
+            closed: false,
+        })
+        .collect();
+    let classes = rt
+        .classes
+        .iter()
+        .map(|c| traffic::Class {
+            spacing: c.spacing,
+            tau: c.tau,
+            speed: c.speed,
+        })
+        .collect();
+    let traffic = Traffic::new(links, classes, dt);
+    let ngroups = queue.times.len();
+    let mut books = PersonBooks {
+        planned: vec![0; ngroups],
+        released: vec![0; ngroups],
+        turned_back: vec![0; ngroups],
+        detained: vec![0; ngroups],
+    };
+    let nitems = rt.items.len();
+    let carriers_foot = |g: usize| -> Vec<f64> {
+        (0..nitems)
+            .map(|k| rt.carriers.get(k).and_then(|v| v.get(g)).copied().unwrap_or(0.0))
+            .collect()
+    };
+    let mut plan = Vec::new();
+    let mut flows_log = vec![FlowLog::default(); rt.flows.len()];
+    for (fi, f) in rt.flows.iter().enumerate() {
+        let mut rng = seed.stream(Purpose::VehicleAgents, fi as u64);
+        let class = &rt.classes[f.class as usize];
+        let draw_occ = |rng: &mut ChaCha8Rng| -> u32 {
+            (crate::rng::sample(&class.occupancy, rng).round().max(1.0) as u32).min(class.seats)
+        };
+        if let Some(a) = &f.arrivals {
+            let mut arng = seed.stream(Purpose::VehicleArrivals, fi as u64);
+            for t in entry_times(a, clock.start, clock.duration, &mut arng) {
+                let occupants = draw_occ(&mut rng);
+                let cargo = draw_cargo(&rt.cargo, f.class as usize, &mut rng);
+                plan.push(Planned {
+                    t,
+                    flow: fi as u16,
+                    persons: Vec::new(),
+                    occupants,
+                    cargo,
+                });
+            }
+        } else {
+            // the carried groups' arrival times (at the place where they get out), in order,
+            // gathered into vehicles; each enters early by the free-flow time to its stop
+            let mut people: Vec<(f64, u16)> = Vec::new();
+            for &g in &f.carries {
+                let times = std::mem::take(&mut queue.times[g]);
+                queue.next[g] = 0;
+                people.extend(times.into_iter().map(|t| (t, g as u16)));
+            }
+            people.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            let lead = f.time_to_stop();
+            let mut i = 0;
+            while i < people.len() {
+                let k = draw_occ(&mut rng) as usize;
+                let chunk = &people[i..(i + k).min(people.len())];
+                let mean_t = chunk.iter().map(|p| p.0).sum::<f64>() / chunk.len() as f64;
+                let persons: Vec<(u16, u32)> = chunk
+                    .iter()
+                    .map(|&(_, g)| {
+                        let shares = carriers_foot(g as usize);
+                        let mut items = 0u32;
+                        for (k, &s) in shares.iter().enumerate().take(32) {
+                            if s > 0.0 && rng.random::<f64>() < s {
+                                items |= 1 << k;
+                            }
+                        }
+                        (g, items)
+                    })
+                    .collect();
+                for &(g, _) in &persons {
+                    books.planned[g as usize] += 1;
+                }
+                let cargo = draw_cargo(&rt.cargo, f.class as usize, &mut rng);
+                plan.push(Planned {
+                    t: (mean_t - lead).max(0.0),
+                    flow: fi as u16,
+                    occupants: persons.len() as u32,
+                    persons,
+                    cargo,
+                });
+                i += k;
+            }
+        }
+    }
+    plan.sort_by(|a, b| a.t.total_cmp(&b.t).then(a.flow.cmp(&b.flow)));
+    for p in &plan {
+        flows_log[p.flow as usize].planned += 1;
+    }
+    let mut upstream = vec![Vec::new(); rt.links.len()];
+    for (li, l) in rt.links.iter().enumerate() {
+        upstream[li] = rt.links_in[l.from as usize].clone();
+    }
+    let held: u64 = plan.len() as u64;
+    queue.held_elsewhere = held;
+    VehicleState {
+        traffic,
+        info: Vec::new(),
+        next_plan: 0,
+        plan,
+        waiting: vec![Default::default(); rt.links.len()],
+        booths: rt.checkpoints.iter().map(|c| vec![None; c.lanes as usize]).collect(),
+        free_since: rt.checkpoints.iter().map(|c| vec![c.open; c.lanes as usize]).collect(),
+        stopped: vec![Vec::new(); rt.destinations.len()],
+        service_rng: (0..rt.checkpoints.len())
+            .map(|k| seed.stream(Purpose::VehicleService, k as u64))
+            .collect(),
+        detect_rng: (0..rt.checkpoints.len())
+            .map(|k| seed.stream(Purpose::VehicleDetection, k as u64))
+            .collect(),
+        dwell_rng: (0..rt.destinations.len())
+            .map(|k| seed.stream(Purpose::VehicleAgents, (1 << 30) + k as u64))
+            .collect(),
+        events: Vec::new(),
+        checkpoints: rt
+            .checkpoints
+            .iter()
+            .map(|_| CheckpointLog {
+                items: vec![(0, 0); nitems],
+                ..Default::default()
+            })
+            .collect(),
+        destinations: vec![DestinationLog::default(); rt.destinations.len()],
+        flows: flows_log,
+        books,
+        carriers: vec![0; nitems],
+        intercepted_items: vec![0; nitems],
+        series_interval: if series_interval > 0.0 { series_interval } else { 60.0 },
+        next_sample: 0.0,
+        upstream,
+        rt,
+    }
+}
+
+/// The delay of `car` against free flow since its last free start, on reaching the end of its
+/// current link now.
+fn delay(st: &VehicleState, car: u32, t: f64) -> f64 {
+    let v = &st.info[car as usize];
+    let f = &st.rt.flows[v.flow as usize];
+    let drive = |i: isize| if i < 0 { 0.0 } else { f.cum_drive[i as usize] };
+    // where it stops, the booths or bays begin one jam spacing before the end of the link
+    let l = f.path[v.leg];
+    let link = &st.rt.links[l as usize];
+    let stops = link.checkpoint.is_some() || f.stop == Some(v.leg);
+    let zone = if stops {
+        let c = &st.rt.classes[f.class as usize];
+        c.spacing / f64::from(link.lanes) / c.speed.min(link.speed)
+    } else {
+        0.0
+    };
+    (t - v.t_ref) - (drive(v.leg as isize) - drive(v.leg_ref) - zone)
+}
+
+fn step_vehicles(clock: Res<SimClock>, mut st: ResMut<VehicleState>, mut queue: ResMut<ArrivalQueue>) {
+    let st = &mut *st;
+    if !clock.tick.is_multiple_of(st.rt.step_every) {
+        return;
+    }
+    let t = clock.t();
+    let rt = st.rt.clone();
+    // --- vehicles due join their entry's waiting line
+    while st.next_plan < st.plan.len() && st.plan[st.next_plan].t <= t {
+        let p = std::mem::replace(
+            &mut st.plan[st.next_plan],
+            Planned {
+                t: 0.0,
+                flow: 0,
+                persons: Vec::new(),
+                occupants: 0,
+                cargo: 0,
+            },
+        );
+        st.next_plan += 1;
+        let f = &rt.flows[p.flow as usize];
+        let car = st.traffic.add(f.class);
+        let info = VehInfo {
+            flow: p.flow,
+            leg: 0,
+            stage: Stage::Waiting,
+            persons: p.persons,
+            occupants: p.occupants,
+            cargo: p.cargo,
+            t_entry: p.t,
+            t_ref: p.t,
+            leg_ref: -1,
+            until: 0.0,
+            at_stop_since: None,
+        };
+        if car as usize >= st.info.len() {
+            st.info.push(info);
+        } else {
+            st.info[car as usize] = info;
+        }
+        st.waiting[f.path[0] as usize].push_back(car);
+    }
+    // --- one enters each entry whose start has room
+    for li in 0..st.waiting.len() {
+        if let Some(&car) = st.waiting[li].front()
+            && st.traffic.try_enter(car, li as u32)
+        {
+            st.waiting[li].pop_front();
+            let v = &mut st.info[car as usize];
+            v.stage = Stage::Road;
+            let fl = &mut st.flows[v.flow as usize];
+            fl.entered += 1;
+            for (k, c) in st.carriers.iter_mut().enumerate() {
+                let aboard =
+                    v.persons.iter().filter(|p| p.1 >> k & 1 == 1).count() as u64 + u64::from(v.cargo >> k & 1);
+                *c += aboard;
+            }
+        }
+    }
+    // --- booths: those done are turned back, taken aside or drive on
+    for ci in 0..rt.checkpoints.len() {
+        let cp = &rt.checkpoints[ci];
+        for lane in 0..st.booths[ci].len() {
+            let Some(car) = st.booths[ci][lane] else { continue };
+            if st.info[car as usize].until > t {
+                st.checkpoints[ci].busy_s += st.traffic.dt;
+                continue;
+            }
+            let class = st.traffic.cars[car as usize].class as usize;
+            let v = &st.info[car as usize];
+            let permitted = rt.classes[class].permits.get(cp.ring as usize).copied().unwrap_or(true);
+            let done_at = st.info[car as usize].until;
+            if !permitted {
+                st.checkpoints[ci].turned_back += 1;
+                finish(st, car, Outcome::TurnedBack);
+                st.booths[ci][lane] = None;
+                st.free_since[ci][lane] = done_at;
+                continue;
+            }
+            if v.at_stop_since.is_some() {
+                // inspected already; waiting for room on the next link
+            } else {
+                // look for what is aboard
+                let mut found = false;
+                let rng = &mut st.detect_rng[ci];
+                let log = &mut st.checkpoints[ci];
+                let carried = v.persons.iter().map(|p| p.1).chain(std::iter::once(v.cargo));
+                for items in carried {
+                    for (k, &p) in cp.detection.iter().enumerate().take(32) {
+                        if items >> k & 1 == 1 {
+                            log.items[k].0 += 1;
+                            if p > 0.0 && rng.random::<f64>() < p {
+                                log.items[k].1 += 1;
+                                found = true;
+                            }
+                        }
+                    }
+                }
+                if found {
+                    st.checkpoints[ci].intercepted += 1;
+                    finish(st, car, Outcome::Detained);
+                    st.booths[ci][lane] = None;
+                    st.free_since[ci][lane] = done_at;
+                    continue;
+                }
+                st.info[car as usize].at_stop_since = Some(done_at);
+            }
+            // drive on: into the next link, or off the roads where the path ends
+            let v = &st.info[car as usize];
+            let f = &rt.flows[v.flow as usize];
+            let ready = v.at_stop_since.unwrap_or(t);
+            if v.leg + 1 >= f.path.len() {
+                st.booths[ci][lane] = None;
+                st.free_since[ci][lane] = ready;
+                finish(st, car, Outcome::Left);
+                continue;
+            }
+            let next = f.path[v.leg + 1];
+            if st.traffic.try_enter(car, next) {
+                st.booths[ci][lane] = None;
+                // free from when it was done, or from now if it had to wait for room
+                st.free_since[ci][lane] = if ready > t - st.traffic.dt - 1e-9 { ready } else { t };
+                let v = &mut st.info[car as usize];
+                v.leg += 1;
+                v.stage = Stage::Road;
+                v.t_ref = t;
+                v.leg_ref = v.leg as isize - 1;
+                v.at_stop_since = None;
+            } else {
+                st.checkpoints[ci].busy_s += st.traffic.dt;
+            }
+        }
+    }
+    // --- destinations: those done drive on
+    for di in 0..rt.destinations.len() {
+        let mut k = 0;
+        while k < st.stopped[di].len() {
+            let car = st.stopped[di][k];
+            if st.info[car as usize].until > t {
+                k += 1;
+                continue;
+            }
+            let v = &st.info[car as usize];
+            let f = &rt.flows[v.flow as usize];
+            if v.leg + 1 >= f.path.len() {
+                st.stopped[di].remove(k);
+                finish(st, car, Outcome::Left);
+                continue;
+            }
+            if st.traffic.try_enter(car, f.path[v.leg + 1]) {
+                st.stopped[di].remove(k);
+                let v = &mut st.info[car as usize];
+                v.leg += 1;
+                v.stage = Stage::Road;
+                v.t_ref = t;
+                v.leg_ref = v.leg as isize - 1;
+                v.at_stop_since = None;
+            } else {
+                k += 1;
+            }
+        }
+    }
+    // --- the traffic step
+    let mut events = std::mem::take(&mut st.events);
+    {
+        let info = &st.info;
+        st.traffic.step(
+            |car, link| {
+                let v = &info[car as usize];
+                let f = &rt.flows[v.flow as usize];
+                let l = &rt.links[link as usize];
+                if l.checkpoint.is_some() || f.stop == Some(v.leg) {
+                    Next::Stop
+                } else if v.leg + 1 < f.path.len() {
+                    Next::Link(f.path[v.leg + 1])
+                } else {
+                    Next::Leave
+                }
+            },
+            &mut events,
+        );
+    }
+    let t_after = t + st.traffic.dt;
+    for e in &events {
+        match *e {
+            Event::Crossed { car, .. } => st.info[car as usize].leg += 1,
+            Event::Left { car, .. } => {
+                let d = delay(st, car, t_after);
+                let v = &st.info[car as usize];
+                let fl = &mut st.flows[v.flow as usize];
+                if rt.flows[v.flow as usize].stop.is_none() {
+                    fl.trip_s.push(t_after - v.t_entry);
+                    fl.delay_s.push(d);
+                }
+                finish(st, car, Outcome::Left);
+            }
+            Event::AtStop { car, link } => {
+                let l = &rt.links[link as usize];
+                if st.info[car as usize].at_stop_since.is_none() {
+                    st.info[car as usize].at_stop_since = Some(t_after);
+                }
+                if let Some(ci) = l.checkpoint {
+                    let ci = ci as usize;
+                    let cp = &rt.checkpoints[ci];
+                    if !(t_after >= cp.open && t_after < cp.close) {
+                        continue;
+                    }
+                    let Some(lane) = st.booths[ci].iter().position(|b| b.is_none()) else {
+                        continue;
+                    };
+                    let Some(got) = st.traffic.take_front(link) else {
+                        continue;
+                    };
+                    debug_assert_eq!(got, car);
+                    // the headway starts when the booth freed, or when this one got there
+                    let arrived = st.info[car as usize].at_stop_since.unwrap_or(t_after);
+                    let begin = arrived.max(st.free_since[ci][lane]);
+                    let w = delay(st, car, begin);
+                    st.checkpoints[ci].waits.push(w.max(0.0));
+                    st.checkpoints[ci].inspected += 1;
+                    let class = st.traffic.cars[car as usize].class as usize;
+                    let s = draw_service(&cp.inspection[class], &mut st.service_rng[ci]);
+                    let v = &mut st.info[car as usize];
+                    v.stage = Stage::Booth(ci as u16, lane as u16);
+                    v.until = begin + s;
+                    v.at_stop_since = None;
+                    st.booths[ci][lane] = Some(car);
+                } else if let Some(di) = l.destination {
+                    let di = di as usize;
+                    let d = &rt.destinations[di];
+                    if st.stopped[di].len() >= d.capacity as usize {
+                        continue;
+                    }
+                    let Some(got) = st.traffic.take_front(link) else {
+                        continue;
+                    };
+                    debug_assert_eq!(got, car);
+                    let since = st.info[car as usize].at_stop_since.unwrap_or(t_after);
+                    st.destinations[di].waits.push(t_after - since);
+                    st.destinations[di].arrived += 1;
+                    let trip = t_after - st.info[car as usize].t_entry;
+                    let dl = delay(st, car, t_after);
+                    let fi = st.info[car as usize].flow as usize;
+                    st.flows[fi].arrived += 1;
+                    st.flows[fi].trip_s.push(trip);
+                    st.flows[fi].delay_s.push(dl);
+                    let dwell = crate::rng::sample(&d.dwell, &mut st.dwell_rng[di]);
+                    let persons = std::mem::take(&mut st.info[car as usize].persons);
+                    for (g, items) in persons {
+                        queue.waiting[g as usize] += 1;
+                        queue.preset[g as usize].push_back(items);
+                        st.books.released[g as usize] += 1;
+                        st.destinations[di].released += 1;
+                    }
+                    let v = &mut st.info[car as usize];
+                    v.stage = Stage::Stopped;
+                    v.until = t_after + dwell;
+                    v.at_stop_since = None;
+                    st.stopped[di].push(car);
+                    let n = st.stopped[di].len() as u32;
+                    let log = &mut st.destinations[di];
+                    log.occupancy_max = log.occupancy_max.max(n);
+                }
+            }
+        }
+    }
+    st.events = events;
+    // --- queues at the checkpoints
+    let upstream = &st.upstream;
+    for (ci, cp) in rt.checkpoints.iter().enumerate() {
+        let (n, m) = st.traffic.queue_at(cp.link, |l| upstream[l as usize].clone());
+        let log = &mut st.checkpoints[ci];
+        if n > log.queue_max.0 {
+            log.queue_max = (n, m, t_after);
+        }
+        if m >= rt.links[cp.link as usize].length - 1e-6 && n > 0 {
+            log.spillback_s += st.traffic.dt;
+            log.spillback_first.get_or_insert(t_after);
+        }
+    }
+    while st.next_sample <= t + 1e-9 {
+        for (ci, cp) in rt.checkpoints.iter().enumerate() {
+            let (n, _) = st.traffic.queue_at(cp.link, |l| upstream[l as usize].clone());
+            st.checkpoints[ci].queue_series.push(n);
+        }
+        for di in 0..rt.destinations.len() {
+            let n = st.stopped[di].len() as u32;
+            st.destinations[di].occupancy_series.push(n);
+        }
+        st.next_sample += st.series_interval;
+    }
+    // the run goes on while vehicles are to come or about
+    let present = st.info.iter().filter(|v| v.stage != Stage::Gone).count();
+    queue.held_elsewhere = (st.plan.len() - st.next_plan + present) as u64;
+    debug_assert!(
+        st.imbalance().iter().all(|&x| x == 0),
+        "persons lost between roads and crowd"
+    );
+}
+
+enum Outcome {
+    TurnedBack,
+    Detained,
+    Left,
+}
+
+/// A vehicle goes off the roads for good.
+fn finish(st: &mut VehicleState, car: u32, why: Outcome) {
+    let v = &mut st.info[car as usize];
+    if matches!(why, Outcome::Detained) {
+        for (k, n) in st.intercepted_items.iter_mut().enumerate() {
+            *n += v.persons.iter().filter(|p| p.1 >> k & 1 == 1).count() as u64 + u64::from(v.cargo >> k & 1);
+        }
+    }
+    let persons = std::mem::take(&mut v.persons);
+    for (g, _) in persons {
+        match why {
+            Outcome::TurnedBack => st.books.turned_back[g as usize] += 1,
+            Outcome::Detained => st.books.detained[g as usize] += 1,
+            // nobody is aboard a vehicle leaving the roads: they got out at its destination
+            Outcome::Left => debug_assert!(false, "a vehicle left with persons aboard"),
+        }
+    }
+    if matches!(why, Outcome::Left) {
+        st.flows[v.flow as usize].left += 1;
+    }
+    v.stage = Stage::Gone;
+    let c = &mut st.traffic.cars[car as usize];
+    c.on_road = false;
+    st.traffic.remove(car);
+}
+
+impl DestinationKind {
+    /// Its name in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            DestinationKind::DropOff => "drop-off",
+            DestinationKind::TaxiRank => "taxi rank",
+            DestinationKind::CarPark => "car park",
+            DestinationKind::LoadingDock => "loading dock",
+        }
+    }
+}

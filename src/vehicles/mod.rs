@@ -66,6 +66,10 @@ pub struct VehInfo {
     at_stop_since: Option<f64>,
 }
 
+/// A vehicle more than this many seconds behind its free-flow schedule is in a queue (where
+/// it also stands within two jam spacings of the one in front).
+pub const QUEUED_DELAY: f64 = 1.0;
+
 /// One planned vehicle (before it is due).
 #[derive(Debug, Clone)]
 struct Planned {
@@ -193,8 +197,24 @@ impl VehicleState {
     /// line (followed onto the links before it).
     pub fn queue_of(&self, cp: usize) -> (u32, f64) {
         let up = &self.upstream;
-        self.traffic
-            .queue_at(self.rt.checkpoints[cp].link, |l| up[l as usize].clone())
+        let t = self.traffic.now();
+        self.traffic.queue_at(
+            self.rt.checkpoints[cp].link,
+            |l| up[l as usize].clone(),
+            |car| self.held_up(car, t) > QUEUED_DELAY,
+        )
+    }
+
+    /// How far `car` is behind where it would be in free flow since its last free start, s.
+    pub fn held_up(&self, car: u32, t: f64) -> f64 {
+        let v = &self.info[car as usize];
+        let c = &self.traffic.cars[car as usize];
+        let f = &self.rt.flows[v.flow as usize];
+        let drive = |i: isize| if i < 0 { 0.0 } else { f.cum_drive[i as usize] };
+        let link = &self.rt.links[c.link as usize];
+        let speed = self.rt.classes[f.class as usize].speed.min(link.speed);
+        let free = drive(v.leg as isize - 1) + c.x / speed - drive(v.leg_ref);
+        (t - v.t_ref) - free
     }
 
     /// Vehicles on the roads, in booths or standing at destinations.
@@ -792,9 +812,8 @@ fn step_vehicles(clock: Res<SimClock>, mut st: ResMut<VehicleState>, mut queue: 
     }
     st.events = events;
     // --- queues at the checkpoints
-    let upstream = &st.upstream;
     for (ci, cp) in rt.checkpoints.iter().enumerate() {
-        let (n, m) = st.traffic.queue_at(cp.link, |l| upstream[l as usize].clone());
+        let (n, m) = st.queue_of(ci);
         let log = &mut st.checkpoints[ci];
         if n > log.queue_max.0 {
             log.queue_max = (n, m, t_after);
@@ -805,8 +824,8 @@ fn step_vehicles(clock: Res<SimClock>, mut st: ResMut<VehicleState>, mut queue: 
         }
     }
     while st.next_sample <= t + 1e-9 {
-        for (ci, cp) in rt.checkpoints.iter().enumerate() {
-            let (n, _) = st.traffic.queue_at(cp.link, |l| upstream[l as usize].clone());
+        for ci in 0..rt.checkpoints.len() {
+            let (n, _) = st.queue_of(ci);
             st.checkpoints[ci].queue_series.push(n);
         }
         for di in 0..rt.destinations.len() {

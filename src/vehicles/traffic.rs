@@ -410,69 +410,52 @@ impl Traffic {
         self.step_index += 1;
     }
 
-    /// The vehicles standing in the queue at the end of `link`, from its front: the front one
-    /// at the end and each next one within 1.5 jam spacings of the one in front, followed back
-    /// onto the links in `upstream(link)` while the queue reaches their ends. Returns the
-    /// vehicles and the queue's length in metres (from the end of `link` to the back of the last
-    /// vehicle, one jam spacing behind its position).
-    pub fn queue_at(&self, link: u32, upstream: impl Fn(u32) -> Vec<u32>) -> (u32, f64) {
+    /// The queue at the end of `link`, from its front: the front vehicle within one jam
+    /// spacing of the end and each next one within two jam spacings of the one in front (a
+    /// queue's gaps open to two spacings while a stop-and-go wave passes) that `queued` says is
+    /// held up, followed back onto the links in `upstream(link)` while the queue reaches their
+    /// ends. Returns the vehicles and the length in metres from the end of `link` to the back
+    /// of the last one (one jam spacing behind its position).
+    pub fn queue_at(&self, link: u32, upstream: impl Fn(u32) -> Vec<u32>, queued: impl Fn(u32) -> bool) -> (u32, f64) {
         let mut n = 0u32;
         let mut metres = 0.0;
         let mut li = link;
-        let mut offset = 0.0; // distance from the queue's head to the end of link li
-        let mut prev_pos: Option<f64> = None; // position of the previous one (from the head), in metres behind the head
-        let mut guard = 0;
-        loop {
+        let mut offset = 0.0; // distance from the end of `link` to the end of link li
+        let mut prev: Option<f64> = None; // how far behind the end of `link` the previous one is
+        for _ in 0..64 {
             let len = self.links[li as usize].length;
-            let mut reached_start = false;
             for &car in &self.queues[li as usize] {
                 let c = &self.cars[car as usize];
                 let (d, _) = self.d_tau(c.class, li);
                 let behind = offset + (len - c.x);
-                let ok = match prev_pos {
-                    None => behind <= 0.5,
-                    Some(p) => behind - p <= 1.5 * d + 1e-6,
+                let ok = match prev {
+                    None => behind <= d + 1e-6,
+                    Some(p) => behind - p <= 2.0 * d + 1e-6 && queued(car),
                 };
                 if !ok {
                     return (n, metres);
                 }
                 n += 1;
                 metres = behind + d;
-                prev_pos = Some(behind);
-                reached_start = c.x <= 1.5 * d;
+                prev = Some(behind);
             }
-            if prev_pos.is_none() && n == 0 {
-                return (0, 0.0);
-            }
-            if !reached_start && !self.queues[li as usize].is_empty() {
-                return (n, metres);
-            }
-            // the queue reaches this link's start: follow it onto the link feeding it whose
-            // front vehicle stands at its end
+            let Some(p) = prev else { return (0, 0.0) };
+            // does it reach back onto a link feeding this one?
             offset += len;
-            let ups = upstream(li);
-            let mut found = None;
-            for u in ups {
-                if let Some(&f) = self.queues[u as usize].front() {
-                    let ul = self.links[u as usize].length;
+            let next = upstream(li).into_iter().find(|&u| {
+                self.queues[u as usize].front().is_some_and(|&f| {
                     let fc = &self.cars[f as usize];
                     let (d, _) = self.d_tau(fc.class, u);
-                    let behind = offset + (ul - fc.x);
-                    if prev_pos.is_none_or(|p| behind - p <= 1.5 * d + 1e-6) {
-                        found = Some(u);
-                        break;
-                    }
-                }
-            }
-            match found {
+                    let behind = offset + (self.links[u as usize].length - fc.x);
+                    behind - p <= 2.0 * d + 1e-6 && queued(f)
+                })
+            });
+            match next {
                 Some(u) => li = u,
                 None => return (n, metres),
             }
-            guard += 1;
-            if guard > 64 {
-                return (n, metres);
-            }
         }
+        (n, metres)
     }
 }
 

@@ -219,3 +219,181 @@ fn a_queue_released_discharges_at_capacity() {
     );
     assert!((1800.0..=2000.0).contains(&q));
 }
+
+/// Buses (40 aboard, a bay of 2 with 30 s to get out) and taxis (1–3 aboard, a rank of 4) bring
+/// two crowd groups of different classes to the source "bay".
+const DROP_OFFS: &str = r#"Scenario(
+    name: "drop-offs",
+    sim: (dt: 0.1, start: 0, end: 3000, seed: 2),
+    venue: (
+        bounds: (min: (0, 0), max: (60, 40)),
+        sources: [(name: "bay", area: Polygon([(2, 2), (20, 2), (20, 15), (2, 15)]))],
+        targets: [(name: "hall", area: Polygon([(45, 25), (55, 25), (55, 35), (45, 35)]))],
+    ),
+    crowd: [
+        (name: "by-bus", class: "public", source: "bay", destinations: [(target: "hall")],
+         arrivals: Rates([(from: 300, to: 1200, rate: 0.6)])),
+        (name: "by-taxi", class: "staff", source: "bay", destinations: [(target: "hall")],
+         arrivals: Rates([(from: 300, to: 1200, rate: 0.2)])),
+    ],
+    vehicles: (
+        classes: [
+            (name: "bus", spacing: 15, speed: 11, occupancy: Fixed(40), seats: 50),
+            (name: "taxi", spacing: 7.5, speed: 13.9, occupancy: Uniform(min: 1, max: 3)),
+        ],
+        nodes: [(name: "U", position: (-1500, 0)), (name: "B", position: (-200, 0)), (name: "C", position: (-100, 0)),
+                (name: "D", position: (-100, 30)), (name: "E", position: (-100, -800))],
+        links: [
+            (name: "road", from: "U", to: "B", lanes: 2, speed: 13.9),
+            (name: "bay-lane", from: "B", to: "C", speed: 8),
+            (name: "rank-lane", from: "B", to: "D", speed: 8),
+            (name: "out", from: "C", to: "E", speed: 13.9),
+            (name: "out2", from: "D", to: "C", speed: 13.9),
+        ],
+        destinations: [
+            (name: "bus-bay", kind: DropOff, link: "bay-lane", capacity: 2, dwell: Fixed(30), place: "bay"),
+            (name: "taxi-rank", kind: TaxiRank, link: "rank-lane", capacity: 4, dwell: Uniform(min: 10, max: 30), place: "bay"),
+        ],
+        flows: [
+            (name: "shuttles", class: "bus", entry: "road", to: "bus-bay", exit: "out", carries: ["by-bus"]),
+            (name: "taxis", class: "taxi", entry: "road", to: "taxi-rank", exit: "out", carries: ["by-taxi"]),
+        ],
+    ),
+)"#;
+
+#[test]
+fn drop_offs_let_out_exactly_the_occupants_who_arrived_and_nobody_is_lost() {
+    let v = common::from_text(DROP_OFFS);
+    let mut sim = common::sim(&v, 7);
+    let mut steps = 0;
+    let r = sim.run(|w| {
+        let st = w.resource::<VehicleState>();
+        // the books balance every step: planned = out + turned back + detained + aboard
+        assert!(st.imbalance().iter().all(|&x| x == 0), "{:?}", st.imbalance());
+        // and everyone let out is in the crowd or about to be placed, group by group
+        let log = w.resource::<cordon::crowd::CrowdLog>();
+        let q = w.resource::<cordon::crowd::ArrivalQueue>();
+        for g in 0..2 {
+            assert_eq!(
+                st.books.released[g],
+                log.spawned_by_group[g] + u64::from(q.waiting[g]),
+                "group {g} at step {steps}"
+            );
+        }
+        steps += 1;
+    });
+    let vr = r.vehicles.as_ref().expect("a vehicles section");
+    eprintln!("{:?}\n{:?}", vr.persons, vr.destinations);
+    // everyone planned came, by bus in loads of 40 (the last one short) and by taxi in 1–3
+    let spawned: Vec<u64> = r.groups.iter().map(|g| g.spawned).collect();
+    let planned = &sim.world().resource::<VehicleState>().books.planned;
+    assert_eq!(spawned, *planned);
+    assert!(planned[0] > 400 && planned[1] > 120, "{planned:?}");
+    let buses = &vr.destinations[0];
+    assert_eq!(buses.released, planned[0]);
+    assert_eq!(buses.arrived, planned[0].div_ceil(40));
+    let taxis = &vr.destinations[1];
+    assert_eq!(taxis.released, planned[1]);
+    assert!(taxis.arrived * 3 >= planned[1] && taxis.arrived <= planned[1]);
+    assert_eq!(vr.persons.released, vr.persons.carried);
+    assert_eq!(vr.persons.aboard_at_end, 0);
+    assert_eq!(r.run.ended_by, "everyone left");
+    // the two bays were never over their capacity
+    assert!(buses.occupancy_max <= 2 && taxis.occupancy_max <= 4);
+}
+
+/// Taxis bring visitors (half carry a knife) through a vehicle checkpoint finding it with
+/// probability `p1` to a drop-off outside a pedestrian ring whose gate finds it with `p2`.
+fn layered(p1: f64, p2: f64, permits: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "layered",
+    sim: (dt: 0.1, start: 0, end: 4500, seed: 4),
+    venue: (
+        bounds: (min: (0, 0), max: (60, 40)),
+        sources: [(name: "bay", area: Polygon([(2, 2), (20, 2), (20, 12), (2, 12)]))],
+        targets: [(name: "hall", area: Polygon([(40, 28), (55, 28), (55, 36), (40, 36)]))],
+    ),
+    crowd: [
+        (name: "visitors", source: "bay", destinations: [(target: "hall")],
+         arrivals: Rates([(from: 300, to: 2700, rate: 0.9)])),
+    ],
+    rings: [(name: "fence", level: Perimeter, polygon: [(5, 20), (58, 20), (58, 38), (5, 38)])],
+    checkpoints: [
+        (name: "gate", ring: "fence", position: (30, 20), lanes: 4, service: Fixed(2), queue: (length: 8, width: 8),
+         detection: [(item: "knife", probability: {p2})]),
+    ],
+    threats: [(item: "knife", carriers: [(group: "visitors", fraction: 0.5)])],
+    vehicles: (
+        classes: [(name: "taxi", spacing: 7.5, speed: 13.9, occupancy: Fixed(1){permits})],
+        nodes: [(name: "U", position: (-2000, 0)), (name: "B", position: (-300, 0)), (name: "C", position: (-100, 0)),
+                (name: "E", position: (-100, -900))],
+        links: [
+            (name: "road", from: "U", to: "B", lanes: 2, speed: 13.9),
+            (name: "inside", from: "B", to: "C", lanes: 2, speed: 8),
+            (name: "out", from: "C", to: "E", speed: 13.9),
+        ],
+        rings: [(name: "zone", area: [(-1000, -2000), (100, -2000), (100, 100), (-1000, 100)])],
+        checkpoints: [(name: "permit-check", ring: "zone", link: "road", lanes: 6, inspection: Fixed(4),
+                       detection: [(item: "knife", probability: {p1})])],
+        destinations: [(name: "rank", kind: TaxiRank, link: "inside", capacity: 20, dwell: Fixed(15), place: "bay")],
+        flows: [(name: "taxis", class: "taxi", entry: "road", to: "rank", exit: "out", carries: ["visitors"])],
+    ),
+)"#
+    )
+}
+
+#[test]
+fn interception_across_a_vehicle_ring_and_a_pedestrian_ring_follows_the_product_rule() {
+    let (p1, p2) = (0.5, 0.4);
+    let v = common::from_text(&layered(p1, p2, ""));
+    let mut sim = common::sim(&v, 11);
+    let r = sim.run(|_| {});
+    let vr = r.vehicles.as_ref().expect("a vehicles section");
+    let item = &vr.items[0];
+    let foot = &r.security.as_ref().expect("a security section").items[0];
+    let carriers = item.carriers_aboard as f64;
+    let caught = (item.intercepted_at_vehicle_rings + foot.intercepted) as f64;
+    let rate = item.interception_rate_all_rings.expect("a rate");
+    let expect = 1.0 - (1.0 - p1) * (1.0 - p2);
+    let se = (expect * (1.0 - expect) / carriers).sqrt();
+    eprintln!(
+        "{carriers} carriers: {} caught in taxis, {} on foot, {} reached the hall; rate {rate} vs {expect} (se {se:.4})",
+        item.intercepted_at_vehicle_rings, foot.intercepted, foot.undetected_reached_innermost
+    );
+    assert!(carriers > 800.0, "too few carriers for the test: {carriers}");
+    assert_eq!(r.run.ended_by, "everyone left");
+    // every carrier is accounted for: caught at either ring or reached the hall
+    assert_eq!(caught as u64 + foot.undetected_reached_innermost, item.carriers_aboard);
+    assert!(
+        (rate - expect).abs() < 3.0 * se,
+        "rate {rate} vs 1 − (1 − p1)(1 − p2) = {expect}"
+    );
+    // each ring on its own
+    let ring1 = item.rings[0].rate.unwrap();
+    assert!(
+        (ring1 - p1).abs() < 3.0 * (p1 * (1.0 - p1) / carriers).sqrt(),
+        "vehicle ring {ring1}"
+    );
+    // the people in taxis taken aside never reached the crowd
+    assert_eq!(vr.persons.detained, item.intercepted_at_vehicle_rings);
+    assert_eq!(vr.persons.released + vr.persons.detained, vr.persons.carried);
+}
+
+#[test]
+fn a_class_without_a_permit_is_turned_back_at_the_ring() {
+    let v = common::from_text(&layered(0.5, 0.4, ", permits: []"));
+    let mut sim = common::sim(&v, 11);
+    let r = sim.run(|_| {});
+    let vr = r.vehicles.as_ref().expect("a vehicles section");
+    let cp = &vr.checkpoints[0];
+    eprintln!("{cp:?}\n{:?}", vr.persons);
+    assert!(cp.inspected > 1000);
+    assert_eq!(cp.turned_back, cp.inspected);
+    assert_eq!(cp.intercepted, 0);
+    assert_eq!(vr.destinations[0].arrived, 0);
+    assert_eq!(vr.persons.turned_back, vr.persons.carried);
+    assert_eq!(r.groups[0].spawned, 0);
+    // with booths to spare nobody waits long
+    assert!(cp.wait_s.p90 < 10.0, "{:?}", cp.wait_s);
+}

@@ -411,9 +411,9 @@ impl Traffic {
     }
 
     /// The queue at the end of `link`, from its front: the front vehicle within one jam
-    /// spacing of the end and each next one within two jam spacings of the one in front (a
-    /// queue's gaps open to two spacings while a stop-and-go wave passes) that `queued` says is
-    /// held up, followed back onto the links in `upstream(link)` while the queue reaches their
+    /// spacing of the end and each next one that `queued` says is held up and is on the
+    /// congested branch behind the one in front (closer than the critical spacing d + v τ, the
+    /// spacing at capacity), followed back onto the links in `upstream(link)` while the queue reaches their
     /// ends. Returns the vehicles and the length in metres from the end of `link` to the back
     /// of the last one (one jam spacing behind its position).
     pub fn queue_at(&self, link: u32, upstream: impl Fn(u32) -> Vec<u32>, queued: impl Fn(u32) -> bool) -> (u32, f64) {
@@ -426,11 +426,12 @@ impl Traffic {
             let len = self.links[li as usize].length;
             for &car in &self.queues[li as usize] {
                 let c = &self.cars[car as usize];
-                let (d, _) = self.d_tau(c.class, li);
+                let (d, tau) = self.d_tau(c.class, li);
+                let critical = d + self.classes[c.class as usize].speed.min(self.links[li as usize].speed) * tau;
                 let behind = offset + (len - c.x);
                 let ok = match prev {
                     None => behind <= d + 1e-6,
-                    Some(p) => behind - p <= 2.0 * d + 1e-6 && queued(car),
+                    Some(p) => behind - p <= critical + 1e-6 && queued(car),
                 };
                 if !ok {
                     return (n, metres);
@@ -445,9 +446,10 @@ impl Traffic {
             let next = upstream(li).into_iter().find(|&u| {
                 self.queues[u as usize].front().is_some_and(|&f| {
                     let fc = &self.cars[f as usize];
-                    let (d, _) = self.d_tau(fc.class, u);
+                    let (d, tau) = self.d_tau(fc.class, u);
+                    let critical = d + self.classes[fc.class as usize].speed.min(self.links[u as usize].speed) * tau;
                     let behind = offset + (self.links[u as usize].length - fc.x);
-                    behind - p <= 2.0 * d + 1e-6 && queued(f)
+                    behind - p <= critical + 1e-6 && queued(f)
                 })
             });
             match next {

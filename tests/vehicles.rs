@@ -397,3 +397,66 @@ fn a_class_without_a_permit_is_turned_back_at_the_ring() {
     // with booths to spare nobody waits long
     assert!(cp.wait_s.p90 < 10.0, "{:?}", cp.wait_s);
 }
+
+#[test]
+fn a_run_with_vehicles_is_the_same_at_any_thread_count() {
+    let v = common::from_text(DROP_OFFS);
+    let json = |threads: usize| {
+        let mut sim = cordon::Simulation::new(
+            &v,
+            &cordon::SimOptions {
+                seed: Some(3),
+                threads,
+                ..Default::default()
+            },
+        );
+        serde_json::to_string(&sim.run(|_| {})).unwrap()
+    };
+    assert_eq!(json(1), json(2));
+}
+
+#[test]
+fn bad_roads_are_refused_with_their_line() {
+    let base = layered(0.5, 0.4, "");
+    let cases: [(&str, &str, &str); 7] = [
+        (
+            r#"(name: "out", from: "C", to: "E", speed: 13.9)"#,
+            r#"(name: "out", from: "C", to: "X", speed: 13.9)"#,
+            "node \"X\" is not defined",
+        ),
+        (
+            r#"(name: "inside", from: "B", to: "C", lanes: 2, speed: 8)"#,
+            r#"(name: "inside", from: "B", to: "C", lanes: 12, speed: 8)"#,
+            "lanes must be 1–8",
+        ),
+        (
+            r#"checkpoints: [(name: "permit-check", ring: "zone", link: "road""#,
+            r#"checkpoints: [(name: "permit-check", ring: "zone", link: "out""#,
+            "enters vehicle ring \"zone\" without a checkpoint",
+        ),
+        (
+            r#"place: "bay")"#,
+            r#"place: "hall")"#,
+            "source (place) \"hall\" is not defined",
+        ),
+        (
+            r#"(name: "taxi", spacing: 7.5"#,
+            r#"(name: "taxi", spacing: 0.5"#,
+            "spacing must be 3–40 m",
+        ),
+        (r#"exit: "out", carries"#, r#"exit: "road", carries"#, "no road from"),
+        (
+            r#"(name: "C", position: (-100, 0))"#,
+            r#"(name: "C", position: (-295, 0))"#,
+            "length 5.0 m must be",
+        ),
+    ];
+    for (from, to, want) in cases {
+        assert!(base.contains(from), "{from}");
+        let text = base.replace(from, to);
+        let err = common::error_of(&text);
+        eprintln!("{err}");
+        assert!(err.contains(want), "wanted {want:?} in {err}");
+        assert!(err.contains("t.ron:"), "no line in {err}");
+    }
+}

@@ -24,6 +24,8 @@ pub const MIN_LINK: f64 = 10.0;
 pub const MAX_LINK: f64 = 50_000.0;
 /// Most vehicles a run's flows may bring (expected, before a run).
 pub const MAX_VEHICLES: f64 = 2_000_000.0;
+/// Most bends of all links and points of all vehicle rings together.
+pub const MAX_POINTS: usize = 1_000_000;
 /// Farthest coordinate, m.
 pub const MAX_COORD: f64 = 1.0e6;
 /// The traffic step, s (the largest multiple of the simulation's dt not above it; at least dt).
@@ -226,7 +228,8 @@ fn unique<'a>(ck: &mut Checker, what: &str, names: impl Iterator<Item = &'a Stri
     }
 }
 
-fn find(ck: &mut Checker, label: &str, what: &str, name: &str, names: &[&str]) -> Option<usize> {
+/// The index of `name` among `names`, else a problem placed at the element `owner` that names it.
+fn find(ck: &mut Checker, owner: &str, label: &str, what: &str, name: &str, names: &[&str]) -> Option<usize> {
     let i = names.iter().position(|n| *n == name);
     if i.is_none() {
         let known = if names.len() > 30 {
@@ -239,7 +242,7 @@ fn find(ck: &mut Checker, label: &str, what: &str, name: &str, names: &[&str]) -
             quote_list(names.iter().copied())
         };
         ck.named(
-            name,
+            owner,
             format!("{label}: {what} \"{name}\" is not defined; known: {known}"),
         );
     }
@@ -345,6 +348,15 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
         );
     }
     let w = vs.wave_speed.clamp(1.0, 10.0);
+    let bends: usize =
+        vs.links.iter().map(|l| l.via.len()).sum::<usize>() + vs.rings.iter().map(|r| r.area.len()).sum::<usize>();
+    if bends > MAX_POINTS {
+        ck.err(
+            Some("vehicles".into()),
+            format!("{label}: links' bends and rings' points number {bends}; at most {MAX_POINTS}"),
+        );
+        return None;
+    }
     unique(ck, "vehicle class", vs.classes.iter().map(|c| &c.name));
     unique(ck, "road node", vs.nodes.iter().map(|c| &c.name));
     unique(ck, "road link", vs.links.iter().map(|c| &c.name));
@@ -390,7 +402,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
             Some(list) => {
                 let mut p = vec![false; vs.rings.len()];
                 for r in list {
-                    if let Some(i) = find(ck, &l, "permit for vehicle ring", r, &ring_names) {
+                    if let Some(i) = find(ck, &c.name, &l, "permit for vehicle ring", r, &ring_names) {
                         p[i] = true;
                     }
                 }
@@ -436,8 +448,8 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
     let mut links_in = vec![Vec::new(); nodes.len()];
     for (li, l) in vs.links.iter().enumerate() {
         let lab = format!("road link \"{}\"", l.name);
-        let from = find(ck, &lab, "node", &l.from, &node_names);
-        let to = find(ck, &lab, "node", &l.to, &node_names);
+        let from = find(ck, &l.name, &lab, "node", &l.from, &node_names);
+        let to = find(ck, &l.name, &lab, "node", &l.to, &node_names);
         if !(1..=MAX_LANES).contains(&l.lanes) {
             ck.named(&l.name, format!("{lab}: lanes must be 1–{MAX_LANES}, got {}", l.lanes));
         }
@@ -502,7 +514,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
         for c in &th.carriers {
             let Some(v) = &c.vehicle else { continue };
             let lab = format!("threat \"{}\"", th.item);
-            if let Some(k) = find(ck, &lab, "vehicle class", v, &class_names)
+            if let Some(k) = find(ck, &th.item, &lab, "vehicle class", v, &class_names)
                 && c.fraction.is_finite()
                 && (0.0..=1.0).contains(&c.fraction)
             {
@@ -525,8 +537,8 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
     let mut checkpoints = Vec::new();
     for (ci, c) in vs.checkpoints.iter().enumerate() {
         let lab = format!("vehicle checkpoint \"{}\"", c.name);
-        let ring = find(ck, &lab, "vehicle ring", &c.ring, &ring_names);
-        let link = find(ck, &lab, "road link", &c.link, &link_names);
+        let ring = find(ck, &c.name, &lab, "vehicle ring", &c.ring, &ring_names);
+        let link = find(ck, &c.name, &lab, "road link", &c.link, &link_names);
         if !(1..=MAX_BOOTHS).contains(&c.lanes) {
             ck.named(&c.name, format!("{lab}: lanes must be 1–{MAX_BOOTHS}, got {}", c.lanes));
         }
@@ -534,7 +546,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
         let mut inspection = vec![c.inspection.clone(); classes.len()];
         for bc in &c.by_class {
             check_service(ck, &c.name, &format!("{lab}, class \"{}\"", bc.class), &bc.time);
-            if let Some(k) = find(ck, &lab, "vehicle class", &bc.class, &class_names) {
+            if let Some(k) = find(ck, &c.name, &lab, "vehicle class", &bc.class, &class_names) {
                 inspection[k] = bc.time.clone();
             }
         }
@@ -550,7 +562,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
                 );
             }
             let names: Vec<&str> = items.iter().map(|s| s.as_str()).collect();
-            if let Some(i) = find(ck, &lab, "item class", &d.item, &names) {
+            if let Some(i) = find(ck, &c.name, &lab, "item class", &d.item, &names) {
                 detection[i] = d.probability.clamp(0.0, 1.0);
             }
         }
@@ -611,7 +623,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
     let mut destinations = Vec::new();
     for (di, d) in vs.destinations.iter().enumerate() {
         let lab = format!("vehicle destination \"{}\"", d.name);
-        let link = find(ck, &lab, "road link", &d.link, &link_names);
+        let link = find(ck, &d.name, &lab, "road link", &d.link, &link_names);
         let most = if d.kind == DestinationKind::CarPark {
             MAX_SPACES
         } else {
@@ -624,7 +636,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
         let place = d
             .place
             .as_ref()
-            .and_then(|p| find(ck, &lab, "source (place)", p, sources));
+            .and_then(|p| find(ck, &d.name, &lab, "source (place)", p, sources));
         if let Some(l) = link {
             if links[l].checkpoint.is_some() {
                 ck.named(
@@ -667,12 +679,12 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
     let mut expected = 0.0;
     for (fi, f) in vs.flows.iter().enumerate() {
         let lab = format!("vehicle flow \"{}\"", f.name);
-        let class = find(ck, &lab, "vehicle class", &f.class, &class_names);
-        let entry = find(ck, &lab, "road link", &f.entry, &link_names);
-        let exit = find(ck, &lab, "road link", &f.exit, &link_names);
+        let class = find(ck, &f.name, &lab, "vehicle class", &f.class, &class_names);
+        let entry = find(ck, &f.name, &lab, "road link", &f.entry, &link_names);
+        let exit = find(ck, &f.name, &lab, "road link", &f.exit, &link_names);
         let to =
             f.to.as_ref()
-                .and_then(|d| find(ck, &lab, "destination", d, &dest_names));
+                .and_then(|d| find(ck, &f.name, &lab, "destination", d, &dest_names));
         match (&f.arrivals, f.carries.is_empty()) {
             (Some(_), false) => ck.named(&f.name, format!("{lab}: give `arrivals` or `carries`, not both")),
             (None, true) => ck.named(
@@ -686,7 +698,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
         }
         let mut carries = Vec::new();
         for g in &f.carries {
-            let Some(gi) = find(ck, &lab, "crowd group", g, &group_names) else {
+            let Some(gi) = find(ck, &f.name, &lab, "crowd group", g, &group_names) else {
                 continue;
             };
             if let Some(other) = carried_by[gi] {

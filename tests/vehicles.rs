@@ -460,3 +460,37 @@ fn bad_roads_are_refused_with_their_line() {
         assert!(err.contains("t.ron:"), "no line in {err}");
     }
 }
+
+#[test]
+fn the_report_page_and_csv_have_the_vehicles_with_names_escaped() {
+    let text = DROP_OFFS.replace("\"bus-bay\"", "\"<b>bay</b>\"");
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 7);
+    let r = sim.run(|_| {});
+    let page = cordon::figures::html::page(&r, 0.0, "", &[], &[]);
+    assert!(page.contains("<table id=\"vehicle-destinations\">"));
+    assert!(page.contains("&lt;b&gt;bay&lt;/b&gt;") && !page.contains("<b>bay</b>"));
+    let csv = cordon::report::csv::timeseries(&r);
+    let head = csv.lines().next().unwrap();
+    assert!(head.contains("vehicles_at_taxi-rank"), "{head}");
+    // the bays' occupancy rows are in the CSV as in the report
+    let col = head.split(',').position(|h| h == "vehicles_at_taxi-rank").unwrap();
+    let most = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(col)?.parse::<u64>().ok())
+        .max();
+    assert_eq!(
+        most,
+        r.vehicles.as_ref().unwrap().destinations[1]
+            .occupancy_series
+            .iter()
+            .copied()
+            .max()
+    );
+    // every field a batch can address
+    let json = serde_json::to_value(&r).unwrap();
+    for k in ["checkpoints", "links", "destinations", "flows", "persons", "items"] {
+        assert!(json["vehicles"][k].is_array() || json["vehicles"][k].is_object(), "{k}");
+    }
+}

@@ -206,7 +206,7 @@ pub struct RunRow {
 }
 
 /// Headline metrics, one column each.
-pub const METRICS: [&str; 14] = [
+pub const METRICS: [&str; 17] = [
     "entered",
     "time_to_enter_p90_s",
     "worst_queue",
@@ -221,11 +221,15 @@ pub const METRICS: [&str; 14] = [
     "peak_density",
     "los_ef_s",
     "incidents",
+    "vehicle_queue_max",
+    "vehicle_wait_p90_worst_s",
+    "interception_rate_all_rings",
 ];
 
 /// The headline metrics of one report, in [`METRICS`] order.
 pub fn headline(r: &Report) -> Vec<Option<f64>> {
     let sec = r.security.as_ref();
+    let veh = r.vehicles.as_ref();
     let resp = r.response.as_ref();
     let within = |th: f64| {
         resp.and_then(|x| {
@@ -265,6 +269,26 @@ pub fn headline(r: &Report) -> Vec<Option<f64>> {
         r.zones.iter().map(|z| z.peak_density).max_by(f64::total_cmp),
         r.zones.iter().map(|z| z.los_s.e + z.los_s.f).max_by(f64::total_cmp),
         resp.map(|x| x.overall.occurred as f64),
+        veh.and_then(|v| v.checkpoints.iter().map(|c| c.queue_max_vehicles).max())
+            .map(|q| q as f64),
+        veh.and_then(|v| v.checkpoints.iter().map(|c| c.wait_s.p90).max_by(f64::total_cmp)),
+        veh.and_then(|v| {
+            // intercepted anywhere over those plus the undetected who reached the innermost ring
+            let (caught, all) = v
+                .items
+                .iter()
+                .fold((0.0, 0.0), |(a, b), it| match it.interception_rate_all_rings {
+                    Some(rate) => {
+                        let foot = sec.and_then(|s| s.items.iter().find(|x| x.item == it.item));
+                        let n = (it.intercepted_at_vehicle_rings
+                            + foot.map_or(0, |f| f.intercepted + f.undetected_reached_innermost))
+                            as f64;
+                        (a + rate * n, b + n)
+                    }
+                    None => (a, b),
+                });
+            (all > 0.0).then(|| caught / all)
+        }),
     ]
 }
 

@@ -106,6 +106,45 @@ pub fn headlines(r: &Report, start_s: f64) -> Vec<Headline> {
             );
         }
     }
+    if let Some(v) = &r.vehicles {
+        if let Some(c) = v.checkpoints.iter().max_by(|a, b| {
+            a.queue_max_vehicles
+                .cmp(&b.queue_max_vehicles)
+                .then(b.name.cmp(&a.name))
+        }) {
+            row(
+                "Worst vehicle queue",
+                format!("{} vehicles, {:.0} m", c.queue_max_vehicles, c.queue_max_m),
+                format!(
+                    "{} at {}; its wait p90 {:.0} s; spilled back onto the roads before it for {:.0} s",
+                    c.name,
+                    clock(c.queue_max_t),
+                    c.wait_s.p90,
+                    c.spillback_s
+                ),
+            );
+        }
+        let (ins, back, taken) = v.checkpoints.iter().fold((0, 0, 0), |(a, b, c), k| {
+            (a + k.inspected, b + k.turned_back, c + k.intercepted)
+        });
+        if !v.checkpoints.is_empty() {
+            row(
+                "Vehicles inspected",
+                format!("{ins}"),
+                format!("{back} turned back without a permit; {taken} taken aside with an item found"),
+            );
+        }
+        for it in &v.items {
+            row(
+                &format!("Interception, vehicle and pedestrian rings ({})", it.item),
+                it.interception_rate_all_rings.map_or("n/a".into(), pct),
+                format!(
+                    "{} carriers aboard vehicles, {} of them caught at vehicle rings",
+                    it.carriers_aboard, it.intercepted_at_vehicle_rings
+                ),
+            );
+        }
+    }
     if let Some(resp) = &r.response {
         let o = &resp.overall;
         row(
@@ -271,6 +310,51 @@ pub fn classes_table(r: &Report) -> String {
     h + "</table>\n"
 }
 
+/// The vehicle checkpoints and destinations, as tables (names escaped); empty without vehicles.
+pub fn vehicles_table(r: &Report) -> String {
+    let Some(v) = r.vehicles.as_ref() else {
+        return String::new();
+    };
+    let mut h = String::from(
+        "<h2>Vehicles</h2>\n<table id=\"vehicle-checkpoints\">\n<tr><th>Vehicle checkpoint</th><th>Ring</th>\
+         <th>Booths</th><th>Inspected</th><th>Turned back</th><th>Taken aside</th><th>Wait p50 / p90</th>\
+         <th>Longest queue</th><th>Spillback</th><th>Booths busy</th></tr>\n",
+    );
+    for c in &v.checkpoints {
+        h += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0} / {:.0} s</td>\
+             <td>{} vehicles, {:.0} m</td><td>{:.0} s</td><td>{}</td></tr>\n",
+            escape(&c.name),
+            escape(&c.ring),
+            c.lanes,
+            c.inspected,
+            c.turned_back,
+            c.intercepted,
+            c.wait_s.p50,
+            c.wait_s.p90,
+            c.queue_max_vehicles,
+            c.queue_max_m,
+            c.spillback_s,
+            pct(c.booth_utilisation)
+        );
+    }
+    h += "</table>\n<table id=\"vehicle-destinations\">\n<tr><th>Destination</th><th>Kind</th><th>Capacity</th>\
+          <th>Vehicles</th><th>Persons out</th><th>Most at once</th><th>Wait for a bay p90</th></tr>\n";
+    for d in &v.destinations {
+        h += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0} s</td></tr>\n",
+            escape(&d.name),
+            escape(&d.kind),
+            d.capacity,
+            d.arrived,
+            d.released,
+            d.occupancy_max,
+            d.wait_s.p90
+        );
+    }
+    h + "</table>\n"
+}
+
 /// The whole page. `settings` are extra (name, value) lines about the run (file, threads, ...).
 pub fn page(r: &Report, start_s: f64, description: &str, settings: &[(String, String)], figures: &[Figure]) -> String {
     let mut h = String::new();
@@ -308,6 +392,7 @@ pub fn page(r: &Report, start_s: f64, description: &str, settings: &[(String, St
         h += &timeline_table("timeline", &r.timeline);
     }
     h += &classes_table(r);
+    h += &vehicles_table(r);
     h += "<h2>Figures</h2>\n";
     for f in figures {
         h += &format!(

@@ -1,5 +1,5 @@
 //! `timeseries.csv`: one row per series sample (every `metrics.series_interval`): headcounts,
-//! each zone's mean density, each hall's occupancy, each checkpoint's queue, coverage at each threshold (latest sample)
+//! each zone's mean density, each hall's occupancy, each checkpoint's queue, each vehicle checkpoint's queue and destination's vehicles, coverage at each threshold (latest sample)
 //! and open incidents — all read from the finished [`Report`].
 
 use super::Report;
@@ -30,6 +30,14 @@ pub fn timeseries(r: &Report) -> String {
     let cps = r.security.as_ref().map_or(&[][..], |s| &s.checkpoints[..]);
     for c in cps {
         head.push(format!("queue_{}", c.name));
+    }
+    let vcps = r.vehicles.as_ref().map_or(&[][..], |v| &v.checkpoints[..]);
+    for c in vcps {
+        head.push(format!("vehicle_queue_{}", c.name));
+    }
+    let vdest = r.vehicles.as_ref().map_or(&[][..], |v| &v.destinations[..]);
+    for d in vdest {
+        head.push(format!("vehicles_at_{}", d.name));
     }
     let resp = r.response.as_ref();
     let cov = resp.and_then(|x| x.coverage.as_ref());
@@ -62,6 +70,12 @@ pub fn timeseries(r: &Report) -> String {
         }
         for c in cps {
             cells.push(c.queue_series.get(i).map_or(String::new(), |q| q.to_string()));
+        }
+        for c in vcps {
+            cells.push(c.queue_series.get(i).map_or(String::new(), |q| q.to_string()));
+        }
+        for d in vdest {
+            cells.push(d.occupancy_series.get(i).map_or(String::new(), |q| q.to_string()));
         }
         if let Some(c) = cov {
             let latest = c.samples.iter().take_while(|s| s.t <= row.t + 1e-9).last();

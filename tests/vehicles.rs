@@ -494,3 +494,68 @@ fn the_report_page_and_csv_have_the_vehicles_with_names_escaped() {
         assert!(json["vehicles"][k].is_array() || json["vehicles"][k].is_object(), "{k}");
     }
 }
+
+/// Leavers walk to the taxi rank's pickup; taxis are called for them (one per 1–3 waiting, or
+/// after 60 s for fewer) and take them away.
+const PICKUP: &str = r#"Scenario(
+    name: "pickup",
+    sim: (dt: 0.1, start: 0, end: 3000, seed: 2),
+    venue: (
+        bounds: (min: (0, 0), max: (60, 40)),
+        sources: [(name: "hall-door", area: Polygon([(40, 28), (55, 28), (55, 36), (40, 36)]))],
+        targets: [(name: "rank-exit", area: Polygon([(2, 2), (10, 2), (10, 8), (2, 8)]))],
+    ),
+    crowd: [
+        (name: "leavers", source: "hall-door", destinations: [(target: "rank-exit")],
+         arrivals: Rates([(from: 0, to: 900, rate: 0.3)])),
+    ],
+    vehicles: (
+        classes: [(name: "taxi", spacing: 7.5, speed: 13.9, occupancy: Uniform(min: 1, max: 3))],
+        nodes: [(name: "U", position: (-1500, 0)), (name: "B", position: (-200, 0)), (name: "C", position: (-100, 0)),
+                (name: "E", position: (-100, -800))],
+        links: [
+            (name: "road", from: "U", to: "B", lanes: 2, speed: 13.9),
+            (name: "rank-lane", from: "B", to: "C", speed: 8),
+            (name: "out", from: "C", to: "E", speed: 13.9),
+        ],
+        destinations: [(name: "rank", kind: TaxiRank, link: "rank-lane", capacity: 3, dwell: Fixed(20), pickup: "rank-exit")],
+        flows: [(name: "cabs", class: "taxi", entry: "road", to: "rank", exit: "out", collects: true, call_after: 60)],
+    ),
+)"#;
+
+#[test]
+fn taxis_called_to_a_pickup_take_every_leaver_away() {
+    let v = common::from_text(PICKUP);
+    let mut sim = common::sim(&v, 5);
+    let r = sim.run(|w| {
+        let st = w.resource::<VehicleState>();
+        let b = &st.books;
+        // collected = waiting + aboard + taken away, every step
+        let waiting: u64 = st.destinations.iter().map(|d| d.leavers.len() as u64).sum();
+        let aboard: u64 = st
+            .info
+            .iter()
+            .filter(|v| v.stage != cordon::vehicles::Stage::Gone)
+            .map(|v| u64::from(v.riders))
+            .sum();
+        assert_eq!(b.collected, waiting + aboard + b.taken_away);
+    });
+    let vr = r.vehicles.as_ref().unwrap();
+    let d = &vr.destinations[0];
+    eprintln!("{:?}\n{d:?}", vr.persons);
+    let left = r.targets[0].exits;
+    assert!(left > 200, "{left}");
+    assert_eq!(vr.persons.collected, left);
+    assert_eq!(vr.persons.taken_away, left);
+    assert_eq!(d.picked_up, Some(left));
+    // 1–3 a taxi
+    assert!(
+        d.arrived * 3 >= left && d.arrived <= left,
+        "{} taxis for {left}",
+        d.arrived
+    );
+    // nobody waits much longer than the call, the drive in and the wait for a bay
+    let w = d.pickup_wait_s.as_ref().unwrap();
+    assert!(w.max < 60.0 + 1300.0 / 13.9 + 100.0 / 8.0 + 120.0, "{w:?}");
+    assert_eq!(r.run.ended_by, "everyone left");
+}

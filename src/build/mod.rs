@@ -110,7 +110,8 @@ pub fn validate_cached(
     crate::metrics::build::check(&mut ck, &sc.metrics, layout.bounds_ok.then_some(sc.venue.bounds));
     let groups = crate::crowd::build::groups(&mut ck, sc);
     let source_names: Vec<&str> = sc.venue.sources.iter().map(|s| s.name.as_str()).collect();
-    let mut vehicles = crate::vehicles::build::build(&mut ck, sc, &source_names);
+    let target_names: Vec<&str> = sc.venue.targets.iter().map(|s| s.name.as_str()).collect();
+    let mut vehicles = crate::vehicles::build::build(&mut ck, sc, &source_names, &target_names);
     if let Some(v) = &mut vehicles {
         v.carriers = threats.1.clone();
     }

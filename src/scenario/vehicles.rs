@@ -185,6 +185,10 @@ pub struct VehicleDestination {
     /// start there).
     #[serde(default)]
     pub place: Option<String>,
+    /// The venue's target where leavers get in: everyone leaving the venue there waits for a
+    /// vehicle of the flow that `collects` here.
+    #[serde(default)]
+    pub pickup: Option<String>,
 }
 
 /// A stream of vehicles entering the roads.
@@ -210,6 +214,15 @@ pub struct VehicleFlow {
     /// free-flow driving time, and its occupants step out on foot when it stops.
     #[serde(default)]
     pub carries: Vec<String>,
+    /// Instead of `arrivals` or `carries`: its vehicles are called to the destination's `pickup`
+    /// for the leavers waiting there: one enters at `entry` as soon as a vehicle's occupancy of
+    /// them waits with none on its way for them, or the first of them has waited `call_after`
+    /// seconds; they get in when it stands at the destination, and it takes them to `exit`.
+    #[serde(default)]
+    pub collects: bool,
+    /// Seconds after which a vehicle is called for fewer leavers than its occupancy (default 120).
+    #[serde(default)]
+    pub call_after: Option<f64>,
 }
 
 /// When the vehicles of a flow enter.

@@ -143,6 +143,10 @@ pub struct DestinationRt {
     pub dwell: Distribution,
     /// The venue source where occupants step out.
     pub place: Option<usize>,
+    /// The venue target where leavers get in.
+    pub pickup: Option<usize>,
+    /// The flow that collects the leavers there.
+    pub collector: Option<u16>,
 }
 
 /// A flow, resolved.
@@ -162,6 +166,9 @@ pub struct FlowRt {
     pub arrivals: Option<VehicleArrivals>,
     /// Crowd groups it carries (indices).
     pub carries: Vec<usize>,
+    /// Called for leavers at its destination's pickup: after this many seconds of waiting
+    /// for fewer than an occupancy (None: not a collecting flow).
+    pub collects: Option<f64>,
     /// Free-flow time from the path's start to the end of each of its links, s (mean
     /// inspection times at checkpoints on the way included).
     pub cum_time: Vec<f64>,
@@ -317,7 +324,7 @@ fn shortest(links: &[LinkRt], out: &[Vec<u32>], a: u32, b: u32, cost: &dyn Fn(u3
 
 /// Checks the `vehicles` section (after the crowd groups and threats are known) and resolves it;
 /// `None` without one. `sources`: the venue's source names; `dt`: the simulation's step.
-pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<VehiclesRt> {
+pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]) -> Option<VehiclesRt> {
     let vs = sc.vehicles.as_ref()?;
     let label = "vehicles";
     for (what, n) in [
@@ -633,6 +640,10 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
             ck.named(&d.name, format!("{lab}: capacity must be 1–{most}, got {}", d.capacity));
         }
         check_distribution(ck, &d.name, &format!("{lab}: dwell"), &d.dwell, false);
+        let pickup = d
+            .pickup
+            .as_ref()
+            .and_then(|p| find(ck, &d.name, &lab, "target (pickup)", p, targets));
         let place = d
             .place
             .as_ref()
@@ -665,6 +676,8 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
             capacity: d.capacity.clamp(1, most),
             dwell: d.dwell.clone(),
             place,
+            pickup,
+            collector: None,
         });
     }
     if !ck.is_clean() {
@@ -685,13 +698,48 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
         let to =
             f.to.as_ref()
                 .and_then(|d| find(ck, &f.name, &lab, "destination", d, &dest_names));
-        match (&f.arrivals, f.carries.is_empty()) {
-            (Some(_), false) => ck.named(&f.name, format!("{lab}: give `arrivals` or `carries`, not both")),
-            (None, true) => ck.named(
+        let ways = usize::from(f.arrivals.is_some()) + usize::from(!f.carries.is_empty()) + usize::from(f.collects);
+        if ways != 1 {
+            ck.named(
                 &f.name,
-                format!("{lab}: give `arrivals` (when vehicles enter) or `carries` (the crowd groups they bring)"),
-            ),
-            _ => {}
+                format!(
+                    "{lab}: give one of `arrivals` (when vehicles enter), `carries` (the crowd groups they bring) or `collects: true` (called for leavers at the destination's pickup)"
+                ),
+            );
+        }
+        let call_after = f.call_after.unwrap_or(120.0);
+        if !(call_after.is_finite() && (0.0..=86_400.0).contains(&call_after)) {
+            ck.named(
+                &f.name,
+                format!("{lab}: call_after must be 0–86,400 s, got {call_after}"),
+            );
+        }
+        if f.collects {
+            match to {
+                None => ck.named(
+                    &f.name,
+                    format!("{lab}: a flow that collects leavers needs a destination (`to`) with a `pickup`"),
+                ),
+                Some(d) if destinations[d].pickup.is_none() => ck.named(
+                    &f.name,
+                    format!(
+                        "{lab}: destination \"{}\" has no `pickup` target where leavers get in",
+                        destinations[d].name
+                    ),
+                ),
+                Some(d) => {
+                    if let Some(other) = destinations[d].collector {
+                        ck.named(
+                            &f.name,
+                            format!(
+                                "{lab}: flow \"{}\" collects at destination \"{}\" already",
+                                vs.flows[other as usize].name, destinations[d].name
+                            ),
+                        );
+                    }
+                    destinations[d].collector = Some(fi as u16);
+                }
+            }
         }
         if let Some(a) = &f.arrivals {
             expected += check_arrivals(ck, &f.name, &lab, a);
@@ -825,6 +873,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str]) -> Option<Vehicl
             to: to.map(|d| d as u16),
             arrivals: f.arrivals.clone(),
             carries,
+            collects: f.collects.then_some(call_after.clamp(0.0, 86_400.0)),
             cum_time,
             cum_drive,
         });

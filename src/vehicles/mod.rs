@@ -55,6 +55,10 @@ pub struct VehInfo {
     pub occupants: u32,
     /// Items in the cargo (or on an occupant who stays aboard).
     pub cargo: u32,
+    /// Leavers it was called for (a collecting flow's vehicle on its way to them).
+    pub reserve: u32,
+    /// Leavers aboard, picked up.
+    pub riders: u32,
     /// Scheduled entry, s after the start.
     pub t_entry: f64,
     /// Time and path index (−1: the path's start) it last started driving freely from.
@@ -119,6 +123,16 @@ pub struct DestinationLog {
     pub occupancy_series: Vec<u32>,
     /// Waits for a free bay or space, s.
     pub waits: Vec<f64>,
+    /// Leavers picked up.
+    pub picked_up: u64,
+    /// Their waits from reaching the pickup to getting in, s.
+    pub pickup_waits: Vec<f64>,
+    /// When each leaver waiting now got there (the first `reserved` have a vehicle on its way).
+    pub leavers: std::collections::VecDeque<f64>,
+    /// Leavers with a vehicle on its way to them.
+    pub reserved: u32,
+    /// Occupancy drawn for the next vehicle to call.
+    next_k: Option<u32>,
 }
 
 /// Per flow, what happened.
@@ -149,6 +163,10 @@ pub struct PersonBooks {
     pub turned_back: Vec<u64>,
     /// Taken aside with their vehicle.
     pub detained: Vec<u64>,
+    /// Leavers who reached a pickup.
+    pub collected: u64,
+    /// Leavers taken away (their vehicle left the roads).
+    pub taken_away: u64,
 }
 
 /// The vehicles at run time.
@@ -190,6 +208,8 @@ pub struct VehicleState {
     next_sample: f64,
     /// Per link, upstream links (those ending where it starts).
     upstream: Vec<Vec<u32>>,
+    /// Exits of the crowd read so far.
+    exits_read: usize,
 }
 
 impl VehicleState {
@@ -404,6 +424,8 @@ fn new_state(
         released: vec![0; ngroups],
         turned_back: vec![0; ngroups],
         detained: vec![0; ngroups],
+        collected: 0,
+        taken_away: 0,
     };
     let nitems = rt.items.len();
     let carriers_foot = |g: usize| -> Vec<f64> {
@@ -521,6 +543,7 @@ fn new_state(
         series_interval: if series_interval > 0.0 { series_interval } else { 60.0 },
         next_sample: 0.0,
         upstream,
+        exits_read: 0,
         rt,
     }
 }
@@ -544,13 +567,82 @@ fn delay(st: &VehicleState, car: u32, t: f64) -> f64 {
     (t - v.t_ref) - (drive(v.leg as isize) - drive(v.leg_ref) - zone)
 }
 
-fn step_vehicles(clock: Res<SimClock>, mut st: ResMut<VehicleState>, mut queue: ResMut<ArrivalQueue>) {
+fn step_vehicles(
+    clock: Res<SimClock>,
+    mut st: ResMut<VehicleState>,
+    mut queue: ResMut<ArrivalQueue>,
+    log: Res<crate::crowd::CrowdLog>,
+) {
     let st = &mut *st;
     if !clock.tick.is_multiple_of(st.rt.step_every) {
         return;
     }
     let t = clock.t();
     let rt = st.rt.clone();
+    // --- leavers reaching a pickup wait there; a vehicle is called for them
+    for &(te, target, _) in &log.exits[st.exits_read..] {
+        for (di, d) in rt.destinations.iter().enumerate() {
+            if d.collector.is_some() && d.pickup == Some(usize::from(target)) {
+                st.destinations[di].leavers.push_back(te);
+                st.books.collected += 1;
+            }
+        }
+    }
+    st.exits_read = log.exits.len();
+    for (di, d) in rt.destinations.iter().enumerate() {
+        let Some(fi) = d.collector else { continue };
+        let f = &rt.flows[fi as usize];
+        let Some(call_after) = f.collects else { continue };
+        loop {
+            let dl = &mut st.destinations[di];
+            let unassigned = dl.leavers.len() as u32 - dl.reserved;
+            if unassigned == 0 {
+                break;
+            }
+            let class = &rt.classes[f.class as usize];
+            let k = match dl.next_k {
+                Some(k) => k,
+                None => {
+                    let k = (crate::rng::sample(&class.occupancy, &mut st.dwell_rng[di])
+                        .round()
+                        .max(1.0) as u32)
+                        .min(class.seats);
+                    dl.next_k = Some(k);
+                    k
+                }
+            };
+            let oldest = dl.leavers[dl.reserved as usize];
+            if unassigned < k && t - oldest < call_after {
+                break;
+            }
+            let n = unassigned.min(k);
+            dl.reserved += n;
+            dl.next_k = None;
+            let car = st.traffic.add(f.class);
+            let info = VehInfo {
+                flow: fi,
+                leg: 0,
+                stage: Stage::Waiting,
+                persons: Vec::new(),
+                occupants: 0,
+                cargo: 0,
+                reserve: n,
+                riders: 0,
+                t_entry: t,
+                t_ref: t,
+                leg_ref: -1,
+                until: 0.0,
+                at_stop_since: None,
+            };
+            if car as usize >= st.info.len() {
+                st.info.push(info);
+            } else {
+                st.info[car as usize] = info;
+            }
+            st.flows[fi as usize].planned += 1;
+            st.waiting[f.path[0] as usize].push_back(car);
+        }
+    }
     // --- vehicles due join their entry's waiting line
     while st.next_plan < st.plan.len() && st.plan[st.next_plan].t <= t {
         let p = std::mem::replace(
@@ -573,6 +665,8 @@ fn step_vehicles(clock: Res<SimClock>, mut st: ResMut<VehicleState>, mut queue: 
             persons: p.persons,
             occupants: p.occupants,
             cargo: p.cargo,
+            reserve: 0,
+            riders: 0,
             t_entry: p.t,
             t_ref: p.t,
             leg_ref: -1,
@@ -791,6 +885,20 @@ fn step_vehicles(clock: Res<SimClock>, mut st: ResMut<VehicleState>, mut queue: 
                     st.flows[fi].trip_s.push(trip);
                     st.flows[fi].delay_s.push(dl);
                     let dwell = crate::rng::sample(&d.dwell, &mut st.dwell_rng[di]);
+                    // leavers it was called for get in
+                    let reserve = std::mem::take(&mut st.info[car as usize].reserve);
+                    if reserve > 0 {
+                        let dl = &mut st.destinations[di];
+                        for _ in 0..reserve.min(dl.leavers.len() as u32) {
+                            if let Some(since) = dl.leavers.pop_front() {
+                                dl.pickup_waits.push(t_after - since);
+                                dl.picked_up += 1;
+                            }
+                        }
+                        dl.reserved -= reserve.min(dl.reserved);
+                        st.info[car as usize].riders = reserve;
+                        st.info[car as usize].occupants = reserve;
+                    }
                     let persons = std::mem::take(&mut st.info[car as usize].persons);
                     for (g, items) in persons {
                         queue.waiting[g as usize] += 1;
@@ -836,7 +944,8 @@ fn step_vehicles(clock: Res<SimClock>, mut st: ResMut<VehicleState>, mut queue: 
     }
     // the run goes on while vehicles are to come or about
     let present = st.info.iter().filter(|v| v.stage != Stage::Gone).count();
-    queue.held_elsewhere = (st.plan.len() - st.next_plan + present) as u64;
+    let leavers: usize = st.destinations.iter().map(|d| d.leavers.len()).sum();
+    queue.held_elsewhere = (st.plan.len() - st.next_plan + present + leavers) as u64;
     debug_assert!(
         st.imbalance().iter().all(|&x| x == 0),
         "persons lost between roads and crowd"
@@ -869,6 +978,7 @@ fn finish(st: &mut VehicleState, car: u32, why: Outcome) {
     if matches!(why, Outcome::Left) {
         st.flows[v.flow as usize].left += 1;
     }
+    st.books.taken_away += u64::from(std::mem::take(&mut v.riders));
     v.stage = Stage::Gone;
     let c = &mut st.traffic.cars[car as usize];
     c.on_road = false;

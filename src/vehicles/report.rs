@@ -97,6 +97,15 @@ pub struct DestinationReport {
     pub wait_s: Stats,
     /// Vehicles standing at each series row.
     pub occupancy_series: Vec<u64>,
+    /// Leavers picked up (absent without a pickup).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picked_up: Option<u64>,
+    /// Their wait from reaching the pickup to getting in, s.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pickup_wait_s: Option<Stats>,
+    /// Leavers still waiting there at the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub leavers_waiting_at_end: Option<u64>,
 }
 
 /// One flow.
@@ -133,6 +142,10 @@ pub struct PersonsReport {
     pub detained: u64,
     /// Still aboard (or still to come) at the end.
     pub aboard_at_end: u64,
+    /// Leavers who reached a pickup.
+    pub collected: u64,
+    /// Leavers taken away by vehicles that left the roads.
+    pub taken_away: u64,
 }
 
 /// One item class.
@@ -227,6 +240,9 @@ pub fn build(
             occupancy_max: u64::from(log.occupancy_max),
             wait_s: Stats::of(log.waits.iter().copied()),
             occupancy_series: log.occupancy_series.iter().map(|&n| u64::from(n)).collect(),
+            picked_up: d.collector.map(|_| log.picked_up),
+            pickup_wait_s: d.collector.map(|_| Stats::of(log.pickup_waits.iter().copied())),
+            leavers_waiting_at_end: d.collector.map(|_| log.leavers.len() as u64),
         })
         .collect();
     let flows = rt
@@ -251,6 +267,8 @@ pub fn build(
         turned_back: b.turned_back.iter().sum(),
         detained: b.detained.iter().sum(),
         aboard_at_end: st.aboard().iter().sum(),
+        collected: b.collected,
+        taken_away: b.taken_away,
     };
     let items = rt
         .items

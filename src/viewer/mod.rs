@@ -430,6 +430,7 @@ pub fn run(opts: ViewerOptions) -> Result<()> {
             overlay::trails,
             draw_agents,
             draw_units,
+            draw_vehicles,
             labels,
             panel,
             side_panel,
@@ -1279,6 +1280,105 @@ fn draw_agents(
         m.insert_attribute(Mesh::ATTRIBUTE_POSITION, pos);
         m.insert_attribute(Mesh::ATTRIBUTE_COLOR, col);
         m.insert_indices(Indices::U32(idx));
+    }
+}
+
+/// Roads (grey, a line per lane), vehicle rings (purple), checkpoints (a black bar across the
+/// road) with their queue drawn back along the road in red, destinations (a green bar), and
+/// each vehicle as a box along its road, coloured by class.
+fn draw_vehicles(mut gizmos: Gizmos, run: NonSend<Run>) {
+    let Some(st) = run.sim.world().get_resource::<crate::vehicles::VehicleState>() else {
+        return;
+    };
+    let rt = &st.rt;
+    let road = Color::srgba(0.45, 0.45, 0.45, 0.8);
+    for l in &rt.links {
+        for w in l.points.windows(2) {
+            let n = (w[1] - w[0]).perp().normalize_or_zero();
+            for k in 0..l.lanes {
+                // lanes side by side, 3 m apart, to the right of the direction of travel
+                let off = -n * (1.5 + 3.0 * k as f32);
+                gizmos.line_2d(w[0] + off, w[1] + off, road);
+            }
+        }
+    }
+    for area in &rt.ring_areas {
+        for k in 0..area.len() {
+            gizmos.line_2d(area[k], area[(k + 1) % area.len()], Color::srgba(0.5, 0.1, 0.6, 0.7));
+        }
+    }
+    for (ci, cp) in rt.checkpoints.iter().enumerate() {
+        let l = &rt.links[cp.link as usize];
+        let end = l.point_at(l.length);
+        let n = l.direction_at(l.length).perp();
+        let width = 3.0 * l.lanes as f32 + 2.0;
+        gizmos.line_2d(end + n * 1.0, end - n * width, Color::BLACK);
+        // the queue, back from the stop line along the road (onto the links before it too)
+        let (_, metres) = st.queue_of(ci);
+        if metres > 0.0 {
+            let mut left = metres;
+            let mut link = cp.link as usize;
+            for _ in 0..64 {
+                let ll = &rt.links[link];
+                let from = (ll.length - left).max(0.0);
+                let steps = 16;
+                for k in 0..steps {
+                    let a = from + (ll.length - from) * k as f64 / steps as f64;
+                    let b = from + (ll.length - from) * (k + 1) as f64 / steps as f64;
+                    gizmos.line_2d(ll.point_at(a), ll.point_at(b), Color::srgb(0.9, 0.1, 0.1));
+                }
+                left -= ll.length;
+                if left <= 0.0 {
+                    break;
+                }
+                // onto the busiest link feeding this one
+                let Some(&up) = rt.links_in[ll.from as usize]
+                    .iter()
+                    .max_by_key(|&&u| st.traffic.queues[u as usize].len())
+                else {
+                    break;
+                };
+                link = up as usize;
+            }
+        }
+    }
+    for d in &rt.destinations {
+        let l = &rt.links[d.link as usize];
+        let end = l.point_at(l.length);
+        let n = l.direction_at(l.length).perp();
+        gizmos.line_2d(
+            end + n * 1.0,
+            end - n * (3.0 * l.lanes as f32 + 2.0),
+            Color::srgb(0.1, 0.6, 0.2),
+        );
+    }
+    const PALETTE: [(f32, f32, f32); 6] = [
+        (0.1, 0.1, 0.1),
+        (0.9, 0.6, 0.0),
+        (0.0, 0.45, 0.7),
+        (0.8, 0.4, 0.6),
+        (0.35, 0.7, 0.9),
+        (0.6, 0.3, 0.1),
+    ];
+    for (car, c) in st.traffic.cars.iter().enumerate() {
+        let Some((p, dir)) = st.place_of(car as u32) else {
+            continue;
+        };
+        let class = &rt.classes[c.class as usize];
+        let (r, g, b) = PALETTE[c.class as usize % PALETTE.len()];
+        // the lanes of a link are one stream: a vehicle is drawn in a lane by its number
+        let lane = if c.on_road {
+            (car as u32 % rt.links[c.link as usize].lanes) as f32
+        } else {
+            0.0
+        };
+        let at = p - dir.perp() * (1.5 + 3.0 * lane);
+        let iso = Isometry2d::new(at, Rot2::from_sin_cos(dir.y, dir.x));
+        gizmos.rect_2d(
+            iso,
+            Vec2::new((class.spacing as f32 - 2.0).max(2.0), 2.0),
+            Color::srgb(r, g, b),
+        );
     }
 }
 

@@ -209,7 +209,8 @@ pub struct VehicleFlow {
     /// When they enter (give this or `carries`).
     #[serde(default)]
     pub arrivals: Option<VehicleArrivals>,
-    /// Crowd groups they bring: each group's arrival times (at the destination's `place`, its
+    /// Crowd groups they bring (a name, or a prefix and `*`: "bus-south.*" is every group a
+    /// demand makes at source "bus-south"): each group's arrival times (at the destination's `place`, its
     /// source) are gathered into vehicles of the class's occupancy, each entering early by its
     /// free-flow driving time, and its occupants step out on foot when it stops.
     #[serde(default)]

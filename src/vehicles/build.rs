@@ -745,10 +745,34 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
             expected += check_arrivals(ck, &f.name, &lab, a);
         }
         let mut carries = Vec::new();
-        for g in &f.carries {
-            let Some(gi) = find(ck, &f.name, &lab, "crowd group", g, &group_names) else {
-                continue;
-            };
+        // names, or a prefix and `*` for every group whose name starts with it (a demand's
+        // groups at one source: "bus-south.*")
+        let mut named: Vec<(String, usize)> = Vec::new();
+        for pat in &f.carries {
+            match pat.strip_suffix('*') {
+                Some(prefix) => {
+                    let before = named.len();
+                    named.extend(
+                        (group_names.iter().enumerate())
+                            .filter(|(_, n)| n.starts_with(prefix))
+                            .map(|(i, n)| (n.to_string(), i)),
+                    );
+                    if named.len() == before {
+                        ck.named(
+                            &f.name,
+                            format!("{lab}: no crowd group's name starts with \"{prefix}\""),
+                        );
+                    }
+                }
+                None => {
+                    if let Some(gi) = find(ck, &f.name, &lab, "crowd group", pat, &group_names) {
+                        named.push((pat.clone(), gi));
+                    }
+                }
+            }
+        }
+        for (g, gi) in &named {
+            let (g, gi) = (g.as_str(), *gi);
             if let Some(other) = carried_by[gi] {
                 ck.named(
                     g,

@@ -44,6 +44,20 @@ pub fn metrics_text(world: &mut World, venue: &Venue, coverage: Option<&Coverage
         "present {present}  walking {walking}  staying {dwelling}  queueing/lanes {}",
         present - walking - dwelling
     );
+    if let Some(vs) = world.get_resource::<crate::vehicles::VehicleState>() {
+        let _ = writeln!(s, "vehicles on the roads {}", vs.present());
+        let mut worst: Vec<(usize, u32, f64)> = (0..vs.rt.checkpoints.len())
+            .map(|k| {
+                let (n, m) = vs.queue_of(k);
+                (k, n, m)
+            })
+            .filter(|q| q.1 > 0)
+            .collect();
+        worst.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for &(k, n, m) in worst.iter().take(3) {
+            let _ = writeln!(s, "  {:<18} {n:>4} vehicles {m:>5.0} m", vs.rt.checkpoints[k].name);
+        }
+    }
     if let Some(cs) = world.get_resource::<CheckpointState>() {
         let sec = &venue.security;
         let outer = sec.checkpoints.iter().map(|c| sec.rings[c.ring].depth).min();

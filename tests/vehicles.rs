@@ -331,11 +331,11 @@ fn layered(p1: f64, p2: f64, permits: &str) -> String {
         links: [
             (name: "road", from: "U", to: "B", lanes: 2, speed: 13.9),
             (name: "inside", from: "B", to: "C", lanes: 2, speed: 8),
-            (name: "out", from: "C", to: "E", speed: 13.9),
+            (name: "out", from: "C", to: "E", lanes: 2, speed: 13.9),
         ],
         rings: [(name: "zone", area: [(-1000, -2000), (100, -2000), (100, 100), (-1000, 100)])],
         checkpoints: [(name: "permit-check", ring: "zone", link: "road", lanes: 6, inspection: Fixed(4),
-                       detection: [(item: "knife", probability: {p1})])],
+                       detection: [(item: "knife", probability: {p1})], hold: Fixed(5))],
         destinations: [(name: "rank", kind: TaxiRank, link: "inside", capacity: 20, dwell: Fixed(15), place: "bay")],
         flows: [(name: "taxis", class: "taxi", entry: "road", to: "rank", exit: "out", carries: ["visitors"])],
     ),
@@ -362,7 +362,11 @@ fn interception_across_a_vehicle_ring_and_a_pedestrian_ring_follows_the_product_
         item.intercepted_at_vehicle_rings, foot.intercepted, foot.undetected_reached_innermost
     );
     assert!(carriers > 800.0, "too few carriers for the test: {carriers}");
-    assert_eq!(r.run.ended_by, "everyone left");
+    assert_eq!(
+        r.run.ended_by, "everyone left",
+        "{:?}, {} vehicles left",
+        vr.persons, vr.present_at_end
+    );
     // every carrier is accounted for: caught at either ring or reached the hall
     assert_eq!(caught as u64 + foot.undetected_reached_innermost, item.carriers_aboard);
     assert!(
@@ -420,8 +424,8 @@ fn bad_roads_are_refused_with_their_line() {
     let base = layered(0.5, 0.4, "");
     let cases: [(&str, &str, &str); 7] = [
         (
-            r#"(name: "out", from: "C", to: "E", speed: 13.9)"#,
-            r#"(name: "out", from: "C", to: "X", speed: 13.9)"#,
+            r#"(name: "out", from: "C", to: "E", lanes: 2, speed: 13.9)"#,
+            r#"(name: "out", from: "C", to: "X", lanes: 2, speed: 13.9)"#,
             "node \"X\" is not defined",
         ),
         (
@@ -558,4 +562,35 @@ fn taxis_called_to_a_pickup_take_every_leaver_away() {
     let w = d.pickup_wait_s.as_ref().unwrap();
     assert!(w.max < 60.0 + 1300.0 / 13.9 + 100.0 / 8.0 + 120.0, "{w:?}");
     assert_eq!(r.run.ended_by, "everyone left");
+}
+
+#[test]
+fn a_carrier_found_aboard_is_taken_off_and_the_others_ride_on() {
+    // three to a taxi, every carrier found at the zone: they alone are detained
+    let text = layered(1.0, 0.4, "").replace("occupancy: Fixed(1)", "occupancy: Fixed(3), seats: 3");
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 11);
+    let r = sim.run(|w| {
+        let st = w.resource::<VehicleState>();
+        assert!(st.imbalance().iter().all(|&x| x == 0));
+    });
+    let vr = r.vehicles.as_ref().unwrap();
+    let item = &vr.items[0];
+    let foot = &r.security.as_ref().unwrap().items[0];
+    eprintln!(
+        "{:?}; {} carriers aboard, {} taken off; taxis stopped {}",
+        vr.persons, item.carriers_aboard, item.intercepted_at_vehicle_rings, vr.checkpoints[0].intercepted
+    );
+    assert!(item.carriers_aboard > 800);
+    assert_eq!(item.intercepted_at_vehicle_rings, item.carriers_aboard);
+    assert_eq!(vr.persons.detained, item.carriers_aboard);
+    assert_eq!(vr.persons.released + vr.persons.detained, vr.persons.carried);
+    // nobody carrying got through on foot, and the rest came
+    assert_eq!(foot.carriers, 0);
+    assert_eq!(r.groups[0].spawned, vr.persons.released);
+    // taxis with carriers were held 5 s in the booth: the longest trip is over free flow
+    // (1,700 m at 13.9 m/s, 4 s inspection, 200 m at 8 m/s) by more than that
+    let f = &vr.flows[0];
+    let free = 1700.0 / 13.9 + 4.0 + 200.0 / 8.0;
+    assert!(f.trip_s.max >= free + 5.0, "{:?} vs free {free:.1} s", f.trip_s);
 }

@@ -44,6 +44,9 @@ fn d_lanes() -> u32 {
 fn d_occupancy() -> Distribution {
     Distribution::Fixed(1.0)
 }
+fn d_hold() -> Distribution {
+    Distribution::Fixed(300.0)
+}
 fn d_capacity() -> u32 {
     1
 }
@@ -131,9 +134,15 @@ pub struct VehicleCheckpoint {
     /// Inspection time for some classes instead (a truck's cargo scan, a bus's walk-through).
     #[serde(default)]
     pub by_class: Vec<ClassInspection>,
-    /// Probability of finding each item class on an occupant or in the cargo.
+    /// Probability of finding each item class on an occupant or in the cargo. A carrier found
+    /// is taken off and the vehicle held `hold` seconds before it drives on; an item found in
+    /// the cargo takes the vehicle aside with everyone aboard.
     #[serde(default)]
     pub detection: Vec<Detection>,
+    /// Seconds a vehicle is held in the booth while a carrier found aboard is taken off
+    /// (default Fixed(300)).
+    #[serde(default = "d_hold")]
+    pub hold: Distribution,
     /// Clock time the booths open (default: the start); before it vehicles wait at the booths.
     #[serde(default)]
     pub open: Option<ClockTime>,

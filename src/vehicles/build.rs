@@ -122,6 +122,8 @@ pub struct CheckpointRt {
     pub inspection: Vec<ServiceTime>,
     /// Detection probability per item class.
     pub detection: Vec<f64>,
+    /// Held while a carrier found is taken off, s.
+    pub hold: Distribution,
     /// Opening time, s after the start.
     pub open: f64,
     /// Closing time, s after the start.
@@ -550,6 +552,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
             ck.named(&c.name, format!("{lab}: lanes must be 1–{MAX_BOOTHS}, got {}", c.lanes));
         }
         check_service(ck, &c.name, &lab, &c.inspection);
+        check_distribution(ck, &c.name, &format!("{lab}: hold"), &c.hold, false);
         let mut inspection = vec![c.inspection.clone(); classes.len()];
         for bc in &c.by_class {
             check_service(ck, &c.name, &format!("{lab}, class \"{}\"", bc.class), &bc.time);
@@ -597,6 +600,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
             lanes: c.lanes.clamp(1, MAX_BOOTHS),
             inspection,
             detection,
+            hold: c.hold.clone(),
             open,
             close,
         });

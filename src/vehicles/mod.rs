@@ -68,6 +68,8 @@ pub struct VehInfo {
     until: f64,
     /// When it reached the stop line it waits at.
     at_stop_since: Option<f64>,
+    /// Searched at the checkpoint whose booth it is in.
+    searched: bool,
 }
 
 /// A vehicle more than this many seconds behind its free-flow schedule is in a queue (where
@@ -633,6 +635,7 @@ fn step_vehicles(
                 leg_ref: -1,
                 until: 0.0,
                 at_stop_since: None,
+                searched: false,
             };
             if car as usize >= st.info.len() {
                 st.info.push(info);
@@ -672,6 +675,7 @@ fn step_vehicles(
             leg_ref: -1,
             until: 0.0,
             at_stop_since: None,
+            searched: false,
         };
         if car as usize >= st.info.len() {
             st.info.push(info);
@@ -717,15 +721,17 @@ fn step_vehicles(
                 st.free_since[ci][lane] = done_at;
                 continue;
             }
-            if v.at_stop_since.is_some() {
-                // inspected already; waiting for room on the next link
+            if v.searched {
+                // searched already (held while a carrier was taken off, or waiting for room)
+                if st.info[car as usize].at_stop_since.is_none() {
+                    st.info[car as usize].at_stop_since = Some(done_at);
+                }
             } else {
-                // look for what is aboard
-                let mut found = false;
+                // look for what is aboard: each carrier, and the cargo
                 let rng = &mut st.detect_rng[ci];
                 let log = &mut st.checkpoints[ci];
-                let carried = v.persons.iter().map(|p| p.1).chain(std::iter::once(v.cargo));
-                for items in carried {
+                let mut test = |items: u32| -> bool {
+                    let mut found = false;
                     for (k, &p) in cp.detection.iter().enumerate().take(32) {
                         if items >> k & 1 == 1 {
                             log.items[k].0 += 1;
@@ -735,12 +741,39 @@ fn step_vehicles(
                             }
                         }
                     }
-                }
-                if found {
+                    found
+                };
+                let found: Vec<bool> = v.persons.iter().map(|p| p.1 != 0 && test(p.1)).collect();
+                let cargo_found = v.cargo != 0 && test(v.cargo);
+                st.info[car as usize].searched = true;
+                if cargo_found || found.iter().any(|&f| f) {
                     st.checkpoints[ci].intercepted += 1;
+                }
+                if cargo_found {
+                    // the vehicle is taken aside, with everyone aboard
                     finish(st, car, Outcome::Detained);
                     st.booths[ci][lane] = None;
                     st.free_since[ci][lane] = done_at;
+                    continue;
+                }
+                if found.iter().any(|&f| f) {
+                    // the carriers found are taken off; the vehicle is held, then drives on
+                    let v = &mut st.info[car as usize];
+                    let mut k = 0;
+                    v.persons.retain(|&(g, items)| {
+                        let keep = !found[k];
+                        k += 1;
+                        if !keep {
+                            st.books.detained[g as usize] += 1;
+                            for (b, n) in st.intercepted_items.iter_mut().enumerate() {
+                                *n += u64::from(items >> b & 1);
+                            }
+                        }
+                        keep
+                    });
+                    v.occupants = v.occupants.saturating_sub(found.iter().filter(|&&f| f).count() as u32);
+                    v.until = done_at + crate::rng::sample(&cp.hold, &mut st.detect_rng[ci]);
+                    st.checkpoints[ci].busy_s += st.traffic.dt;
                     continue;
                 }
                 st.info[car as usize].at_stop_since = Some(done_at);
@@ -766,6 +799,7 @@ fn step_vehicles(
                 v.t_ref = t;
                 v.leg_ref = v.leg as isize - 1;
                 v.at_stop_since = None;
+                v.searched = false;
             } else {
                 st.checkpoints[ci].busy_s += st.traffic.dt;
             }

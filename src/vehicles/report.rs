@@ -45,7 +45,8 @@ pub struct VCheckpointReport {
     pub inspected: u64,
     /// Turned back (no permit).
     pub turned_back: u64,
-    /// Taken aside with an item found.
+    /// Vehicles in which an item was found (its carriers taken off, or the vehicle taken aside
+    /// for its cargo).
     pub intercepted: u64,
     /// Delay before the booth against free flow, s.
     pub wait_s: Stats,
@@ -155,7 +156,7 @@ pub struct VItemReport {
     pub item: String,
     /// Carriers aboard vehicles that entered the roads (occupants and cargo).
     pub carriers_aboard: u64,
-    /// Carriers in vehicles taken aside at vehicle checkpoints.
+    /// Carriers taken off at vehicle checkpoints (and those aboard vehicles taken aside).
     pub intercepted_at_vehicle_rings: u64,
     /// Per vehicle ring: carriers inspected, found, the rate.
     pub rings: Vec<VRingItemReport>,

@@ -1,7 +1,7 @@
 //! Seeded random streams: one ChaCha stream per purpose and index, forked from the scenario seed,
 //! so adding a draw for one purpose never shifts the numbers of another.
 
-use crate::scenario::model::Distribution;
+use crate::scenario::model::{Distribution, RateStep, ServiceTime};
 use bevy::prelude::Resource;
 use rand::Rng;
 use rand::SeedableRng;
@@ -98,5 +98,64 @@ mod tests {
             .collect();
         assert_eq!(a, b);
         assert_ne!(a, c);
+    }
+}
+
+/// Draws a screening or inspection time (checkpoint lanes, vehicle booths).
+pub fn service(s: &ServiceTime, rng: &mut ChaCha8Rng) -> f64 {
+    match s {
+        ServiceTime::Fixed(x) => *x,
+        ServiceTime::Exponential { mean } => Exp::new(1.0 / mean).map_or(*mean, |e| e.sample(rng)),
+        ServiceTime::LogNormal { mean, sd } => {
+            // parameters of ln X from the mean and sd of X
+            let s2 = (1.0 + (sd / mean).powi(2)).ln();
+            LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt()).map_or(*mean, |l| l.sample(rng))
+        }
+        ServiceTime::Empirical(v) => {
+            if v.is_empty() {
+                0.0
+            } else {
+                v[rng.random_range(0..v.len())]
+            }
+        }
+    }
+}
+
+/// Poisson arrival times (s after `start`, within `[0, duration]`) of piecewise-constant rates
+/// over clock time, appended to `times` in the order drawn.
+pub fn poisson_times(steps: &[RateStep], start: f64, duration: f64, rng: &mut ChaCha8Rng, times: &mut Vec<f64>) {
+    for st in steps {
+        let (from, to) = (st.from.0 - start, st.to.0 - start);
+        let Ok(exp) = Exp::new(st.rate) else { continue };
+        let mut t = from;
+        loop {
+            t += exp.sample(rng);
+            if t >= to || t > duration {
+                break;
+            }
+            if t >= 0.0 {
+                times.push(t);
+            }
+        }
+    }
+}
+
+/// `count` independent uniform times in `[from, to)` (clock times), those within the run
+/// (s after `start`, in `[0, duration]`) appended to `times`.
+pub fn uniform_times(
+    count: u32,
+    from: f64,
+    to: f64,
+    start: f64,
+    duration: f64,
+    rng: &mut ChaCha8Rng,
+    times: &mut Vec<f64>,
+) {
+    let (a, b) = (from - start, to - start);
+    for _ in 0..count {
+        let t = a + rng.random::<f64>() * (b - a);
+        if (0.0..=duration).contains(&t) {
+            times.push(t);
+        }
     }
 }

@@ -8,36 +8,15 @@ use crate::venue::{Shape, Venue};
 use bevy::math::Vec2;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution as _, Exp};
+use rand_distr::Distribution as _;
 
 /// Arrival times (s after the start, ascending) of one group, from its own random stream.
 pub fn arrival_times(group: &GroupRt, start: f64, duration: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
     let mut times = Vec::new();
     match &group.arrivals {
-        Arrivals::Rates(steps) => {
-            for st in steps {
-                let (from, to) = (st.from.0 - start, st.to.0 - start);
-                let Ok(exp) = Exp::new(st.rate) else { continue };
-                let mut t = from;
-                loop {
-                    t += exp.sample(rng);
-                    if t >= to || t > duration {
-                        break;
-                    }
-                    if t >= 0.0 {
-                        times.push(t);
-                    }
-                }
-            }
-        }
+        Arrivals::Rates(steps) => crate::rng::poisson_times(steps, start, duration, rng, &mut times),
         Arrivals::Count { count, from, to } => {
-            let (a, b) = (from.0 - start, to.0 - start);
-            for _ in 0..*count {
-                let t = a + rng.random::<f64>() * (b - a);
-                if (0.0..=duration).contains(&t) {
-                    times.push(t);
-                }
-            }
+            crate::rng::uniform_times(*count, from.0, to.0, start, duration, rng, &mut times)
         }
         Arrivals::Initial(n) => times.extend(std::iter::repeat_n(0.0, *n as usize)),
         Arrivals::Positions(ps) => times.extend(std::iter::repeat_n(0.0, ps.len())),

@@ -15,13 +15,12 @@ pub mod traffic;
 
 use crate::crowd::{ArrivalQueue, ArrivalSystems};
 use crate::rng::{MasterSeed, Purpose};
-use crate::scenario::model::{DestinationKind, ServiceTime, VehicleArrivals};
+use crate::scenario::model::{DestinationKind, VehicleArrivals};
 use crate::schedule::{SimClock, SimSystems};
 use bevy::prelude::*;
 pub use build::VehiclesRt;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution as _, Exp, LogNormal};
 use std::sync::Arc;
 use traffic::{Event, Next, Traffic};
 
@@ -214,7 +213,40 @@ pub struct VehicleState {
     exits_read: usize,
 }
 
+impl VehInfo {
+    /// A vehicle of `flow` due at `t` (s after the start), not yet on the roads.
+    fn due(flow: u16, t: f64, persons: Vec<(u16, u32)>, occupants: u32, cargo: u32, reserve: u32) -> VehInfo {
+        VehInfo {
+            flow,
+            leg: 0,
+            stage: Stage::Waiting,
+            persons,
+            occupants,
+            cargo,
+            reserve,
+            riders: 0,
+            t_entry: t,
+            t_ref: t,
+            leg_ref: -1,
+            until: 0.0,
+            at_stop_since: None,
+            searched: false,
+        }
+    }
+}
+
 impl VehicleState {
+    /// Gives vehicle slot `car` its data and puts it in the waiting line of its entry.
+    fn admit(&mut self, car: u32, info: VehInfo) {
+        let entry = self.rt.flows[info.flow as usize].path[0];
+        if car as usize >= self.info.len() {
+            self.info.push(info);
+        } else {
+            self.info[car as usize] = info;
+        }
+        self.waiting[entry as usize].push_back(car);
+    }
+
     /// The queue at checkpoint `cp` now: vehicles, and its length in metres back from the stop
     /// line (followed onto the links before it).
     pub fn queue_of(&self, cp: usize) -> (u32, f64) {
@@ -315,24 +347,6 @@ impl Plugin for VehiclesPlugin {
 
 use crate::schedule::SimStep;
 
-fn draw_service(s: &ServiceTime, rng: &mut ChaCha8Rng) -> f64 {
-    match s {
-        ServiceTime::Fixed(x) => *x,
-        ServiceTime::Exponential { mean } => Exp::new(1.0 / mean).map_or(*mean, |e| e.sample(rng)),
-        ServiceTime::LogNormal { mean, sd } => {
-            let s2 = (1.0 + (sd / mean).powi(2)).ln();
-            LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt()).map_or(*mean, |l| l.sample(rng))
-        }
-        ServiceTime::Empirical(v) => {
-            if v.is_empty() {
-                0.0
-            } else {
-                v[rng.random_range(0..v.len())]
-            }
-        }
-    }
-}
-
 fn draw_cargo(cargo: &[Vec<f64>], class: usize, rng: &mut ChaCha8Rng) -> u32 {
     let mut items = 0;
     for (k, shares) in cargo.iter().enumerate().take(32) {
@@ -348,30 +362,9 @@ fn draw_cargo(cargo: &[Vec<f64>], class: usize, rng: &mut ChaCha8Rng) -> u32 {
 fn entry_times(a: &VehicleArrivals, start: f64, duration: f64, rng: &mut ChaCha8Rng) -> Vec<f64> {
     let mut times = Vec::new();
     match a {
-        VehicleArrivals::Rates(steps) => {
-            for st in steps {
-                let (from, to) = (st.from.0 - start, st.to.0 - start);
-                let Ok(exp) = Exp::new(st.rate) else { continue };
-                let mut t = from;
-                loop {
-                    t += exp.sample(rng);
-                    if t >= to || t > duration {
-                        break;
-                    }
-                    if t >= 0.0 {
-                        times.push(t);
-                    }
-                }
-            }
-        }
+        VehicleArrivals::Rates(steps) => crate::rng::poisson_times(steps, start, duration, rng, &mut times),
         VehicleArrivals::Count { count, from, to } => {
-            let (a, b) = (from.0 - start, to.0 - start);
-            for _ in 0..*count {
-                let t = a + rng.random::<f64>() * (b - a);
-                if (0.0..=duration).contains(&t) {
-                    times.push(t);
-                }
-            }
+            crate::rng::uniform_times(*count, from.0, to.0, start, duration, rng, &mut times)
         }
         VehicleArrivals::Every { every, from, to } => {
             let (a, b) = (from.0 - start, to.0 - start);
@@ -621,29 +614,8 @@ fn step_vehicles(
             dl.reserved += n;
             dl.next_k = None;
             let car = st.traffic.add(f.class);
-            let info = VehInfo {
-                flow: fi,
-                leg: 0,
-                stage: Stage::Waiting,
-                persons: Vec::new(),
-                occupants: 0,
-                cargo: 0,
-                reserve: n,
-                riders: 0,
-                t_entry: t,
-                t_ref: t,
-                leg_ref: -1,
-                until: 0.0,
-                at_stop_since: None,
-                searched: false,
-            };
-            if car as usize >= st.info.len() {
-                st.info.push(info);
-            } else {
-                st.info[car as usize] = info;
-            }
+            st.admit(car, VehInfo::due(fi, t, Vec::new(), 0, 0, n));
             st.flows[fi as usize].planned += 1;
-            st.waiting[f.path[0] as usize].push_back(car);
         }
     }
     // --- vehicles due join their entry's waiting line
@@ -661,28 +633,7 @@ fn step_vehicles(
         st.next_plan += 1;
         let f = &rt.flows[p.flow as usize];
         let car = st.traffic.add(f.class);
-        let info = VehInfo {
-            flow: p.flow,
-            leg: 0,
-            stage: Stage::Waiting,
-            persons: p.persons,
-            occupants: p.occupants,
-            cargo: p.cargo,
-            reserve: 0,
-            riders: 0,
-            t_entry: p.t,
-            t_ref: p.t,
-            leg_ref: -1,
-            until: 0.0,
-            at_stop_since: None,
-            searched: false,
-        };
-        if car as usize >= st.info.len() {
-            st.info.push(info);
-        } else {
-            st.info[car as usize] = info;
-        }
-        st.waiting[f.path[0] as usize].push_back(car);
+        st.admit(car, VehInfo::due(p.flow, p.t, p.persons, p.occupants, p.cargo, 0));
     }
     // --- one enters each entry whose start has room
     for li in 0..st.waiting.len() {
@@ -893,7 +844,7 @@ fn step_vehicles(
                     st.checkpoints[ci].waits.push(w.max(0.0));
                     st.checkpoints[ci].inspected += 1;
                     let class = st.traffic.cars[car as usize].class as usize;
-                    let s = draw_service(&cp.inspection[class], &mut st.service_rng[ci]);
+                    let s = crate::rng::service(&cp.inspection[class], &mut st.service_rng[ci]);
                     let v = &mut st.info[car as usize];
                     v.stage = Stage::Booth(ci as u16, lane as u16);
                     v.until = begin + s;

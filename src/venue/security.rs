@@ -6,9 +6,7 @@
 use super::Shape;
 use crate::scenario::model::{LaneChoice, ServiceTime, WhenFull};
 use bevy::math::Vec2;
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{Distribution as _, Exp, LogNormal};
 
 /// A ring at run time.
 #[derive(Debug, Clone)]
@@ -217,22 +215,7 @@ impl CheckpointRt {
 
     /// Draws a screening time.
     pub fn draw_service(&self, rng: &mut ChaCha8Rng) -> f64 {
-        match &self.service {
-            ServiceTime::Fixed(x) => *x,
-            ServiceTime::Exponential { mean } => Exp::new(1.0 / mean).map_or(*mean, |e| e.sample(rng)),
-            ServiceTime::LogNormal { mean, sd } => {
-                // parameters of ln X from the mean and sd of X
-                let s2 = (1.0 + (sd / mean).powi(2)).ln();
-                LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt()).map_or(*mean, |l| l.sample(rng))
-            }
-            ServiceTime::Empirical(v) => {
-                if v.is_empty() {
-                    0.0
-                } else {
-                    v[rng.random_range(0..v.len())]
-                }
-            }
-        }
+        crate::rng::service(&self.service, rng)
     }
 }
 

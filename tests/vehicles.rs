@@ -595,3 +595,24 @@ fn a_carrier_found_aboard_is_taken_off_and_the_others_ride_on() {
     let free = 1700.0 / 13.9 + 4.0 + 200.0 / 8.0;
     assert!(f.trip_s.max >= free + 5.0, "{:?} vs free {free:.1} s", f.trip_s);
 }
+
+#[test]
+fn a_vehicles_section_over_its_limits_is_refused() {
+    let base = layered(0.5, 0.4, "");
+    let ring = r#"(name: "zone", area: [(-1000, -2000), (100, -2000), (100, 100), (-1000, 100)])"#;
+    assert!(base.contains(ring));
+    let many: Vec<String> = (0..17)
+        .map(|k| ring.replace("\"zone\"", &format!("\"zone{k}\"")))
+        .collect();
+    let text = base.replace(ring, &format!("{ring}, {}", many.join(", ")));
+    let err = common::error_of(&text);
+    assert!(err.contains("at most 16 rings"), "{err}");
+    let flow = r#"(name: "taxis", class: "taxi", entry: "road", to: "rank", exit: "out", carries: ["visitors"])"#;
+    assert!(base.contains(flow));
+    let through: Vec<String> = (0..1000)
+        .map(|k| format!(r#"(name: "f{k}", class: "taxi", entry: "road", exit: "out", arrivals: Every(every: 60, from: 0, to: 600))"#))
+        .collect();
+    let text = base.replace(flow, &format!("{flow}, {}", through.join(", ")));
+    let err = common::error_of(&text);
+    assert!(err.contains("at most 1000 flows"), "{err}");
+}

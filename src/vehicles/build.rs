@@ -8,10 +8,18 @@ use crate::scenario::model::*;
 use crate::venue::geometry::point_in_polygon;
 use bevy::math::Vec2;
 
-/// Most nodes, links, classes, checkpoints, destinations, flows (each).
+/// Most nodes, links and destinations (each).
 pub const MAX_ELEMENTS: usize = 10_000;
 /// Most vehicle classes.
 pub const MAX_CLASSES: usize = 32;
+/// Most vehicle rings (every link is tested against each).
+pub const MAX_RINGS: usize = 16;
+/// Most points of one vehicle ring.
+pub const MAX_RING_POINTS: usize = 2_000;
+/// Most vehicle checkpoints.
+pub const MAX_CHECKPOINTS: usize = 1_000;
+/// Most flows (each is routed by a shortest-path search when the file is checked).
+pub const MAX_FLOWS: usize = 1_000;
 /// Most booths at one checkpoint, and bays or spaces at one destination.
 pub const MAX_BOOTHS: u32 = 100;
 /// Most spaces of one destination (a car park).
@@ -329,16 +337,15 @@ fn shortest(links: &[LinkRt], out: &[Vec<u32>], a: u32, b: u32, cost: &dyn Fn(u3
 pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]) -> Option<VehiclesRt> {
     let vs = sc.vehicles.as_ref()?;
     let label = "vehicles";
-    for (what, n) in [
-        ("classes", vs.classes.len()),
-        ("nodes", vs.nodes.len()),
-        ("links", vs.links.len()),
-        ("rings", vs.rings.len()),
-        ("checkpoints", vs.checkpoints.len()),
-        ("destinations", vs.destinations.len()),
-        ("flows", vs.flows.len()),
+    for (what, n, max) in [
+        ("classes", vs.classes.len(), MAX_CLASSES),
+        ("nodes", vs.nodes.len(), MAX_ELEMENTS),
+        ("links", vs.links.len(), MAX_ELEMENTS),
+        ("rings", vs.rings.len(), MAX_RINGS),
+        ("checkpoints", vs.checkpoints.len(), MAX_CHECKPOINTS),
+        ("destinations", vs.destinations.len(), MAX_ELEMENTS),
+        ("flows", vs.flows.len(), MAX_FLOWS),
     ] {
-        let max = if what == "classes" { MAX_CLASSES } else { MAX_ELEMENTS };
         if n > max {
             ck.err(
                 Some("vehicles".into()),
@@ -511,6 +518,14 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
     let mut ring_areas = Vec::new();
     for r in &vs.rings {
         let lab = format!("vehicle ring \"{}\"", r.name);
+        if r.area.len() > MAX_RING_POINTS {
+            ck.named(
+                &r.name,
+                format!("{lab}: at most {MAX_RING_POINTS} points, got {}", r.area.len()),
+            );
+            ring_areas.push(Vec::new());
+            continue;
+        }
         let poly =
             crate::venue::build::check_polygon(ck, Some(format!("\"{}\"", r.name)), &lab, &r.area, &|p| coord_ok(p));
         ring_areas.push(poly.unwrap_or_default());

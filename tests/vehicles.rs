@@ -423,7 +423,27 @@ fn a_run_with_vehicles_is_the_same_at_any_thread_count() {
 #[test]
 fn bad_roads_are_refused_with_their_line() {
     let base = layered(0.5, 0.4, "");
-    let cases: [(&str, &str, &str); 7] = [
+    let cases: [(&str, &str, &str); 11] = [
+        (
+            r#"occupancy: Fixed(1)"#,
+            r#"occupancy: Fixed(201)"#,
+            "seats at most 200",
+        ),
+        (
+            r#"(name: "taxi", spacing: 7.5, speed: 13.9"#,
+            r#"(name: "taxi", spacing: 7.5, speed: 0.1"#,
+            "speed must be 0.5–70 m/s, got 0.1",
+        ),
+        (
+            r#"inspection: Fixed(4),"#,
+            r#"inspection: Fixed(4), by_class: [(class: "taxi", time: Fixed(3)), (class: "taxi", time: Fixed(30))],"#,
+            "names class \"taxi\" twice",
+        ),
+        (
+            r#"carries: ["visitors"])"#,
+            r#"carries: ["visitors"], call_after: 5)"#,
+            "call_after is for a flow that collects",
+        ),
         (
             r#"(name: "out", from: "C", to: "E", lanes: 2, speed: 13.9)"#,
             r#"(name: "out", from: "C", to: "X", lanes: 2, speed: 13.9)"#,
@@ -615,4 +635,29 @@ fn a_vehicles_section_over_its_limits_is_refused() {
     let text = base.replace(flow, &format!("{flow}, {}", through.join(", ")));
     let err = common::error_of(&text);
     assert!(err.contains("at most 1000 flows"), "{err}");
+}
+
+#[test]
+fn at_a_coarse_step_the_queue_and_its_waits_agree() {
+    // dt 1 s (four traffic steps a step); one booth of 4 s against 0.9 taxis a second
+    let text = layered(0.5, 0.4, "")
+        .replace("dt: 0.1", "dt: 1.0")
+        .replace("lanes: 6, inspection: Fixed(4)", "lanes: 1, inspection: Fixed(4)");
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 11);
+    let r = sim.run_to(1800.0, |_| {});
+    assert!(r.is_none());
+    let r = sim.report("test");
+    let vr = r.vehicles.as_ref().unwrap();
+    let cp = &vr.checkpoints[0];
+    let road = vr.links.iter().find(|l| l.name == "road").unwrap();
+    eprintln!("{cp:?}\n{road:?}");
+    // a long wait means a long queue, on the road up to its length, the rest waiting to enter
+    assert!(cp.wait_s.mean > 60.0 && cp.queue_max_vehicles > 100, "{cp:?}");
+    let d = 7.5 / 2.0;
+    assert!(cp.queue_max_m >= (cp.queue_max_vehicles - 1) as f64 * d && cp.queue_max_m <= 1700.0 + 1e-6);
+    assert!(cp.queued_at_end > 0);
+    assert!(vr.flows[0].waiting_to_enter_at_end > 0);
+    // every vehicle through the booth left the road at its end
+    assert_eq!(road.vehicles, cp.inspected);
 }

@@ -492,7 +492,13 @@ pub fn threats(ck: &mut Checker, sc: &Scenario) -> (Vec<String>, Vec<Vec<f64>>) 
         }
         for c in &th.carriers {
             // a line about vehicles is the vehicles' (crate::vehicles::build checks it)
-            if c.vehicle.is_some() {
+            if let Some(v) = &c.vehicle {
+                if sc.vehicles.is_none() {
+                    ck.named(
+                        &th.item,
+                        format!("threat \"{}\": vehicle class \"{v}\" is not defined: the scenario has no `vehicles` section", th.item),
+                    );
+                }
                 if c.group.is_some() || c.class.is_some() {
                     ck.named(
                         &th.item,

@@ -10,6 +10,8 @@ use bevy::math::Vec2;
 
 /// Most nodes, links and destinations (each).
 pub const MAX_ELEMENTS: usize = 10_000;
+/// Slowest free speed or speed limit, m/s (slower than a walk is not a road).
+pub const MIN_SPEED: f64 = 0.5;
 /// Most vehicle classes.
 pub const MAX_CLASSES: usize = 32;
 /// Most vehicle rings (every link is tested against each).
@@ -36,7 +38,8 @@ pub const MAX_VEHICLES: f64 = 2_000_000.0;
 pub const MAX_POINTS: usize = 1_000_000;
 /// Farthest coordinate, m.
 pub const MAX_COORD: f64 = 1.0e6;
-/// The traffic step, s (the largest multiple of the simulation's dt not above it; at least dt).
+/// The longest traffic step, s: the largest multiple of the simulation's dt not above it, or
+/// dt cut into equal parts not above it.
 pub const TRAFFIC_STEP: f64 = 0.25;
 
 /// A vehicle class, resolved.
@@ -225,6 +228,8 @@ pub struct VehiclesRt {
     pub carried_by: Vec<Option<u16>>,
     /// Traffic steps are this many simulation steps.
     pub step_every: u64,
+    /// Traffic steps in one simulation step (when the simulation's dt is above the traffic step).
+    pub substeps: u64,
     /// Kinematic wave speed, m/s.
     pub wave_speed: f64,
 }
@@ -266,6 +271,15 @@ fn find(ck: &mut Checker, owner: &str, label: &str, what: &str, name: &str, name
     i
 }
 
+/// A number for a message: short even when huge.
+fn short(x: f64) -> String {
+    if x == 0.0 || (x.is_finite() && (1e-6..1e9).contains(&x.abs())) {
+        format!("{x}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
 fn check_service(ck: &mut Checker, anchor: &str, label: &str, s: &ServiceTime) {
     let ok = match s {
         ServiceTime::Fixed(x) => x.is_finite() && *x >= 0.0 && *x <= 86_400.0,
@@ -278,9 +292,15 @@ fn check_service(ck: &mut Checker, anchor: &str, label: &str, s: &ServiceTime) {
         }
     };
     if !ok {
+        let what = match s {
+            ServiceTime::Fixed(x) => format!("Fixed({})", short(*x)),
+            ServiceTime::Exponential { mean } => format!("Exponential(mean: {})", short(*mean)),
+            ServiceTime::LogNormal { mean, sd } => format!("LogNormal(mean: {}, sd: {})", short(*mean), short(*sd)),
+            ServiceTime::Empirical(v) => format!("Empirical with {} values", v.len()),
+        };
         ck.named(
             anchor,
-            format!("{label}: inspection time {s:?} must be finite, 0–86,400 s (a positive mean; Empirical: 1–100,000 values)"),
+            format!("{label}: inspection time {what} must be finite, 0–86,400 s (0: an open barrier; a positive mean; Empirical: 1–100,000 values)"),
         );
     }
 }
@@ -393,10 +413,10 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
                 format!("{l}: spacing must be 3–40 m (a car 7.5 m), got {}", c.spacing),
             );
         }
-        if !(c.speed.is_finite() && c.speed > 0.0 && c.speed <= 70.0) {
+        if !(c.speed.is_finite() && (MIN_SPEED..=70.0).contains(&c.speed)) {
             ck.named(
                 &c.name,
-                format!("{l}: speed must be above 0 and at most 70 m/s, got {}", c.speed),
+                format!("{l}: speed must be {MIN_SPEED}–70 m/s, got {}", short(c.speed)),
             );
         }
         check_distribution(ck, &c.name, &format!("{l}: occupancy"), &c.occupancy, false);
@@ -407,9 +427,15 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
             Distribution::LogNormal { median, sigma } => median * (3.0 * sigma).exp(),
             Distribution::Rimea(_) => 1.0,
         };
+        if !(top.is_finite() && top.round() <= 200.0) {
+            ck.named(
+                &c.name,
+                format!("{l}: occupancy reaches {}; a vehicle seats at most 200", short(top)),
+            );
+        }
         let seats = c
             .seats
-            .unwrap_or((top.round().max(1.0) as u32).saturating_add(1).min(200));
+            .unwrap_or((top.clamp(1.0, 199.0).round() as u32).saturating_add(1));
         if !(1..=200).contains(&seats) {
             ck.named(&c.name, format!("{l}: seats must be 1–200, got {seats}"));
         }
@@ -469,10 +495,10 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
         if !(1..=MAX_LANES).contains(&l.lanes) {
             ck.named(&l.name, format!("{lab}: lanes must be 1–{MAX_LANES}, got {}", l.lanes));
         }
-        if !(l.speed.is_finite() && l.speed > 0.0 && l.speed <= 70.0) {
+        if !(l.speed.is_finite() && (MIN_SPEED..=70.0).contains(&l.speed)) {
             ck.named(
                 &l.name,
-                format!("{lab}: speed must be above 0 and at most 70 m/s, got {}", l.speed),
+                format!("{lab}: speed must be {MIN_SPEED}–70 m/s, got {}", short(l.speed)),
             );
         }
         if l.via.len() > 10_000 {
@@ -569,7 +595,10 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
         check_service(ck, &c.name, &lab, &c.inspection);
         check_distribution(ck, &c.name, &format!("{lab}: hold"), &c.hold, false);
         let mut inspection = vec![c.inspection.clone(); classes.len()];
-        for bc in &c.by_class {
+        for (k, bc) in c.by_class.iter().enumerate() {
+            if c.by_class[..k].iter().any(|x| x.class == bc.class) {
+                ck.named(&c.name, format!("{lab}: by_class names class \"{}\" twice", bc.class));
+            }
             check_service(ck, &c.name, &format!("{lab}, class \"{}\"", bc.class), &bc.time);
             if let Some(k) = find(ck, &c.name, &lab, "vehicle class", &bc.class, &class_names) {
                 inspection[k] = bc.time.clone();
@@ -724,6 +753,12 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
                 format!(
                     "{lab}: give one of `arrivals` (when vehicles enter), `carries` (the crowd groups they bring) or `collects: true` (called for leavers at the destination's pickup)"
                 ),
+            );
+        }
+        if f.call_after.is_some() && !f.collects {
+            ck.named(
+                &f.name,
+                format!("{lab}: call_after is for a flow that collects leavers (`collects: true`)"),
             );
         }
         let call_after = f.call_after.unwrap_or(120.0);
@@ -933,6 +968,12 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
     } else {
         1
     };
+    // a coarse simulation step is cut into traffic steps of at most TRAFFIC_STEP
+    let substeps = if dt.is_finite() && dt > TRAFFIC_STEP {
+        ((dt / TRAFFIC_STEP - 1e-9).ceil() as u64).clamp(1, 8)
+    } else {
+        1
+    };
     Some(VehiclesRt {
         classes,
         nodes,
@@ -948,6 +989,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
         carriers: Vec::new(),
         carried_by,
         step_every,
+        substeps,
         wave_speed: w,
     })
 }

@@ -71,8 +71,9 @@ pub struct VehInfo {
     searched: bool,
 }
 
-/// A vehicle more than this many seconds behind its free-flow schedule is in a queue (where
-/// it also stands within two jam spacings of the one in front).
+/// A vehicle more than this many seconds behind its free-flow schedule, slowed below 90% of
+/// its free speed or within two jam spacings of the one in front, and closer than the
+/// critical spacing, is in a queue.
 pub const QUEUED_DELAY: f64 = 1.0;
 
 /// One planned vehicle (before it is due).
@@ -255,7 +256,16 @@ impl VehicleState {
         self.traffic.queue_at(
             self.rt.checkpoints[cp].link,
             |l| up[l as usize].clone(),
-            |car| self.held_up(car, t) > QUEUED_DELAY,
+            |car, close| {
+                // held up, and slowed (or in the stop-and-go of a queue): not just late and
+                // driving freely now
+                let c = &self.traffic.cars[car as usize];
+                let f = &self.rt.flows[self.info[car as usize].flow as usize];
+                let v = self.rt.classes[f.class as usize]
+                    .speed
+                    .min(self.rt.links[c.link as usize].speed);
+                self.held_up(car, t) > QUEUED_DELAY && (close || self.traffic.speed(car) < 0.9 * v)
+            },
         )
     }
 
@@ -392,7 +402,7 @@ fn new_state(
     queue: &mut ArrivalQueue,
     series_interval: f64,
 ) -> VehicleState {
-    let dt = clock.dt * rt.step_every as f64;
+    let dt = clock.dt * rt.step_every as f64 / rt.substeps as f64;
     let links = rt
         .links
         .iter()
@@ -572,7 +582,14 @@ fn step_vehicles(
     if !clock.tick.is_multiple_of(st.rt.step_every) {
         return;
     }
-    let t = clock.t();
+    for k in 0..st.rt.substeps {
+        let t = clock.t() + k as f64 * st.traffic.dt;
+        traffic_step(st, &mut queue, &log, t);
+    }
+}
+
+/// One traffic step from `t` (s after the start).
+fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::crowd::CrowdLog, t: f64) {
     let rt = st.rt.clone();
     // --- leavers reaching a pickup wait there; a vehicle is called for them
     for &(te, target, _) in &log.exits[st.exits_read..] {

@@ -62,6 +62,9 @@ pub struct VCheckpointReport {
     pub booth_utilisation: f64,
     /// Queue in vehicles at each series row.
     pub queue_series: Vec<u64>,
+    /// Vehicles queued at the end (their waits are not in `wait_s`, which has those that
+    /// reached a booth).
+    pub queued_at_end: u64,
 }
 
 /// One road link.
@@ -128,6 +131,8 @@ pub struct FlowReport {
     pub trip_s: Stats,
     /// Its delay against free flow, s.
     pub delay_s: Stats,
+    /// Vehicles due that were still waiting to enter the roads at the end (their entry is full).
+    pub waiting_to_enter_at_end: u64,
 }
 
 /// Persons carried, in all.
@@ -147,6 +152,10 @@ pub struct PersonsReport {
     pub collected: u64,
     /// Leavers taken away by vehicles that left the roads.
     pub taken_away: u64,
+    /// Leavers aboard vehicles at the end (collected = waiting + aboard + taken away).
+    pub collected_aboard_at_end: u64,
+    /// Leavers still waiting at pickups at the end.
+    pub collected_waiting_at_end: u64,
 }
 
 /// One item class.
@@ -186,7 +195,7 @@ pub fn build(
 ) -> Option<VehicleReport> {
     let st = world.get_resource::<VehicleState>()?;
     let rt = &st.rt;
-    let checkpoints = rt
+    let mut checkpoints: Vec<VCheckpointReport> = rt
         .checkpoints
         .iter()
         .zip(&st.checkpoints)
@@ -209,8 +218,12 @@ pub fn build(
                 0.0
             }),
             queue_series: log.queue_series.iter().map(|&n| u64::from(n)).collect(),
+            queued_at_end: 0,
         })
         .collect();
+    for (k, c) in checkpoints.iter_mut().enumerate() {
+        c.queued_at_end = u64::from(st.queue_of(k).0);
+    }
     let tr = &st.traffic;
     let links = rt
         .links
@@ -246,7 +259,7 @@ pub fn build(
             leavers_waiting_at_end: d.collector.map(|_| log.leavers.len() as u64),
         })
         .collect();
-    let flows = rt
+    let mut flows: Vec<FlowReport> = rt
         .flows
         .iter()
         .zip(&st.flows)
@@ -259,8 +272,12 @@ pub fn build(
             left: log.left,
             trip_s: Stats::of(log.trip_s.iter().copied()),
             delay_s: Stats::of(log.delay_s.iter().copied()),
+            waiting_to_enter_at_end: 0,
         })
         .collect();
+    for v in st.info.iter().filter(|v| v.stage == Stage::Waiting) {
+        flows[v.flow as usize].waiting_to_enter_at_end += 1;
+    }
     let b = &st.books;
     let persons = PersonsReport {
         carried: b.planned.iter().sum(),
@@ -270,6 +287,13 @@ pub fn build(
         aboard_at_end: st.aboard().iter().sum(),
         collected: b.collected,
         taken_away: b.taken_away,
+        collected_aboard_at_end: st
+            .info
+            .iter()
+            .filter(|v| v.stage != Stage::Gone)
+            .map(|v| u64::from(v.riders))
+            .sum(),
+        collected_waiting_at_end: st.destinations.iter().map(|d| d.leavers.len() as u64).sum(),
     };
     let items = rt
         .items

@@ -247,6 +247,16 @@ impl Traffic {
         self.odo_at(car, t) - self.cars[car as usize].odo0
     }
 
+    /// Speed of `car` over the last step, m/s.
+    pub fn speed(&self, car: u32) -> f64 {
+        let c = &self.cars[car as usize];
+        let hl = self.hist_len as u64;
+        if self.step_index == 0 || c.last + 1 < self.step_index || c.last < c.first {
+            return 0.0;
+        }
+        (c.odo - c.hist[(c.last % hl) as usize]).max(0.0) / self.dt
+    }
+
     /// Whether a vehicle of `class` could enter `link` at its start now.
     pub fn can_enter(&self, class: u16, link: u32) -> bool {
         let l = &self.links[link as usize];
@@ -289,6 +299,7 @@ impl Traffic {
     pub fn take_front(&mut self, link: u32) -> Option<u32> {
         let car = self.queues[link as usize].pop_front()?;
         self.cars[car as usize].on_road = false;
+        self.out_count[link as usize] += 1;
         Some(car)
     }
 
@@ -411,12 +422,17 @@ impl Traffic {
     }
 
     /// The queue at the end of `link`, from its front: the front vehicle within one jam
-    /// spacing of the end and each next one that `queued` says is held up and is on the
-    /// congested branch behind the one in front (closer than the critical spacing d + v τ, the
-    /// spacing at capacity), followed back onto the links in `upstream(link)` while the queue reaches their
+    /// spacing of the end and each next one on the congested branch behind the one in front
+    /// (closer than the critical spacing d + v τ, the spacing at capacity) that `queued(car,
+    /// within two jam spacings)` says is held up, followed back onto the links in `upstream(link)` while the queue reaches their
     /// ends. Returns the vehicles and the length in metres from the end of `link` to the back
     /// of the last one (one jam spacing behind its position).
-    pub fn queue_at(&self, link: u32, upstream: impl Fn(u32) -> Vec<u32>, queued: impl Fn(u32) -> bool) -> (u32, f64) {
+    pub fn queue_at(
+        &self,
+        link: u32,
+        upstream: impl Fn(u32) -> Vec<u32>,
+        queued: impl Fn(u32, bool) -> bool,
+    ) -> (u32, f64) {
         let mut n = 0u32;
         let mut metres = 0.0;
         let mut li = link;
@@ -431,13 +447,14 @@ impl Traffic {
                 let behind = offset + (len - c.x);
                 let ok = match prev {
                     None => behind <= d + 1e-6,
-                    Some(p) => behind - p <= critical + 1e-6 && queued(car),
+                    Some(p) => behind - p <= critical + 1e-6 && queued(car, behind - p <= 2.0 * d + 1e-6),
                 };
                 if !ok {
                     return (n, metres);
                 }
                 n += 1;
-                metres = behind + d;
+                // its back, but not before the start of the roads (the rest wait off them)
+                metres = (behind + d).min(offset + len);
                 prev = Some(behind);
             }
             let Some(p) = prev else { return (0, 0.0) };
@@ -449,7 +466,7 @@ impl Traffic {
                     let (d, tau) = self.d_tau(fc.class, u);
                     let critical = d + self.classes[fc.class as usize].speed.min(self.links[u as usize].speed) * tau;
                     let behind = offset + (self.links[u as usize].length - fc.x);
-                    behind - p <= critical + 1e-6 && queued(f)
+                    behind - p <= critical + 1e-6 && queued(f, behind - p <= 2.0 * d + 1e-6)
                 })
             });
             match next {

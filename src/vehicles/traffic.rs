@@ -546,4 +546,63 @@ mod tests {
             assert!((q - qmax).abs() / qmax < 0.01, "lanes {lanes}: {q} vs {qmax}");
         }
     }
+
+    #[test]
+    fn vehicles_never_come_closer_than_the_jam_spacing_nor_move_back() {
+        // two classes on 1 and 3 lanes, a stop line released at random: stop-and-go throughout
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        for lanes in [1u32, 3] {
+            let mut tr = Traffic::new(
+                vec![Link {
+                    length: 800.0,
+                    lanes,
+                    speed: 13.9,
+                    closed: false,
+                }],
+                vec![
+                    Class {
+                        spacing: 7.5,
+                        tau: 7.5 / 5.4,
+                        speed: 13.9,
+                    },
+                    Class {
+                        spacing: 15.0,
+                        tau: 15.0 / 5.4,
+                        speed: 11.0,
+                    },
+                ],
+                0.25,
+            );
+            let mut ev = Vec::new();
+            let mut last_x = std::collections::HashMap::new();
+            for _ in 0..20_000 {
+                if rng.random::<f64>() < 0.3 {
+                    let c = tr.add(u16::from(rng.random::<bool>()));
+                    if !tr.try_enter(c, 0) {
+                        tr.remove(c);
+                    }
+                }
+                tr.step(|_, _| Next::Stop, &mut ev);
+                if rng.random::<f64>() < 0.05 {
+                    if let Some(c) = tr.take_front(0) {
+                        last_x.remove(&c);
+                        tr.remove(c);
+                    }
+                }
+                let q: Vec<u32> = tr.queues[0].iter().copied().collect();
+                for w in q.windows(2) {
+                    let (a, b) = (&tr.cars[w[0] as usize], &tr.cars[w[1] as usize]);
+                    let d = tr.classes[b.class as usize].spacing / f64::from(lanes);
+                    assert!(a.x - b.x >= d - 1e-6, "gap {} < {d}", a.x - b.x);
+                }
+                for &c in &q {
+                    let x = tr.cars[c as usize].x;
+                    let before = last_x.insert(c, x).unwrap_or(0.0);
+                    assert!(x >= before - 1e-9, "moved back");
+                    assert!(x <= 800.0 + 1e-9);
+                }
+            }
+        }
+    }
 }

@@ -661,3 +661,152 @@ fn at_a_coarse_step_the_queue_and_its_waits_agree() {
     // every vehicle through the booth left the road at its end
     assert_eq!(road.vehicles, cp.inspected);
 }
+
+/// An empty 100 × 100 m square; a road from the station S (500 m west) to A, 20 m west of the
+/// square's edge, and back; an ambulance at S (`drive` its text) and, when `patrol` is given, a
+/// foot patrol there on the square (1.5 m/s on a call); medical incidents at (40, 50) at `at`.
+fn ambulance(drive: &str, patrol: Option<&str>, at: &str) -> String {
+    let walker = patrol.map_or(String::new(), |p| {
+        format!(r#"(name: "walker", kind: FootPatrol, speed: 1.2, emergency_speed: 1.5, handles: ["medical"], deployment: Post(({p})), sight: 0),"#)
+    });
+    format!(
+        r#"Scenario(
+    name: "ambulance",
+    sim: (dt: 0.05, start: "10:00", end: "10:08", stop_when_empty: false),
+    venue: (bounds: (min: (0, 0), max: (100, 100))),
+    responders: [
+        (name: "amb", kind: Vehicle, speed: 10, emergency_speed: 20, handles: ["medical"], deployment: Post((-505, 52)), drive: {drive}),
+        {walker}
+    ],
+    incidents: [(kind: "medical", rate: At([{at}]), location: Hotspots([(40, 50)]), on_scene: Fixed(10))],
+    vehicles: (
+        classes: [(name: "car", spacing: 7.5, speed: 13.9)],
+        nodes: [(name: "S", position: (-500, 50)), (name: "A", position: (-20, 50))],
+        links: [
+            (name: "in", from: "S", to: "A", lanes: 1, speed: 15),
+            (name: "out", from: "A", to: "S", lanes: 1, speed: 15),
+        ],
+    ),
+)"#
+    )
+}
+
+fn responses(text: &str) -> Vec<f64> {
+    let v = common::from_text(text);
+    let r = common::sim(&v, 1).run(|_| {});
+    let resp = r.response.as_ref().unwrap_or_else(|| panic!("no response section"));
+    resp.incidents
+        .iter()
+        .map(|i| i.response_s.unwrap_or(f64::NAN))
+        .collect()
+}
+
+#[test]
+fn an_ambulance_drives_the_road_stops_and_its_crew_walk_on() {
+    // 480 m at the link's 15 m/s (under its own 20), 20 s to stop and get out, then on foot at
+    // 1.5 m/s: 21 m to the kerb (1, 50), the nearest free point on the 1 m lattice, and 39 m on
+    let got = responses(&ambulance("(on_foot: 1.5, park: 20)", None, r#""10:00:10""#))[0];
+    let expect = 480.0 / 15.0 + 20.0 + 21.0 / 1.5 + 39.0 / 1.5;
+    eprintln!("by road and on foot: {got:.2} s, expected {expect:.2} s");
+    assert!((got - expect).abs() < 0.5, "{got} vs {expect}");
+    // where the plan lets it drive on over the walkable area (5 m/s), no stop
+    let got = responses(&ambulance("(off_road: 5)", None, r#""10:00:10""#))[0];
+    let expect = 480.0 / 15.0 + 60.0 / 5.0;
+    eprintln!("by road and driving on: {got:.2} s, expected {expect:.2} s");
+    assert!((got - expect).abs() < 0.5, "{got} vs {expect}");
+    // a walker 40 m off (26.7 s) is sent before the ambulance (92 s), one 76.7 m off (51.1 s)
+    // before the ambulance driving on (44 s) is not
+    let near = responses(&ambulance("(on_foot: 1.5, park: 20)", Some("40, 90"), r#""10:00:10""#))[0];
+    eprintln!("walker 40 m off: {near:.2} s");
+    assert!((near - 40.0 / 1.5).abs() < 0.5, "{near}");
+    let far = responses(&ambulance("(off_road: 5)", Some("99, 99"), r#""10:00:10""#))[0];
+    eprintln!("walker 76.7 m off, ambulance driving on: {far:.2} s");
+    assert!((far - expect).abs() < 0.5, "{far}");
+}
+
+#[test]
+fn an_ambulance_comes_back_to_its_station_before_its_next_call() {
+    use cordon::responders::{Task, Unit};
+    // two calls 10 s apart, the ambulance the only unit
+    let text = ambulance("(on_foot: 1.5, park: 20)", None, r#""10:00:10", "10:00:20""#);
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    let mut back_at = None;
+    let mut left_station = false;
+    sim.run_to(480.0, |w| {
+        let t = w.resource::<cordon::schedule::SimClock>().t();
+        let mut q = w.try_query::<(&Unit, &cordon::crowd::Position, &Task)>().unwrap();
+        for (u, p, task) in q.iter(w) {
+            if u.group == 0 {
+                let home = p.0.distance(bevy::math::Vec2::new(-500.0, 50.0)) < 1e-3;
+                left_station |= !home;
+                // back, and at once free (sent again in the same step)
+                if left_station && home && back_at.is_none() {
+                    assert!(!matches!(task, Task::Returning), "home but not free");
+                    back_at = Some(t);
+                }
+                if !home && back_at.is_none() {
+                    assert!(!matches!(task, Task::Patrol { .. }), "free before it is home");
+                }
+            }
+        }
+    });
+    // out 92 s, 10 s on scene, back 60 m on foot (40 s) and 480 m by road (32 s)
+    let trip = 92.0 + 10.0 + 40.0 + 32.0;
+    let back = back_at.unwrap_or(f64::NAN);
+    eprintln!("back at the station at {back:.2} s, expected {:.2} s", 10.0 + trip);
+    assert!((back - (10.0 + trip)).abs() < 1.0, "{back}");
+    // the second call waits for it: sent when it is back, 92 s on
+    let r = sim.report("end");
+    let second = r
+        .response
+        .as_ref()
+        .map(|x| x.incidents[1].response_s.unwrap_or(f64::NAN));
+    let expect = 10.0 + trip - 20.0 + 92.0;
+    eprintln!("second call answered after {second:?} s, expected {expect:.2}");
+    assert!(second.is_some_and(|s| (s - expect).abs() < 1.0), "{second:?}");
+}
+
+#[test]
+fn units_that_drive_are_checked_with_their_line() {
+    let bad = [
+        ("(on_foot: 0)", "drive.on_foot must be in (0, 10]"),
+        ("(park: -1)", "drive.park must be 0 to 3600 s"),
+        ("(off_road: 99)", "drive.off_road must be in (0, 50]"),
+    ];
+    for (drive, want) in bad {
+        let text = ambulance(drive, None, r#""10:00:10""#);
+        let err = common::error_of(&text);
+        eprintln!("{err}");
+        assert!(err.contains(want) && err.contains(":6:"), "{err}");
+    }
+    let far = ambulance("()", None, r#""10:00:10""#).replace("Post((-505, 52))", "Post((-300, 50))");
+    let err = common::error_of(&far);
+    assert!(err.contains("200 m from the nearest road node (\"S\")"), "{err}");
+    let walker = ambulance("()", None, r#""10:00:10""#).replace("kind: Vehicle", "kind: Medical");
+    assert!(common::error_of(&walker).contains("drive is for units of kind Vehicle"));
+    let no_roads = ambulance("()", None, r#""10:00:10""#);
+    let cut = no_roads.find("    vehicles:").unwrap_or(0);
+    let no_roads = format!("{})", &no_roads[..cut]);
+    assert!(
+        common::error_of(&no_roads).contains("drive needs roads"),
+        "{}",
+        common::error_of(&no_roads)
+    );
+}
+
+#[test]
+fn coverage_counts_an_ambulance_from_the_kerbs_it_can_drive_to() {
+    use cordon::responders::coverage::Coverage;
+    let text = ambulance("(on_foot: 1.5, park: 20)", None, r#""10:07:00""#);
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    sim.run_to(20.0, |_| {});
+    let cov = sim.world().resource::<Coverage>();
+    // drive 32 s, get out 20 s, walk 21 m to the kerb (1, 50), then on foot at 1.5 m/s
+    for (p, expect) in [((1.0, 50.0), 66.0), ((40.0, 50.0), 92.0), ((1.0, 80.0), 86.0)] {
+        let got = f64::from(cov.time_at(bevy::math::Vec2::new(p.0, p.1)));
+        eprintln!("coverage at {p:?}: {got:.1} s, expected {expect:.1} s");
+        assert!((got - expect).abs() < 2.0, "{p:?}: {got} vs {expect}");
+    }
+}

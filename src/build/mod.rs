@@ -151,7 +151,7 @@ pub fn validate_cached(
     venue.security.group_class = groups.iter().map(|g| g.class).collect();
     venue.security.group_screening = sc.crowd.iter().map(|g| g.screening_factor).collect();
     timeline.add_hold_lines(&mut venue);
-    let responders = crate::responders::build::build(&mut ck, sc, &venue, sc.sim.start.0);
+    let responders = crate::responders::build::build(&mut ck, sc, &venue, sc.sim.start.0, vehicles.as_ref());
     let incidents = crate::incidents::build::build(&mut ck, sc, &venue, sc.sim.start.0, &responders, &halls);
     if !ck.is_clean() {
         return Err(ck.into_error(file));

@@ -245,6 +245,13 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                         );
                         continue;
                     };
+                    if sc.responders[k].drive.is_some() {
+                        ck.named(
+                            g,
+                            format!("{label}: responder group \"{g}\" drives the roads and cannot guard an area; name a group on foot"),
+                        );
+                        continue;
+                    }
                     Some(k)
                 }
                 _ => None,
@@ -300,6 +307,13 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                 ck.err(
                     Some("post".into()),
                     format!("{label}: the post ({}, {}) lies outside the venue", post.0, post.1),
+                );
+                continue;
+            }
+            if sc.responders[g].drive.is_some() {
+                ck.named(
+                    group,
+                    format!("{label}: responder group \"{group}\" drives the roads from its station and cannot be sent to a post"),
                 );
                 continue;
             }

@@ -9,6 +9,7 @@ pub mod report;
 
 use crate::crowd::{Position, Walking};
 use crate::metrics::Metrics;
+use crate::responders::drive::{Path, Stage, Trip};
 use crate::responders::{DeploymentRt, Responders, Task, Unit, route_cost, travel};
 use crate::rng::{MasterSeed, Purpose};
 use crate::scenario::model::{DispatchPolicy, Distribution, UnitKind};
@@ -331,7 +332,7 @@ fn report_and_dispatch(
     plan: Res<IncidentPlan>,
     responders: Res<Responders>,
     mut state: ResMut<IncidentState>,
-    mut units: Query<(&Unit, &Position, &mut Task)>,
+    mut units: Query<(&Unit, &Position, &mut Task, Option<&mut Trip>)>,
 ) {
     let t = clock.t() + clock.dt;
     let st = &mut *state;
@@ -348,8 +349,8 @@ fn report_and_dispatch(
     // free units, in id order
     let mut free: Vec<(u32, u16, Vec2)> = units
         .iter()
-        .filter(|(_, _, task)| task.available())
-        .map(|(u, p, _)| (u.id, u.group, p.0))
+        .filter(|(_, _, task, _)| task.available())
+        .map(|(u, p, _, _)| (u.id, u.group, p.0))
         .collect();
     free.sort_unstable_by_key(|f| f.0);
     let mut still_waiting = VecDeque::new();
@@ -380,9 +381,24 @@ fn report_and_dispatch(
             ));
         }
         let field = rec.field.as_ref();
+        // a group that drives: the node to stop at and the time, the same for all its units
+        let mut plans: std::collections::BTreeMap<u16, Option<(u32, f64)>> = Default::default();
+        for &i in &cands {
+            let g = free[i].1;
+            if let (Some(d), Some(roads), Some(f)) = (&responders.groups[g as usize].drive, &responders.roads, field) {
+                plans.entry(g).or_insert_with(|| d.plan(&venue, roads, f, rec.region));
+            }
+        }
         let time = |i: usize| -> f64 {
             let (_, g, p) = free[i];
             let speed = f64::from(responders.groups[g as usize].emergency_speed);
+            if let Some(plan_g) = plans.get(&g) {
+                return match (plan_g, plan.policy) {
+                    (None, _) => f64::INFINITY,
+                    (Some(_), DispatchPolicy::NearestByDistance) => f64::from(p.distance(rec.at)),
+                    (Some(x), _) => x.1,
+                };
+            }
             match plan.policy {
                 // straight-line distance ranks; a unit that cannot get there at all is skipped
                 DispatchPolicy::NearestByDistance => {
@@ -447,8 +463,21 @@ fn report_and_dispatch(
             let uid = free[i].0;
             rec.units.push(uid);
             rec.to_send -= 1;
-            if let Some((_, _, mut task)) = units.iter_mut().find(|(u, _, _)| u.id == uid) {
+            let g = free[i].1;
+            if let Some((_, _, mut task, trip)) = units.iter_mut().find(|(u, _, _, _)| u.id == uid) {
                 *task = Task::EnRoute { incident: id };
+                // a unit that drives: out by the road to the node it stops at
+                if let (Some(mut trip), Some(Some((node, _))), Some(d), Some(roads)) = (
+                    trip,
+                    plans.get(&g),
+                    &responders.groups[g as usize].drive,
+                    &responders.roads,
+                ) {
+                    trip.node = *node;
+                    trip.path = d.route_out(roads, *node);
+                    trip.stage = Stage::Out;
+                    trip.crumbs.clear();
+                }
             }
         }
         rec.dispatched.get_or_insert(t);
@@ -471,23 +500,68 @@ fn travel_and_work(
     plan: Res<IncidentPlan>,
     responders: Res<Responders>,
     mut state: ResMut<IncidentState>,
-    mut units: Query<(&Unit, &mut Position, &mut Task)>,
+    mut units: Query<(&Unit, &mut Position, &mut Task, Option<&mut Trip>)>,
 ) {
     let t = clock.t() + clock.dt;
     let dt = clock.dt as f32;
     let st = &mut *state;
-    for (u, mut p, mut task) in &mut units {
+    for (u, mut p, mut task, mut trip) in &mut units {
         match *task {
             Task::EnRoute { incident } => {
                 let rec = &mut st.recs[incident as usize];
                 let mut arrived_at = None;
                 // sent at the end of this step: starts moving in the next
                 let just_sent = rec.dispatched.is_some_and(|d| d >= t);
+                let g = &responders.groups[u.group as usize];
                 if let Some(field) = rec.field.as_ref().filter(|_| !just_sent) {
-                    let g = &responders.groups[u.group as usize];
-                    let (np, reached) = travel(&venue, &metrics, field, p.0, rec.at, rec.region, g.emergency_speed, dt);
-                    p.0 = np;
-                    arrived_at = reached.map(|used| t - f64::from(dt) + f64::from(used));
+                    if let (Some(trip), Some(d), Some(roads)) = (trip.as_deref_mut(), &g.drive, &responders.roads) {
+                        // by road, stop, get out, to the kerb, then on foot (or driving on)
+                        let mut left = dt;
+                        while left > 0.0 && arrived_at.is_none() {
+                            match trip.stage {
+                                Stage::Out => match trip.path.advance(&mut p.0, left, &metrics) {
+                                    Some(used) => {
+                                        left -= used;
+                                        trip.stage = Stage::Parked(t - f64::from(left) + f64::from(d.stop()));
+                                    }
+                                    None => left = 0.0,
+                                },
+                                Stage::Parked(until) => {
+                                    if until <= t {
+                                        left = left.min((t - until) as f32);
+                                        let kerb = roads.kerbs[trip.node as usize].unwrap_or(p.0);
+                                        trip.path = Path::start(p.0);
+                                        trip.path.push(kerb, d.last_speed(), false);
+                                        trip.stage = Stage::ToKerb;
+                                    } else {
+                                        left = 0.0;
+                                    }
+                                }
+                                Stage::ToKerb => match trip.path.advance(&mut p.0, left, &metrics) {
+                                    Some(used) => {
+                                        left -= used;
+                                        trip.stage = Stage::OnFoot;
+                                        trip.crumb(p.0);
+                                    }
+                                    None => left = 0.0,
+                                },
+                                Stage::OnFoot => {
+                                    let (np, reached) =
+                                        travel(&venue, &metrics, field, p.0, rec.at, rec.region, d.last_speed(), left);
+                                    p.0 = np;
+                                    trip.crumb(np);
+                                    arrived_at = reached.map(|used| t - f64::from(left) + f64::from(used));
+                                    left = 0.0;
+                                }
+                                Stage::Idle | Stage::Back => left = 0.0,
+                            }
+                        }
+                    } else {
+                        let (np, reached) =
+                            travel(&venue, &metrics, field, p.0, rec.at, rec.region, g.emergency_speed, dt);
+                        p.0 = np;
+                        arrived_at = reached.map(|used| t - f64::from(dt) + f64::from(used));
+                    }
                 }
                 if let Some(at) = arrived_at {
                     rec.arrived.get_or_insert(at);
@@ -507,8 +581,16 @@ fn travel_and_work(
             Task::OnScene { incident, .. } => {
                 let rec = &st.recs[incident as usize];
                 if rec.resolved.is_some_and(|r| r <= t) {
-                    // back to the post, route or beat: head for the nearest goal
                     let gi = u.group as usize;
+                    if let (Some(trip), Some(d), Some(roads)) =
+                        (trip.as_deref_mut(), &responders.groups[gi].drive, &responders.roads)
+                    {
+                        // retrace the steps, drive back to the station
+                        trip.way_back(p.0, roads, d);
+                        *task = Task::Returning;
+                        continue;
+                    }
+                    // back to the post, route or beat: head for the nearest goal
                     let legs = responders.legs(gi).max(1);
                     let leg = (0..legs)
                         .min_by(|&a, &b| {

@@ -197,7 +197,8 @@ pub fn movable_groups(sc: &Scenario, posts: &[String], patrols: &[String]) -> Re
     let is_post = |d: &Deployment| matches!(d, Deployment::Post(_));
     let all_posts = posts.is_empty() && patrols.is_empty();
     let pick = |names: &[String], want_post: bool, flag: &str| -> Result<Vec<usize>> {
-        let kind = |r: &crate::scenario::model::ResponderSpec| is_post(&r.deployment) == want_post;
+        // units that drive stand at their station on the roads: not moved
+        let kind = |r: &crate::scenario::model::ResponderSpec| is_post(&r.deployment) == want_post && r.drive.is_none();
         for n in names.iter().filter(|n| *n != "all") {
             if !sc.responders.iter().any(|r| r.name == *n && kind(r)) {
                 let of: Vec<&str> = sc
@@ -209,7 +210,7 @@ pub fn movable_groups(sc: &Scenario, posts: &[String], patrols: &[String]) -> Re
                 return Err(bad(format!(
                     "{flag} {n}: no responder group of that name {} (those that are: {})",
                     if want_post {
-                        "deployed at a post"
+                        "deployed at a post on foot"
                     } else {
                         "on a route or beat"
                     },

@@ -1,16 +1,25 @@
 //! The response units of a scenario, checked and resolved for the run: names, counts, speeds,
 //! shifts, and where each group stands or walks (free space, reachable).
 
+use super::drive::{DriveRt, KERB_REACH, MAX_DRIVING_GROUPS, RoadLink, RoadMap, kerb};
 use super::{DeploymentRt, Responders, UNIT_RADIUS, UnitGroupRt};
 use crate::scenario::check::{Checker, finite_pt, quote_list, v2};
 use crate::scenario::model::*;
 use crate::venue::{Shape, Venue};
 use bevy::math::Vec2;
+use std::sync::Arc;
 
 /// The response units of `sc` for `venue`: names, numbers, shifts, and posts, beats and routes in
 /// free space reachable from each other; problems go to `ck`.
-pub fn build(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64) -> Responders {
+pub fn build(
+    ck: &mut Checker,
+    sc: &Scenario,
+    venue: &Venue,
+    start: f64,
+    vehicles: Option<&crate::vehicles::build::VehiclesRt>,
+) -> Responders {
     let sec = &venue.security;
+    let roads = roads(ck, sc, venue, vehicles);
     let kinds: Vec<&str> = sc.incidents.iter().map(|i| i.kind.as_str()).collect();
     let free = |p: Vec2| venue.is_free(p) && venue.grid.walkable(p) && venue.wall_clearance(p) >= UNIT_RADIUS;
     let mut groups = Vec::new();
@@ -80,7 +89,13 @@ pub fn build(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64) -> Resp
                 format!("{label}: sight must be zero or a positive distance, got {sight}"),
             );
         }
+        let drive = drive(ck, r, &label, roads.as_deref(), em);
         let deployment = match &r.deployment {
+            // a unit that drives stands at its station node
+            Deployment::Post(p) if r.drive.is_some() => {
+                let (roads, d) = (roads.as_deref(), drive.as_deref());
+                DeploymentRt::Post(roads.zip(d).map_or(v2(*p), |(m, d)| m.nodes[d.station as usize]))
+            }
             Deployment::Post(p) => {
                 let q = v2(*p);
                 if !finite_pt(*p) || !free(q) {
@@ -180,7 +195,134 @@ pub fn build(ck: &mut Checker, sc: &Scenario, venue: &Venue, start: f64) -> Resp
             shift_to: to,
             deployment,
             sight: sight as f32,
+            drive,
         });
     }
-    Responders { groups }
+    let roads = roads.filter(|_| groups.iter().any(|g| g.drive.is_some()));
+    Responders { groups, roads }
+}
+
+/// The roads as units that drive see them (kerbs found), when some group drives; the checks of
+/// `drive` that do not need them.
+fn roads(
+    ck: &mut Checker,
+    sc: &Scenario,
+    venue: &Venue,
+    vehicles: Option<&crate::vehicles::build::VehiclesRt>,
+) -> Option<Arc<RoadMap>> {
+    let driving = sc.responders.iter().filter(|r| r.drive.is_some()).count();
+    if driving == 0 {
+        return None;
+    }
+    if driving > MAX_DRIVING_GROUPS {
+        ck.err(
+            Some("drive".into()),
+            format!("{driving} responder groups drive; the limit is {MAX_DRIVING_GROUPS}"),
+        );
+        return None;
+    }
+    let Some(v) = vehicles else {
+        if let Some(r) = sc.responders.iter().find(|r| r.drive.is_some()) {
+            ck.named(
+                &r.name,
+                format!(
+                    "responder \"{}\": drive needs roads, and the scenario has no vehicles section",
+                    r.name
+                ),
+            );
+        }
+        return None;
+    };
+    let free = |p: Vec2| venue.is_free(p) && venue.grid.walkable(p) && venue.wall_clearance(p) >= UNIT_RADIUS;
+    let nodes: Vec<Vec2> = v.nodes.iter().map(|n| n.1).collect();
+    let kerbs = nodes.iter().map(|&p| kerb(venue, p, &free)).collect();
+    Some(Arc::new(RoadMap {
+        names: v.nodes.iter().map(|n| n.0.clone()).collect(),
+        links: v
+            .links
+            .iter()
+            .map(|l| RoadLink {
+                from: l.from,
+                to: l.to,
+                points: l.points.clone(),
+                speed: l.speed as f32,
+                length: l.length as f32,
+            })
+            .collect(),
+        nodes,
+        kerbs,
+    }))
+}
+
+/// The `drive` of group `r` checked and resolved on `roads` (None without one, or when wrong).
+fn drive(
+    ck: &mut Checker,
+    r: &ResponderSpec,
+    label: &str,
+    roads: Option<&RoadMap>,
+    speed: f64,
+) -> Option<Arc<DriveRt>> {
+    let d = r.drive.as_ref()?;
+    let mut ok = true;
+    if r.kind != UnitKind::Vehicle {
+        ck.named(
+            &r.name,
+            format!("{label}: drive is for units of kind Vehicle, not {:?}", r.kind),
+        );
+        ok = false;
+    }
+    if !(d.on_foot.is_finite() && d.on_foot > 0.0 && d.on_foot <= 10.0) {
+        ck.named(
+            &r.name,
+            format!("{label}: drive.on_foot must be in (0, 10] m/s, got {}", d.on_foot),
+        );
+        ok = false;
+    }
+    if !(d.park.is_finite() && (0.0..=3600.0).contains(&d.park)) {
+        ck.named(
+            &r.name,
+            format!("{label}: drive.park must be 0 to 3600 s, got {}", d.park),
+        );
+        ok = false;
+    }
+    if let Some(o) = d.off_road
+        && !(o.is_finite() && o > 0.0 && o <= 50.0)
+    {
+        ck.named(
+            &r.name,
+            format!("{label}: drive.off_road must be in (0, 50] m/s, got {o}"),
+        );
+        ok = false;
+    }
+    let Deployment::Post(post) = &r.deployment else {
+        ck.named(
+            &r.name,
+            format!(
+                "{label}: a unit that drives stands at a post by the road (deployment: Post), not on a route or beat"
+            ),
+        );
+        return None;
+    };
+    let roads = roads?;
+    let (node, far) = roads.nearest_node(v2(*post))?;
+    if !finite_pt(*post) || far > KERB_REACH {
+        ck.named(
+            &r.name,
+            format!(
+                "{label}: post ({}, {}) is {far:.0} m from the nearest road node (\"{}\"); a unit that drives stands within {KERB_REACH:.0} m of one",
+                post.0, post.1, roads.names[node as usize]
+            ),
+        );
+        return None;
+    }
+    ok.then(|| {
+        Arc::new(DriveRt::new(
+            roads,
+            node,
+            speed as f32,
+            d.on_foot as f32,
+            d.park as f32,
+            d.off_road.map(|o| o as f32),
+        ))
+    })
 }

@@ -270,19 +270,33 @@ impl Coverage {
     /// Walking distance (m) from `from` to every cell of the raster (infinite where it cannot
     /// reach or the cell is blocked), the same field the coverage samples use.
     pub fn distances_from(&mut self, from: &[Vec2]) -> Vec<f32> {
-        self.distances(from);
+        let from: Vec<(Vec2, f32)> = from.iter().map(|&p| (p, 0.0)).collect();
+        self.distances(&from);
         self.dist.clone()
     }
 
-    /// Distance field (cells × h) from `sources` by Dijkstra over the stencil.
-    fn distances(&mut self, sources: &[Vec2]) {
+    /// Distance field (cells × h) from `sources` (each with a head start in metres) by Dijkstra
+    /// over the stencil.
+    fn distances(&mut self, sources: &[(Vec2, f32)]) {
         let g = &self.grid;
         let (nx, ny) = (g.nx as isize, g.ny as isize);
         self.dist.iter_mut().for_each(|d| *d = f32::INFINITY);
         let mut heap = BinaryHeap::new();
         let free = |x: isize, y: isize| x >= 0 && y >= 0 && x < nx && y < ny && !g.blocked[(y * nx + x) as usize];
-        for &s in sources {
-            let Some(i) = g.cell_of(s).filter(|&i| !g.blocked[i]) else {
+        for &(s, head) in sources {
+            // a source by a wall may fall in a cell the wall blocks: start from the nearest free
+            // cell next to it
+            let Some(i) = g.cell_of(s).and_then(|i| {
+                let (x, y) = ((i % g.nx) as isize, (i / g.nx) as isize);
+                (-1..=1isize)
+                    .flat_map(|dy| (-1..=1isize).map(move |dx| (x + dx, y + dy)))
+                    .filter(|&(cx, cy)| free(cx, cy))
+                    .min_by(|a, b| {
+                        let d = |c: (isize, isize)| g.center(c.0 as usize, c.1 as usize).distance(s);
+                        d(*a).total_cmp(&d(*b))
+                    })
+                    .map(|(cx, cy)| (cy * nx + cx) as usize)
+            }) else {
                 continue;
             };
             // the unit's cell and every stencil neighbour it can see get exact distances, so the
@@ -296,7 +310,7 @@ impl Coverage {
             );
             for (sx, sy) in seeds {
                 let j = (sy * nx + sx) as usize;
-                let d = g.center(sx as usize, sy as usize).distance(s);
+                let d = head + g.center(sx as usize, sy as usize).distance(s);
                 if d < self.dist[j] {
                     self.dist[j] = d;
                     heap.push(Reverse((d.to_bits(), j)));
@@ -322,14 +336,15 @@ impl Coverage {
         }
     }
 
-    /// One sample from the available units (position, speed) and the visitors' positions.
-    pub fn sample(&mut self, t: f64, units: &[(Vec2, f32)], visitors: &[Vec2]) {
+    /// One sample from the available units (where they set off on the walkable area, their
+    /// speed there, and the time it takes them to get there, s) and the visitors' positions.
+    pub fn sample(&mut self, t: f64, (count, units): (u64, &[(Vec2, f32, f32)]), visitors: &[Vec2]) {
         self.time.iter_mut().for_each(|x| *x = f32::INFINITY);
         let mut speeds: Vec<f32> = units.iter().map(|u| u.1).collect();
         speeds.sort_by(f32::total_cmp);
         speeds.dedup();
         for v in speeds {
-            let sources: Vec<Vec2> = units.iter().filter(|u| u.1 == v).map(|u| u.0).collect();
+            let sources: Vec<(Vec2, f32)> = units.iter().filter(|u| u.1 == v).map(|u| (u.0, u.2 * v)).collect();
             self.distances(&sources);
             for (tm, d) in self.time.iter_mut().zip(&self.dist) {
                 *tm = tm.min(d / v);
@@ -381,7 +396,7 @@ impl Coverage {
         self.n += 1;
         self.samples.push(CoverageSample {
             t: round(t),
-            units: units.len() as u64,
+            units: count,
             area,
             crowd,
         });
@@ -494,18 +509,29 @@ pub fn sample_coverage(
     }
     let free = available_units(&responders, units.iter());
     let people: Vec<Vec2> = visitors.iter().map(|p| p.0).collect();
-    cov.sample(clock.t_end(), &free, &people);
+    cov.sample(clock.t_end(), (free.0, &free.1), &people);
 }
 
-/// Position and emergency speed of every unit free to respond, in unit id order.
+/// Where every unit free to respond sets off on the walkable area, its speed there and the time
+/// it takes to get there (s; 0 but for units that drive), in unit id order; and how many units.
 pub fn available_units<'a>(
     responders: &Responders,
     units: impl Iterator<Item = (&'a Unit, &'a Position, &'a Task)>,
-) -> Vec<(Vec2, f32)> {
-    let mut free: Vec<(u32, Vec2, f32)> = units
+) -> (u64, Vec<(Vec2, f32, f32)>) {
+    let mut free: Vec<(u32, Vec2, u16)> = units
         .filter(|(_, _, task)| task.available())
-        .map(|(u, p, _)| (u.id, p.0, responders.groups[u.group as usize].emergency_speed))
+        .map(|(u, p, _)| (u.id, p.0, u.group))
         .collect();
     free.sort_unstable_by_key(|f| f.0);
-    free.into_iter().map(|f| (f.1, f.2)).collect()
+    let count = free.len() as u64;
+    let mut out = Vec::new();
+    for (_, p, g) in free {
+        let g = &responders.groups[g as usize];
+        match (&g.drive, &responders.roads) {
+            // a unit that drives sets off on foot from every kerb it can drive to
+            (Some(d), Some(roads)) => out.extend(d.coverage_sources(roads)),
+            _ => out.push((p, g.emergency_speed, 0.0)),
+        }
+    }
+    (count, out)
 }

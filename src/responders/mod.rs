@@ -5,6 +5,7 @@
 
 pub mod build;
 pub mod coverage;
+pub mod drive;
 
 use crate::crowd::Position;
 use crate::crowd::step::constrain;
@@ -79,6 +80,8 @@ pub struct UnitGroupRt {
     pub deployment: DeploymentRt,
     /// Sight radius, m.
     pub sight: f32,
+    /// How the units drive the roads (None: they move on the walkable area).
+    pub drive: Option<std::sync::Arc<drive::DriveRt>>,
 }
 
 /// What a unit is doing.
@@ -105,6 +108,8 @@ pub enum Task {
         /// Until, s.
         until: f64,
     },
+    /// A unit that drives, on its way back to its station (not free until it is there).
+    Returning,
 }
 
 impl Task {
@@ -152,6 +157,8 @@ impl GoalFields {
 pub struct Responders {
     /// Groups.
     pub groups: Vec<UnitGroupRt>,
+    /// The roads, when some group drives them.
+    pub roads: Option<std::sync::Arc<drive::RoadMap>>,
 }
 
 impl Responders {
@@ -371,7 +378,7 @@ pub fn spawn_units(world: &mut World) {
         for k in 0..g.count {
             let leg = (k as usize * legs) / g.count.max(1) as usize;
             let p = responders.goal(gi, leg);
-            world.spawn((
+            let mut e = world.spawn((
                 Unit {
                     id,
                     group: gi as u16,
@@ -382,6 +389,9 @@ pub fn spawn_units(world: &mut World) {
                 Position(p),
                 Task::OffShift,
             ));
+            if g.drive.is_some() {
+                e.insert(drive::Trip::default());
+            }
             id += 1;
         }
     }
@@ -438,11 +448,11 @@ fn patrol(
     metrics: Res<Metrics>,
     responders: Res<Responders>,
     mut fields: ResMut<GoalFields>,
-    mut q: Query<(&mut Unit, &mut Position, &mut Task)>,
+    mut q: Query<(&mut Unit, &mut Position, &mut Task, Option<&mut drive::Trip>)>,
 ) {
     let t = clock.t();
     let dt = clock.dt;
-    for (mut u, mut p, mut task) in &mut q {
+    for (mut u, mut p, mut task, trip) in &mut q {
         let gi = u.group as usize;
         let g = &responders.groups[gi];
         let on_duty = t >= g.shift_from && t < g.shift_to;
@@ -477,6 +487,20 @@ fn patrol(
                 }
             }
             Task::EnRoute { .. } | Task::OnScene { .. } => u.busy_s += dt,
+            Task::Returning => {
+                u.busy_s += dt;
+                if let Some(mut trip) = trip
+                    && trip.path.advance(&mut p.0, dt as f32, &metrics).is_some()
+                {
+                    // at the station: free again
+                    trip.stage = drive::Stage::Idle;
+                    trip.path = drive::Path::default();
+                    *task = Task::Patrol {
+                        leg: u.home_leg,
+                        until: 0.0,
+                    };
+                }
+            }
             // before its shift (a reserve called in by the timeline and sent back): to its post
             Task::OffShift if t < g.shift_from => {
                 let goal = responders.goal(gi, u.home_leg);

@@ -404,6 +404,37 @@ pub struct ResponderSpec {
     /// and volunteers, 0 for the others).
     #[serde(default)]
     pub sight: Option<f64>,
+    /// Units of kind `Vehicle` in a scenario with roads: they answer a call by driving the
+    /// roads, then the crew go on foot (or drive on over the walkable area); their post must be
+    /// within 100 m of a road node, where they stand (default: none, the unit moves on the
+    /// walkable area at its speeds, slowed by the crowd).
+    #[serde(default)]
+    pub drive: Option<Drive>,
+}
+
+/// How a unit of kind `Vehicle` uses the roads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Drive {
+    /// The crew's speed on foot from where the vehicle stops to the scene, m/s, slowed by the
+    /// crowd (default 1.5: a brisk walk with kit).
+    #[serde(default = "d_on_foot")]
+    pub on_foot: f64,
+    /// Time to stop the vehicle and get out with the kit, s (default 20).
+    #[serde(default = "d_park")]
+    pub park: f64,
+    /// Where the plan lets the vehicle leave the road and drive on over the walkable area: its
+    /// speed there, m/s, slowed by the crowd (default: none, the crew walk from the road).
+    #[serde(default)]
+    pub off_road: Option<f64>,
+}
+
+fn d_on_foot() -> f64 {
+    1.5
+}
+
+fn d_park() -> f64 {
+    20.0
 }
 
 fn d_one() -> u32 {

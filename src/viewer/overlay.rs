@@ -260,7 +260,7 @@ pub fn refresh_coverage(st: &mut OverlayState, world: &mut World) {
     let free = available_units(&resp, q.iter(world));
     let people = visible_positions(world);
     if let Some(c) = st.coverage.as_mut() {
-        c.sample(t, &free, &people);
+        c.sample(t, (free.0, &free.1), &people);
     }
     st.coverage_t = t;
 }

@@ -311,6 +311,7 @@ pub fn describe(world: &mut World, venue: &Venue, pick: Pick) -> String {
                 Task::OffShift => "off shift".to_string(),
                 Task::Patrol { .. } => "on patrol / at post".to_string(),
                 Task::EnRoute { incident } => format!("en route to incident #{incident}"),
+                Task::Returning => "driving back to its station".to_string(),
                 Task::OnScene { incident, until } => {
                     format!("on scene at incident #{incident} for {}", mmss(until - t))
                 }

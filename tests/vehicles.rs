@@ -810,3 +810,104 @@ fn coverage_counts_an_ambulance_from_the_kerbs_it_can_drive_to() {
         assert!((got - expect).abs() < 2.0, "{p:?}: {got} vs {expect}");
     }
 }
+
+/// A road U → W (1,000 m), then either `main` W → E (1,000 m) or the detour W → N → E
+/// (2 × 707 m), then `down` E → X (1,000 m); a car enters every 20 s from 0 to 1,200 s; the
+/// timeline's text `timeline`.
+fn closures(timeline: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "closures",
+    sim: (dt: 0.25, start: 0, end: 2400, seed: 1, stop_when_empty: false),
+    venue: (bounds: (min: (0, 0), max: (60, 40))),
+    vehicles: (
+        classes: [(name: "car", spacing: 7.5, speed: 13.9)],
+        nodes: [(name: "U", position: (-3000, 0)), (name: "W", position: (-2000, 0)), (name: "E", position: (-1000, 0)),
+                (name: "N", position: (-1500, 500)), (name: "X", position: (0, 0))],
+        links: [
+            (name: "up", from: "U", to: "W", lanes: 1, speed: 13.9),
+            (name: "main", from: "W", to: "E", lanes: 1, speed: 13.9),
+            (name: "alt1", from: "W", to: "N", lanes: 1, speed: 13.9),
+            (name: "alt2", from: "N", to: "E", lanes: 1, speed: 13.9),
+            (name: "down", from: "E", to: "X", lanes: 1, speed: 13.9),
+        ],
+        flows: [(name: "cars", class: "car", entry: "up", exit: "down", arrivals: Every(every: 20, from: 0, to: 1200))],
+    ),
+    timeline: [{timeline}],
+)"#
+    )
+}
+
+#[test]
+fn a_road_closed_by_the_timeline_is_driven_round_and_taken_again_when_it_opens() {
+    let v = common::from_text(&closures(r#"(at: 300, do: CloseRoad(link: "main"), for: 600)"#));
+    let mut sim = common::sim(&v, 1);
+    let mut entered_main_while_closed = 0;
+    let mut on_main: Vec<u32> = Vec::new();
+    sim.run_to(2400.0, |w| {
+        let st = w.resource::<VehicleState>();
+        let t = st.traffic.now();
+        let now: Vec<u32> = st.traffic.queues[1].iter().copied().collect();
+        if t > 300.0 && t < 900.0 {
+            entered_main_while_closed += now.iter().filter(|c| !on_main.contains(c)).count();
+        }
+        on_main = now;
+    });
+    let st = sim.world().resource::<VehicleState>();
+    let fl = &st.flows[0];
+    // free-flow trips: 3,000 m on main, 3,414 m round the detour, at 13.9 m/s
+    let (short, long) = (3000.0 / 13.9, (2000.0 + 2.0 * 500.0 * 2f64.sqrt()) / 13.9);
+    let n_long = fl.trip_s.iter().filter(|&&t| (t - long).abs() < 1.0).count();
+    let n_short = fl.trip_s.iter().filter(|&&t| (t - short).abs() < 1.0).count();
+    eprintln!(
+        "{} cars: {n_short} by main ({short:.1} s), {n_long} round ({long:.1} s); {entered_main_while_closed} entered main while closed",
+        fl.trip_s.len()
+    );
+    assert_eq!(entered_main_while_closed, 0);
+    assert_eq!(n_short + n_long, fl.trip_s.len(), "{:?}", fl.trip_s);
+    // those not yet at W when it closed (entered after 228 s) and there before it opened (by
+    // 828 s): every 20 s from 240 to 820
+    assert_eq!(n_long, 30);
+    assert_eq!(fl.left, fl.planned);
+}
+
+#[test]
+fn with_no_open_way_vehicles_are_held_before_a_closed_road_and_go_on_when_it_opens() {
+    let v = common::from_text(&closures(r#"(at: 300, do: CloseRoad(link: "down"), for: 300)"#));
+    let mut sim = common::sim(&v, 1);
+    let mut entered_down_while_closed = 0;
+    let mut on_down: Vec<u32> = Vec::new();
+    let mut most_held = 0;
+    sim.run_to(2400.0, |w| {
+        let st = w.resource::<VehicleState>();
+        let t = st.traffic.now();
+        let now: Vec<u32> = st.traffic.queues[4].iter().copied().collect();
+        if t > 300.0 && t < 600.0 {
+            entered_down_while_closed += now.iter().filter(|c| !on_down.contains(c)).count();
+        }
+        most_held = most_held.max(st.traffic.queues[1].len());
+        on_down = now;
+        assert!(st.imbalance().iter().all(|&x| x == 0));
+    });
+    let st = sim.world().resource::<VehicleState>();
+    eprintln!(
+        "held before the closure: up to {most_held}; {} with no open way; {} of {} left",
+        st.rerouted.1, st.flows[0].left, st.flows[0].planned
+    );
+    assert_eq!(entered_down_while_closed, 0);
+    // at its most, when it opens, main holds every car past W (71.9 s after entering) that had
+    // not reached E (143.9 s) when it closed: those that entered from 160 to 520 s, 19
+    assert_eq!(most_held, 19);
+    assert!(st.rerouted.1 > 0);
+    assert_eq!(st.flows[0].left, st.flows[0].planned);
+}
+
+#[test]
+fn a_road_the_timeline_names_must_exist() {
+    let err = common::error_of(&closures(r#"(at: 300, do: CloseRoad(link: "mian"), for: 600)"#));
+    eprintln!("{err}");
+    assert!(
+        err.contains("road link \"mian\" is not defined") && err.contains(":18:"),
+        "{err}"
+    );
+}

@@ -325,6 +325,27 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
             continue;
         }
+        if let Action::CloseRoad { link } | Action::OpenRoad { link } = &entry.r#do {
+            let links: Vec<&str> = sc
+                .vehicles
+                .as_ref()
+                .map_or(Vec::new(), |v| v.links.iter().map(|l| l.name.as_str()).collect());
+            let Some(l) = links.iter().position(|x| x == link) else {
+                ck.named(
+                    link,
+                    format!(
+                        "{label}: road link \"{link}\" is not defined; known links: {}",
+                        quote_list(links.iter().copied())
+                    ),
+                );
+                continue;
+            };
+            let close = matches!(entry.r#do, Action::CloseRoad { .. });
+            let action = ActionRt::Road { link: l as u32, close };
+            let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+            push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
+            continue;
+        }
         if let Action::Admission { hall, open } = &entry.r#do {
             let Some(h) = sc.halls.iter().position(|x| x.name == *hall) else {
                 ck.named(
@@ -355,6 +376,8 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::Hold { .. }
             | Action::MeterDoor { .. }
             | Action::MeterSource { .. }
+            | Action::CloseRoad { .. }
+            | Action::OpenRoad { .. }
             | Action::ReopenDoor { .. } => {
                 continue;
             }
@@ -493,6 +516,8 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::Hold { .. }
             | Action::MeterDoor { .. }
             | Action::MeterSource { .. }
+            | Action::CloseRoad { .. }
+            | Action::OpenRoad { .. }
             | Action::ReopenDoor { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);

@@ -552,6 +552,8 @@ pub fn entry_text(e: &TimelineEntry) -> String {
         Action::Admission { hall, open } => format!("Admission(hall: {}, open: {open})", q(hall)),
         Action::CloseDoor { door } => format!("CloseDoor(door: {})", q(door)),
         Action::ReopenDoor { door } => format!("ReopenDoor(door: {})", q(door)),
+        Action::CloseRoad { link } => format!("CloseRoad(link: {})", q(link)),
+        Action::OpenRoad { link } => format!("OpenRoad(link: {})", q(link)),
         Action::MeterDoor { door, per_minute } => format!("MeterDoor(door: {}, per_minute: {per_minute})", q(door)),
         Action::MeterSource { source, per_minute } => {
             format!("MeterSource(source: {}, per_minute: {per_minute})", q(source))

@@ -121,6 +121,13 @@ pub enum ActionRt {
         /// Responder group.
         group: usize,
     },
+    /// Close road link `link` to traffic (`close`), or open it.
+    Road {
+        /// Link index.
+        link: u32,
+        /// Closed.
+        close: bool,
+    },
     /// Batches of `count` of crowd group `group` (their arrival times are merged into the
     /// group's at the start; the event only records it).
     Surge {
@@ -159,6 +166,7 @@ impl ActionRt {
             ActionRt::OpenArea { area } => Some(ActionRt::CloseArea { area }),
             ActionRt::Deploy { group, .. } => Some(ActionRt::Recall { group }),
             ActionRt::Hold { line } => Some(ActionRt::Release { line }),
+            ActionRt::Road { link, close } => Some(ActionRt::Road { link, close: !close }),
             ActionRt::Release { line } => Some(ActionRt::Hold { line }),
             ActionRt::Surge { .. } | ActionRt::Evacuate | ActionRt::Recall { .. } => None,
         }
@@ -648,7 +656,7 @@ fn fire(
     state: Option<ResMut<CheckpointState>>,
     (mut hall_state, hall_list): (Option<ResMut<HallState>>, Option<Res<Halls>>),
     mut arrivals: Option<ResMut<ArrivalQueue>>,
-    metrics: Option<Res<Metrics>>,
+    (metrics, mut vehicles): (Option<Res<Metrics>>, Option<ResMut<crate::vehicles::VehicleState>>),
     mut evacuation: Option<ResMut<crate::evacuation::EvacuationRt>>,
     incident_state: Option<Res<crate::incidents::IncidentState>>,
     mut responders: Option<ResMut<crate::responders::Responders>>,
@@ -1025,6 +1033,20 @@ fn fire(
                     continue;
                 };
                 recall(tl, r, ev.entry, group)
+            }
+            ActionRt::Road { link, close } => {
+                let Some(v) = vehicles.as_deref_mut() else { continue };
+                let name = v.rt.links.get(link as usize).map_or("?".into(), |l| l.name.clone());
+                let (changed, stuck) = v.set_road(link, close);
+                let held = if stuck > 0 {
+                    format!(", {stuck} with no open way held before it")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "road {name} {}: {changed} vehicles re-routed{held}",
+                    if close { "closed" } else { "open again" }
+                )
             }
             ActionRt::Surge { group, count, every } => {
                 // on a rule: its batches from now join the group's arrivals (a timed surge's

@@ -274,6 +274,19 @@ pub enum Action {
         /// Door name.
         door: String,
     },
+    /// Close a road link of the `vehicles` section to traffic: nobody enters it (those on it
+    /// drive out), and every vehicle whose route goes through it takes the quickest open way
+    /// from where it is; one with no open way is held before it. Undone by `for`, `until` or
+    /// `OpenRoad`.
+    CloseRoad {
+        /// Link name.
+        link: String,
+    },
+    /// Open a road link the timeline closed: vehicles routed round it take the quickest way again.
+    OpenRoad {
+        /// Link name.
+        link: String,
+    },
     /// Meter an exit door (a `doors` entry or "<checkpoint> exit"): at most `per_minute`
     /// persons come out through it in any clock minute, let through one every 60/`per_minute`
     /// seconds (0 lifts a meter); the rest wait just inside it (a steward at the door).

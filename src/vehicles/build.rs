@@ -162,6 +162,58 @@ pub struct DestinationRt {
     pub collector: Option<u16>,
 }
 
+/// A route of links, with its free-flow times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Route {
+    /// Its links from the entry to the exit.
+    pub path: Vec<u32>,
+    /// Index in `path` of the destination's link.
+    pub stop: Option<usize>,
+    /// Free-flow time from the path's start to the end of each of its links, s (mean
+    /// inspection times at checkpoints on the way included).
+    pub cum_time: Vec<f64>,
+    /// Free driving time from the path's start to the end of each of its links, s.
+    pub cum_drive: Vec<f64>,
+}
+
+impl Route {
+    /// Free-flow time from entering to stopping at the destination (or leaving), s.
+    pub fn time_to_stop(&self) -> f64 {
+        let i = self.stop.unwrap_or(self.path.len().saturating_sub(1));
+        self.cum_time.get(i).copied().unwrap_or(0.0)
+    }
+
+    /// The route along `path` for vehicles of class `class` (free-flow times at the class's
+    /// `speed` capped by each link's, mean inspection times at checkpoints).
+    pub fn new(
+        links: &[LinkRt],
+        checkpoints: &[CheckpointRt],
+        class: usize,
+        speed: f64,
+        path: Vec<u32>,
+        stop: Option<usize>,
+    ) -> Route {
+        let (mut cum_time, mut cum_drive) = (Vec::with_capacity(path.len()), Vec::with_capacity(path.len()));
+        let (mut t, mut drive) = (0.0, 0.0);
+        for &l in &path {
+            let c = links[l as usize].length / speed.min(links[l as usize].speed);
+            t += c;
+            drive += c;
+            cum_drive.push(drive);
+            if let Some(cp) = links[l as usize].checkpoint {
+                t += checkpoints[cp as usize].inspection[class].mean();
+            }
+            cum_time.push(t);
+        }
+        Route {
+            path,
+            stop,
+            cum_time,
+            cum_drive,
+        }
+    }
+}
+
 /// A flow, resolved.
 #[derive(Debug, Clone)]
 pub struct FlowRt {
@@ -169,10 +221,8 @@ pub struct FlowRt {
     pub name: String,
     /// Class.
     pub class: u16,
-    /// Its links from the entry to the exit.
-    pub path: Vec<u32>,
-    /// Index in `path` of the destination's link.
-    pub stop: Option<usize>,
+    /// Its route (quickest at free speed, every road open).
+    pub route: Route,
     /// Destination.
     pub to: Option<u16>,
     /// Its own entry times (None: its carried groups' times make them).
@@ -182,19 +232,6 @@ pub struct FlowRt {
     /// Called for leavers at its destination's pickup: after this many seconds of waiting
     /// for fewer than an occupancy (None: not a collecting flow).
     pub collects: Option<f64>,
-    /// Free-flow time from the path's start to the end of each of its links, s (mean
-    /// inspection times at checkpoints on the way included).
-    pub cum_time: Vec<f64>,
-    /// Free driving time from the path's start to the end of each of its links, s.
-    pub cum_drive: Vec<f64>,
-}
-
-impl FlowRt {
-    /// Free-flow time from entering to stopping at the destination (or leaving), s.
-    pub fn time_to_stop(&self) -> f64 {
-        let i = self.stop.unwrap_or(self.path.len().saturating_sub(1));
-        self.cum_time.get(i).copied().unwrap_or(0.0)
-    }
 }
 
 /// The vehicles section, resolved.
@@ -208,6 +245,8 @@ pub struct VehiclesRt {
     pub links: Vec<LinkRt>,
     /// Per node, the links that end there.
     pub links_in: Vec<Vec<u32>>,
+    /// Per node, the links that start there.
+    pub links_out: Vec<Vec<u32>>,
     /// Ring names.
     pub rings: Vec<String>,
     /// Ring areas.
@@ -350,6 +389,49 @@ fn shortest(links: &[LinkRt], out: &[Vec<u32>], a: u32, b: u32, cost: &dyn Fn(u3
     }
     path.reverse();
     Some(path)
+}
+
+impl VehiclesRt {
+    /// The quickest way for a vehicle of class `class` on `route`, now on its link `leg`, when
+    /// the links marked in `closed` take nobody: its links so far kept, then on to its
+    /// destination's link (if still ahead) and its exit by the quickest open links at free
+    /// speed. None when there is no open way.
+    pub fn reroute(&self, class: u16, closed: &[bool], route: &Route, leg: usize) -> Option<Route> {
+        let c = &self.classes[class as usize];
+        let cost = |l: u32| {
+            if closed[l as usize] {
+                f64::INFINITY
+            } else {
+                self.links[l as usize].length / c.speed.min(self.links[l as usize].speed)
+            }
+        };
+        let mut path: Vec<u32> = route.path[..=leg.min(route.path.len() - 1)].to_vec();
+        let mut stop = route.stop.filter(|&s| s < path.len());
+        let to = |path: &mut Vec<u32>, b: u32| -> Option<()> {
+            let a = *path.last()?;
+            if a != b {
+                if closed[b as usize] {
+                    return None;
+                }
+                path.extend(shortest(&self.links, &self.links_out, a, b, &cost)?);
+                path.push(b);
+            }
+            Some(())
+        };
+        if let Some(s) = route.stop.filter(|&s| s >= path.len()) {
+            to(&mut path, route.path[s])?;
+            stop = Some(path.len() - 1);
+        }
+        to(&mut path, *route.path.last()?)?;
+        Some(Route::new(
+            &self.links,
+            &self.checkpoints,
+            class as usize,
+            c.speed,
+            path,
+            stop,
+        ))
+    }
 }
 
 /// Checks the `vehicles` section (after the crowd groups and threats are known) and resolves it;
@@ -930,30 +1012,14 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
         if !ok {
             continue;
         }
-        let mut cum_time = Vec::with_capacity(path.len());
-        let mut cum_drive = Vec::with_capacity(path.len());
-        let mut t = 0.0;
-        let mut drive = 0.0;
-        for &l in &path {
-            t += cost(l);
-            drive += cost(l);
-            cum_drive.push(drive);
-            if let Some(c) = links[l as usize].checkpoint {
-                t += checkpoints[c as usize].inspection[class].mean();
-            }
-            cum_time.push(t);
-        }
         flows.push(FlowRt {
             name: f.name.clone(),
             class: class as u16,
-            path,
-            stop,
+            route: Route::new(&links, &checkpoints, class, v, path, stop),
             to: to.map(|d| d as u16),
             arrivals: f.arrivals.clone(),
             carries,
             collects: f.collects.then_some(call_after.clamp(0.0, 86_400.0)),
-            cum_time,
-            cum_drive,
         });
     }
     if expected > MAX_VEHICLES {
@@ -979,6 +1045,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
         nodes,
         links,
         links_in,
+        links_out: out,
         rings: vs.rings.iter().map(|r| r.name.clone()).collect(),
         ring_areas,
         checkpoints,

@@ -18,7 +18,7 @@ use crate::rng::{MasterSeed, Purpose};
 use crate::scenario::model::{DestinationKind, VehicleArrivals};
 use crate::schedule::{SimClock, SimSystems};
 use bevy::prelude::*;
-pub use build::VehiclesRt;
+pub use build::{Route, VehiclesRt};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::sync::Arc;
@@ -69,6 +69,15 @@ pub struct VehInfo {
     at_stop_since: Option<f64>,
     /// Searched at the checkpoint whose booth it is in.
     searched: bool,
+    /// Its own route, once a road closed on its flow's was re-routed round (None: the flow's).
+    pub detour: Option<Box<Route>>,
+}
+
+impl VehInfo {
+    /// Its route: its own, or its flow's.
+    pub fn route<'a>(&'a self, rt: &'a VehiclesRt) -> &'a Route {
+        self.detour.as_deref().unwrap_or(&rt.flows[self.flow as usize].route)
+    }
 }
 
 /// A vehicle more than this many seconds behind its free-flow schedule, slowed below 90% of
@@ -212,6 +221,10 @@ pub struct VehicleState {
     upstream: Vec<Vec<u32>>,
     /// Exits of the crowd read so far.
     exits_read: usize,
+    /// Per link, closed to traffic by the timeline.
+    pub closed: Vec<bool>,
+    /// Vehicles re-routed round closed roads, and those held for want of an open way.
+    pub rerouted: (u64, u64),
 }
 
 impl VehInfo {
@@ -232,14 +245,26 @@ impl VehInfo {
             until: 0.0,
             at_stop_since: None,
             searched: false,
+            detour: None,
         }
     }
 }
 
 impl VehicleState {
     /// Gives vehicle slot `car` its data and puts it in the waiting line of its entry.
-    fn admit(&mut self, car: u32, info: VehInfo) {
-        let entry = self.rt.flows[info.flow as usize].path[0];
+    fn admit(&mut self, car: u32, mut info: VehInfo) {
+        let entry = info.route(&self.rt).path[0];
+        // roads closed on its flow's route: round them from the start
+        if self.closed.iter().any(|&c| c) {
+            let r = info.route(&self.rt);
+            if r.path.iter().any(|&l| self.closed[l as usize])
+                && let Some(d) = self
+                    .rt
+                    .reroute(self.rt.flows[info.flow as usize].class, &self.closed, r, 0)
+            {
+                info.detour = Some(Box::new(d));
+            }
+        }
         if car as usize >= self.info.len() {
             self.info.push(info);
         } else {
@@ -274,7 +299,8 @@ impl VehicleState {
         let v = &self.info[car as usize];
         let c = &self.traffic.cars[car as usize];
         let f = &self.rt.flows[v.flow as usize];
-        let drive = |i: isize| if i < 0 { 0.0 } else { f.cum_drive[i as usize] };
+        let r = v.route(&self.rt);
+        let drive = |i: isize| if i < 0 { 0.0 } else { r.cum_drive[i as usize] };
         let link = &self.rt.links[c.link as usize];
         let speed = self.rt.classes[f.class as usize].speed.min(link.speed);
         let free = drive(v.leg as isize - 1) + c.x / speed - drive(v.leg_ref);
@@ -320,6 +346,46 @@ impl VehicleState {
             .collect()
     }
 
+    /// Closes road `link` to traffic (`close`), or opens it again: nobody enters it while it is
+    /// closed (those on it drive out), and every vehicle not yet past it, or on a route round
+    /// another closure, takes the quickest open way from the link it is on (or waits at its
+    /// entry). Returns how many changed their route, and how many have no open way and are held
+    /// before the closure.
+    pub fn set_road(&mut self, link: u32, close: bool) -> (u64, u64) {
+        let Some(c) = self.closed.get_mut(link as usize) else {
+            return (0, 0);
+        };
+        *c = close;
+        self.traffic.links[link as usize].closed = close;
+        let (mut changed, mut stuck) = (0, 0);
+        for car in 0..self.info.len() {
+            let v = &self.info[car];
+            if v.stage == Stage::Gone {
+                continue;
+            }
+            let r = v.route(&self.rt);
+            let ahead = r.path[(v.leg + 1).min(r.path.len())..]
+                .iter()
+                .any(|&l| self.closed[l as usize]);
+            if !ahead && v.detour.is_none() {
+                continue;
+            }
+            let class = self.rt.flows[v.flow as usize].class;
+            match self.rt.reroute(class, &self.closed, r, v.leg) {
+                Some(new) if new.path != r.path => {
+                    let own = new.path != self.rt.flows[v.flow as usize].route.path;
+                    self.info[car].detour = own.then(|| Box::new(new));
+                    changed += 1;
+                }
+                Some(_) => {}
+                None => stuck += u64::from(ahead),
+            }
+        }
+        self.rerouted.0 += changed;
+        self.rerouted.1 += stuck;
+        (changed, stuck)
+    }
+
     /// Where a vehicle is drawn: position and direction (None off the roads and in no booth).
     pub fn place_of(&self, car: u32) -> Option<(Vec2, Vec2)> {
         let c = &self.traffic.cars[car as usize];
@@ -330,7 +396,7 @@ impl VehicleState {
                 Some((l.point_at(c.x), l.direction_at(c.x)))
             }
             Stage::Booth(..) | Stage::Stopped => {
-                let l = &self.rt.links[self.rt.flows[v.flow as usize].path[v.leg] as usize];
+                let l = &self.rt.links[v.route(&self.rt).path[v.leg] as usize];
                 Some((l.point_at(l.length), l.direction_at(l.length)))
             }
             _ => None,
@@ -469,7 +535,7 @@ fn new_state(
                 people.extend(times.into_iter().map(|t| (t, g as u16)));
             }
             people.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-            let lead = f.time_to_stop();
+            let lead = f.route.time_to_stop();
             let mut i = 0;
             while i < people.len() {
                 let k = draw_occ(&mut rng) as usize;
@@ -549,6 +615,8 @@ fn new_state(
         next_sample: 0.0,
         upstream,
         exits_read: 0,
+        closed: vec![false; rt.links.len()],
+        rerouted: (0, 0),
         rt,
     }
 }
@@ -558,11 +626,12 @@ fn new_state(
 fn delay(st: &VehicleState, car: u32, t: f64) -> f64 {
     let v = &st.info[car as usize];
     let f = &st.rt.flows[v.flow as usize];
-    let drive = |i: isize| if i < 0 { 0.0 } else { f.cum_drive[i as usize] };
+    let r = v.route(&st.rt);
+    let drive = |i: isize| if i < 0 { 0.0 } else { r.cum_drive[i as usize] };
     // where it stops, the booths or bays begin one jam spacing before the end of the link
-    let l = f.path[v.leg];
+    let l = r.path[v.leg];
     let link = &st.rt.links[l as usize];
-    let stops = link.checkpoint.is_some() || f.stop == Some(v.leg);
+    let stops = link.checkpoint.is_some() || r.stop == Some(v.leg);
     let zone = if stops {
         let c = &st.rt.classes[f.class as usize];
         c.spacing / f64::from(link.lanes) / c.speed.min(link.speed)
@@ -748,7 +817,7 @@ fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::cr
             }
             // drive on: into the next link, or off the roads where the path ends
             let v = &st.info[car as usize];
-            let f = &rt.flows[v.flow as usize];
+            let f = v.route(&rt);
             let ready = v.at_stop_since.unwrap_or(t);
             if v.leg + 1 >= f.path.len() {
                 st.booths[ci][lane] = None;
@@ -783,7 +852,7 @@ fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::cr
                 continue;
             }
             let v = &st.info[car as usize];
-            let f = &rt.flows[v.flow as usize];
+            let f = v.route(&rt);
             if v.leg + 1 >= f.path.len() {
                 st.stopped[di].remove(k);
                 finish(st, car, Outcome::Left);
@@ -809,7 +878,7 @@ fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::cr
         st.traffic.step(
             |car, link| {
                 let v = &info[car as usize];
-                let f = &rt.flows[v.flow as usize];
+                let f = v.route(&rt);
                 let l = &rt.links[link as usize];
                 if l.checkpoint.is_some() || f.stop == Some(v.leg) {
                     Next::Stop
@@ -830,7 +899,7 @@ fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::cr
                 let d = delay(st, car, t_after);
                 let v = &st.info[car as usize];
                 let fl = &mut st.flows[v.flow as usize];
-                if rt.flows[v.flow as usize].stop.is_none() {
+                if v.route(&rt).stop.is_none() {
                     fl.trip_s.push(t_after - v.t_entry);
                     fl.delay_s.push(d);
                 }

@@ -493,3 +493,76 @@ fn importing_again_overwrites_the_venue_and_never_the_plan() {
         h[0]
     );
 }
+
+#[test]
+fn roads_become_junctions_and_directed_links_and_the_plan_checks() {
+    let d = dir("roads");
+    let line = |pts: &[(f64, f64)]| Value::Array(pts.iter().map(|&(x, y)| ll(x, y)).collect());
+    let road = |name: &str, pts: &[(f64, f64)], mut tags: Value| {
+        tags["name"] = Value::from(name);
+        serde_json::json!({"type": "Feature", "properties": tags, "geometry": {"type": "LineString", "coordinates": line(pts)}})
+    };
+    let fc = serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "metro", "railway": "subway_entrance"}, "geometry": {"type": "Point", "coordinates": ll(0.0, 0.0)}},
+        {"type": "Feature", "properties": {"name": "hall", "building": "yes"}, "geometry": {"type": "Polygon", "coordinates": [[ll(20.0, 20.0), ll(60.0, 20.0), ll(60.0, 60.0), ll(20.0, 60.0), ll(20.0, 20.0)]]}},
+        // a two-way primary road of 4 lanes at 60 km/h, through a junction at (-100, -100)
+        road("A", &[(-300.0, -100.0), (-100.0, -100.0), (100.0, -100.0)], serde_json::json!({"highway": "primary", "lanes": "4", "maxspeed": "60"})),
+        // one way from that junction
+        road("B", &[(-100.0, -100.0), (-100.0, -250.0)], serde_json::json!({"highway": "secondary", "oneway": "yes"})),
+        // starts 5 m from A's end: the same junction
+        road("C", &[(103.0, -96.0), (100.0, -300.0)], serde_json::json!({"highway": "residential"})),
+        // not for motor traffic
+        road("path", &[(0.0, -50.0), (50.0, -50.0)], serde_json::json!({"highway": "footway"})),
+    ]});
+    std::fs::write(d.join("roads.geojson"), fc.to_string()).unwrap();
+    let plan = d.join("roads.ron");
+    let o = import(
+        &d.join("roads.geojson"),
+        &plan,
+        &["--osm-tags", "--origin", "31.19,121.30"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("\"path\""), "the footway has no role: {}", text(&o));
+    let c = cordon(&["check", plan.to_str().unwrap()]);
+    assert!(c.status.success(), "{}", text(&c));
+    let t = std::fs::read_to_string(&plan).unwrap();
+    let sc = cordon::scenario::load::parse_str(&t, "roads.ron").unwrap_or_else(|e| panic!("{e}"));
+    let vs = sc.vehicles.unwrap_or_else(|| panic!("no vehicles section:\n{t}"));
+    let at = |n: &str| vs.nodes.iter().find(|x| x.name == n).map(|x| x.position).unwrap();
+    eprintln!("{:?}", vs.nodes);
+    assert_eq!(vs.nodes.len(), 5, "{t}");
+    let links: Vec<(String, (i64, i64), (i64, i64), u32, f64)> = vs
+        .links
+        .iter()
+        .map(|l| {
+            let (a, b) = (at(&l.from), at(&l.to));
+            (
+                l.name.clone(),
+                (a.0.round() as i64, a.1.round() as i64),
+                (b.0.round() as i64, b.1.round() as i64),
+                l.lanes,
+                l.speed,
+            )
+        })
+        .collect();
+    for l in &links {
+        eprintln!("{l:?}");
+    }
+    let want = [
+        ("A-1", (-300, -100), (-100, -100), 2, 16.67),
+        ("A-1 back", (-100, -100), (-300, -100), 2, 16.67),
+        ("A-2", (-100, -100), (100, -100), 2, 16.67),
+        ("A-2 back", (100, -100), (-100, -100), 2, 16.67),
+        ("B", (-100, -100), (-100, -250), 1, 13.89),
+        ("C", (100, -100), (100, -300), 1, 8.33),
+        ("C back", (100, -300), (100, -100), 1, 8.33),
+    ];
+    assert_eq!(links.len(), want.len(), "{links:?}");
+    for (w, l) in want.iter().zip(&links) {
+        assert_eq!((w.0, w.1, w.2, w.3), (l.0.as_str(), l.1, l.2, l.3), "{l:?}");
+        assert!((w.4 - l.4).abs() < 0.01, "{l:?}");
+    }
+    // the roads lie outside the walkers' bounds, which they do not stretch
+    let v = venue(&d.join("roads.venue.ron"));
+    assert!(v.bounds.min.1 > -20.0, "{:?}", v.bounds);
+}

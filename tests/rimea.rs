@@ -205,7 +205,11 @@ fn nobody_ends_a_step_inside_an_obstacle_in_the_default_scenario() {
     let mut checked = 0u64;
     let dt = sim.clock().dt;
     sim.run_to(4000.0 * dt, |w| {
-        for p in w.try_query::<&Position>().unwrap().iter(w) {
+        // everyone but the units that drive (an ambulance stands on a road outside the bounds)
+        let mut q = w
+            .try_query_filtered::<&Position, bevy::prelude::Without<cordon::responders::drive::Trip>>()
+            .unwrap();
+        for p in q.iter(w) {
             assert!(
                 !obstacles.iter().any(|o| point_in_polygon(p.0, o)),
                 "agent inside an obstacle at {}",

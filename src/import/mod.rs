@@ -8,6 +8,7 @@
 //! text ([`write`]) that `cordon check` reads like any other. docs/authoring.md walks through it.
 
 pub mod projection;
+pub mod roads;
 mod write;
 
 use crate::error::{CordonError, ParseError, Result};
@@ -82,12 +83,15 @@ pub enum Role {
     /// A responder post: a point (`kind`, `count`).
     Post,
     /// The area simulated: one Polygon whose bounding rectangle is the venue's bounds (default:
-    /// everything imported and 5 m round it).
+    /// everything imported but roads, and 5 m round it).
     Bounds,
+    /// A road for motor traffic: a line (`lanes`, `maxspeed`, `oneway`, `highway`), to the
+    /// plan's `vehicles` section (see [`roads`]).
+    Road,
 }
 
 impl Role {
-    const ALL: [(&'static str, Role); 17] = [
+    const ALL: [(&'static str, Role); 18] = [
         ("wall", Role::Wall),
         ("building", Role::Building),
         ("obstacle", Role::Obstacle),
@@ -105,6 +109,7 @@ impl Role {
         ("post", Role::Post),
         ("bounds", Role::Bounds),
         ("fence", Role::Wall),
+        ("road", Role::Road),
     ];
 
     /// The role a `cordon:role` value names (case, `_` and `-` ignored).
@@ -138,6 +143,7 @@ impl Role {
             Role::Door => &["ring", "width"],
             Role::Source | Role::Target | Role::Exit | Role::Assembly => &["radius"],
             Role::Post => &["kind", "count", "speed"],
+            Role::Road => &["lanes", "maxspeed", "oneway", "highway", "junction"],
             _ => &[],
         }
     }
@@ -163,6 +169,9 @@ pub fn osm_role(props: &serde_json::Map<String, Value>) -> Option<Role> {
     }
     if matches!(tag("highway"), Some("footway" | "pedestrian")) && tag("area") == Some("yes") {
         return Some(Role::Walkable);
+    }
+    if tag("highway").is_some_and(roads::is_motor_road) && tag("area") != Some("yes") {
+        return Some(Role::Road);
     }
     if tag("building").is_some_and(|v| v != "no") {
         return Some(Role::Building);
@@ -500,9 +509,11 @@ pub fn read(text: &str, file: &str, opts: &ImportOptions) -> Result<Import> {
         return Err(invalid(file, problems));
     }
 
-    // rectangle round everything, 5 m of margin, whole metres
+    // rectangle round everything but the roads (the vehicles' world), 5 m of margin, whole metres
     let (mut lo, mut hi) = ((f64::MAX, f64::MAX), (f64::MIN, f64::MIN));
-    for p in feats.iter().flat_map(|f| f.shapes.iter().flat_map(shape_points)) {
+    let only_roads = feats.iter().all(|f| f.role == Role::Road);
+    let on_foot = feats.iter().filter(|f| only_roads || f.role != Role::Road);
+    for p in on_foot.flat_map(|f| f.shapes.iter().flat_map(shape_points)) {
         lo = (lo.0.min(p.0), lo.1.min(p.1));
         hi = (hi.0.max(p.0), hi.1.max(p.1));
     }
@@ -765,6 +776,7 @@ fn check_props(role: Role, props: &serde_json::Map<String, Value>) -> Option<Str
         Role::Door => vec![range("width", 0.5, 50.0, false)],
         Role::Source | Role::Target | Role::Exit | Role::Assembly => vec![range("radius", 0.5, 10_000.0, false)],
         Role::Post => vec![range("count", 1.0, 10_000.0, true), range("speed", 0.1, 30.0, false)],
+        Role::Road => vec![range("lanes", 1.0, 16.0, true)],
         _ => vec![],
     };
     if let Some(e) = checks.into_iter().flatten().next() {
@@ -801,6 +813,9 @@ fn fits(role: Role, shapes: &[Shape]) -> Option<String> {
         Role::Checkpoint | Role::Door | Role::Post => (pts == 1 && lines + polys == 0)
             .then_some(())
             .ok_or("it must be one Point"),
+        Role::Road => (pts + polys == 0 && lines > 0)
+            .then_some(())
+            .ok_or("a road is a LineString or a MultiLineString"),
         Role::Source | Role::Target | Role::Exit | Role::Assembly => ((pts == 1 && lines + polys == 0)
             || (pts + lines == 0 && polys > 0))
             .then_some(())

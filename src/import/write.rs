@@ -105,6 +105,99 @@ fn cut_gap(lines: &mut Vec<(String, Vec<Point>)>, p: Point, width: f64) -> bool 
     true
 }
 
+/// The plan's `vehicles` section from the roads, if any: junctions, directed links, one car
+/// class; the planner adds rings, checkpoints, destinations and flows.
+fn vehicles(p: &mut String, imp: &Import, notes: &mut Vec<String>) {
+    let mut roads = Vec::new();
+    for f in imp.feats.iter().filter(|f| f.role == Role::Road) {
+        let tag = |k: &str| {
+            f.props
+                .get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_ascii_lowercase)
+        };
+        let highway = tag("highway");
+        let oneway = match tag("oneway").as_deref() {
+            Some("yes" | "true" | "1") => Some(true),
+            Some("-1" | "reverse") => Some(false),
+            Some(_) => None,
+            None if f.props.get("oneway").and_then(serde_json::Value::as_bool) == Some(true) => Some(true),
+            // OSM: motorways and roundabouts are one way unless tagged otherwise
+            None if matches!(highway.as_deref(), Some("motorway" | "motorway_link"))
+                || tag("junction").as_deref() == Some("roundabout") =>
+            {
+                Some(true)
+            }
+            None => None,
+        };
+        let total = f.num("lanes").map_or(1, |l| l.round().max(1.0) as u32);
+        let lanes = if oneway.is_some() { total } else { (total / 2).max(1) }.min(8);
+        let kmh = match f.props.get("maxspeed") {
+            None => super::roads::default_kmh(highway.as_deref()),
+            Some(v) => super::roads::parse_kmh(v)
+                .filter(|x| x.is_finite() && *x > 0.0)
+                .unwrap_or_else(|| {
+                    let d = super::roads::default_kmh(highway.as_deref());
+                    notes.push(format!("{}: maxspeed {v} not a speed; {d} km/h taken", f.label()));
+                    d
+                }),
+        };
+        let kmh = kmh.clamp(5.0, 250.0);
+        for s in &f.shapes {
+            if let Shape::Line(line) = s {
+                roads.push(super::roads::Road {
+                    name: f.name.clone(),
+                    line: line.clone(),
+                    lanes,
+                    speed: (kmh / 3.6 * 100.0).round() / 100.0,
+                    forward: oneway != Some(false),
+                    back: oneway != Some(true),
+                });
+            }
+        }
+    }
+    if roads.is_empty() {
+        return;
+    }
+    let (nodes, links) = super::roads::network(&roads, notes);
+    let _ = writeln!(
+        p,
+        "    // roads: {} junctions (where roads share a vertex or end; within {} m, one) and {} directed\n    // links (a two-way road one each way with half its lanes). Add vehicle rings, checkpoints,\n    // destinations and flows (docs/scenario.md, Vehicles and roads).",
+        nodes.len(),
+        super::roads::MERGE,
+        links.len()
+    );
+    let _ = writeln!(p, "    vehicles: (");
+    let _ = writeln!(
+        p,
+        "        // a car that drives at each road's limit (up to 120 km/h)\n        classes: [(name: \"car\", spacing: 7.5, speed: 33.3)],"
+    );
+    let _ = writeln!(p, "        nodes: [");
+    for (name, at) in &nodes {
+        let _ = writeln!(p, "            (name: {}, position: {}),", q(name), pt(*at));
+    }
+    let _ = writeln!(p, "        ],");
+    let _ = writeln!(p, "        links: [");
+    for l in &links {
+        let via = if l.via.is_empty() {
+            String::new()
+        } else {
+            format!(", via: {}", pts(&l.via))
+        };
+        let _ = writeln!(
+            p,
+            "            (name: {}, from: {}, to: {}, lanes: {}, speed: {}{via}),",
+            q(&l.name),
+            q(&nodes[l.from].0),
+            q(&nodes[l.to].0),
+            l.lanes,
+            num(l.speed)
+        );
+    }
+    let _ = writeln!(p, "        ],");
+    let _ = writeln!(p, "    ),");
+}
+
 /// The venue file and the first plan of `imp`.
 pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
     let mut problems = Vec::new();
@@ -540,6 +633,7 @@ pub fn write(imp: &Import, opts: &ImportOptions) -> Result<Written> {
         let _ = writeln!(p, "    // an evacuation to the assembly points, to try:");
         let _ = writeln!(p, "    // evacuation: (at: \"09:40\", to: [{}]),", assembly.join(", "));
     }
+    vehicles(&mut p, imp, &mut notes);
     let _ = writeln!(p, ")");
     Ok(Written {
         venue: v,

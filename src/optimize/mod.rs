@@ -210,7 +210,7 @@ pub fn movable_groups(sc: &Scenario, posts: &[String], patrols: &[String]) -> Re
                 return Err(bad(format!(
                     "{flag} {n}: no responder group of that name {} (those that are: {})",
                     if want_post {
-                        "deployed at a post on foot"
+                        "deployed at a post"
                     } else {
                         "on a route or beat"
                     },

@@ -28,6 +28,12 @@ pub struct VehicleReport {
     pub items: Vec<VItemReport>,
     /// Vehicles on the roads, in booths or standing at the end.
     pub present_at_end: u64,
+    /// Route changes when the timeline closed or opened roads.
+    pub rerouted: u64,
+    /// Vehicles left with no open way by a closure (held before it), counted at each closure.
+    pub held_by_closures: u64,
+    /// Road links closed at the end.
+    pub closed_at_end: Vec<String>,
 }
 
 /// One vehicle checkpoint.
@@ -342,5 +348,11 @@ pub fn build(
         persons,
         items,
         present_at_end: st.info.iter().filter(|v| v.stage != Stage::Gone).count() as u64,
+        rerouted: st.rerouted.0,
+        held_by_closures: st.rerouted.1,
+        closed_at_end: (st.rt.links.iter().zip(&st.closed))
+            .filter(|(_, c)| **c)
+            .map(|(l, _)| l.name.clone())
+            .collect(),
     })
 }

@@ -1292,7 +1292,14 @@ fn draw_vehicles(mut gizmos: Gizmos, run: NonSend<Run>) {
     };
     let rt = &st.rt;
     let road = Color::srgba(0.45, 0.45, 0.45, 0.8);
-    for l in &rt.links {
+    let shut = Color::srgba(0.85, 0.45, 0.0, 0.9);
+    for (li, l) in rt.links.iter().enumerate() {
+        // a road the timeline closed is drawn orange
+        let road = if st.closed.get(li).copied().unwrap_or(false) {
+            shut
+        } else {
+            road
+        };
         for w in l.points.windows(2) {
             let n = (w[1] - w[0]).perp().normalize_or_zero();
             for k in 0..l.lanes {

@@ -19,6 +19,7 @@ const SMALL: &[&str] = &[
     include_str!("scenarios/three_rings.ron"),
     include_str!("scenarios/fence.ron"),
     include_str!("scenarios/bottleneck.ron"),
+    include_str!("scenarios/roads_small.ron"),
 ];
 
 const HOSTILE_NUMBERS: &[&str] = &[

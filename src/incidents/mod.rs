@@ -106,6 +106,9 @@ pub struct IncidentRec {
     /// Walkable region of the place.
     pub region: u32,
     field: Option<FloorField>,
+    /// Per group that drives, where it would stop and its expected time (computed once: the
+    /// stations, the roads and the field do not change).
+    drive_plans: std::collections::BTreeMap<u16, Option<(u32, f64)>>,
 }
 
 /// All incidents of the run.
@@ -311,6 +314,7 @@ fn generate(
                 units: Vec::new(),
                 region: venue.security.region_at(&venue.grid, at),
                 field: None,
+                drive_plans: Default::default(),
             });
             st.unreported.push(id);
         }
@@ -382,13 +386,15 @@ fn report_and_dispatch(
         }
         let field = rec.field.as_ref();
         // a group that drives: the node to stop at and the time, the same for all its units
-        let mut plans: std::collections::BTreeMap<u16, Option<(u32, f64)>> = Default::default();
         for &i in &cands {
             let g = free[i].1;
             if let (Some(d), Some(roads), Some(f)) = (&responders.groups[g as usize].drive, &responders.roads, field) {
-                plans.entry(g).or_insert_with(|| d.plan(&venue, roads, f, rec.region));
+                rec.drive_plans
+                    .entry(g)
+                    .or_insert_with(|| d.plan(&venue, roads, f, rec.region));
             }
         }
+        let plans = &rec.drive_plans;
         let time = |i: usize| -> f64 {
             let (_, g, p) = free[i];
             let speed = f64::from(responders.groups[g as usize].emergency_speed);

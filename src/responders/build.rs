@@ -235,7 +235,10 @@ fn roads(
     };
     let free = |p: Vec2| venue.is_free(p) && venue.grid.walkable(p) && venue.wall_clearance(p) >= UNIT_RADIUS;
     let nodes: Vec<Vec2> = v.nodes.iter().map(|n| n.1).collect();
-    let kerbs = nodes.iter().map(|&p| kerb(venue, p, &free)).collect();
+    let kerbs: Vec<Option<Vec2>> = nodes.iter().map(|&p| kerb(venue, p, &free)).collect();
+    let kerbed = (0..kerbs.len() as u32)
+        .filter(|&n| kerbs[n as usize].is_some())
+        .collect();
     Some(Arc::new(RoadMap {
         names: v.nodes.iter().map(|n| n.0.clone()).collect(),
         links: v
@@ -251,6 +254,7 @@ fn roads(
             .collect(),
         nodes,
         kerbs,
+        kerbed,
     }))
 }
 

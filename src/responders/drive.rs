@@ -50,6 +50,8 @@ pub struct RoadMap {
     /// Per node, where the crew step onto the walkable area (None: no free walkable point in a
     /// clear line within [`KERB_REACH`]).
     pub kerbs: Vec<Option<Vec2>>,
+    /// The nodes that have a kerb, in order.
+    pub kerbed: Vec<u32>,
 }
 
 impl RoadMap {
@@ -232,8 +234,11 @@ impl DriveRt {
     /// Where coverage starts for the group's free units: each kerb with the time it takes to
     /// get there (position, speed of the last leg, head start s).
     pub fn coverage_sources(&self, roads: &RoadMap) -> Vec<(Vec2, f32, f32)> {
-        (0..roads.nodes.len())
-            .filter_map(|n| self.head_start(roads, n).map(|(k, t)| (k, self.last_speed(), t)))
+        (roads.kerbed.iter())
+            .filter_map(|&n| {
+                self.head_start(roads, n as usize)
+                    .map(|(k, t)| (k, self.last_speed(), t))
+            })
             .collect()
     }
 
@@ -241,7 +246,8 @@ impl DriveRt {
     /// stop at and the expected time (free roads, no crowd), s; None if no kerb reaches it.
     pub fn plan(&self, venue: &Venue, roads: &RoadMap, field: &FloorField, region: u32) -> Option<(u32, f64)> {
         let mut best: Option<(u32, f64)> = None;
-        for n in 0..roads.nodes.len() {
+        for &n in &roads.kerbed {
+            let n = n as usize;
             let Some((kerb, head)) = self.head_start(roads, n) else {
                 continue;
             };

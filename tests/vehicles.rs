@@ -770,9 +770,9 @@ fn an_ambulance_comes_back_to_its_station_before_its_next_call() {
 #[test]
 fn units_that_drive_are_checked_with_their_line() {
     let bad = [
-        ("(on_foot: 0)", "drive.on_foot must be in (0, 10]"),
+        ("(on_foot: 1e-40)", "drive.on_foot must be 0.1 to 10 m/s"),
         ("(park: -1)", "drive.park must be 0 to 3600 s"),
-        ("(off_road: 99)", "drive.off_road must be in (0, 50]"),
+        ("(off_road: 99)", "drive.off_road must be 0.1 to 50 m/s"),
     ];
     for (drive, want) in bad {
         let text = ambulance(drive, None, r#""10:00:10""#);
@@ -782,7 +782,7 @@ fn units_that_drive_are_checked_with_their_line() {
     }
     let far = ambulance("()", None, r#""10:00:10""#).replace("Post((-505, 52))", "Post((-300, 50))");
     let err = common::error_of(&far);
-    assert!(err.contains("200 m from the nearest road node (\"S\")"), "{err}");
+    assert!(err.contains("200.0 m from the nearest road node (\"S\")"), "{err}");
     let walker = ambulance("()", None, r#""10:00:10""#).replace("kind: Vehicle", "kind: Medical");
     assert!(common::error_of(&walker).contains("drive is for units of kind Vehicle"));
     let no_roads = ambulance("()", None, r#""10:00:10""#);
@@ -910,4 +910,54 @@ fn a_road_the_timeline_names_must_exist() {
         err.contains("road link \"mian\" is not defined") && err.contains(":18:"),
         "{err}"
     );
+}
+
+#[test]
+fn the_vehicle_series_rows_are_the_crowds_rows() {
+    // a queue growing at a closed checkpoint; series every 50 s at dt 0.3 s (round(50/0.3) = 167
+    // steps = 50.1 s): each row's vehicle queue is the queue at the end of that row's step
+    let text = queue_run("Fixed(6)", ", open: 100000", 600.0)
+        .replace("sim: (dt: 0.25,", "metrics: (series_interval: 50),\n    sim: (dt: 0.3,");
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    let mut at: Vec<(f64, u32)> = Vec::new();
+    sim.run_to(600.0, |w| {
+        // the clock has moved on to the next step: its start is the end of this one
+        let t = w.resource::<cordon::schedule::SimClock>().t();
+        at.push((t, w.resource::<VehicleState>().queue_of(0).0));
+    });
+    let r = sim.report("end");
+    let vq = &r
+        .vehicles
+        .as_ref()
+        .map(|v| v.checkpoints[0].queue_series.clone())
+        .unwrap_or_default();
+    assert!(
+        r.series.len() >= 10 && vq.len() + 1 >= r.series.len(),
+        "{} rows, {} samples",
+        r.series.len(),
+        vq.len()
+    );
+    for (row, &q) in r.series.iter().zip(vq) {
+        let seen = at.iter().find(|(t, _)| (t - row.t).abs() < 1e-6).map(|x| x.1);
+        assert_eq!(seen, Some(q as u32), "row at {} s", row.t);
+    }
+    assert!(vq.iter().any(|&q| q > 10), "{vq:?}");
+}
+
+#[test]
+fn two_timed_changes_of_one_road_must_not_overlap() {
+    let err = common::error_of(&closures(
+        r#"(at: 300, do: CloseRoad(link: "main"), for: 600), (at: 400, do: CloseRoad(link: "main"), for: 60)"#,
+    ));
+    eprintln!("{err}");
+    assert!(
+        err.contains("timeline entries 1 and 2 overlap on road \"main\""),
+        "{err}"
+    );
+    // one after the other is fine
+    let ok = common::error_of(&closures(
+        r#"(at: 300, do: CloseRoad(link: "main"), for: 60), (at: 400, do: CloseRoad(link: "main"), for: 60)"#,
+    ));
+    assert!(ok.is_empty(), "{ok}");
 }

@@ -28,6 +28,7 @@ enum Window {
     Meter,
     DoorMeter,
     SourceMeter,
+    Road,
 }
 
 /// Whether `p` is a finite point inside `sc`'s bounds.
@@ -343,6 +344,9 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             let close = matches!(entry.r#do, Action::CloseRoad { .. });
             let action = ActionRt::Road { link: l as u32, close };
             let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+            if entry.when.is_none() {
+                windows.push((Window::Road, l, at, at + dur.unwrap_or(0.0), i));
+            }
             push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
             continue;
         }
@@ -548,6 +552,11 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                 Window::Meter => ("checkpoint", &sc.checkpoints[a.1].name, "its meter"),
                 Window::DoorMeter => ("door", &door_names[a.1], "its meter"),
                 Window::SourceMeter => ("source", &sc.venue.sources[a.1].name, "its meter"),
+                Window::Road => (
+                    "road",
+                    sc.vehicles.as_ref().map_or(&sc.name, |v| &v.links[a.1].name),
+                    "closing or opening it",
+                ),
             };
             ck.named(
                 name,

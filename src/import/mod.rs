@@ -217,9 +217,11 @@ impl Feat {
         format!("feature #{} \"{}\" ({})", self.index, self.name, self.role.name())
     }
     fn num(&self, k: &str) -> Option<f64> {
+        // OSM writes several values as "2;3": the first is taken
+        let first = |s: &str| s.split(';').next().unwrap_or("").trim().parse().ok();
         self.props
             .get(k)
-            .and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())))
+            .and_then(|v| v.as_f64().or_else(|| v.as_str().and_then(first)))
     }
     fn text(&self, k: &str) -> Option<String> {
         self.props.get(k).and_then(|v| match v {
@@ -729,10 +731,10 @@ fn shape_points(s: &Shape) -> Box<dyn Iterator<Item = Point> + '_> {
 /// time where one is meant. A sentence saying what is wrong otherwise.
 fn check_props(role: Role, props: &serde_json::Map<String, Value>) -> Option<String> {
     let num = |k: &str| -> Option<std::result::Result<f64, String>> {
-        let v = props.get(k)?;
-        let x = v
-            .as_f64()
-            .or_else(|| v.as_str().and_then(|s| s.trim().parse::<f64>().ok()));
+        // an empty field (null, as GIS exports write it) is no value
+        let v = props.get(k).filter(|v| !v.is_null())?;
+        let first = |s: &str| s.split(';').next().unwrap_or("").trim().parse::<f64>().ok();
+        let x = v.as_f64().or_else(|| v.as_str().and_then(first));
         Some(
             x.filter(|x| x.is_finite())
                 .ok_or_else(|| format!("`{k}` must be a number, got {v}")),

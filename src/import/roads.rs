@@ -188,18 +188,31 @@ pub fn network(roads: &[Road], notes: &mut Vec<String>) -> (Vec<(String, Point)>
                 None => via.push(p),
             }
         }
-        let pieces: Vec<_> = pieces
-            .into_iter()
-            .filter(|(a, b, _)| {
-                if a == b {
-                    notes.push(format!(
-                        "road \"{}\": a piece that starts and ends at junction {} (within {MERGE} m) is left out",
-                        r.name, nodes[*a].0
-                    ));
+        // a loop back to its own junction (a ring road, a roundabout) gets a junction at its
+        // bend farthest from there, and is two pieces; a loop within MERGE of it is left out
+        let mut cut = Vec::new();
+        for (a, b, via) in pieces {
+            if a != b {
+                cut.push((a, b, via));
+                continue;
+            }
+            let at = nodes[a].1;
+            let dist = |p: Point| ((p.0 - at.0).powi(2) + (p.1 - at.1).powi(2)).sqrt();
+            let far = (0..via.len()).max_by(|&i, &j| dist(via[i]).total_cmp(&dist(via[j])));
+            match far.filter(|&k| dist(via[k]) >= MERGE) {
+                Some(k) => {
+                    let m = nodes.len();
+                    nodes.push((format!("j{}", m + 1), via[k]));
+                    cut.push((a, m, via[..k].to_vec()));
+                    cut.push((m, a, via[k + 1..].to_vec()));
                 }
-                a != b
-            })
-            .collect();
+                None => notes.push(format!(
+                    "road \"{}\": a loop within {MERGE} m of junction {} is left out",
+                    r.name, nodes[a].0
+                )),
+            }
+        }
+        let pieces = cut;
         let several = pieces.len() > 1;
         for (k, (a, b, via)) in pieces.into_iter().enumerate() {
             let base = if several {
@@ -272,5 +285,24 @@ mod tests {
         assert_eq!(notes.len(), 1, "{notes:?}");
         // every junction stands for its group by its first member
         assert_eq!(nodes[1].1, (100.0, 0.0));
+    }
+
+    #[test]
+    fn a_ring_road_with_one_junction_is_cut_in_two_at_its_far_bend() {
+        let mut notes = Vec::new();
+        let ring = Road {
+            name: "ring".into(),
+            line: vec![(0.0, 0.0), (100.0, 0.0), (100.0, 50.0), (0.0, 50.0), (0.0, 0.0)],
+            lanes: 1,
+            speed: 10.0,
+            forward: true,
+            back: false,
+        };
+        let (nodes, links) = network(&[ring], &mut notes);
+        assert_eq!(nodes.len(), 2, "{nodes:?}");
+        assert_eq!(nodes[1].1, (100.0, 50.0));
+        assert_eq!(links.len(), 2, "{links:?}");
+        assert_eq!((links[0].from, links[0].to, links[1].from, links[1].to), (0, 1, 1, 0));
+        assert!(notes.is_empty(), "{notes:?}");
     }
 }

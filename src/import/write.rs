@@ -110,18 +110,24 @@ fn cut_gap(lines: &mut Vec<(String, Vec<Point>)>, p: Point, width: f64) -> bool 
 fn vehicles(p: &mut String, imp: &Import, notes: &mut Vec<String>) {
     let mut roads = Vec::new();
     for f in imp.feats.iter().filter(|f| f.role == Role::Road) {
+        // a tag as text: strings, numbers and booleans alike ("-1" and -1, "yes" and true)
         let tag = |k: &str| {
-            f.props
-                .get(k)
-                .and_then(serde_json::Value::as_str)
-                .map(str::to_ascii_lowercase)
+            f.props.get(k).and_then(|v| match v {
+                serde_json::Value::String(s) => Some(s.trim().to_ascii_lowercase()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                serde_json::Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
         };
         let highway = tag("highway");
         let oneway = match tag("oneway").as_deref() {
             Some("yes" | "true" | "1") => Some(true),
             Some("-1" | "reverse") => Some(false),
-            Some(_) => None,
-            None if f.props.get("oneway").and_then(serde_json::Value::as_bool) == Some(true) => Some(true),
+            Some("no" | "false" | "0") => None,
+            Some(other) => {
+                notes.push(format!("{}: oneway \"{other}\" read as two-way", f.label()));
+                None
+            }
             // OSM: motorways and roundabouts are one way unless tagged otherwise
             None if matches!(highway.as_deref(), Some("motorway" | "motorway_link"))
                 || tag("junction").as_deref() == Some("roundabout") =>
@@ -142,6 +148,13 @@ fn vehicles(p: &mut String, imp: &Import, notes: &mut Vec<String>) {
                     d
                 }),
         };
+        if !(5.0..=250.0).contains(&kmh) {
+            notes.push(format!(
+                "{}: maxspeed {kmh} km/h taken as {} km/h",
+                f.label(),
+                kmh.clamp(5.0, 250.0)
+            ));
+        }
         let kmh = kmh.clamp(5.0, 250.0);
         for s in &f.shapes {
             if let Shape::Line(line) = s {

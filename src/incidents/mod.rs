@@ -109,6 +109,9 @@ pub struct IncidentRec {
     /// Per group that drives, where it would stop and its expected time (computed once: the
     /// stations, the roads and the field do not change).
     drive_plans: std::collections::BTreeMap<u16, Option<(u32, f64)>>,
+    /// The free units (id, walkable region) when nobody could be sent: the same ones cannot
+    /// get there later either, so it waits without trying again until they change.
+    tried: Option<Vec<(u32, u32)>>,
 }
 
 /// All incidents of the run.
@@ -315,6 +318,7 @@ fn generate(
                 region: venue.security.region_at(&venue.grid, at),
                 field: None,
                 drive_plans: Default::default(),
+                tried: None,
             });
             st.unreported.push(id);
         }
@@ -357,9 +361,17 @@ fn report_and_dispatch(
         .map(|(u, p, _, _)| (u.id, u.group, p.0))
         .collect();
     free.sort_unstable_by_key(|f| f.0);
+    let free_key: Vec<(u32, u32)> = free
+        .iter()
+        .map(|f| (f.0, venue.security.region_at(&venue.grid, f.2)))
+        .collect();
     let mut still_waiting = VecDeque::new();
     while let Some(id) = st.waiting.pop_front() {
         let rec = &mut st.recs[id as usize];
+        if rec.tried.as_ref() == Some(&free_key) {
+            still_waiting.push_back(id);
+            continue;
+        }
         let bit = 1u64 << rec.kind;
         let cands: Vec<usize> = (0..free.len())
             .filter(|&i| responders.groups[free[i].1 as usize].handles & bit != 0)
@@ -458,13 +470,16 @@ fn report_and_dispatch(
             }
         }
         if sent.is_empty() {
-            // nobody could get there: keep the field only while units are on their way
+            // nobody could get there: keep the field only while units are on their way, and
+            // wait for other free units
             if rec.units.is_empty() {
                 rec.field = None;
             }
+            rec.tried = Some(free_key.clone());
             still_waiting.push_back(id);
             continue;
         }
+        rec.tried = None;
         for &i in &sent {
             let uid = free[i].0;
             rec.units.push(uid);

@@ -249,6 +249,8 @@ mod tests {
             units: Vec::new(),
             region: 0,
             field: None,
+            drive_plans: Default::default(),
+            tried: None,
         }
     }
 

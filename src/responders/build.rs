@@ -275,10 +275,10 @@ fn drive(
         );
         ok = false;
     }
-    if !(d.on_foot.is_finite() && d.on_foot > 0.0 && d.on_foot <= 10.0) {
+    if !(d.on_foot.is_finite() && (0.1..=10.0).contains(&d.on_foot)) {
         ck.named(
             &r.name,
-            format!("{label}: drive.on_foot must be in (0, 10] m/s, got {}", d.on_foot),
+            format!("{label}: drive.on_foot must be 0.1 to 10 m/s, got {}", d.on_foot),
         );
         ok = false;
     }
@@ -290,11 +290,11 @@ fn drive(
         ok = false;
     }
     if let Some(o) = d.off_road
-        && !(o.is_finite() && o > 0.0 && o <= 50.0)
+        && !(o.is_finite() && (0.1..=50.0).contains(&o))
     {
         ck.named(
             &r.name,
-            format!("{label}: drive.off_road must be in (0, 50] m/s, got {o}"),
+            format!("{label}: drive.off_road must be 0.1 to 50 m/s, got {o}"),
         );
         ok = false;
     }
@@ -313,7 +313,7 @@ fn drive(
         ck.named(
             &r.name,
             format!(
-                "{label}: post ({}, {}) is {far:.0} m from the nearest road node (\"{}\"); a unit that drives stands within {KERB_REACH:.0} m of one",
+                "{label}: post ({}, {}) is {far:.1} m from the nearest road node (\"{}\"); a unit that drives stands within {KERB_REACH:.0} m of one",
                 post.0, post.1, roads.names[node as usize]
             ),
         );

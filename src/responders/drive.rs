@@ -218,12 +218,13 @@ impl DriveRt {
         if self.off_road.is_some() { 0.0 } else { self.park }
     }
 
-    /// Time from the station to the kerb of `node` and onto the walkable area there, s (free
-    /// roads, free walk to the kerb); infinite where it cannot.
+    /// Where the crew step onto the walkable area at `node`, and the time from the station to
+    /// there, s (free roads, free walk to the kerb); None where it cannot drive there and back.
     pub fn head_start(&self, roads: &RoadMap, node: usize) -> Option<(Vec2, f32)> {
         let kerb = roads.kerbs[node]?;
         let t = self.out_time[node];
-        t.is_finite().then(|| {
+        // only where it can also drive back from
+        (t.is_finite() && self.back_time[node].is_finite()).then(|| {
             (
                 kerb,
                 t + self.stop() + roads.nodes[node].distance(kerb) / self.last_speed(),

@@ -216,7 +216,6 @@ pub struct VehicleState {
     /// Per item: carriers aboard vehicles taken aside.
     pub intercepted_items: Vec<u64>,
     series_interval: f64,
-    next_sample: f64,
     /// Per link, upstream links (those ending where it starts).
     upstream: Vec<Vec<u32>>,
     /// Exits of the crowd read so far.
@@ -367,6 +366,9 @@ impl VehicleState {
             let ahead = r.path[(v.leg + 1).min(r.path.len())..]
                 .iter()
                 .any(|&l| self.closed[l as usize]);
+            // due at an entry that is closed: held there
+            let at_closed_entry = v.stage == Stage::Waiting && self.closed[r.path[0] as usize];
+            stuck += u64::from(at_closed_entry);
             if !ahead && v.detour.is_none() {
                 continue;
             }
@@ -378,7 +380,7 @@ impl VehicleState {
                     changed += 1;
                 }
                 Some(_) => {}
-                None => stuck += u64::from(ahead),
+                None => stuck += u64::from(ahead && !at_closed_entry),
             }
         }
         self.rerouted.0 += changed;
@@ -612,7 +614,6 @@ fn new_state(
         carriers: vec![0; nitems],
         intercepted_items: vec![0; nitems],
         series_interval: if series_interval > 0.0 { series_interval } else { 60.0 },
-        next_sample: 0.0,
         upstream,
         exits_read: 0,
         closed: vec![false; rt.links.len()],
@@ -648,12 +649,24 @@ fn step_vehicles(
     log: Res<crate::crowd::CrowdLog>,
 ) {
     let st = &mut *st;
-    if !clock.tick.is_multiple_of(st.rt.step_every) {
-        return;
+    if clock.tick.is_multiple_of(st.rt.step_every) {
+        for k in 0..st.rt.substeps {
+            let t = clock.t() + k as f64 * st.traffic.dt;
+            traffic_step(st, &mut queue, &log, t);
+        }
     }
-    for k in 0..st.rt.substeps {
-        let t = clock.t() + k as f64 * st.traffic.dt;
-        traffic_step(st, &mut queue, &log, t);
+    // the series rows fall at the ends of the same steps as the crowd's (metrics, halls,
+    // checkpoints): every round(interval / dt) steps
+    let every = ((st.series_interval / clock.dt).round() as u64).max(1);
+    if (clock.tick + 1).is_multiple_of(every) {
+        for ci in 0..st.rt.checkpoints.len() {
+            let (n, _) = st.queue_of(ci);
+            st.checkpoints[ci].queue_series.push(n);
+        }
+        for di in 0..st.rt.destinations.len() {
+            let n = st.stopped[di].len() as u32;
+            st.destinations[di].occupancy_series.push(n);
+        }
     }
 }
 
@@ -1001,17 +1014,6 @@ fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::cr
             log.spillback_s += st.traffic.dt;
             log.spillback_first.get_or_insert(t_after);
         }
-    }
-    while st.next_sample <= t + 1e-9 {
-        for ci in 0..rt.checkpoints.len() {
-            let (n, _) = st.queue_of(ci);
-            st.checkpoints[ci].queue_series.push(n);
-        }
-        for di in 0..rt.destinations.len() {
-            let n = st.stopped[di].len() as u32;
-            st.destinations[di].occupancy_series.push(n);
-        }
-        st.next_sample += st.series_interval;
     }
     // the run goes on while vehicles are to come or about
     let present = st.info.iter().filter(|v| v.stage != Stage::Gone).count();

@@ -119,16 +119,26 @@ pub fn kerb(venue: &Venue, p: Vec2, free: &dyn Fn(Vec2) -> bool) -> Option<Vec2>
             break;
         }
         let mut ring: Vec<(f32, Vec2)> = Vec::new();
-        for dx in -k..=k {
-            for dy in -k..=k {
-                if dx.abs() != k && dy.abs() != k {
-                    continue;
-                }
-                let q = p + Vec2::new(dx as f32, dy as f32);
-                let d = q.distance(p);
-                if d <= KERB_REACH && best.is_none_or(|b| d < b.0) && free(q) {
-                    ring.push((d, q));
-                }
+        // the square ring at Chebyshev distance k: its 8k lattice points only (1 at k = 0)
+        let mut edge = Vec::with_capacity(8 * k.max(1) as usize);
+        if k == 0 {
+            edge.push((0, 0));
+        }
+        for d in -k..=k {
+            if k > 0 {
+                edge.push((d, -k));
+                edge.push((d, k));
+            }
+        }
+        for d in (-k + 1)..k {
+            edge.push((-k, d));
+            edge.push((k, d));
+        }
+        for (dx, dy) in edge {
+            let q = p + Vec2::new(dx as f32, dy as f32);
+            let d = q.distance(p);
+            if d <= KERB_REACH && best.is_none_or(|b| d < b.0) && free(q) {
+                ring.push((d, q));
             }
         }
         ring.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -525,11 +525,18 @@ pub fn available_units<'a>(
     free.sort_unstable_by_key(|f| f.0);
     let count = free.len() as u64;
     let mut out = Vec::new();
-    for (_, p, g) in free {
-        let g = &responders.groups[g as usize];
+    let mut driving_done: Vec<u16> = Vec::new();
+    for (_, p, gi) in free {
+        let g = &responders.groups[gi as usize];
         match (&g.drive, &responders.roads) {
-            // a unit that drives sets off on foot from every kerb it can drive to
-            (Some(d), Some(roads)) => out.extend(d.coverage_sources(roads)),
+            // a unit that drives sets off on foot from every kerb it can drive to; a group's
+            // free units all stand at its station, so its sources are added once
+            (Some(d), Some(roads)) => {
+                if !driving_done.contains(&gi) {
+                    driving_done.push(gi);
+                    out.extend(d.coverage_sources(roads));
+                }
+            }
             _ => out.push((p, g.emergency_speed, 0.0)),
         }
     }

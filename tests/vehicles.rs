@@ -961,3 +961,226 @@ fn two_timed_changes_of_one_road_must_not_overlap() {
     ));
     assert!(ok.is_empty(), "{ok}");
 }
+
+/// A road running north–south through the venue (its carriageway x 26–34 an obstacle but for
+/// the crossing at y 18–22) with the crossing "zebra-c" at node C (30, 20); walkers come from
+/// the west at `rate` a second and cross to the east; cars `cars` (a flow's arrivals) drive N →
+/// C → S, one lane. `signal` is the crossing's `signal:` text (empty: a zebra).
+fn crossing(end: f64, rate: f64, cars: &str, signal: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "crossing",
+    sim: (dt: 0.1, start: 0, end: {end}, seed: 7, stop_when_empty: false),
+    venue: (
+        bounds: (min: (0, 0), max: (60, 40)),
+        obstacles: [(name: Some("road-north"), polygon: [(26, 22), (34, 22), (34, 40), (26, 40)]),
+                    (name: Some("road-south"), polygon: [(26, 0), (34, 0), (34, 18), (26, 18)])],
+        sources: [(name: "west", area: Polygon([(2, 14), (8, 14), (8, 26), (2, 26)]))],
+        targets: [(name: "east", area: Polygon([(52, 14), (58, 14), (58, 26), (52, 26)]))],
+    ),
+    crowd: [(name: "walkers", source: "west", destinations: [(target: "east")],
+             arrivals: Rates([(from: 0, to: {end}, rate: {rate})]))],
+    vehicles: (
+        classes: [(name: "car", spacing: 7.5, speed: 13.9)],
+        nodes: [(name: "N", position: (30, 1000)), (name: "C", position: (30, 20)), (name: "S", position: (30, -1000))],
+        links: [(name: "in", from: "N", to: "C", lanes: 1, speed: 13.9),
+                (name: "out", from: "C", to: "S", lanes: 1, speed: 13.9)],
+        flows: [(name: "cars", class: "car", entry: "in", exit: "out", arrivals: {cars})],
+        crossings: [(name: "zebra-c", node: "C", from: (26, 20), to: (34, 20), width: 4{signal})],
+    ),
+)"#
+    )
+}
+
+/// Newell's capacity of one lane of cars (d 7.5 m, v 13.9 m/s, w 5.4 m/s), vehicles a second.
+fn lane_capacity() -> f64 {
+    1.0 / (7.5 / 5.4 + 7.5 / 13.9)
+}
+
+#[test]
+fn a_signalled_crossing_passes_vehicles_at_capacity_times_their_green_and_walkers_wait_as_theory_says() {
+    // cycle 60 s: walk 20, clearance 8 (8 m at 1.2 m/s is 6.7 s), vehicles 32
+    let (c, g, clear) = (60.0, 20.0, 8.0);
+    let end = 7200.0;
+    let text = crossing(
+        end,
+        0.1,
+        "Every(every: 1, from: 0, to: 7200)",
+        &format!(", signal: Some((cycle: {c}, walk: {g}, clear: {clear}))"),
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    // cars past the crossing between 1,200 s and 6,600 s (90 whole cycles), with the queue
+    // standing on `in` all the time
+    let (mut n0, mut n1) = (None, None);
+    let mut passed_on_red = 0;
+    let mut last = 0;
+    sim.run_to(end, |w| {
+        let st = w.resource::<VehicleState>();
+        let t = st.traffic.now();
+        let out = st.traffic.out_count[0];
+        let s = t.rem_euclid(c);
+        // the step that just ran began at t − dt: cars crossed during it only on green
+        let s0 = (t - 0.1).rem_euclid(c);
+        if out > last && s0 < g + clear - 1e-6 && s < g + clear + 0.05 {
+            passed_on_red += out - last;
+        }
+        last = out;
+        if n0.is_none() && t >= 1200.0 - 1e-6 {
+            n0 = Some(out);
+        }
+        if n1.is_none() && t >= 6600.0 - 1e-6 {
+            n1 = Some(out);
+        }
+    });
+    let passed = (n1.unwrap() - n0.unwrap()) as f64;
+    // Newell's discharge: the front car goes at the green (no start-up loss in this model), then
+    // one a capacity headway later each: floor(green × capacity) + 1 a cycle
+    let expected = 90.0 * ((c - g - clear) * lane_capacity()).floor() + 90.0;
+    let w = sim.world();
+    let st = w.resource::<VehicleState>();
+    let rep = cordon::vehicles::report::build(w, end, None).unwrap();
+    let x = &rep.crossings[0];
+    // walkers arriving at random: a share (c − g)/c of them wait a uniform (0, c − g): the mean is
+    // (c − g)² / (2c); and they walk the 2 m kerb band, about 1.5 s
+    let theory = (c - g).powi(2) / (2.0 * c) + 2.0 / 1.34;
+    eprintln!(
+        "cars past: {passed} in 5,400 s, expected {expected:.1}; {passed_on_red} on red; walkers crossed {}, kerb wait mean {:.2} s (theory {theory:.2}), p90 {:.1}, most at the kerb {}; vehicle share {}; caught {} walker-s",
+        x.crossed,
+        x.kerb_wait_s.mean,
+        x.kerb_wait_s.p90,
+        x.kerb_max_walkers,
+        x.vehicle_share,
+        x.caught_on_carriageway_s
+    );
+    assert_eq!(passed_on_red, 0);
+    assert!((passed - expected).abs() <= 2.0, "{passed} vs {expected}");
+    assert!(st.traffic.queues[0].len() > 20, "the approach stayed saturated");
+    assert!(
+        (x.vehicle_share - (c - g - clear) / c).abs() < 0.002,
+        "{}",
+        x.vehicle_share
+    );
+    assert!(x.crossed > 600, "{}", x.crossed);
+    assert!(
+        (x.kerb_wait_s.mean / theory - 1.0).abs() < 0.1,
+        "{} vs {theory}",
+        x.kerb_wait_s.mean
+    );
+    // the clearance lets those who stepped on late walk off before the cars go
+    assert!(
+        x.caught_on_carriageway_s < 0.002 * x.crossed as f64 * 6.0,
+        "{}",
+        x.caught_on_carriageway_s
+    );
+}
+
+#[test]
+fn at_a_zebra_vehicles_pass_only_when_nobody_is_on_it_and_get_the_empty_share_of_the_time() {
+    let end = 7200.0;
+    let dt = 0.1;
+    let text = crossing(end, 0.1, "Every(every: 1, from: 0, to: 7200)", "");
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    // on it or within 2 m of it (at its kerb): the drivers give way
+    let on = |p: bevy::math::Vec2| (24.0..=36.0).contains(&p.x) && (16.0..=24.0).contains(&p.y);
+    let (mut last_out, mut was_on) = (0, 0usize);
+    let mut passed_with_walkers = 0;
+    let mut walker_steps = 0usize;
+    // green windows (steps nobody was on it at their start) and the cars expected in each
+    let (mut window, mut expected) = (0usize, 0.0);
+    let q = lane_capacity();
+    sim.run_to(end, |w| {
+        let st = w.resource::<VehicleState>();
+        let out = st.traffic.out_count[0];
+        if was_on > 0 && out > last_out {
+            passed_with_walkers += out - last_out;
+        }
+        if was_on == 0 {
+            window += 1;
+        } else if window > 0 {
+            expected += (window as f64 * dt * q).floor() + 1.0;
+            window = 0;
+        }
+        last_out = out;
+        was_on = common::positions(w).iter().filter(|(_, p)| on(*p)).count();
+        walker_steps += was_on;
+    });
+    expected += if window > 0 {
+        (window as f64 * dt * q).floor() + 1.0
+    } else {
+        0.0
+    };
+    let w = sim.world();
+    let st = w.resource::<VehicleState>();
+    let rep = cordon::vehicles::report::build(w, end, None).unwrap();
+    let x = &rep.crossings[0];
+    // M/G/∞: walkers arriving at random (rate λ), each on the crossing or at its kerb E[S]
+    // seconds: nobody there a share exp(−λ E[S]) of the time
+    let lambda = x.crossed as f64 / end;
+    let mean_on = walker_steps as f64 * dt / x.crossed as f64;
+    let p0 = (-lambda * mean_on).exp();
+    let passed = st.traffic.out_count[0] as f64;
+    eprintln!(
+        "zebra: {} walkers crossed, {mean_on:.2} s each on it; vehicle share {} vs exp(-λS) {p0:.4}; cars {passed} vs {expected} by the green windows; {passed_with_walkers} passed with walkers on it; kerb wait p90 {}",
+        x.crossed, x.vehicle_share, x.kerb_wait_s.p90
+    );
+    assert_eq!(x.control, "zebra");
+    assert_eq!(passed_with_walkers, 0);
+    assert!((x.vehicle_share - p0).abs() < 0.03, "{} vs {p0}", x.vehicle_share);
+    assert!((passed / expected - 1.0).abs() < 0.03, "{passed} vs {expected}");
+    // walkers have the way: they do not wait at the kerb beyond walking its 2 m band
+    assert!(x.kerb_wait_s.p90 < 2.5, "{:?}", x.kerb_wait_s);
+    assert_eq!(x.caught_on_carriageway_s, 0.0);
+}
+
+#[test]
+fn bad_crossings_are_refused_with_their_line() {
+    let good = crossing(600.0, 0.1, "Every(every: 10, from: 0, to: 600)", "");
+    assert_eq!(common::error_of(&good), "");
+    for (from, to, want) in [
+        ("node: \"C\"", "node: \"X\"", "road node \"X\" is not defined"),
+        ("node: \"C\"", "node: \"N\"", "must lie on the crossing"),
+        ("to: (34, 20)", "to: (34, 80)", "inside the venue's bounds"),
+        ("width: 4", "width: 0.2", "width must be 1–50 m"),
+        (
+            "width: 4",
+            "width: 4, signal: Some((cycle: 60, walk: 50, clear: 10))",
+            "walk + clear < cycle",
+        ),
+        (
+            "width: 4",
+            "width: 4, signal: Some((cycle: 5, walk: 2))",
+            "cycle 10–600 s",
+        ),
+        (
+            "width: 4",
+            "width: 4, signal: Some((cycle: 60, walk: 20, clear: -1))",
+            "clear ≥ 0",
+        ),
+        ("node: \"C\"", "node: \"S\"", "must lie on the crossing"),
+    ] {
+        assert!(good.contains(from), "{from}");
+        let e = common::error_of(&good.replacen(from, to, 1));
+        eprintln!("{e}");
+        assert!(e.contains(want), "{want}: {e}");
+        assert!(e.contains("t.ron:"), "{e}");
+    }
+    // a crossing at the node where vehicles leave the roads: they would not stop there
+    let at_exit = good
+        .replace(r#"(name: "S", position: (30, -1000))"#, r#"(name: "S", position: (30, -1000)), (name: "D", position: (30, 21))"#)
+        .replace(r#"(name: "out", from: "C", to: "S", lanes: 1, speed: 13.9)"#, r#"(name: "out", from: "C", to: "S", lanes: 1, speed: 13.9), (name: "last", from: "S", to: "D", lanes: 1, speed: 13.9)"#)
+        .replace(r#"exit: "out""#, r#"exit: "last""#)
+        .replace(r#"node: "C""#, r#"node: "D""#);
+    let e = common::error_of(&at_exit);
+    assert!(e.contains("vehicles leave the roads at road node \"D\""), "{e}");
+    let twice = good.replace(
+        "crossings: [(name: \"zebra-c\", node: \"C\", from: (26, 20), to: (34, 20), width: 4)]",
+        "crossings: [(name: \"zebra-c\", node: \"C\", from: (26, 20), to: (34, 20), width: 4), (name: \"zebra-c\", node: \"C\", from: (26, 20), to: (34, 20))]",
+    );
+    let e = common::error_of(&twice);
+    assert!(
+        e.contains("defined twice") && e.contains("has a crossing already"),
+        "{e}"
+    );
+}

@@ -151,6 +151,9 @@ pub fn validate_cached(
     venue.security.group_class = groups.iter().map(|g| g.class).collect();
     venue.security.group_screening = sc.crowd.iter().map(|g| g.screening_factor).collect();
     timeline.add_hold_lines(&mut venue);
+    if let Some(v) = &mut vehicles {
+        crate::vehicles::crossing::add_walls(&mut v.crossings, &mut venue);
+    }
     let responders = crate::responders::build::build(&mut ck, sc, &venue, sc.sim.start.0, vehicles.as_ref());
     let incidents = crate::incidents::build::build(&mut ck, sc, &venue, sc.sim.start.0, &responders, &halls);
     if !ck.is_clean() {

@@ -213,7 +213,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
     // add up to the passage's width here.
     let mut wrep = Vec2::ZERO;
     let (mut left, mut right) = (f32::INFINITY, f32::INFINITY);
-    for seg in venue.walls.walls_for(near_walls, me.target) {
+    for seg in venue.walls.walls_for(near_walls, me.target, p) {
         let c = seg.closest(p);
         let d = p - c;
         let dist = d.length();
@@ -380,7 +380,7 @@ pub fn step_slot(inp: &StepInput, slot: usize) -> (Vec2, Vec2) {
 #[inline]
 fn move_ok(venue: &Venue, near: (u32, u32), field: u16, p: Vec2, q: Vec2, r: f32) -> bool {
     let step = p.distance(q);
-    for seg in venue.walls.walls_for(near, field) {
+    for seg in venue.walls.walls_for(near, field, p) {
         let dq = seg.distance(q);
         if dq < r {
             let dp = seg.distance(p);
@@ -424,7 +424,7 @@ fn constrain_in(venue: &Venue, near: (u32, u32), field: u16, p: Vec2, cand: Vec2
         let q = p + mv;
         let Some(seg) = venue
             .walls
-            .walls_for(near, field)
+            .walls_for(near, field, p)
             .filter(|s| s.distance(q) < r || segments_intersect(p, q, s.a, s.b))
             .min_by(|a, b| a.distance(q).total_cmp(&b.distance(q)))
         else {

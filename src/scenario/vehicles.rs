@@ -33,6 +33,10 @@ pub struct Vehicles {
     /// Streams of vehicles entering the roads.
     #[serde(default)]
     pub flows: Vec<VehicleFlow>,
+    /// Crossings where walkers cross a road: at a road node inside the venue, with a signal or
+    /// without one (a zebra: walkers have the way).
+    #[serde(default)]
+    pub crossings: Vec<Crossing>,
 }
 
 fn d_wave_speed() -> f64 {
@@ -233,6 +237,50 @@ pub struct VehicleFlow {
     /// Seconds after which a vehicle is called for fewer leavers than its occupancy (default 120).
     #[serde(default)]
     pub call_after: Option<f64>,
+}
+
+/// A pedestrian crossing over a road, at a road node. While walkers have the way no vehicle
+/// passes the node (vehicles wait at the end of the links into it); while vehicles have it the
+/// crossing's edges are a wall to walkers stepping onto it (those on it walk off).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Crossing {
+    /// Unique crossing name.
+    pub name: String,
+    /// The road node it stands at (inside the crossing's rectangle).
+    pub node: String,
+    /// Where it leaves one kerb, m (inside the venue's bounds).
+    pub from: Point,
+    /// Where it reaches the other kerb, m.
+    pub to: Point,
+    /// Its width along the road, m (1–50; default 4).
+    #[serde(default = "d_crossing_width")]
+    pub width: f64,
+    /// Its signal (default: none, a zebra crossing: walkers always have the way and vehicles
+    /// wait while anyone is on it or within 2 m of it).
+    #[serde(default)]
+    pub signal: Option<CrossingSignal>,
+}
+
+fn d_crossing_width() -> f64 {
+    4.0
+}
+
+/// A crossing's signal: one cycle of a walk phase (walkers cross, vehicles wait), a clearance
+/// phase (nobody steps onto the crossing, vehicles still wait) and the vehicles' phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrossingSignal {
+    /// Cycle length, s (10–600).
+    pub cycle: f64,
+    /// Walk phase, s (> 0; walk + clear < cycle).
+    pub walk: f64,
+    /// Clearance after the walk phase, s (default 0; about the crossing's length / 1.2 m/s).
+    #[serde(default)]
+    pub clear: f64,
+    /// Clock time (s after midnight, modulo the cycle) a walk phase begins (default 0).
+    #[serde(default)]
+    pub offset: f64,
 }
 
 /// When the vehicles of a flow enter.

@@ -271,6 +271,8 @@ pub struct VehiclesRt {
     pub substeps: u64,
     /// Kinematic wave speed, m/s.
     pub wave_speed: f64,
+    /// Pedestrian crossings.
+    pub crossings: Vec<super::crossing::CrossingRt>,
 }
 
 fn unique<'a>(ck: &mut Checker, what: &str, names: impl Iterator<Item = &'a String>) {
@@ -1040,7 +1042,13 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
     } else {
         1
     };
+    let exit_ends: Vec<u32> = flows
+        .iter()
+        .filter_map(|f| f.route.path.last().map(|&l| links[l as usize].to))
+        .collect();
+    let crossings = super::crossing::build(ck, sc, &nodes, &out, &exit_ends);
     Some(VehiclesRt {
+        crossings,
         classes,
         nodes,
         links,

@@ -10,6 +10,7 @@
 //! before the crowd's arrivals, so occupants let out at a drop-off are placed the same step.
 
 pub mod build;
+pub mod crossing;
 pub mod report;
 pub mod traffic;
 
@@ -224,6 +225,8 @@ pub struct VehicleState {
     pub closed: Vec<bool>,
     /// Vehicles re-routed round closed roads, and those held for want of an open way.
     pub rerouted: (u64, u64),
+    /// Per crossing.
+    pub crossings: Vec<crossing::CrossingLog>,
 }
 
 impl VehInfo {
@@ -419,7 +422,13 @@ impl Plugin for VehiclesPlugin {
         let st = world
             .resource_scope(|_, mut queue: Mut<ArrivalQueue>| new_state(rt, seed, clock, &mut queue, series_interval));
         world.insert_resource(st);
-        app.add_systems(SimStep, step_vehicles.in_set(SimSystems::Spawn).before(ArrivalSystems));
+        app.add_systems(
+            SimStep,
+            (crossing::step_crossings, step_vehicles)
+                .chain()
+                .in_set(SimSystems::Spawn)
+                .before(ArrivalSystems),
+        );
     }
 }
 
@@ -479,6 +488,7 @@ fn new_state(
             lanes: l.lanes,
             speed: l.speed,
             closed: false,
+            red: false,
         })
         .collect();
     let classes = rt
@@ -618,6 +628,7 @@ fn new_state(
         exits_read: 0,
         closed: vec![false; rt.links.len()],
         rerouted: (0, 0),
+        crossings: vec![crossing::CrossingLog::default(); rt.crossings.len()],
         rt,
     }
 }

@@ -34,6 +34,33 @@ pub struct VehicleReport {
     pub held_by_closures: u64,
     /// Road links closed at the end.
     pub closed_at_end: Vec<String>,
+    /// Per pedestrian crossing (left out when there is none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub crossings: Vec<CrossingReport>,
+}
+
+/// One pedestrian crossing.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CrossingReport {
+    /// Name.
+    pub name: String,
+    /// Road node it stands at.
+    pub node: String,
+    /// "signal" or "zebra".
+    pub control: &'static str,
+    /// Walkers who stepped onto it.
+    pub crossed: u64,
+    /// Per walker who came to its kerb (within 2 m) and then stepped onto it: seconds at the
+    /// kerb, s.
+    pub kerb_wait_s: Stats,
+    /// Most walkers at its kerb at once.
+    pub kerb_max_walkers: u64,
+    /// When, s after the start.
+    pub kerb_max_t_s: f64,
+    /// Share of the time vehicles had the way.
+    pub vehicle_share: f64,
+    /// Walker-seconds on the crossing while vehicles had the way (a signal's clearance too short).
+    pub caught_on_carriageway_s: f64,
 }
 
 /// One vehicle checkpoint.
@@ -353,6 +380,23 @@ pub fn build(
         closed_at_end: (st.rt.links.iter().zip(&st.closed))
             .filter(|(_, c)| **c)
             .map(|(l, _)| l.name.clone())
+            .collect(),
+        crossings: (rt.crossings.iter().zip(&st.crossings))
+            .map(|(c, log)| CrossingReport {
+                name: c.name.clone(),
+                node: rt.nodes[c.node as usize].0.clone(),
+                control: if c.signal.is_some() { "signal" } else { "zebra" },
+                crossed: log.crossed,
+                kerb_wait_s: Stats::of(log.kerb_s.iter().copied()),
+                kerb_max_walkers: u64::from(log.kerb_max.0),
+                kerb_max_t_s: round(log.kerb_max.1),
+                vehicle_share: if log.total_s > 0.0 {
+                    round(log.vehicles_s / log.total_s)
+                } else {
+                    0.0
+                },
+                caught_on_carriageway_s: round(log.caught_s),
+            })
             .collect(),
     })
 }

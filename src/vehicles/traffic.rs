@@ -42,6 +42,9 @@ pub struct Link {
     pub speed: f64,
     /// Closed to traffic: nobody enters it (those on it drive out).
     pub closed: bool,
+    /// Held at a red light: nobody enters it now (a crossing at its start whose walkers have
+    /// the way); unlike `closed`, routes do not change.
+    pub red: bool,
 }
 
 /// One vehicle class, as the engine sees it.
@@ -260,7 +263,7 @@ impl Traffic {
     /// Whether a vehicle of `class` could enter `link` at its start now.
     pub fn can_enter(&self, class: u16, link: u32) -> bool {
         let l = &self.links[link as usize];
-        if l.closed {
+        if l.closed || l.red {
             return false;
         }
         match self.queues[link as usize].back() {
@@ -356,7 +359,7 @@ impl Traffic {
                 if idx == 0 {
                     match next(car, li as u32) {
                         Next::Link(m) if x_new >= len => {
-                            if !self.links[m as usize].closed {
+                            if !(self.links[m as usize].closed || self.links[m as usize].red) {
                                 if let Some(&k) = self.queues[m as usize].back() {
                                     let (dm, taum) = self.d_tau(class, m);
                                     x_new = x_new.min(len + self.pos_at(k, t_end - taum) - dm);
@@ -489,6 +492,7 @@ mod tests {
                 lanes,
                 speed: 13.9,
                 closed: false,
+                red: false,
             }],
             vec![Class {
                 spacing: 7.5,
@@ -559,6 +563,7 @@ mod tests {
                     lanes,
                     speed: 13.9,
                     closed: false,
+                    red: false,
                 }],
                 vec![
                     Class {

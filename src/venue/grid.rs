@@ -284,6 +284,10 @@ pub const SOLID: u16 = u16::MAX;
 /// A segment nobody meets as a wall now (a timeline's hold line while it is not held).
 pub const OPEN: u16 = u16::MAX - 1;
 
+/// A segment that is a wall only to walkers on its right (a crossing's edge while walkers may
+/// not step onto it: its segments run round it anticlockwise, so those on it walk off freely).
+pub const KEEP_OUT: u16 = u16::MAX - 2;
+
 /// Buckets of wall segments on a coarse grid, so an agent only tests the walls near it.
 #[derive(Debug, Clone, Default)]
 pub struct SegmentIndex {
@@ -374,13 +378,17 @@ impl SegmentIndex {
             .map(move |&k| &self.segments[k as usize])
     }
 
-    /// The segments of a bucket's entries that are walls to a walker on floor field `field`
-    /// (all but the openings of the door that field leads out through).
+    /// The segments of a bucket's entries that are walls to a walker at `at` on floor field
+    /// `field` (all but the openings of the door that field leads out through, and
+    /// [`KEEP_OUT`] ones it stands on the inner side of).
     #[inline]
-    pub fn walls_for(&self, (s, e): (u32, u32), field: u16) -> impl Iterator<Item = &Segment> + '_ {
+    pub fn walls_for(&self, (s, e): (u32, u32), field: u16, at: Vec2) -> impl Iterator<Item = &Segment> + '_ {
         self.items[s as usize..e as usize].iter().filter_map(move |&k| {
             let p = self.pass[k as usize];
-            (p == SOLID || (p != field && p != OPEN)).then(|| &self.segments[k as usize])
+            let seg = &self.segments[k as usize];
+            let wall = p == SOLID
+                || (p != field && p != OPEN && (p != KEEP_OUT || (seg.b - seg.a).perp_dot(at - seg.a) < 0.0));
+            wall.then_some(seg)
         })
     }
 

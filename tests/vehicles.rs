@@ -1184,3 +1184,64 @@ fn bad_crossings_are_refused_with_their_line() {
         "{e}"
     );
 }
+
+#[test]
+fn a_road_closed_to_traffic_is_walked_on_and_its_crossing_goes_dark() {
+    // the carriageway beside the crossing is two zones, shut to walkers until the road closes
+    // to traffic at 1,800 s (both links, so the crossing's node sees no vehicle)
+    let text = crossing(
+        3600.0,
+        0.1,
+        "Every(every: 4, from: 0, to: 3600)",
+        ", signal: Some((cycle: 60, walk: 20, clear: 8))",
+    )
+    .replace(
+        r#"obstacles: [(name: Some("road-north"), polygon: [(26, 22), (34, 22), (34, 40), (26, 40)]),
+                    (name: Some("road-south"), polygon: [(26, 0), (34, 0), (34, 18), (26, 18)])],"#,
+        r#"zones: [(name: "road-north", polygon: [(26, 22), (34, 22), (34, 40), (26, 40)]),
+                (name: "road-south", polygon: [(26, 0), (34, 0), (34, 18), (26, 18)])],"#,
+    )
+    .replace(
+        "    ),\n)",
+        r#"    ),
+    timeline: [
+        (at: 0, for: 1800, do: CloseZone(zone: "road-north")),
+        (at: 0, for: 1800, do: CloseZone(zone: "road-south")),
+        (at: 1800, do: CloseRoad(link: "in")),
+        (at: 1800, do: CloseRoad(link: "out")),
+    ],
+)"#,
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    let beside = |p: bevy::math::Vec2| (26.5..=33.5).contains(&p.x) && !(17.5..=22.5).contains(&p.y);
+    let (mut beside_before, mut beside_after) = (0, 0);
+    let mut waits_before = 0;
+    sim.run_to(3600.0, |w| {
+        let t = w.resource::<VehicleState>().traffic.now();
+        let n = common::positions(w).iter().filter(|(_, p)| beside(*p)).count();
+        if t < 1800.0 {
+            beside_before += n;
+            waits_before = w.resource::<VehicleState>().crossings[0].kerb_s.len();
+        } else if t > 1900.0 {
+            beside_after += n;
+        }
+    });
+    let st = sim.world().resource::<VehicleState>();
+    let log = &st.crossings[0];
+    let after: Vec<f64> = log.kerb_s[waits_before..].to_vec();
+    let before_mean = log.kerb_s[..waits_before].iter().sum::<f64>() / waits_before as f64;
+    let late = after.iter().filter(|&&w| w > 4.0).count();
+    eprintln!(
+        "walker-steps beside the crossing: {beside_before} before, {beside_after} after; kerb waits before mean {before_mean:.1} s ({waits_before}), after: {} of which {late} over 4 s",
+        after.len()
+    );
+    assert_eq!(
+        beside_before, 0,
+        "nobody walks the carriageway while it is open to traffic"
+    );
+    assert!(beside_after > 1000, "the crowd spreads over the closed road");
+    assert!(before_mean > 8.0);
+    // a few crossing at 1,800 s were still waiting then; after that nobody waits
+    assert!(late <= 3, "{after:?}");
+}

@@ -9,6 +9,8 @@
 //! A signal runs a fixed cycle: walk (walkers cross, vehicles wait), clearance (nobody steps
 //! on, vehicles still wait), then the vehicles' phase. Without a signal (a zebra) walkers
 //! always have the way and vehicles wait while anyone is on the crossing or at its kerb.
+//! While the timeline has closed the road at the node (every link into it or every link out of
+//! it), walkers have the way.
 //!
 //! Measured per crossing: walkers who stepped onto it, each one's time at the kerb (from
 //! coming within [`KERB_BAND`] of the crossing to stepping onto it), the most walkers at the
@@ -351,7 +353,13 @@ pub(super) fn step_crossings(
         if kerb.len() as u32 > log.kerb_max.0 {
             log.kerb_max = (kerb.len() as u32, t);
         }
+        // a road closed here (every link into the node, or every one out of it): the walkers
+        // have the way
+        let shut = |ls: &[u32]| !ls.is_empty() && ls.iter().all(|&l| st.closed[l as usize]);
+        let road_shut = shut(&c.out) || shut(&rt.links_in[c.node as usize]);
+        let log = &mut st.crossings[ci];
         let phase = match c.signal {
+            _ if road_shut => Phase::Walk,
             Some(s) => s.phase(clock.start + t),
             // a zebra: vehicles give way to anyone on it or at its kerb
             None if list.is_empty() => Phase::Vehicles,

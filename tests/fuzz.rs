@@ -20,6 +20,7 @@ const SMALL: &[&str] = &[
     include_str!("scenarios/fence.ron"),
     include_str!("scenarios/bottleneck.ron"),
     include_str!("scenarios/roads_small.ron"),
+    include_str!("scenarios/crossings_small.ron"),
 ];
 
 const HOSTILE_NUMBERS: &[&str] = &[

@@ -1245,3 +1245,33 @@ fn a_road_closed_to_traffic_is_walked_on_and_its_crossing_goes_dark() {
     // a few crossing at 1,800 s were still waiting then; after that nobody waits
     assert!(late <= 3, "{after:?}");
 }
+
+#[test]
+fn the_report_page_has_the_crossings_with_names_escaped_and_batch_their_worst_kerb_wait() {
+    let text = crossing(
+        900.0,
+        0.1,
+        "Every(every: 5, from: 0, to: 900)",
+        ", signal: Some((cycle: 60, walk: 20, clear: 8))",
+    )
+    .replace("\"zebra-c\"", "\"<i>c</i>\"");
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    let r = sim.run(|_| {});
+    let page = cordon::figures::html::page(&r, 0.0, "", &[], &[]);
+    assert!(page.contains("<table id=\"crossings\">"));
+    assert!(page.contains("&lt;i&gt;c&lt;/i&gt;") && !page.contains("<i>c</i>"));
+    let x = &r.vehicles.as_ref().unwrap().crossings[0];
+    assert_eq!(x.control, "signal");
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json["vehicles"]["crossings"][0]["kerb_wait_s"]["p90"],
+        x.kerb_wait_s.p90
+    );
+    let k = cordon::batch::METRICS
+        .iter()
+        .position(|m| *m == "crossing_kerb_wait_p90_worst_s")
+        .unwrap();
+    assert_eq!(cordon::batch::headline(&r)[k], Some(x.kerb_wait_s.p90));
+    assert!(x.kerb_wait_s.p90 > 10.0, "{:?}", x.kerb_wait_s);
+}

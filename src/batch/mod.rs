@@ -206,7 +206,7 @@ pub struct RunRow {
 }
 
 /// Headline metrics, one column each.
-pub const METRICS: [&str; 17] = [
+pub const METRICS: [&str; 18] = [
     "entered",
     "time_to_enter_p90_s",
     "worst_queue",
@@ -224,6 +224,7 @@ pub const METRICS: [&str; 17] = [
     "vehicle_queue_max",
     "vehicle_wait_p90_worst_s",
     "interception_rate_all_rings",
+    "crossing_kerb_wait_p90_worst_s",
 ];
 
 /// The headline metrics of one report, in [`METRICS`] order.
@@ -288,6 +289,12 @@ pub fn headline(r: &Report) -> Vec<Option<f64>> {
                     None => (a, b),
                 });
             (all > 0.0).then(|| caught / all)
+        }),
+        veh.and_then(|v| {
+            (v.crossings.iter())
+                .filter(|c| c.kerb_wait_s.count > 0)
+                .map(|c| c.kerb_wait_s.p90)
+                .max_by(f64::total_cmp)
         }),
     ]
 }

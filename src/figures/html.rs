@@ -352,7 +352,28 @@ pub fn vehicles_table(r: &Report) -> String {
             d.wait_s.p90
         );
     }
-    h + "</table>\n"
+    h += "</table>\n";
+    if !v.crossings.is_empty() {
+        h += "<table id=\"crossings\">\n<tr><th>Crossing</th><th>Road node</th><th>Control</th><th>Walkers crossed</th>\
+              <th>Kerb wait p50 / p90</th><th>Most at the kerb</th><th>Vehicles' share</th>\
+              <th>Caught on the road</th></tr>\n";
+        for c in &v.crossings {
+            h += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0} / {:.0} s</td><td>{}</td><td>{}</td><td>{:.0} walker-s</td></tr>\n",
+                escape(&c.name),
+                escape(&c.node),
+                c.control,
+                c.crossed,
+                c.kerb_wait_s.p50,
+                c.kerb_wait_s.p90,
+                c.kerb_max_walkers,
+                pct(c.vehicle_share),
+                c.caught_on_carriageway_s
+            );
+        }
+        h += "</table>\n";
+    }
+    h
 }
 
 /// The whole page. `settings` are extra (name, value) lines about the run (file, threads, ...).

@@ -2,8 +2,8 @@
 //!
 //! A crossing is a rectangle over the carriageway from one kerb to the other. While walkers
 //! have the way no vehicle passes its node: every link leaving the node is held at red (the
-//! front vehicles of the links into it wait at their ends, exactly as before a closed road,
-//! but nobody is re-routed). While vehicles have the way the rectangle's edges are
+//! front vehicles of the links into it wait at a stop line 1 m before the crossing, as before
+//! a closed road, but nobody is re-routed). While vehicles have the way the rectangle's edges are
 //! [`KEEP_OUT`] walls: nobody steps onto the crossing, and those still on it walk off.
 //!
 //! A signal runs a fixed cycle: walk (walkers cross, vehicles wait), clearance (nobody steps
@@ -111,6 +111,18 @@ impl CrossingRt {
     }
 }
 
+impl CrossingRt {
+    /// How far before the end of `link` (which ends at the crossing's node) its stop line is:
+    /// 1 m before the crossing, at most half the link.
+    pub fn stop_back(&self, link: &super::build::LinkRt) -> f64 {
+        let mut x = 0.0;
+        while x < link.length / 2.0 && self.locate(link.point_at(link.length - x)) == Some(true) {
+            x += 0.25;
+        }
+        (x + 1.0).min(link.length / 2.0)
+    }
+}
+
 /// A crossing's record at run time.
 #[derive(Debug, Clone, Default)]
 pub struct CrossingLog {
@@ -132,6 +144,13 @@ pub struct CrossingLog {
     near: BTreeMap<u32, f64>,
     /// The phase in force.
     applied: Option<Phase>,
+}
+
+impl CrossingLog {
+    /// Whether walkers have the way now (before the first step: yes).
+    pub fn walkers_go(&self) -> bool {
+        self.applied.is_none_or(|p| p == Phase::Walk)
+    }
 }
 
 /// Checks and resolves the section's crossings against the road nodes (`nodes`, `links_out`)

@@ -489,6 +489,10 @@ fn new_state(
             speed: l.speed,
             closed: false,
             red: false,
+            // a crossing at its end: the stop line is before it
+            stop_back: (rt.crossings.iter())
+                .find(|c| c.node == l.to)
+                .map_or(0.0, |c| c.stop_back(l)),
         })
         .collect();
     let classes = rt

@@ -45,6 +45,10 @@ pub struct Link {
     /// Held at a red light: nobody enters it now (a crossing at its start whose walkers have
     /// the way); unlike `closed`, routes do not change.
     pub red: bool,
+    /// Where its front vehicle stops when the next link is closed or red: this far before its
+    /// end, m (a crossing at its end: the stop line before it; else 0). One already past that
+    /// line drives on.
+    pub stop_back: f64,
 }
 
 /// One vehicle class, as the engine sees it.
@@ -358,19 +362,32 @@ impl Traffic {
                 let mut at_stop = false;
                 if idx == 0 {
                     match next(car, li as u32) {
-                        Next::Link(m) if x_new >= len => {
-                            if !(self.links[m as usize].closed || self.links[m as usize].red) {
-                                if let Some(&k) = self.queues[m as usize].back() {
-                                    let (dm, taum) = self.d_tau(class, m);
-                                    x_new = x_new.min(len + self.pos_at(k, t_end - taum) - dm);
-                                }
-                                if x_new >= len {
-                                    out = Out::Into(m);
+                        Next::Link(m) => {
+                            // it follows the last vehicle of its next link (before it gets there
+                            // too: Newell's rule holds across the junction)
+                            let free = x_new;
+                            // held by it: where it would have got within a jam spacing of the end
+                            let mut held_from = f64::INFINITY;
+                            if let Some(&k) = self.queues[m as usize].back() {
+                                let (dm, taum) = self.d_tau(class, m);
+                                let lim = len + self.pos_at(k, t_end - taum) - dm;
+                                if lim < x_new {
+                                    x_new = lim;
+                                    held_from = len - dm;
                                 }
                             }
-                            if matches!(out, Out::Stay) {
+                            let next = &self.links[m as usize];
+                            let line = len - link.stop_back;
+                            if (next.closed || next.red) && x <= line + 1e-9 {
+                                // held at the stop line
+                                if free >= line {
+                                    self.blocked_s[li] += dt;
+                                }
+                                x_new = x_new.min(line);
+                            } else if x_new >= len {
+                                out = Out::Into(m);
+                            } else if free >= held_from {
                                 self.blocked_s[li] += dt;
-                                x_new = x_new.min(len);
                             }
                         }
                         Next::Stop => {
@@ -493,6 +510,7 @@ mod tests {
                 speed: 13.9,
                 closed: false,
                 red: false,
+                stop_back: 0.0,
             }],
             vec![Class {
                 spacing: 7.5,
@@ -564,6 +582,7 @@ mod tests {
                     speed: 13.9,
                     closed: false,
                     red: false,
+                    stop_back: 0.0,
                 }],
                 vec![
                     Class {

@@ -1284,8 +1284,9 @@ fn draw_agents(
 }
 
 /// Roads (grey, a line per lane), vehicle rings (purple), checkpoints (a black bar across the
-/// road) with their queue drawn back along the road in red, destinations (a green bar), and
-/// each vehicle as a box along its road, coloured by class.
+/// road) with their queue drawn back along the road in red, destinations (a green bar),
+/// crossings (white stripes, edged green or red by who has the way), and each vehicle as a box
+/// along its road, coloured by class.
 fn draw_vehicles(mut gizmos: Gizmos, run: NonSend<Run>) {
     let Some(st) = run.sim.world().get_resource::<crate::vehicles::VehicleState>() else {
         return;
@@ -1307,6 +1308,23 @@ fn draw_vehicles(mut gizmos: Gizmos, run: NonSend<Run>) {
                 let off = -n * (1.5 + 3.0 * k as f32);
                 gizmos.line_2d(w[0] + off, w[1] + off, road);
             }
+        }
+    }
+    // crossings: stripes across the road, edged green while walkers have the way, red else
+    for (c, log) in rt.crossings.iter().zip(&st.crossings) {
+        let edge = if log.walkers_go() {
+            Color::srgb(0.1, 0.75, 0.2)
+        } else {
+            Color::srgb(0.9, 0.1, 0.1)
+        };
+        for k in 0..4 {
+            gizmos.line_2d(c.corners[k], c.corners[(k + 1) % 4], edge);
+        }
+        let n = c.u.perp() * c.half;
+        let stripes = (c.length / 1.0).floor().clamp(1.0, 200.0) as u32;
+        for k in 0..stripes {
+            let p = c.a + c.u * (0.5 + k as f32);
+            gizmos.line_2d(p - n, p + n, Color::srgba(0.95, 0.95, 0.95, 0.8));
         }
     }
     for area in &rt.ring_areas {

@@ -1294,3 +1294,67 @@ fn the_report_page_has_the_crossings_with_names_escaped_and_batch_their_worst_ke
     assert_eq!(cordon::batch::headline(&r)[k], Some(x.kerb_wait_s.p90));
     assert!(x.kerb_wait_s.p90 > 10.0, "{:?}", x.kerb_wait_s);
 }
+
+#[test]
+fn booths_opened_and_closed_by_the_timeline_set_the_checkpoints_capacity() {
+    // four booths of 6 s, a car every 4 s from 0 to 3,000 s; only one booth open 600–1,800 s:
+    // 1/6 a second inspected then, the queue growing at 1/4 − 1/6 a second
+    let text = roads(
+        3000.0,
+        1,
+        400.0,
+        4,
+        "Fixed(6)",
+        "",
+        r#"(name: "cars", class: "car", entry: "up", exit: "inner", arrivals: Every(every: 4, from: 0, to: 3000))"#,
+    )
+    .replace(
+        "    ),\n)",
+        "    ),\n    timeline: [(at: 600, for: 1200, do: Booths(checkpoint: \"gate\", open: 1))],\n)",
+    );
+    let v = common::from_text(&text);
+    let mut sim = common::sim(&v, 1);
+    let mut at = Vec::new();
+    sim.run_to(3000.0, |w| {
+        let st = w.resource::<VehicleState>();
+        let t = st.traffic.now();
+        for k in [700.0, 1700.0, 1810.0, 2400.0] {
+            if at.len() < 4 && (t - k).abs() < 1e-6 {
+                at.push((st.checkpoints[0].inspected, st.queue_of(0).0, st.open_booths[0]));
+            }
+        }
+    });
+    eprintln!("(inspected, queued, open) at 700, 1,700, 1,810 and 2,400 s: {at:?}");
+    assert_eq!(at.len(), 4);
+    assert_eq!((at[0].2, at[1].2, at[2].2, at[3].2), (1, 1, 4, 4));
+    // one booth (the wave speed is W): one car every 6 s
+    let one = at[1].0 - at[0].0;
+    assert!((one as f64 - 1000.0 / 6.0).abs() <= 1.0, "{one}");
+    // the queue's tail ran back at the shock speed u = (λ − μ)/(k_j − μ/w − λ/v) into traffic
+    // at the discharge density k_j − μ/w: u (k_j − μ/w) more cars a second
+    let (lambda, mu, kj) = (0.25, 1.0 / 6.0, 1.0 / D);
+    let rate = (lambda - mu) * (kj - mu / W) / (kj - mu / W - lambda / V);
+    let grew = f64::from(at[1].1) - f64::from(at[0].1);
+    assert!((grew - 1000.0 * rate).abs() <= 3.0, "{grew} vs {}", 1000.0 * rate);
+    // four again (the lane's capacity, 0.52 a second, is then the limit): by 2,400 s the backlog
+    // is gone, every car that could have reached the booths (entered 2,400 m / v before) was
+    // inspected
+    let reached = ((2400.0 - 2400.0 / V) / 4.0).floor() + 1.0;
+    assert!((at[3].0 as f64 - reached).abs() <= 2.0, "{} vs {reached}", at[3].0);
+    let e = common::error_of(&text.replace("open: 1)", "open: 5)"));
+    assert!(
+        e.contains("has 4 booths; it cannot open 5") && e.contains("t.ron:"),
+        "{e}"
+    );
+    let e = common::error_of(&text.replace("Booths(checkpoint: \"gate\"", "Booths(checkpoint: \"gat\""));
+    assert!(e.contains("vehicle checkpoint \"gat\" is not defined"), "{e}");
+    let twice = text.replace(
+        "(at: 600, for: 1200, do: Booths(checkpoint: \"gate\", open: 1))",
+        "(at: 600, for: 1200, do: Booths(checkpoint: \"gate\", open: 1)), (at: 900, do: Booths(checkpoint: \"gate\", open: 2))",
+    );
+    assert!(
+        common::error_of(&twice).contains("its booths"),
+        "{}",
+        common::error_of(&twice)
+    );
+}

@@ -29,6 +29,7 @@ enum Window {
     DoorMeter,
     SourceMeter,
     Road,
+    Booths,
 }
 
 /// Whether `p` is a finite point inside `sc`'s bounds.
@@ -350,6 +351,41 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
             continue;
         }
+        if let Action::Booths { checkpoint, open } = &entry.r#do {
+            let cps: Vec<(&str, u32)> = sc.vehicles.as_ref().map_or(Vec::new(), |v| {
+                v.checkpoints.iter().map(|c| (c.name.as_str(), c.lanes)).collect()
+            });
+            let Some(k) = cps.iter().position(|x| x.0 == checkpoint) else {
+                ck.named(
+                    checkpoint,
+                    format!(
+                        "{label}: vehicle checkpoint \"{checkpoint}\" is not defined; known vehicle checkpoints: {}",
+                        quote_list(cps.iter().map(|x| x.0))
+                    ),
+                );
+                continue;
+            };
+            if *open > cps[k].1 {
+                ck.named(
+                    checkpoint,
+                    format!(
+                        "{label}: vehicle checkpoint \"{checkpoint}\" has {} booths; it cannot open {open}",
+                        cps[k].1
+                    ),
+                );
+                continue;
+            }
+            let action = ActionRt::Booths {
+                cp: k as u32,
+                open: *open,
+            };
+            let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
+            if entry.when.is_none() {
+                windows.push((Window::Booths, k, at, at + dur.unwrap_or(0.0), i));
+            }
+            push_entry(ck, sc, &label, entry, i, t, dur, action, &mut planned, &mut rules);
+            continue;
+        }
         if let Action::Admission { hall, open } = &entry.r#do {
             let Some(h) = sc.halls.iter().position(|x| x.name == *hall) else {
                 ck.named(
@@ -382,6 +418,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::MeterSource { .. }
             | Action::CloseRoad { .. }
             | Action::OpenRoad { .. }
+            | Action::Booths { .. }
             | Action::ReopenDoor { .. } => {
                 continue;
             }
@@ -522,6 +559,7 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             | Action::MeterSource { .. }
             | Action::CloseRoad { .. }
             | Action::OpenRoad { .. }
+            | Action::Booths { .. }
             | Action::ReopenDoor { .. } => continue,
         };
         let dur = entry.r#for.filter(|d| d.is_finite() && *d > 0.0);
@@ -556,6 +594,11 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
                     "road",
                     sc.vehicles.as_ref().map_or(&sc.name, |v| &v.links[a.1].name),
                     "closing or opening it",
+                ),
+                Window::Booths => (
+                    "vehicle checkpoint",
+                    sc.vehicles.as_ref().map_or(&sc.name, |v| &v.checkpoints[a.1].name),
+                    "its booths",
                 ),
             };
             ck.named(

@@ -554,6 +554,7 @@ pub fn entry_text(e: &TimelineEntry) -> String {
         Action::ReopenDoor { door } => format!("ReopenDoor(door: {})", q(door)),
         Action::CloseRoad { link } => format!("CloseRoad(link: {})", q(link)),
         Action::OpenRoad { link } => format!("OpenRoad(link: {})", q(link)),
+        Action::Booths { checkpoint, open } => format!("Booths(checkpoint: {}, open: {open})", q(checkpoint)),
         Action::MeterDoor { door, per_minute } => format!("MeterDoor(door: {}, per_minute: {per_minute})", q(door)),
         Action::MeterSource { source, per_minute } => {
             format!("MeterSource(source: {}, per_minute: {per_minute})", q(source))

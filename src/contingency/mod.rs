@@ -128,6 +128,14 @@ pub enum ActionRt {
         /// Closed.
         close: bool,
     },
+    /// Open `open` booths of vehicle checkpoint `cp` (u32::MAX: as many as before the entry this
+    /// undoes).
+    Booths {
+        /// Vehicle checkpoint index.
+        cp: u32,
+        /// Booths open.
+        open: u32,
+    },
     /// Batches of `count` of crowd group `group` (their arrival times are merged into the
     /// group's at the start; the event only records it).
     Surge {
@@ -167,6 +175,7 @@ impl ActionRt {
             ActionRt::Deploy { group, .. } => Some(ActionRt::Recall { group }),
             ActionRt::Hold { line } => Some(ActionRt::Release { line }),
             ActionRt::Road { link, close } => Some(ActionRt::Road { link, close: !close }),
+            ActionRt::Booths { cp, .. } => Some(ActionRt::Booths { cp, open: u32::MAX }),
             ActionRt::Release { line } => Some(ActionRt::Hold { line }),
             ActionRt::Surge { .. } | ActionRt::Evacuate | ActionRt::Recall { .. } => None,
         }
@@ -1047,6 +1056,23 @@ fn fire(
                     "road {name} {}: {changed} vehicles re-routed{held}",
                     if close { "closed" } else { "open again" }
                 )
+            }
+            ActionRt::Booths { cp, open } => {
+                let Some(v) = vehicles.as_deref_mut() else { continue };
+                let Some(before) = v.open_booths.get(cp as usize).copied() else {
+                    continue;
+                };
+                let open = if open == u32::MAX {
+                    tl.restore[ev.entry].unwrap_or(before)
+                } else {
+                    open
+                };
+                if !ev.undo {
+                    tl.restore[ev.entry] = Some(before);
+                }
+                v.open_booths[cp as usize] = open.min(v.rt.checkpoints[cp as usize].lanes);
+                let name = &v.rt.checkpoints[cp as usize].name;
+                format!("{name}: {before} → {open} booths open")
             }
             ActionRt::Surge { group, count, every } => {
                 // on a rule: its batches from now join the group's arrivals (a timed surge's

@@ -287,6 +287,15 @@ pub enum Action {
         /// Link name.
         link: String,
     },
+    /// Open `open` of a vehicle checkpoint's booths (0 to its `lanes`): booths staffed for a
+    /// peak, or closed at a quiet hour. A booth closed takes no new vehicle; one being
+    /// inspected in it finishes. `for` or a rule's `until` goes back to the booths open before.
+    Booths {
+        /// Vehicle checkpoint name.
+        checkpoint: String,
+        /// Booths open from then on.
+        open: u32,
+    },
     /// Meter an exit door (a `doors` entry or "<checkpoint> exit"): at most `per_minute`
     /// persons come out through it in any clock minute, let through one every 60/`per_minute`
     /// seconds (0 lifts a meter); the rest wait just inside it (a steward at the door).

@@ -227,6 +227,8 @@ pub struct VehicleState {
     pub rerouted: (u64, u64),
     /// Per crossing.
     pub crossings: Vec<crossing::CrossingLog>,
+    /// Per checkpoint, booths open (the first this many take vehicles; the timeline's `Booths`).
+    pub open_booths: Vec<u32>,
 }
 
 impl VehInfo {
@@ -633,6 +635,7 @@ fn new_state(
         closed: vec![false; rt.links.len()],
         rerouted: (0, 0),
         crossings: vec![crossing::CrossingLog::default(); rt.crossings.len()],
+        open_booths: rt.checkpoints.iter().map(|c| c.lanes).collect(),
         rt,
     }
 }
@@ -944,7 +947,8 @@ fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::cr
                     if !(t_after >= cp.open && t_after < cp.close) {
                         continue;
                     }
-                    let Some(lane) = st.booths[ci].iter().position(|b| b.is_none()) else {
+                    let open = st.open_booths[ci] as usize;
+                    let Some(lane) = st.booths[ci].iter().take(open).position(|b| b.is_none()) else {
                         continue;
                     };
                     let Some(got) = st.traffic.take_front(link) else {

@@ -1358,3 +1358,84 @@ fn booths_opened_and_closed_by_the_timeline_set_the_checkpoints_capacity() {
         common::error_of(&twice)
     );
 }
+
+/// Drivers come by car, two a car, to a car park of 20 spaces, spend 10 minutes in the hall and
+/// go back to the car park's exit, where the parked cars take them home.
+const CAR_PARK: &str = r#"Scenario(
+    name: "car-park",
+    sim: (dt: 0.1, start: 0, end: 4000, seed: 5),
+    venue: (
+        bounds: (min: (0, 0), max: (60, 40)),
+        sources: [(name: "park", area: Polygon([(2, 2), (20, 2), (20, 15), (2, 15)]))],
+        targets: [(name: "hall", area: Polygon([(45, 25), (55, 25), (55, 35), (45, 35)])),
+                  (name: "park-out", area: Polygon([(2, 25), (10, 25), (10, 35), (2, 35)]))],
+    ),
+    crowd: [
+        (name: "drivers", source: "park", destinations: [(target: "hall")], dwell: Fixed(600),
+         exits: [(target: "park-out")], arrivals: Count(count: 60, from: 300, to: 900)),
+    ],
+    vehicles: (
+        classes: [(name: "car", spacing: 7.5, speed: 13.9, occupancy: Fixed(2))],
+        nodes: [(name: "U", position: (-1500, 0)), (name: "B", position: (-200, 0)), (name: "C", position: (-100, 0)),
+                (name: "E", position: (-100, -800))],
+        links: [
+            (name: "road", from: "U", to: "B", lanes: 1, speed: 13.9),
+            (name: "park-lane", from: "B", to: "C", speed: 8),
+            (name: "out", from: "C", to: "E", speed: 13.9),
+        ],
+        destinations: [(name: "car-park", kind: CarPark, link: "park-lane", capacity: 20, dwell: Fixed(30),
+                        place: "park", pickup: "park-out")],
+        flows: [(name: "cars", class: "car", entry: "road", to: "car-park", exit: "out", carries: ["drivers"])],
+    ),
+)"#;
+
+#[test]
+fn a_car_park_fills_holds_its_spaces_and_empties_as_its_people_come_back() {
+    let v = common::from_text(CAR_PARK);
+    let mut sim = common::sim(&v, 1);
+    let mut most = 0;
+    let r = sim.run(|w| {
+        let st = w.resource::<VehicleState>();
+        assert!(st.imbalance().iter().all(|&x| x == 0), "{:?}", st.imbalance());
+        let parked = st.stopped[0].len();
+        assert!(parked <= 20, "{parked} cars on 20 spaces");
+        most = most.max(parked);
+        let d = &st.destinations[0];
+        assert_eq!(st.books.collected, d.picked_up + d.leavers.len() as u64);
+    });
+    let vr = r.vehicles.as_ref().unwrap();
+    let d = &vr.destinations[0];
+    let fl = &vr.flows[0];
+    eprintln!("{d:?}\n{fl:?}\n{:?}", vr.persons);
+    // 30 cars brought 60 drivers; the 10 beyond the 20 spaces waited on the lane for a car to leave
+    assert_eq!(fl.planned, 30);
+    assert_eq!(d.arrived, 30);
+    assert_eq!(d.released, 60);
+    assert_eq!(most, 20);
+    assert_eq!(d.occupancy_max, 20);
+    // the first space frees 600 s (the stay) + the walks + 30 s after the first drivers came,
+    // about 1,020 s; the 21st car, there at about 720 s, waited some 300 s for it
+    assert!(d.wait_s.max > 250.0 && d.wait_s.max < 400.0, "{:?}", d.wait_s);
+    // it filled, stayed full, and emptied to nothing
+    let series = &d.occupancy_series;
+    assert_eq!(series.iter().copied().max(), Some(20));
+    assert_eq!(series.last(), Some(&0));
+    // everyone came back to a parked car, got in at once, and every car left
+    assert_eq!(vr.persons.collected, 60);
+    let pw = d.pickup_wait_s.as_ref().expect("pickup waits");
+    assert_eq!(pw.count, 60);
+    assert!(pw.max < 0.3, "{pw:?}");
+    assert_eq!(vr.persons.taken_away, 60);
+    assert_eq!(fl.left, 30);
+    assert_eq!(vr.present_at_end, 0);
+    // a flow cannot collect at a car park: its own cars do
+    let bad = CAR_PARK.replace(
+        r#"carries: ["drivers"])],"#,
+        r#"carries: ["drivers"]), (name: "cabs", class: "car", entry: "road", to: "car-park", exit: "out", collects: true)],"#,
+    );
+    assert!(
+        common::error_of(&bad).contains("is a car park"),
+        "{}",
+        common::error_of(&bad)
+    );
+}

@@ -148,6 +148,20 @@ pub enum ActionRt {
     },
 }
 
+/// The count (lanes, booths) entry `entry` sets now: its own, or when it is undone
+/// (`u32::MAX`) the count it found when it fired; remembers `before` for that when it fires.
+fn count_to_set(tl: &mut TimelineRt, entry: usize, undo: bool, open: u32, before: u32) -> u32 {
+    let open = if open == u32::MAX {
+        tl.restore[entry].unwrap_or(before)
+    } else {
+        open
+    };
+    if !undo {
+        tl.restore[entry] = Some(before);
+    }
+    open
+}
+
 impl ActionRt {
     /// What undoes it (lanes: back to as many as were open before; a surge is not undone).
     pub fn undo(&self) -> Option<ActionRt> {
@@ -794,14 +808,7 @@ fn fire(
         let what = match ev.action {
             ActionRt::Lanes { cp, open } => {
                 let before = state.queues[cp].open_lanes() as u32;
-                let open = if open == u32::MAX {
-                    tl.restore[ev.entry].unwrap_or(before)
-                } else {
-                    open
-                };
-                if !ev.undo {
-                    tl.restore[ev.entry] = Some(before);
-                }
+                let open = count_to_set(tl, ev.entry, ev.undo, open, before);
                 state.queues[cp].set_open(open as usize, t);
                 format!("{}: {before} → {open} lanes open", venue.security.checkpoints[cp].name)
             }
@@ -1062,14 +1069,7 @@ fn fire(
                 let Some(before) = v.open_booths.get(cp as usize).copied() else {
                     continue;
                 };
-                let open = if open == u32::MAX {
-                    tl.restore[ev.entry].unwrap_or(before)
-                } else {
-                    open
-                };
-                if !ev.undo {
-                    tl.restore[ev.entry] = Some(before);
-                }
+                let open = count_to_set(tl, ev.entry, ev.undo, open, before);
                 v.open_booths[cp as usize] = open.min(v.rt.checkpoints[cp as usize].lanes);
                 let name = &v.rt.checkpoints[cp as usize].name;
                 format!("{name}: {before} → {open} booths open")

@@ -162,6 +162,13 @@ pub struct DestinationRt {
     pub collector: Option<u16>,
 }
 
+impl DestinationRt {
+    /// A car park with a pickup: its parked cars wait for their people to come back.
+    pub fn owners_return(&self) -> bool {
+        self.kind == DestinationKind::CarPark && self.pickup.is_some()
+    }
+}
+
 /// A route of links, with its free-flow times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {
@@ -862,6 +869,13 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
                     &f.name,
                     format!(
                         "{lab}: destination \"{}\" has no `pickup` target where leavers get in",
+                        destinations[d].name
+                    ),
+                ),
+                Some(d) if destinations[d].kind == DestinationKind::CarPark => ck.named(
+                    &f.name,
+                    format!(
+                        "{lab}: destination \"{}\" is a car park: its parked cars take its leavers home; no flow collects there",
                         destinations[d].name
                     ),
                 ),

@@ -694,7 +694,7 @@ fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::cr
     // --- leavers reaching a pickup wait there; a vehicle is called for them
     for &(te, target, _) in &log.exits[st.exits_read..] {
         for (di, d) in rt.destinations.iter().enumerate() {
-            if d.collector.is_some() && d.pickup == Some(usize::from(target)) {
+            if (d.collector.is_some() || d.owners_return()) && d.pickup == Some(usize::from(target)) {
                 st.destinations[di].leavers.push_back(te);
                 st.books.collected += 1;
             }
@@ -873,6 +873,36 @@ fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::cr
             }
         }
     }
+    // --- car parks: leavers at the pickup get into the cars parked longest, as many as each
+    // brought; a full car drives off `dwell` later
+    for (di, d) in rt.destinations.iter().enumerate() {
+        if !d.owners_return() || st.destinations[di].leavers.is_empty() {
+            continue;
+        }
+        for k in 0..st.stopped[di].len() {
+            let car = st.stopped[di][k] as usize;
+            if st.info[car].until.is_finite() {
+                continue;
+            }
+            let dl = &mut st.destinations[di];
+            let v = &mut st.info[car];
+            while v.reserve > 0
+                && let Some(since) = dl.leavers.pop_front()
+            {
+                dl.pickup_waits.push(t - since);
+                dl.picked_up += 1;
+                v.reserve -= 1;
+                v.riders += 1;
+            }
+            if v.reserve == 0 {
+                v.occupants = v.riders;
+                v.until = t + crate::rng::sample(&d.dwell, &mut st.dwell_rng[di]);
+            }
+            if st.destinations[di].leavers.is_empty() {
+                break;
+            }
+        }
+    }
     // --- destinations: those done drive on
     for di in 0..rt.destinations.len() {
         let mut k = 0;
@@ -1003,6 +1033,8 @@ fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::cr
                         st.info[car as usize].occupants = reserve;
                     }
                     let persons = std::mem::take(&mut st.info[car as usize].persons);
+                    // a car park's car waits for as many leavers as it brought
+                    let owners = persons.len() as u32;
                     for (g, items) in persons {
                         queue.waiting[g as usize] += 1;
                         queue.preset[g as usize].push_back(items);
@@ -1012,6 +1044,11 @@ fn traffic_step(st: &mut VehicleState, queue: &mut ArrivalQueue, log: &crate::cr
                     let v = &mut st.info[car as usize];
                     v.stage = Stage::Stopped;
                     v.until = t_after + dwell;
+                    if d.owners_return() && owners > 0 {
+                        v.until = f64::INFINITY;
+                        v.reserve = owners;
+                        v.occupants = 0;
+                    }
                     v.at_stop_since = None;
                     st.stopped[di].push(car);
                     let n = st.stopped[di].len() as u32;

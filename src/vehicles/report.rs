@@ -278,7 +278,8 @@ pub fn build(
         .destinations
         .iter()
         .zip(&st.destinations)
-        .map(|(d, log)| DestinationReport {
+        .map(|(d, log)| (d, log, d.collector.is_some() || d.owners_return()))
+        .map(|(d, log, picks)| DestinationReport {
             name: d.name.clone(),
             kind: d.kind.label().into(),
             capacity: u64::from(d.capacity),
@@ -287,9 +288,9 @@ pub fn build(
             occupancy_max: u64::from(log.occupancy_max),
             wait_s: Stats::of(log.waits.iter().copied()),
             occupancy_series: log.occupancy_series.iter().map(|&n| u64::from(n)).collect(),
-            picked_up: d.collector.map(|_| log.picked_up),
-            pickup_wait_s: d.collector.map(|_| Stats::of(log.pickup_waits.iter().copied())),
-            leavers_waiting_at_end: d.collector.map(|_| log.leavers.len() as u64),
+            picked_up: picks.then_some(log.picked_up),
+            pickup_wait_s: picks.then(|| Stats::of(log.pickup_waits.iter().copied())),
+            leavers_waiting_at_end: picks.then_some(log.leavers.len() as u64),
         })
         .collect();
     let mut flows: Vec<FlowReport> = rt

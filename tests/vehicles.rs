@@ -1165,7 +1165,7 @@ fn bad_crossings_are_refused_with_their_line() {
         (
             "width: 4",
             "width: 4, signal: Some((cycle: 60, walk: 50, clear: 10))",
-            "walk + clear < cycle",
+            "the vehicles' phase (cycle − walk − clear) ≥ 1 s",
         ),
         (
             "width: 4",
@@ -1178,6 +1178,16 @@ fn bad_crossings_are_refused_with_their_line() {
             "clear ≥ 0",
         ),
         ("node: \"C\"", "node: \"S\"", "must lie on the crossing"),
+        (
+            "width: 4",
+            "width: 4, signal: Some((cycle: 60, walk: 0.05))",
+            "walk ≥ 1 s",
+        ),
+        (
+            "width: 4",
+            "width: 4, signal: Some((cycle: 60, walk: 20, offset: 1e300))",
+            "offset 1.000e300",
+        ),
     ] {
         assert!(good.contains(from), "{from}");
         let e = common::error_of(&good.replacen(from, to, 1));
@@ -1202,6 +1212,22 @@ fn bad_crossings_are_refused_with_their_line() {
         e.contains("defined twice") && e.contains("has a crossing already"),
         "{e}"
     );
+    // two crossings over each other
+    let over = good
+        .replace(r#"(name: "S", position: (30, -1000))"#, r#"(name: "S", position: (30, -1000)), (name: "D", position: (30, 10))"#)
+        .replace(r#"(name: "out", from: "C", to: "S", lanes: 1, speed: 13.9)"#, r#"(name: "mid", from: "C", to: "D", lanes: 1, speed: 13.9), (name: "out", from: "D", to: "S", lanes: 1, speed: 13.9)"#)
+        .replace(
+            r#"width: 4)]"#,
+            r#"width: 4), (name: "second", node: "D", from: (26, 10), to: (34, 10), width: 20)]"#,
+        );
+    let e = common::error_of(&over);
+    assert!(
+        e.contains("crossing \"second\": it overlaps crossing \"zebra-c\""),
+        "{e}"
+    );
+    // the second 4 m wide: no overlap
+    let apart = over.replace("(34, 10), width: 20)", "(34, 10), width: 4)");
+    assert_eq!(common::error_of(&apart), "");
 }
 
 #[test]
@@ -1357,6 +1383,23 @@ fn booths_opened_and_closed_by_the_timeline_set_the_checkpoints_capacity() {
         "{}",
         common::error_of(&twice)
     );
+    // back to back: the first's end and the second's start at one instant leave the second in
+    // force, and its own end restores the four
+    let back = text.replace(
+        "(at: 600, for: 1200, do: Booths(checkpoint: \"gate\", open: 1))",
+        "(at: 600, for: 1200, do: Booths(checkpoint: \"gate\", open: 1)), (at: 1800, for: 300, do: Booths(checkpoint: \"gate\", open: 2))",
+    );
+    let v = common::from_text(&back);
+    let mut sim = common::sim(&v, 1);
+    let mut open = Vec::new();
+    sim.run_to(2400.0, |w| {
+        let st = w.resource::<VehicleState>();
+        let t = st.traffic.now();
+        if [1000.0, 1900.0, 2200.0].iter().any(|k| (t - k).abs() < 1e-6) {
+            open.push(st.open_booths[0]);
+        }
+    });
+    assert_eq!(open, vec![1, 2, 4]);
 }
 
 /// Drivers come by car, two a car, to a car park of 20 spaces, spend 10 minutes in the hall and
@@ -1438,4 +1481,16 @@ fn a_car_park_fills_holds_its_spaces_and_empties_as_its_people_come_back() {
         "{}",
         common::error_of(&bad)
     );
+    // two car parks picking up at one target would both count its leavers
+    let shared = CAR_PARK
+        .replace(
+            r#"(name: "out", from: "C", to: "E", speed: 13.9),"#,
+            r#"(name: "out", from: "C", to: "E", speed: 13.9), (name: "park2-lane", from: "B", to: "E", speed: 8),"#,
+        )
+        .replace(
+            r#"place: "park", pickup: "park-out")],"#,
+            r#"place: "park", pickup: "park-out"), (name: "second", kind: CarPark, link: "park2-lane", capacity: 5, dwell: Fixed(30), place: "park", pickup: "park-out")],"#,
+        );
+    let e = common::error_of(&shared);
+    assert!(e.contains("its pickup is destination \"car-park\"'s already"), "{e}");
 }

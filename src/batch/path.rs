@@ -171,7 +171,11 @@ pub fn parse_value(text: &str) -> Value {
     if let Ok(v) = serde_json::from_str::<Value>(t) {
         return v;
     }
-    if let Ok(v) = ron::from_str::<Value>(t) {
+    // RON reads a bare word as a unit (null) and NaN or inf as a number JSON cannot hold (null):
+    // only `None` and `()` mean null; anything else that came out null is the text
+    if let Ok(v) = ron::from_str::<Value>(t)
+        && (!v.is_null() || t == "None" || t == "()")
+    {
         return v;
     }
     Value::String(t.to_string())
@@ -424,5 +428,10 @@ mod tests {
         assert_eq!(parse_value("\"x\""), json!("x"));
         assert_eq!(parse_value("[1, 2]"), json!([1, 2]));
         assert_eq!(parse_value("South-1"), json!("South-1"));
+        // a bare word, NaN and inf are text (RON would read null), None is null
+        assert_eq!(parse_value("nope"), json!("nope"));
+        assert_eq!(parse_value("NaN"), json!("NaN"));
+        assert_eq!(parse_value("inf"), json!("inf"));
+        assert_eq!(parse_value("None"), json!(null));
     }
 }

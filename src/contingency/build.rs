@@ -611,10 +611,11 @@ pub fn build(ck: &mut Checker, sc: &Scenario) -> TimelineRt {
             );
         }
     }
-    // by time; at the same time in file order, each entry before any undoing
+    // by time; at the same time the undoings first (an entry that ends as the next begins,
+    // back to back, leaves the next in force), then in file order
     planned.sort_by(|a, b| {
         a.t.total_cmp(&b.t)
-            .then(a.undo.cmp(&b.undo))
+            .then(b.undo.cmp(&a.undo))
             .then(a.entry.cmp(&b.entry))
     });
     TimelineRt {

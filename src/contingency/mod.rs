@@ -3,7 +3,8 @@
 //! metered, surges of arrivals (trains, convoys), an evacuation order, a cordon round a point or a
 //! zone closed to the crowd (floor fields computed again round them: [`crate::venue::closure`],
 //! kept per set of closed areas in [`ClosureCache`]). A timed entry fires at the
-//! first step that starts at or after its time, in file order on ties, and with `for` is undone
+//! first step that starts at or after its time (on ties the undoings first, then in file
+//! order), and with `for` is undone
 //! that many seconds later. A rule (`when`: a queue, a hall's occupancy or a zone's densest cell
 //! above or below a level, held for some seconds) fires when it holds, on what was measured up
 //! to the step before, and is undone by `for` or when its `until` holds (then armed again).

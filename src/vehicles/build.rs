@@ -1038,6 +1038,22 @@ pub fn build(ck: &mut Checker, sc: &Scenario, sources: &[&str], targets: &[&str]
             collects: f.collects.then_some(call_after.clamp(0.0, 86_400.0)),
         });
     }
+    // a leaver at a pickup gets into one vehicle: one destination picks up at each target
+    for (i, d) in destinations.iter().enumerate() {
+        let picks = |d: &DestinationRt| d.collector.is_some() || d.owners_return();
+        if let Some(other) = destinations[..i]
+            .iter()
+            .find(|o| picks(o) && picks(d) && o.pickup.is_some() && o.pickup == d.pickup)
+        {
+            ck.named(
+                &d.name,
+                format!(
+                    "vehicle destination \"{}\": its pickup is destination \"{}\"'s already; leavers there would be counted at both (give each its own pickup target)",
+                    d.name, other.name
+                ),
+            );
+        }
+    }
     if expected > MAX_VEHICLES {
         ck.err(
             Some("flows".into()),

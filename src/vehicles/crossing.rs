@@ -32,6 +32,17 @@ use std::collections::BTreeMap;
 pub const MAX_CROSSINGS: usize = 64;
 /// How far from a crossing a walker counts as at its kerb, m.
 pub const KERB_BAND: f32 = 2.0;
+/// Largest signal offset, s (a week).
+pub const MAX_OFFSET: f64 = 604_800.0;
+
+/// A number for a message: short, whatever its size.
+fn num(x: f64) -> String {
+    if x.is_finite() && (x == 0.0 || (1e-3..1e7).contains(&x.abs())) {
+        format!("{x}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
 
 /// A crossing's signal, resolved.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -142,6 +153,8 @@ pub struct CrossingLog {
     inside: Vec<u32>,
     /// Walkers at its kerb: since when (s after the start).
     near: BTreeMap<u32, f64>,
+    /// Per agent id (a bit each): has stepped onto it.
+    been: Vec<u64>,
     /// The phase in force.
     applied: Option<Phase>,
 }
@@ -263,7 +276,28 @@ pub fn build(
             continue;
         }
         used.push(node as u32);
-        if rt.out.is_empty() || exit_ends.contains(&(node as u32)) {
+        if rt.out.is_empty() && !exit_ends.contains(&(node as u32)) {
+            ck.named(
+                &c.name,
+                format!(
+                    "{lab}: no road link leaves road node \"{}\"; a crossing stands where a road runs on",
+                    c.node
+                ),
+            );
+            continue;
+        }
+        let np = nodes[node].1;
+        if !inside((f64::from(np.x), f64::from(np.y))) {
+            ck.named(
+                &c.name,
+                format!(
+                    "{lab}: road node \"{}\" at ({}, {}) must lie inside the venue's bounds",
+                    c.node, np.x, np.y
+                ),
+            );
+            continue;
+        }
+        if exit_ends.contains(&(node as u32)) {
             ck.named(
                 &c.name,
                 format!(
@@ -276,21 +310,26 @@ pub fn build(
         let signal = match &c.signal {
             None => None,
             Some(s) => {
+                // each phase lasts a step at least (the phase is looked at once a step)
+                let least = sc.sim.dt.max(1.0);
                 let ok = s.cycle.is_finite()
                     && (10.0..=600.0).contains(&s.cycle)
                     && s.walk.is_finite()
-                    && s.walk > 0.0
+                    && s.walk >= least
                     && s.clear.is_finite()
                     && s.clear >= 0.0
-                    && s.walk + s.clear < s.cycle
+                    && s.cycle - s.walk - s.clear >= least
                     && s.offset.is_finite()
-                    && s.offset.abs() <= 86_400.0 * 7.0;
+                    && s.offset.abs() <= MAX_OFFSET;
                 if !ok {
                     ck.named(
                         &c.name,
                         format!(
-                            "{lab}: signal needs cycle 10–600 s, walk > 0, clear ≥ 0 and walk + clear < cycle, offset finite; got cycle {}, walk {}, clear {}, offset {}",
-                            s.cycle, s.walk, s.clear, s.offset
+                            "{lab}: signal needs cycle 10–600 s, walk ≥ {least} s, clear ≥ 0, the vehicles' phase (cycle − walk − clear) ≥ {least} s and |offset| ≤ {MAX_OFFSET} s; got cycle {}, walk {}, clear {}, offset {}",
+                            num(s.cycle),
+                            num(s.walk),
+                            num(s.clear),
+                            num(s.offset)
                         ),
                     );
                     continue;
@@ -303,9 +342,28 @@ pub fn build(
                 })
             }
         };
-        out.push(CrossingRt { signal, ..rt });
+        let rt = CrossingRt { signal, ..rt };
+        if let Some(o) = out.iter().find(|o: &&CrossingRt| overlap(&o.corners, &rt.corners)) {
+            ck.named(
+                &c.name,
+                format!("{lab}: it overlaps crossing \"{}\"; crossings must not overlap", o.name),
+            );
+            continue;
+        }
+        out.push(rt);
     }
     out
+}
+
+/// Whether two convex quadrilaterals share any area or edge.
+fn overlap(a: &[Vec2; 4], b: &[Vec2; 4]) -> bool {
+    use crate::venue::geometry::{point_in_polygon, segments_intersect};
+    let edges = |q: &[Vec2; 4]| (0..4).map(|i| (q[i], q[(i + 1) % 4])).collect::<Vec<_>>();
+    edges(a)
+        .iter()
+        .any(|&(p, q)| edges(b).iter().any(|&(r, s)| segments_intersect(p, q, r, s)))
+        || a.iter().any(|&p| point_in_polygon(p, b))
+        || b.iter().any(|&p| point_in_polygon(p, a))
 }
 
 /// Adds every crossing's edges to the venue's walls (open: walkers have the way until the first
@@ -357,9 +415,19 @@ pub(super) fn step_crossings(
         let on: Vec<u32> = list.iter().filter(|x| x.1).map(|x| x.0).collect();
         for &id in &on {
             if log.inside.binary_search(&id).is_err() {
-                log.crossed += 1;
-                if let Some(t0) = log.near.remove(&id) {
-                    log.kerb_s.push(t - t0);
+                // counted once a walker (one who steps off and on again at its edge is not
+                // crossing again)
+                let (w, b) = (id as usize / 64, 1u64 << (id % 64));
+                if log.been.len() <= w {
+                    log.been.resize(w + 1, 0);
+                }
+                let t0 = log.near.remove(&id);
+                if log.been[w] & b == 0 {
+                    log.been[w] |= b;
+                    log.crossed += 1;
+                    if let Some(t0) = t0 {
+                        log.kerb_s.push(t - t0);
+                    }
                 }
             }
         }

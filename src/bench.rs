@@ -52,6 +52,88 @@ pub struct BenchArgs {
     /// Also write the results as JSON here.
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,
+    /// Time a whole scenario instead of the reference ones: `import-expo` (the built-in
+    /// default) or a scenario file.
+    #[arg(long)]
+    pub scenario: Option<String>,
+    /// With `--scenario`: simulated seconds from its start (default 12600: the Import Expo's
+    /// morning, 07:30 to 11:00).
+    #[arg(long, default_value_t = 12600.0)]
+    pub until: f64,
+    /// With `--scenario`: also print where the time went, by phase of the step.
+    #[arg(long)]
+    pub profile: bool,
+}
+
+/// Result of timing a whole scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    /// The scenario's name.
+    pub scenario: String,
+    /// Steps run.
+    pub steps: u64,
+    /// Simulated seconds.
+    pub simulated_s: f64,
+    /// Wall seconds.
+    pub wall_s: f64,
+    /// Walking agents moved, summed over the steps.
+    pub agent_steps: u64,
+    /// Agent-steps per wall second.
+    pub agent_steps_per_s: f64,
+    /// Most walking agents in one step.
+    pub peak_walking: u64,
+}
+
+/// Times scenario `which` (`import-expo`, or a file) for `until` simulated seconds.
+pub fn time_scenario(which: &str, until: f64, threads: usize, profile: bool) -> Result<ScenarioResult> {
+    if !(until.is_finite() && until > 0.0) {
+        return Err(crate::error::CordonError::Batch(format!(
+            "--until must be a positive number of seconds, got {until}"
+        )));
+    }
+    let v = if which == "import-expo" {
+        crate::build::default_scenario()?
+    } else {
+        crate::build::load_and_validate(std::path::Path::new(which))?
+    };
+    Ok(time_validated(&v, until, threads, profile))
+}
+
+/// [`time_scenario`] of a scenario already validated.
+pub fn time_validated(v: &crate::build::Validated, until: f64, threads: usize, profile: bool) -> ScenarioResult {
+    let mut sim = Simulation::new(
+        v,
+        &SimOptions {
+            threads,
+            ..Default::default()
+        },
+    );
+    if profile {
+        sim.enable_profile();
+    }
+    let end = sim.end_ticks().min((until / sim.clock().dt).round() as u64);
+    let (mut agent_steps, mut peak) = (0u64, 0u64);
+    let t0 = Instant::now();
+    while sim.clock().tick < end && sim.finished().is_none() {
+        sim.step();
+        let n = sim.world().resource::<crate::crowd::CrowdBuffer>().moved() as u64;
+        agent_steps += n;
+        peak = peak.max(n);
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    if let Some(p) = sim.profile() {
+        say!("{}", p.table());
+    }
+    let clock = sim.clock();
+    ScenarioResult {
+        scenario: v.scenario.name.clone(),
+        steps: clock.tick,
+        simulated_s: clock.t(),
+        wall_s: wall,
+        agent_steps,
+        agent_steps_per_s: agent_steps as f64 / wall.max(1e-9),
+        peak_walking: peak,
+    }
 }
 
 /// Result of one open-square timing.
@@ -281,6 +363,27 @@ pub fn coverage_overhead(threads: usize, reps: usize) -> Result<(f64, f64)> {
 
 /// Runs the benchmark and prints a table.
 pub fn run(args: &BenchArgs) -> Result<()> {
+    if let Some(which) = &args.scenario {
+        let r = time_scenario(which, args.until, args.threads, args.profile)?;
+        say!(
+            "{}: {} steps, {:.0} s simulated in {:.1} s wall: {} agent-steps ({:.0} /s), at most {} walking",
+            r.scenario,
+            r.steps,
+            r.simulated_s,
+            r.wall_s,
+            r.agent_steps,
+            r.agent_steps_per_s,
+            r.peak_walking
+        );
+        if let Some(path) = &args.json {
+            let body = serde_json::json!({ "scenario": r });
+            crate::output::write_file(
+                path,
+                format!("{}\n", serde_json::to_string_pretty(&body).unwrap_or_default()).as_bytes(),
+            )?;
+        }
+        return Ok(());
+    }
     let mut square = Vec::new();
     if !args.no_square {
         say!(

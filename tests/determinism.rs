@@ -195,3 +195,14 @@ fn minimal_plugins_app_steps_the_sim_through_fixed_update() {
         "walker did not walk: {p:?}"
     );
 }
+
+#[test]
+fn the_scenario_bench_counts_every_walker_moved_each_step() {
+    // the open square: 1,000 walkers from the start, none out within 2 s
+    let v = cordon::build::validate(&cordon::bench::open_square(1000), "<square>", None).unwrap();
+    let r = cordon::bench::time_validated(&v, 2.0, 1, false);
+    assert_eq!(r.steps, 200);
+    assert_eq!(r.peak_walking, 1000);
+    assert_eq!(r.agent_steps, 200 * 1000);
+    assert!((r.simulated_s - 2.0).abs() < 1e-9);
+}

@@ -303,6 +303,11 @@ pub struct RouteSystems;
 pub struct ArrivalSystems;
 
 impl CrowdBuffer {
+    /// Walking agents the last step moved.
+    pub fn moved(&self) -> usize {
+        self.pos.len()
+    }
+
     /// A free spot for a body of radius `r` in `shape` (walkable, clear of walls and of everyone
     /// placed or walking), or None after `tries` random draws.
     pub fn free_spot(

@@ -1494,3 +1494,19 @@ fn a_car_park_fills_holds_its_spaces_and_empties_as_its_people_come_back() {
     let e = common::error_of(&shared);
     assert!(e.contains("its pickup is destination \"car-park\"'s already"), "{e}");
 }
+
+#[test]
+fn opening_an_open_road_for_a_while_leaves_it_open_after() {
+    // OpenRoad with `for` on a road that was never closed: its undoing goes back to how the road
+    // was (open), not to closed
+    let v = common::from_text(&closures(r#"(at: 300, do: OpenRoad(link: "main"), for: 300)"#));
+    let mut sim = common::sim(&v, 1);
+    let mut closed_seen = false;
+    sim.run_to(1500.0, |w| {
+        closed_seen |= w.resource::<VehicleState>().closed[1];
+    });
+    assert!(!closed_seen);
+    let st = sim.world().resource::<VehicleState>();
+    assert!(st.traffic.queues[1].len() + st.flows[0].left as usize > 0);
+    assert_eq!(st.rerouted, (0, 0));
+}

@@ -1054,6 +1054,15 @@ fn fire(
             ActionRt::Road { link, close } => {
                 let Some(v) = vehicles.as_deref_mut() else { continue };
                 let name = v.rt.links.get(link as usize).map_or("?".into(), |l| l.name.clone());
+                // undone: back to how it was when the entry fired (an `OpenRoad` with `for` on
+                // an open road leaves it open)
+                let before = v.closed.get(link as usize).copied().unwrap_or(false);
+                let close = if ev.undo {
+                    tl.restore[ev.entry].map_or(close, |c| c == 1)
+                } else {
+                    tl.restore[ev.entry] = Some(u32::from(before));
+                    close
+                };
                 let (changed, stuck) = v.set_road(link, close);
                 let held = if stuck > 0 {
                     format!(", {stuck} with no open way held before it")

@@ -399,9 +399,18 @@ pub(super) fn step_crossings(
     }
     let t = clock.t();
     let dt = clock.dt;
-    // who is where (ids ascending per crossing)
+    // who is where (ids ascending per crossing); most walkers are nowhere near any crossing,
+    // so the box round them all is looked at first
+    let (lo, hi) = rt.crossings.iter().flat_map(|c| c.corners).fold(
+        (Vec2::splat(f32::INFINITY), Vec2::splat(f32::NEG_INFINITY)),
+        |(lo, hi), p| (lo.min(p), hi.max(p)),
+    );
+    let (lo, hi) = (lo - Vec2::splat(KERB_BAND), hi + Vec2::splat(KERB_BAND));
     let mut seen: Vec<Vec<(u32, bool)>> = vec![Vec::new(); rt.crossings.len()];
     for (a, p) in &agents {
+        if p.0.cmplt(lo).any() || p.0.cmpgt(hi).any() {
+            continue;
+        }
         for (ci, c) in rt.crossings.iter().enumerate() {
             if let Some(on) = c.locate(p.0) {
                 seen[ci].push((a.id, on));

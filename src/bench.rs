@@ -87,7 +87,7 @@ pub struct ScenarioResult {
 /// Times scenario `which` (`import-expo`, or a file) for `until` simulated seconds.
 pub fn time_scenario(which: &str, until: f64, threads: usize, profile: bool) -> Result<ScenarioResult> {
     if !(until.is_finite() && until > 0.0) {
-        return Err(crate::error::CordonError::Batch(format!(
+        return Err(crate::error::CordonError::Usage(format!(
             "--until must be a positive number of seconds, got {until}"
         )));
     }

@@ -326,3 +326,59 @@ fn incidents_waiting_for_a_busy_kind_hold_no_field() {
         "{most_held} fields held while {most_waiting} incidents waited"
     );
 }
+
+#[test]
+fn a_patrol_walks_its_route_round_a_wall_along_the_geodesic() {
+    // a patrol keeps the point it aimed at for a second (`AIM_KEEP` steps) before it looks
+    // again: its legs must still follow the geodesic at its speed and never cut the wall
+    let text = r#"Scenario(
+    name: "walled-patrol",
+    sim: (dt: 0.05, start: "10:00", end: "10:04", stop_when_empty: false),
+    venue: (
+        bounds: (min: (0, 0), max: (100, 100)),
+        walls: [(name: "wall", points: [(40, 0), (40, 80)])],
+    ),
+    responders: [(name: "p", kind: FootPatrol, speed: 2.0, handles: [],
+        deployment: Route(waypoints: [(10, 50), (70, 50)], dwell: 0))],
+)"#;
+    let v = common::from_text(text);
+    let (a, b) = (bevy::math::Vec2::new(10.0, 50.0), bevy::math::Vec2::new(70.0, 50.0));
+    let mut sim = common::sim(&v, 1);
+    let (mut step, mut last): (u64, Option<bevy::math::Vec2>) = (0, None);
+    let mut arrivals: Vec<(f64, bool)> = Vec::new();
+    sim.run_to(f64::INFINITY, |w| {
+        step += 1;
+        let p = w
+            .try_query::<(&cordon::responders::Unit, &cordon::crowd::Position)>()
+            .unwrap()
+            .iter(w)
+            .next()
+            .map(|x| x.1.0)
+            .unwrap_or_default();
+        if let Some(q) = last {
+            // crossing x = 40 only beyond the wall's end
+            if (q.x - 40.0) * (p.x - 40.0) <= 0.0 && q.x != p.x {
+                let y = q.y + (p.y - q.y) * (40.0 - q.x) / (p.x - q.x);
+                assert!(y > 80.0, "the patrol cut through the wall at y = {y}");
+            }
+            assert!(p.distance(q) <= 2.0 * 0.05 + 1e-4, "faster than its speed: {q} -> {p}");
+        }
+        for (goal, out) in [(b, true), (a, false)] {
+            if p.distance(goal) < 1e-3 && arrivals.last().is_none_or(|l| l.1 != out) {
+                arrivals.push((step as f64 * 0.05, out));
+            }
+        }
+        last = Some(p);
+    });
+    // (10,50) → the wall's end (40,80) → (70,50): two legs of 30√2 m
+    let leg = 2.0 * (30.0f64 * 30.0 + 30.0 * 30.0).sqrt() / 2.0;
+    eprintln!("arrivals {arrivals:?}, geodesic leg {leg:.2} s");
+    assert!(arrivals.len() >= 4, "{arrivals:?}");
+    for w in arrivals.windows(2) {
+        let t = w[1].0 - w[0].0;
+        assert!(
+            (t - leg).abs() < 0.03 * leg,
+            "a leg took {t:.2} s, the geodesic {leg:.2} s"
+        );
+    }
+}

@@ -275,11 +275,24 @@ fn a_full_pen_makes_newcomers_wait_outside_it_not_on_top_of_each_other() {
     sim.run_to(f64::INFINITY, |w| {
         // where the people in the queue stand (those who have reached their file), not where
         // they are told to go: stepping up, nobody comes closer than a place to the one ahead
+        let in_file: std::collections::HashSet<u64> = w
+            .resource::<cordon::checkpoint::systems::CheckpointState>()
+            .files
+            .iter()
+            .flatten()
+            .flatten()
+            .filter(|x| x.at.is_some())
+            .map(|x| x.id)
+            .collect();
         let all = w
-            .try_query::<(&cordon::checkpoint::systems::Queued, &cordon::crowd::Position)>()
+            .try_query::<(
+                &cordon::checkpoint::systems::Queued,
+                &cordon::crowd::Agent,
+                &cordon::crowd::Position,
+            )>()
             .unwrap()
             .iter(w)
-            .map(|(q, p)| (q.at.is_some(), p.0))
+            .map(|(_, a, p)| (in_file.contains(&u64::from(a.id)), p.0))
             .collect::<Vec<_>>();
         most_queued = most_queued.max(all.len());
         let mut slots: Vec<bevy::math::Vec2> = all.iter().filter(|x| x.0).map(|x| x.1).collect();

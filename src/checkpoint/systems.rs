@@ -13,7 +13,7 @@ use crate::venue::security::CheckpointRt;
 use bevy::prelude::*;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 /// Standing in a checkpoint's queue.
 ///
@@ -29,14 +29,24 @@ pub struct Queued {
     pub cp: u16,
     /// File of the pen (unused in a holding area).
     pub file: u16,
-    /// Rows from the head of the file where the person stands (fractional while stepping up);
-    /// `None` while still walking to the back of the file.
-    pub at: Option<f32>,
     /// When the person reached the head of the file (a holding area: when they joined).
     pub ready_at: Option<f64>,
     /// When they reached the back of their file (a holding area: when they joined): their wait
     /// in the queue counts from here (the walk through an empty pen is not waiting).
     pub in_line_at: Option<f64>,
+}
+
+/// Someone in a file of a checkpoint's pen (see [`Queued`]), kept with the file so that those
+/// standing still at their place cost no look-up in a step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InFile {
+    /// Agent id.
+    pub id: u64,
+    /// Rows from the head of the file where the person stands (fractional while stepping up);
+    /// `None` while still walking to the back of the file.
+    pub at: Option<f32>,
+    /// Whether their [`Queued::ready_at`] is set.
+    pub ready: bool,
 }
 
 /// In a checkpoint's queue outside its full pen, waiting for a place in it. Whoever reaches the
@@ -128,10 +138,11 @@ pub struct CpRecord {
 pub struct CheckpointState {
     /// One service core per checkpoint.
     pub queues: Vec<ServiceQueue>,
-    /// Queued agent per id, per checkpoint (deterministic order).
-    pub members: Vec<BTreeMap<u64, Entity>>,
+    /// Queued agent per id, per checkpoint (a fixed-seed hash map, looked up every step for
+    /// everyone queueing; sort before iterating).
+    pub members: Vec<bevy::platform::collections::HashMap<u64, Entity>>,
     /// Per checkpoint, per file of its pen: who stands in it, head first.
-    pub files: Vec<Vec<VecDeque<u64>>>,
+    pub files: Vec<Vec<VecDeque<InFile>>>,
     service_rng: Vec<ChaCha8Rng>,
     detect_rng: Vec<ChaCha8Rng>,
     /// Records per checkpoint.
@@ -182,7 +193,7 @@ impl CheckpointState {
                     ServiceQueue::new(c.lanes, policy, c.open.max(0.0)).with_lookahead(c.files().min(256))
                 })
                 .collect(),
-            members: vec![BTreeMap::new(); cps.len()],
+            members: vec![Default::default(); cps.len()],
             files: cps.iter().map(|c| vec![VecDeque::new(); c.files()]).collect(),
             service_rng: (0..cps.len())
                 .map(|k| seed.stream(Purpose::Service, k as u64))
@@ -224,7 +235,7 @@ impl CheckpointState {
         self.members[k].remove(&id);
         for (i, f) in self.files[k].iter_mut().enumerate() {
             if file.is_none_or(|x| usize::from(x) == i) {
-                f.retain(|x| *x != id);
+                f.retain(|x| x.id != id);
             }
         }
     }
@@ -424,7 +435,7 @@ fn join_or_pass(
         if let Some(Via::Door(d)) = w.via
             && state.door_closed[d as usize]
             && !sec.doors[d as usize].in_doorway(p.0)
-            && !sec.doors[d as usize].passed(p.0, a.radius, sec.region_at(&venue.grid, p.0))
+            && !sec.doors[d as usize].passed(p.0, a.radius, || sec.region_at(&venue.grid, p.0))
         {
             commands.entity(e).insert(NeedsRoute);
             continue;
@@ -454,8 +465,8 @@ fn join_or_pass(
     // first, then the newcomers, by agent id
     let mut arriving: Vec<(u64, u32, Entity)> = Vec::new();
     state.outside.iter_mut().for_each(|n| *n = 0);
-    // where people queue outside full pens, by checkpoint and 1 m cell
-    let mut backs: HashMap<(u16, i32, i32), Vec<(Vec2, f32)>> = HashMap::new();
+    // who queues outside full pens: checkpoint, place, radius
+    let mut outside: Vec<(u16, Vec2, f32)> = Vec::new();
     let mut newcomers: Vec<(u32, Entity, u16)> = Vec::new();
     for (e, a, p, w, waiting, _) in &q {
         let there = match w.via {
@@ -463,16 +474,13 @@ fn join_or_pass(
             Some(Via::Lanes(k)) => sec.checkpoints[k as usize].pen.contains(p.0),
             Some(Via::Door(d)) => {
                 let door = &sec.doors[d as usize];
-                door.passed(p.0, a.radius, sec.region_at(&venue.grid, p.0))
+                door.passed(p.0, a.radius, || sec.region_at(&venue.grid, p.0))
             }
         };
         if let Some(pw) = waiting {
             if w.via == Some(Via::Lanes(pw.cp)) {
                 state.outside[usize::from(pw.cp)] += 1;
-                backs
-                    .entry((pw.cp, p.0.x.floor() as i32, p.0.y.floor() as i32))
-                    .or_default()
-                    .push((p.0, a.radius));
+                outside.push((pw.cp, p.0, a.radius));
             } else {
                 // sent elsewhere (a closure, an evacuation): no longer in this queue
                 commands.entity(e).remove::<(PenWaiting, Held)>();
@@ -490,7 +498,17 @@ fn join_or_pass(
     }
     // a newcomer who walks up to someone queueing outside a full pen has reached the back of
     // its queue: they are in it from now on (they walk on as the crowd lets them)
-    if !backs.is_empty() {
+    newcomers.retain(|&(_, _, k)| state.outside[usize::from(k)] > 0);
+    if !newcomers.is_empty() {
+        // where people queue outside full pens, by checkpoint and 1 m cell (built only when
+        // someone may have reached such a queue: most steps nobody has)
+        let mut backs: HashMap<(u16, i32, i32), Vec<(Vec2, f32)>> = HashMap::new();
+        for (k, p, r) in outside {
+            backs
+                .entry((k, p.x.floor() as i32, p.y.floor() as i32))
+                .or_default()
+                .push((p, r));
+        }
         newcomers.sort_unstable();
         for (_, e, k) in newcomers {
             if state.outside[usize::from(k)] == 0 {
@@ -630,13 +648,16 @@ fn join_or_pass(
                 .unwrap_or(0)
         };
         if let Some(f) = files.get_mut(file) {
-            f.push_back(id);
+            f.push_back(InFile {
+                id,
+                at: None,
+                ready: false,
+            });
         }
         commands.entity(e).remove::<Walking>().insert((
             Queued {
                 cp: k as u16,
                 file: file as u16,
-                at: None,
                 // a holding area's places are taken in order: there is no file to walk up
                 ready_at: files.is_empty().then_some(t),
                 // the wait counts from the back of the queue: where they waited at the full
@@ -816,9 +837,9 @@ fn serve(
                 if let Ok(qd) = queued.get(e)
                     && let Some(f) = st.files[k].get_mut(usize::from(qd.file))
                 {
-                    if f.front() == Some(&s.id) {
+                    if f.front().is_some_and(|x| x.id == s.id) {
                         f.pop_front();
-                    } else if let Some(i) = f.iter().position(|x| *x == s.id) {
+                    } else if let Some(i) = f.iter().position(|x| x.id == s.id) {
                         f.remove(i);
                     }
                 }
@@ -898,7 +919,7 @@ fn serve(
 fn walk_up_queues(
     clock: Res<SimClock>,
     venue: Res<Venue>,
-    state: Res<CheckpointState>,
+    mut state: ResMut<CheckpointState>,
     mut q: Query<(&Agent, &mut Position, &mut Queued)>,
 ) {
     let (dt, t) = (clock.dt as f32, clock.t_end());
@@ -912,12 +933,13 @@ fn walk_up_queues(
             false
         }
     };
+    let st = &mut *state;
     for (k, cp) in venue.security.checkpoints.iter().enumerate() {
-        let files = &state.files[k];
+        let (files, members) = (&mut st.files[k], &st.members[k]);
         if files.is_empty() {
             let per_lane = cp.policy == LaneChoice::ShortestQueue;
-            for (lane, place, w) in state.queues[k].waiting() {
-                if let Some(&e) = state.members[k].get(&w.id)
+            for (lane, place, w) in st.queues[k].waiting() {
+                if let Some(&e) = members.get(&w.id)
                     && let Ok((a, mut p, _)) = q.get_mut(e)
                 {
                     walk(&mut p.0, cp.slot(place, per_lane.then_some(lane)), a.v0 * dt);
@@ -927,18 +949,23 @@ fn walk_up_queues(
         }
         // the first row behind every file: free all across the pen
         let free_row = files.iter().map(VecDeque::len).max().unwrap_or(0) as f32;
-        for (f, file) in files.iter().enumerate() {
+        for (f, file) in files.iter_mut().enumerate() {
             let mut ahead: Option<f32> = None;
-            for (row, id) in file.iter().enumerate() {
-                let Some(&e) = state.members[k].get(id) else {
+            for (row, spot) in file.iter_mut().enumerate() {
+                let row = row as f32;
+                // at their place with room enough ahead: nothing changes (no look-up)
+                if spot.at == Some(row) && ahead.is_none_or(|b| b + 1.0 <= row) && (row > 0.0 || spot.ready) {
+                    ahead = spot.at;
+                    continue;
+                }
+                let Some(&e) = members.get(&spot.id) else {
                     continue;
                 };
                 let Ok((a, mut p, mut qd)) = q.get_mut(e) else {
                     continue;
                 };
                 let step = a.v0 * dt;
-                let row = row as f32;
-                match qd.at {
+                match spot.at {
                     None => {
                         // to the back of the file: their place, or behind the one ahead; round
                         // the people standing in the pen, not through them: out along the pen's
@@ -959,7 +986,7 @@ fn walk_up_queues(
                             }
                             None => {
                                 if walk(&mut p.0, cp.file_point(f, to), step) {
-                                    qd.at = Some(to);
+                                    spot.at = Some(to);
                                     qd.in_line_at.get_or_insert(t);
                                 }
                             }
@@ -974,14 +1001,15 @@ fn walk_up_queues(
                         if let Some(b) = ahead {
                             to = to.max(b + 1.0);
                         }
-                        qd.at = Some(to);
+                        spot.at = Some(to);
                         p.0 = cp.file_point(f, to);
                     }
                 }
-                if row == 0.0 && qd.at == Some(0.0) && qd.ready_at.is_none() {
+                if row == 0.0 && spot.at == Some(0.0) && qd.ready_at.is_none() {
                     qd.ready_at = Some(t);
                 }
-                ahead = qd.at;
+                spot.ready = qd.ready_at.is_some();
+                ahead = spot.at;
             }
         }
     }

@@ -1263,7 +1263,8 @@ fn reroute(
     let mut n = 0;
     let via = Some(Via::Lanes(k as u16));
     // the queue, in id order (members being screened stay: their screening ends as usual)
-    let members: Vec<(u64, Entity)> = state.members[k].iter().map(|(&id, &e)| (id, e)).collect();
+    let mut members: Vec<(u64, Entity)> = state.members[k].iter().map(|(&id, &e)| (id, e)).collect();
+    members.sort_unstable();
     for (id, e) in members {
         let Ok((a, &leg, p)) = queued.get(e) else { continue };
         commands.entity(e).insert(Detour {

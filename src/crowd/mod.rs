@@ -25,6 +25,7 @@ pub fn weidmann_factor(rho: f64) -> f64 {
 
 /// A visitor.
 #[derive(Component, Debug, Clone)]
+#[require(CrowdSlot)]
 pub struct Agent {
     /// Stable id in order of appearance.
     pub id: u32,
@@ -268,29 +269,44 @@ pub struct CrowdLog {
 /// Reused buffers of the movement step (packed copy of the walking agents).
 #[derive(Resource, Debug, Default)]
 pub struct CrowdBuffer {
-    // per agent in query order
+    // per input index: last step's slot for those moved then (a hole, id [`HOLE`], for who
+    // left), then the newcomers in query order
     pos: Vec<Vec2>,
     radius: Vec<f32>,
     v0: Vec<f32>,
     target: Vec<u16>,
     vel: Vec<Vec2>,
     ids: Vec<u32>,
-    /// Query index of each agent id this step (entries of departed agents are stale).
-    index_of_id: Vec<u32>,
-    /// Per query index: its slot last step (u32::MAX: new).
-    prev_slot: Vec<u32>,
-    /// Query indices in last step's slot order, then the new agents.
+    /// Per query index: its input index.
+    input_of: Vec<u32>,
+    /// Input indices in order, holes left out.
     seq: Vec<u32>,
+    /// Agent id per slot, last step.
+    slot_ids: Vec<u32>,
     /// Per slot: this step's first-pass records, and last step's (by last step's slot).
     slots: Vec<step::SlotState>,
     prev_slots: Vec<step::SlotState>,
     /// Per slot: new position and velocity.
     out: Vec<(Vec2, Vec2)>,
-    /// Per query index: its slot this step.
+    /// Per input index: its slot this step.
     slot_of: Vec<u32>,
     /// Neighbour grid; after a step its `pos` holds the new positions (cells may be one step stale).
     pub grid: NeighbourGrid,
     placed: PlacedThisStep,
+}
+
+/// Id of an empty input index in [`CrowdBuffer`].
+const HOLE: u32 = u32::MAX;
+
+/// An agent's slot in the movement step's sorted order last time it moved (`u32::MAX`: none),
+/// so the next step lays its record where it was without looking it up.
+#[derive(Component, Debug, Clone, Copy)]
+pub struct CrowdSlot(pub u32);
+
+impl Default for CrowdSlot {
+    fn default() -> Self {
+        CrowdSlot(u32::MAX)
+    }
 }
 
 /// The crowd's arrival handling inside [`SimSystems::Route`] (checkpoint routing runs after it).
@@ -305,7 +321,7 @@ pub struct ArrivalSystems;
 impl CrowdBuffer {
     /// Walking agents the last step moved.
     pub fn moved(&self) -> usize {
-        self.pos.len()
+        self.grid.order.len()
     }
 
     /// A free spot for a body of radius `r` in `shape` (walkable, clear of walls and of everyone
@@ -701,7 +717,14 @@ fn settle(
 #[allow(clippy::type_complexity)]
 fn move_agents(
     mut q: Query<
-        (&Agent, &mut Position, &mut Velocity, Option<&Walking>, Has<Held>),
+        (
+            &Agent,
+            &mut Position,
+            &mut Velocity,
+            Option<&Walking>,
+            Has<Held>,
+            &mut CrowdSlot,
+        ),
         Or<(With<Walking>, With<Standing>)>,
     >,
     mut buf: ResMut<CrowdBuffer>,
@@ -719,52 +742,51 @@ fn move_agents(
         }
     };
     let b = &mut *buf;
-    b.pos.clear();
-    b.radius.clear();
-    b.v0.clear();
+    // Each agent moved last step goes where it stood in last step's sorted order (its
+    // `CrowdSlot`), the newcomers after them in query order: the sort then walks its input
+    // almost in order (agents rarely change cell), and each agent's record is its old slot's.
+    let prev_n = b.slot_ids.len();
+    for v in [&mut b.pos, &mut b.vel] {
+        v.clear();
+        v.resize(prev_n, Vec2::ZERO);
+    }
+    for v in [&mut b.radius, &mut b.v0] {
+        v.clear();
+        v.resize(prev_n, 0.0);
+    }
     b.target.clear();
-    b.vel.clear();
+    b.target.resize(prev_n, step::STANDING);
     b.ids.clear();
-    for (a, p, v, w, held) in &q {
-        b.ids.push(a.id);
-        b.pos.push(p.0);
-        b.radius.push(a.radius);
+    b.ids.resize(prev_n, HOLE);
+    b.input_of.clear();
+    for (a, p, v, w, held, slot) in &q {
+        let s = slot.0 as usize;
+        let j = if s < prev_n && b.slot_ids[s] == a.id {
+            s
+        } else {
+            b.ids.push(HOLE);
+            b.pos.push(Vec2::ZERO);
+            b.vel.push(Vec2::ZERO);
+            b.radius.push(0.0);
+            b.v0.push(0.0);
+            b.target.push(step::STANDING);
+            b.ids.len() - 1
+        };
+        b.input_of.push(j as u32);
+        b.ids[j] = a.id;
+        b.pos[j] = p.0;
+        b.radius[j] = a.radius;
         // a standing or held agent (v0 = 0) takes space but is not moved
         let w = w.filter(|_| !held);
-        b.v0.push(if w.is_some() { a.v0 } else { 0.0 });
-        b.target.push(w.map_or(step::STANDING, |w| w.target));
-        b.vel.push(v.0);
+        b.v0[j] = if w.is_some() { a.v0 } else { 0.0 };
+        b.target[j] = w.map_or(step::STANDING, |w| w.target);
+        b.vel[j] = v.0;
     }
-    let n = b.pos.len();
-    // Visit the agents in last step's slot order (then the new ones in query order): the sort
-    // then walks the grid almost in order, and each agent's record moves from its old slot.
     std::mem::swap(&mut b.slots, &mut b.prev_slots);
-    let max_id = b.ids.iter().copied().max().map_or(0, |m| m as usize + 1);
-    if b.index_of_id.len() < max_id {
-        b.index_of_id.resize(max_id, u32::MAX);
-    }
-    for (i, &id) in b.ids.iter().enumerate() {
-        b.index_of_id[id as usize] = i as u32;
-    }
-    b.prev_slot.clear();
-    b.prev_slot.resize(n, u32::MAX);
     b.seq.clear();
-    for (s, st) in b.prev_slots.iter().enumerate() {
-        let id = st.pre.id;
-        let Some(&i) = b.index_of_id.get(id as usize) else {
-            continue;
-        };
-        let i = i as usize;
-        if i < n && b.ids[i] == id && b.prev_slot[i] == u32::MAX {
-            b.prev_slot[i] = s as u32;
-            b.seq.push(i as u32);
-        }
-    }
-    for i in 0..n {
-        if b.prev_slot[i] == u32::MAX {
-            b.seq.push(i as u32);
-        }
-    }
+    b.seq
+        .extend((0..b.ids.len() as u32).filter(|&j| b.ids[j as usize] != HOLE));
+    let n = b.seq.len();
     lap(0, &mut profile);
     b.grid.rebuild_in(&b.seq, &b.pos, &b.radius);
     lap(1, &mut profile);
@@ -775,8 +797,7 @@ fn move_agents(
         ids: &b.ids,
         v0: &b.v0,
         vel: &b.vel,
-        prev_slot: &b.prev_slot,
-        prev: &b.prev_slots,
+        prev: &b.prev_slots[..prev_n],
     };
     let grid = &b.grid;
     step::par_fill(&mut b.slots, tasks, |k| step::prepare_slot(grid, &inputs, venue, k));
@@ -792,12 +813,16 @@ fn move_agents(
     };
     step::par_fill(&mut b.out, tasks, |k| step::step_slot(&input, k));
     lap(3, &mut profile);
-    b.slot_of.resize(n, 0);
-    for (slot, &i) in b.grid.order.iter().enumerate() {
-        b.slot_of[i as usize] = slot as u32;
+    b.slot_of.resize(b.ids.len(), 0);
+    b.slot_ids.clear();
+    for (slot, &j) in b.grid.order.iter().enumerate() {
+        b.slot_of[j as usize] = slot as u32;
+        b.slot_ids.push(b.ids[j as usize]);
     }
-    for (i, (_, mut p, mut v, _, _)) in q.iter_mut().enumerate() {
-        (p.0, v.0) = b.out[b.slot_of[i] as usize];
+    for (&j, (_, mut p, mut v, _, _, mut cs)) in b.input_of.iter().zip(q.iter_mut()) {
+        let slot = b.slot_of[j as usize];
+        (p.0, v.0) = b.out[slot as usize];
+        cs.0 = slot;
     }
     for (gp, o) in b.grid.pos.iter_mut().zip(&b.out) {
         *gp = o.0;

@@ -96,7 +96,7 @@ impl Default for WallMemo {
     }
 }
 
-/// The agents in query order, as the first pass reads them.
+/// The agents by input index (last step's slot order, then newcomers), as the first pass reads them.
 pub struct Inputs<'a> {
     /// Target per agent ([`STANDING`] for a standing one).
     pub target: &'a [u16],
@@ -106,9 +106,8 @@ pub struct Inputs<'a> {
     pub v0: &'a [f32],
     /// Velocity over the previous step per agent.
     pub vel: &'a [Vec2],
-    /// Slot of each agent last step (`u32::MAX`: new).
-    pub prev_slot: &'a [u32],
-    /// Last step's records, by last step's slot.
+    /// Last step's records, by last step's slot: the agent at input index `i` had slot `i`
+    /// if `i` is below their number, else it is new.
     pub prev: &'a [SlotState],
 }
 
@@ -119,7 +118,7 @@ pub struct Inputs<'a> {
 pub fn prepare_slot(grid: &NeighbourGrid, inp: &Inputs, venue: &Venue, slot: usize) -> SlotState {
     let i = grid.order[slot] as usize;
     let t = inp.target[i];
-    let prev = inp.prev.get(inp.prev_slot[i] as usize);
+    let prev = inp.prev.get(i);
     let mut memo = prev.map_or_else(SampleMemo::default, |s| s.memo);
     let mut walls = prev.map_or_else(WallMemo::default, |s| s.walls);
     let mut pre = Prepared {

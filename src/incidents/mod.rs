@@ -567,8 +567,17 @@ fn travel_and_work(
                                     None => left = 0.0,
                                 },
                                 Stage::OnFoot => {
-                                    let (np, reached) =
-                                        travel(&venue, &metrics, field, p.0, rec.at, rec.region, d.last_speed(), left);
+                                    let (np, reached) = travel(
+                                        &venue,
+                                        &metrics,
+                                        field,
+                                        p.0,
+                                        rec.at,
+                                        rec.region,
+                                        d.last_speed(),
+                                        left,
+                                        None,
+                                    );
                                     p.0 = np;
                                     trip.crumb(np);
                                     arrived_at = reached.map(|used| t - f64::from(left) + f64::from(used));
@@ -578,8 +587,17 @@ fn travel_and_work(
                             }
                         }
                     } else {
-                        let (np, reached) =
-                            travel(&venue, &metrics, field, p.0, rec.at, rec.region, g.emergency_speed, dt);
+                        let (np, reached) = travel(
+                            &venue,
+                            &metrics,
+                            field,
+                            p.0,
+                            rec.at,
+                            rec.region,
+                            g.emergency_speed,
+                            dt,
+                            None,
+                        );
                         p.0 = np;
                         arrived_at = reached.map(|used| t - f64::from(dt) + f64::from(used));
                     }

@@ -554,7 +554,8 @@ fn measure(
     clock: Res<SimClock>,
     counters: Res<CrowdCounters>,
     queue: Res<ArrivalQueue>,
-    walking: Query<(&Position, Has<crate::crowd::Held>), With<Walking>>,
+    walking: Query<&Position, With<Walking>>,
+    not_held: Query<(), (With<Walking>, Without<crate::crowd::Held>)>,
     standing: Query<&Position, With<Standing>>,
     dwelling: Query<(), With<Dwelling>>,
     held: Query<(), (With<crate::crowd::Held>, Without<Walking>)>,
@@ -563,19 +564,8 @@ fn measure(
 ) {
     let t = clock.t_end();
     let tick = clock.tick + 1;
+    // counts by archetype (no visit per agent)
     let present = agents.iter().len() as u64;
-    let h = Headcount {
-        // those waiting at the edge of a full pen are in its queue
-        walking: walking.iter().filter(|w| !w.1).count() as u64,
-        dwelling: dwelling.iter().len() as u64,
-        queued: 0,
-        waiting: queue.total_waiting(),
-        held: held.iter().len() as u64,
-    };
-    let h = Headcount {
-        queued: present - h.walking - h.dwelling - h.held,
-        ..h
-    };
     if present > m.peak_present.0 {
         m.peak_present = (present, t);
     }
@@ -586,11 +576,23 @@ fn measure(
         m.sample_density(
             t,
             density_every as f64 * clock.dt,
-            walking.iter().map(|w| w.0).chain(standing.iter()).map(|p| p.0),
+            walking.iter().chain(standing.iter()).map(|p| p.0),
         );
     }
     let series_every = ((m.settings.series_interval / clock.dt).round() as u64).max(1);
     if tick % series_every == 0 {
+        let h = Headcount {
+            // those waiting at the edge of a full pen are in its queue
+            walking: not_held.iter().len() as u64,
+            dwelling: dwelling.iter().len() as u64,
+            queued: 0,
+            waiting: queue.total_waiting(),
+            held: held.iter().len() as u64,
+        };
+        let h = Headcount {
+            queued: present - h.walking - h.dwelling - h.held,
+            ..h
+        };
         push_series(&mut m, t, clock.start, &counters, h);
     }
 }

@@ -132,6 +132,22 @@ pub struct Unit {
     pub duty_s: f64,
     /// The deployment goal it starts its duty at (units of a group are spread along it).
     pub home_leg: usize,
+    /// Where it last aimed on its patrol.
+    pub aim: AimCache,
+}
+
+/// Steps a patrolling unit keeps heading for the point it aimed at (1 s at the default step)
+/// before it looks again: [`aim`] (lines of sight along up to 30 m of the floor field) was
+/// most of the responders' time when done every step, and a unit walking straight at a point
+/// it saw a second ago keeps it in sight.
+pub const AIM_KEEP: u8 = 10;
+
+/// A unit's last [`aim`]: the goal it was for, the point aimed at, and steps it is kept for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AimCache {
+    goal: Vec2,
+    target: Vec2,
+    left: u8,
 }
 
 /// Floor fields of fixed goals (posts, waypoints), by raster cell, computed when first needed.
@@ -203,9 +219,25 @@ pub fn line_of_sight(venue: &Venue, a: Vec2, b: Vec2) -> bool {
     let len = a.distance(b);
     let n = (len / 1.5).ceil().max(1.0) as usize;
     let path = Segment { a, b };
+    // The samples' buckets overlap (a wall lies in every bucket within a margin of it): a
+    // sample in the bucket before's is skipped and a wall tested lately is not tested again.
+    // The answer is the same (any wall in the way fails it), with fewer tests.
+    let mut last_bucket = u32::MAX;
+    let mut seen = [u32::MAX; 32];
+    let mut next = 0;
     for k in 0..=n {
         let q = a.lerp(b, k as f32 / n as f32);
-        for s in venue.walls.near(q) {
+        let bucket = venue.walls.bucket(q);
+        if bucket == last_bucket {
+            continue;
+        }
+        last_bucket = bucket;
+        for (id, s) in venue.walls.in_range_ids(venue.walls.bucket_range(bucket)) {
+            if seen.contains(&id) {
+                continue;
+            }
+            seen[next] = id;
+            next = (next + 1) % seen.len();
             if segments_intersect(a, b, s.a, s.b) {
                 return false;
             }
@@ -260,7 +292,10 @@ pub fn aim(venue: &Venue, field: &FloorField, p: Vec2, goal: Vec2) -> Vec2 {
 }
 
 /// Moves a unit one step towards `goal` along `field` at `speed`, slowed by the crowd. Returns
-/// the new position and, if it reached the goal during the step, the time that took (s).
+/// the new position and, if it reached the goal during the step, the time that took (s). With
+/// a `cache` (patrols), the point aimed at is kept for [`AIM_KEEP`] steps; without (units sent
+/// to an incident), the unit looks again every step.
+#[allow(clippy::too_many_arguments)]
 pub fn step_towards(
     venue: &Venue,
     metrics: &Metrics,
@@ -269,10 +304,28 @@ pub fn step_towards(
     goal: Vec2,
     speed: f32,
     dt: f32,
+    mut cache: Option<&mut AimCache>,
 ) -> (Vec2, Option<f32>) {
     let v = speed * crowd_factor(metrics.density_at(p));
     let reach = v * dt;
-    let target = aim(venue, field, p, goal);
+    let target = match cache.as_deref_mut() {
+        // the point aimed at lately, until it is time to look again or it is nearly reached
+        Some(c) if c.left > 0 && c.goal == goal && (c.target == goal || p.distance(c.target) > 2.0 * reach) => {
+            c.left -= 1;
+            c.target
+        }
+        _ => {
+            let target = aim(venue, field, p, goal);
+            if let Some(c) = cache.as_deref_mut() {
+                *c = AimCache {
+                    goal,
+                    target,
+                    left: AIM_KEEP - 1,
+                };
+            }
+            target
+        }
+    };
     let d = p.distance(target);
     if target == goal && d <= reach {
         return (goal, Some(d / v));
@@ -280,6 +333,10 @@ pub fn step_towards(
     let dir = (target - p).normalize_or_zero();
     let next = constrain(venue, p, p + dir * reach, UNIT_RADIUS);
     if next.distance(p) < 0.5 * reach {
+        if let Some(c) = cache {
+            // look again next step
+            c.left = 0;
+        }
         // the straight aim is blocked (a wall end in the way): follow the floor field instead
         let dir = field.direction(&venue.grid, p);
         return (constrain(venue, p, p + dir * reach, UNIT_RADIUS), None);
@@ -349,9 +406,10 @@ pub fn travel(
     goal_region: u32,
     speed: f32,
     dt: f32,
+    cache: Option<&mut AimCache>,
 ) -> (Vec2, Option<f32>) {
     let Some(h) = route_cost(venue, field, p, goal_region).1 else {
-        return step_towards(venue, metrics, field, p, goal, speed, dt);
+        return step_towards(venue, metrics, field, p, goal, speed, dt, cache);
     };
     let (gate, far) = crossing(venue, h);
     if p.distance(gate) <= 1.5 {
@@ -366,6 +424,7 @@ pub fn travel(
         gate,
         speed,
         dt,
+        cache,
     )
 }
 
@@ -385,6 +444,7 @@ pub fn spawn_units(world: &mut World) {
                     busy_s: 0.0,
                     duty_s: 0.0,
                     home_leg: leg,
+                    aim: AimCache::default(),
                 },
                 Position(p),
                 Task::OffShift,
@@ -483,7 +543,18 @@ fn patrol(
                     }
                 } else if let Some(field) = fields.get(&venue.grid, goal) {
                     let region = venue.security.region_at(&venue.grid, goal);
-                    p.0 = travel(&venue, &metrics, field, p.0, goal, region, g.speed, dt as f32).0;
+                    p.0 = travel(
+                        &venue,
+                        &metrics,
+                        field,
+                        p.0,
+                        goal,
+                        region,
+                        g.speed,
+                        dt as f32,
+                        Some(&mut u.aim),
+                    )
+                    .0;
                 }
             }
             Task::EnRoute { .. } | Task::OnScene { .. } => u.busy_s += dt,
@@ -508,7 +579,18 @@ fn patrol(
                     && let Some(field) = fields.get(&venue.grid, goal)
                 {
                     let region = venue.security.region_at(&venue.grid, goal);
-                    p.0 = travel(&venue, &metrics, field, p.0, goal, region, g.speed, dt as f32).0;
+                    p.0 = travel(
+                        &venue,
+                        &metrics,
+                        field,
+                        p.0,
+                        goal,
+                        region,
+                        g.speed,
+                        dt as f32,
+                        Some(&mut u.aim),
+                    )
+                    .0;
                 }
             }
             Task::OffShift => {}

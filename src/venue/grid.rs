@@ -378,6 +378,14 @@ impl SegmentIndex {
             .map(move |&k| &self.segments[k as usize])
     }
 
+    /// [`Self::in_range`] with each segment's index.
+    pub fn in_range_ids(&self, (s, e): (u32, u32)) -> impl Iterator<Item = (u32, &Segment)> + '_ {
+        self.items[s as usize..e as usize]
+            .iter()
+            .filter(move |&&k| self.pass[k as usize] != OPEN)
+            .map(move |&k| (k, &self.segments[k as usize]))
+    }
+
     /// The segments of a bucket's entries that are walls to a walker at `at` on floor field
     /// `field` (all but the openings of the door that field leads out through, and
     /// [`KEEP_OUT`] ones it stands on the inner side of).

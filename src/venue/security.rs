@@ -325,13 +325,14 @@ impl DoorRt {
 
     /// Whether someone of radius `r` at `p` (in `region`) has come out through the door: clear
     /// of the door line on the outer side, in front of the opening.
-    pub fn passed(&self, p: Vec2, r: f32, region: u32) -> bool {
+    /// `region` is asked only when the rest holds (a look-up in a site-wide raster).
+    pub fn passed(&self, p: Vec2, r: f32, region: impl FnOnce() -> u32) -> bool {
         let d = p - self.mid();
         let along = (self.b - self.a).normalize_or_zero();
         d.dot(self.out) > DOOR_FRAME + r + 0.02
             && d.dot(self.out) < DOOR_FRAME + 3.0 + r
             && d.dot(along).abs() <= self.width / 2.0 + r + 0.5
-            && region == self.outer_region
+            && region() == self.outer_region
     }
 }
 

@@ -502,6 +502,20 @@ impl Plugin for RespondersPlugin {
 }
 
 /// Units on duty walk their post, route or beat; shifts start and end.
+/// One patrol step of a unit at `from` towards `goal` (with its kept aim).
+fn patrol_step(
+    venue: &Venue,
+    metrics: &Metrics,
+    field: &FloorField,
+    (from, goal): (Vec2, Vec2),
+    speed: f32,
+    dt: f32,
+    aim: &mut AimCache,
+) -> Vec2 {
+    let region = venue.security.region_at(&venue.grid, goal);
+    travel(venue, metrics, field, from, goal, region, speed, dt, Some(aim)).0
+}
+
 fn patrol(
     clock: Res<SimClock>,
     venue: Res<Venue>,
@@ -542,19 +556,7 @@ fn patrol(
                         };
                     }
                 } else if let Some(field) = fields.get(&venue.grid, goal) {
-                    let region = venue.security.region_at(&venue.grid, goal);
-                    p.0 = travel(
-                        &venue,
-                        &metrics,
-                        field,
-                        p.0,
-                        goal,
-                        region,
-                        g.speed,
-                        dt as f32,
-                        Some(&mut u.aim),
-                    )
-                    .0;
+                    p.0 = patrol_step(&venue, &metrics, field, (p.0, goal), g.speed, dt as f32, &mut u.aim);
                 }
             }
             Task::EnRoute { .. } | Task::OnScene { .. } => u.busy_s += dt,
@@ -578,19 +580,7 @@ fn patrol(
                 if p.0.distance(goal) > 1e-3
                     && let Some(field) = fields.get(&venue.grid, goal)
                 {
-                    let region = venue.security.region_at(&venue.grid, goal);
-                    p.0 = travel(
-                        &venue,
-                        &metrics,
-                        field,
-                        p.0,
-                        goal,
-                        region,
-                        g.speed,
-                        dt as f32,
-                        Some(&mut u.aim),
-                    )
-                    .0;
+                    p.0 = patrol_step(&venue, &metrics, field, (p.0, goal), g.speed, dt as f32, &mut u.aim);
                 }
             }
             Task::OffShift => {}

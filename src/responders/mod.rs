@@ -157,6 +157,32 @@ pub struct GoalFields {
 }
 
 impl GoalFields {
+    /// Computes the fields of `goals` (the routes' waypoints and the beats' points) up front,
+    /// on the step's pool when it has two threads or more: each is a Dijkstra over the raster,
+    /// and computed on first use they ran one after another in the first hour, 2.6 s of the
+    /// Import Expo's morning. The first goal in a raster cell makes its field, as on first use;
+    /// at most [`PRECOMPUTED_GOALS`], the rest stay lazy.
+    pub fn precompute(&mut self, grid: &NavGrid, goals: impl Iterator<Item = Vec2>) {
+        let mut todo: Vec<(usize, Vec2)> = Vec::new();
+        for g in goals {
+            if let Some(c) = grid.cell_of(g)
+                && !self.fields.contains_key(&c)
+                && !todo.iter().any(|t| t.0 == c)
+            {
+                todo.push((c, g));
+            }
+        }
+        todo.truncate(PRECOMPUTED_GOALS);
+        let compute = |&(c, g): &(usize, Vec2)| (c, FloorField::compute(grid, &Shape::Circle(g, 0.0), Buffers::NONE));
+        let done: Vec<(usize, FloorField)> = if crate::par::threads() >= 2 {
+            use rayon::prelude::*;
+            todo.par_iter().map(compute).collect()
+        } else {
+            todo.iter().map(compute).collect()
+        };
+        self.fields.extend(done);
+    }
+
     /// The field leading to the cell of `goal` (pure distance, no wall penalty).
     pub fn get(&mut self, grid: &NavGrid, goal: Vec2) -> Option<&FloorField> {
         let cell = grid.cell_of(goal)?;
@@ -167,6 +193,9 @@ impl GoalFields {
         )
     }
 }
+
+/// Most goal fields [`GoalFields::precompute`] computes up front.
+pub const PRECOMPUTED_GOALS: usize = 256;
 
 /// Groups of units and the crowd-slowdown switch.
 #[derive(Resource, Debug, Clone, Default)]
@@ -495,7 +524,17 @@ impl Plugin for RespondersPlugin {
             app.insert_resource(cov);
         }
         spawn_units(app.world_mut());
-        app.init_resource::<GoalFields>()
+        let mut fields = GoalFields::default();
+        {
+            let w = app.world();
+            let goals = w.resource::<Responders>().groups.iter().flat_map(|g| match &g.deployment {
+                DeploymentRt::Post(_) => &[][..],
+                DeploymentRt::Route { waypoints, .. } => &waypoints[..],
+                DeploymentRt::Beat { points, .. } => &points[..],
+            });
+            fields.precompute(&w.resource::<Venue>().grid, goals.copied());
+        }
+        app.insert_resource(fields)
             .add_systems(SimStep, patrol.in_set(SimSystems::Respond))
             .add_systems(SimStep, coverage::sample_coverage.in_set(SimSystems::Measure));
     }

@@ -527,11 +527,15 @@ impl Plugin for RespondersPlugin {
         let mut fields = GoalFields::default();
         {
             let w = app.world();
-            let goals = w.resource::<Responders>().groups.iter().flat_map(|g| match &g.deployment {
-                DeploymentRt::Post(_) => &[][..],
-                DeploymentRt::Route { waypoints, .. } => &waypoints[..],
-                DeploymentRt::Beat { points, .. } => &points[..],
-            });
+            let goals = w
+                .resource::<Responders>()
+                .groups
+                .iter()
+                .flat_map(|g| match &g.deployment {
+                    DeploymentRt::Post(_) => &[][..],
+                    DeploymentRt::Route { waypoints, .. } => &waypoints[..],
+                    DeploymentRt::Beat { points, .. } => &points[..],
+                });
             fields.precompute(&w.resource::<Venue>().grid, goals.copied());
         }
         app.insert_resource(fields)

@@ -94,8 +94,8 @@ impl NeighbourGrid {
         self.rebuild_with(pos.len(), |q| q, pos, radius);
     }
 
-    /// Re-buckets all agents, visiting them in the order `seq` (a permutation of the input
-    /// indices): equal cells keep `seq` order. When `seq` is last step's slot order, the sort
+    /// Re-buckets the agents at the input indices `seq` (in that order; indices not in it are
+    /// left out): equal cells keep `seq` order. When `seq` is last step's slot order, the sort
     /// walks its arrays almost in order (agents rarely change cell), which keeps it in cache.
     pub fn rebuild_in(&mut self, seq: &[u32], pos: &[Vec2], radius: &[f32]) {
         debug_assert!(seq.len() <= pos.len());
